@@ -1,0 +1,83 @@
+import type { Account, AccountSummary } from "../schema/account.type";
+import type { Contract, ContractInput } from "../schema/contract.type";
+import type { BrokerApi, OrderSide, OrderType, TimeInForce } from "../schema/enums";
+import type { ModifyOrderInput } from "../schema/order.input";
+import type { Fill, Order, OrderConfirmation } from "../schema/order.type";
+import type { Position } from "../schema/position.type";
+import type { ClientPortalStatus, TwsStatus } from "../schema/session.type";
+import type { SessionEventType } from "../schema/enums";
+
+/** An order request after validation: every field checked, the contract still as the user gave it. */
+export interface OrderRequest {
+  accountId: string;
+  contract: ContractInput;
+  side: OrderSide;
+  type: OrderType;
+  quantity: number;
+  limitPrice: number | null;
+  stopPrice: number | null;
+  timeInForce: TimeInForce;
+  clientOrderId: string;
+}
+
+export type PlaceOutcome =
+  { order: Order; confirmation?: undefined } | { confirmation: OrderConfirmation; order?: undefined };
+
+/** What an adapter saw of an order: the whole order as IB reports it now, and the fill that changed it, if any. */
+export interface OrderObservation {
+  order: Order;
+  fill?: Fill;
+  /** Seen by reconciliation after a reconnect rather than live. */
+  catchUp?: boolean;
+}
+
+/** Where adapters report what they see; the broker service turns it into sequenced events. */
+export interface BrokerEventSink {
+  order(observation: OrderObservation): void;
+  session(api: BrokerApi, type: SessionEventType, message?: string): void;
+}
+
+export interface ComponentReadiness {
+  ready: boolean;
+  state: string;
+  detail?: string;
+  lastMessageAt?: string | null;
+}
+
+/**
+ * One IB API as the broker service sees it. Implementations: the Client Portal adapter (undici) and the
+ * TWS adapter (@stoqey/ib). Resolvers never see these.
+ */
+export interface ApiBroker {
+  readonly api: BrokerApi;
+  /** Begin connecting and supervising. Resolves once the first attempt is done, whatever its result. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+  /** Connected and authenticated: reads and orders may go through. */
+  isReady(): boolean;
+  readiness(): ComponentReadiness;
+  /** Throws SESSION_NOT_READY / BROKER_UNAVAILABLE with the current state when not ready. */
+  assertReady(): void;
+  listAccounts(): Promise<Account[]>;
+  getAccountSummary(accountId: string): Promise<AccountSummary | null>;
+  listPositions(accountId?: string): Promise<Position[]>;
+  listOrders(): Promise<Order[]>;
+  resolveContract(input: ContractInput): Promise<Contract>;
+  /** Last known price of a contract, for notional limits; null when unknown. */
+  lastPrice?(conid: number): Promise<number | null>;
+  placeOrder(request: OrderRequest, contract: Contract): Promise<PlaceOutcome>;
+  modifyOrder(order: Order, changes: ModifyOrderInput): Promise<Order>;
+  cancelOrder(order: Order): Promise<Order>;
+  /** The order placed earlier with this clientOrderId, if IB knows one (reconciliation). */
+  findByClientOrderId(clientOrderId: string): Promise<Order | null>;
+}
+
+export interface ClientPortalBroker extends ApiBroker {
+  status(): ClientPortalStatus;
+  confirmOrder(replyId: string, confirmed: boolean): Promise<PlaceOutcome>;
+  reauthenticate(): Promise<void>;
+}
+
+export interface TwsBroker extends ApiBroker {
+  status(): TwsStatus;
+}

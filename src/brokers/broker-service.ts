@@ -1,0 +1,697 @@
+import { createHash } from "node:crypto";
+import type { Logger } from "pino";
+import { SequencedLog } from "../events";
+import { AppError, ErrorCode, isAppError, notFound } from "../errors";
+import type { Account, AccountSummary } from "../schema/account.type";
+import {
+  AccountType,
+  BrokerApi,
+  ClientPortalState,
+  TradingMode,
+  TwsState,
+  type OrderStatus,
+} from "../schema/enums";
+import type { ModifyOrderInput, PlaceOrderInput } from "../schema/order.input";
+import type { Order, OrderEvent, PlaceOrderPayload } from "../schema/order.type";
+import type { Position } from "../schema/position.type";
+import type { ClientPortalStatus, SessionEvent, SessionStatus, TwsStatus } from "../schema/session.type";
+import type {
+  ApiBroker,
+  BrokerEventSink,
+  ClientPortalBroker,
+  ComponentReadiness,
+  OrderRequest,
+  PlaceOutcome,
+  TwsBroker,
+} from "./api-broker";
+import {
+  KeyedMutex,
+  MemoryIdempotencyStore,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+} from "./idempotency";
+import { OrderTracker } from "./order-tracker";
+import { checkAccountId, checkOrderId, validateModifyOrder, validatePlaceOrder } from "./order-validation";
+
+/** Who is calling, for the audit log line of every mutation. */
+export interface Caller {
+  client: string;
+  /** False for read-only API tokens: every mutation answers FORBIDDEN. */
+  canTrade: boolean;
+}
+
+export interface TradingGuards {
+  /** Every mutation answers READ_ONLY. */
+  readOnly: boolean;
+  /** Orders to live accounts are refused unless this is set. */
+  allowLiveTrading: boolean;
+  /** Only these accounts may be read or traded; empty = all the gateways show. */
+  accounts: string[];
+  maxOrderQuantity: number | null;
+  maxOrderNotional: number | null;
+  /** The TWS port is a live one (7496, 4001). */
+  liveTwsPort: boolean;
+}
+
+export interface BrokerServiceOptions {
+  /** The server runs on its own simulators. */
+  simulated: boolean;
+  guards: TradingGuards;
+  orderEventBuffer: number;
+  idempotency?: IdempotencyStore;
+  logger: Logger;
+  clientPortal?: (sink: BrokerEventSink) => ClientPortalBroker;
+  tws?: (sink: BrokerEventSink) => TwsBroker;
+}
+
+export interface Readiness {
+  ready: boolean;
+  components: Record<string, ComponentReadiness & { enabled: boolean }>;
+}
+
+export interface BrokerService {
+  status(): SessionStatus;
+  readiness(): Readiness;
+  accounts(): Promise<Account[]>;
+  account(id: string): Promise<Account | null>;
+  accountSummary(id: string): Promise<AccountSummary | null>;
+  positions(accountId?: string | null): Promise<Position[]>;
+  orders(filter: { accountId?: string | null; status?: OrderStatus[] | null }): Promise<Order[]>;
+  order(id: string): Promise<Order | null>;
+  placeOrder(input: PlaceOrderInput, caller: Caller): Promise<PlaceOrderPayload>;
+  modifyOrder(id: string, input: ModifyOrderInput, caller: Caller): Promise<Order>;
+  cancelOrder(id: string, caller: Caller): Promise<Order>;
+  confirmOrder(replyId: string, confirmed: boolean, caller: Caller): Promise<PlaceOrderPayload>;
+  reauthenticate(caller: Caller): Promise<SessionStatus>;
+  orderUpdates(filter: {
+    accountId?: string | null;
+    afterSequence?: number | null;
+  }): AsyncIterableIterator<OrderEvent>;
+  sessionEvents(): AsyncIterableIterator<SessionEvent>;
+  /** Live subscriber counts, for metrics. */
+  subscriberCounts(): { orderUpdates: number; sessionEvents: number };
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const DISABLED_CP: ClientPortalStatus = {
+  enabled: false,
+  state: ClientPortalState.DISABLED,
+  authenticated: false,
+  connected: false,
+  competing: false,
+  lastTickleAt: null,
+  message: null,
+  loginUrl: null,
+  readOnly: false,
+};
+const DISABLED_TWS: TwsStatus = { enabled: false, state: TwsState.DISABLED };
+
+export function createBrokerService(options: BrokerServiceOptions): BrokerService {
+  return new UnifiedBrokerService(options);
+}
+
+/**
+ * The one broker-facing interface resolvers use. It owns what is common to both APIs: validation, trading
+ * guards, idempotency, routing, the merged view, and the sequenced event streams.
+ */
+class UnifiedBrokerService implements BrokerService {
+  private readonly tracker: OrderTracker;
+  private readonly sessionLog = new SequencedLog<SessionEvent>({ bufferSize: 200 });
+  private readonly cp?: ClientPortalBroker;
+  private readonly tws?: TwsBroker;
+  private readonly store: IdempotencyStore;
+  private readonly mutex = new KeyedMutex();
+  private readonly replyOwners = new Map<string, string>();
+  private readonly log: Logger;
+
+  constructor(private readonly options: BrokerServiceOptions) {
+    this.tracker = new OrderTracker(options.orderEventBuffer);
+    this.store = options.idempotency ?? new MemoryIdempotencyStore();
+    this.log = options.logger;
+    const sink: BrokerEventSink = {
+      order: (obs) => {
+        if (!this.accountAllowed(obs.order.accountId)) return;
+        this.tracker.observe(obs);
+      },
+      session: (api, type, message) => {
+        const event = this.sessionLog.append({
+          api,
+          type,
+          message: message ?? null,
+          at: new Date(),
+          status: this.status(),
+        });
+        this.log.info({ api, event: type, message, sequence: event.sequence }, "session transition");
+      },
+    };
+    this.cp = options.clientPortal?.(sink);
+    this.tws = options.tws?.(sink);
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.cp?.start(), this.tws?.start()]);
+  }
+
+  async close(): Promise<void> {
+    this.tracker.log.closeAll();
+    this.sessionLog.closeAll();
+    await Promise.allSettled([this.cp?.close(), this.tws?.close()]);
+    await this.store.close();
+  }
+
+  status(): SessionStatus {
+    const clientPortal = this.cp?.status() ?? DISABLED_CP;
+    const tws = this.tws?.status() ?? DISABLED_TWS;
+    const ready = this.readiness().ready;
+    return { mode: this.mode(), ready, clientPortal, tws };
+  }
+
+  readiness(): Readiness {
+    const components: Readiness["components"] = {};
+    const sides: [string, ApiBroker | undefined][] = [
+      ["clientPortal", this.cp],
+      ["tws", this.tws],
+    ];
+    for (const [name, side] of sides) {
+      components[name] = side
+        ? { enabled: true, ...side.readiness() }
+        : { enabled: false, ready: true, state: "DISABLED" };
+    }
+    const enabled = Object.values(components).filter((c) => c.enabled);
+    return { ready: enabled.length > 0 && enabled.every((c) => c.ready), components };
+  }
+
+  private mode(): TradingMode {
+    if (this.options.simulated) return TradingMode.SIMULATED;
+    if (this.options.guards.liveTwsPort || this.knownAccounts.some((a) => a.type === AccountType.LIVE)) {
+      return TradingMode.LIVE;
+    }
+    return TradingMode.PAPER;
+  }
+
+  private knownAccounts: Account[] = [];
+
+  // ---- reads ----
+
+  async accounts(): Promise<Account[]> {
+    const lists = await this.fromEach((b) => b.listAccounts());
+    const byId = new Map<string, Account>();
+    for (const list of lists) {
+      for (const a of list) {
+        if (!this.accountAllowed(a.id)) continue;
+        const prev = byId.get(a.id);
+        byId.set(a.id, prev ? { ...prev, sources: [...new Set([...prev.sources, ...a.sources])] } : a);
+      }
+    }
+    this.knownAccounts = [...byId.values()];
+    return this.knownAccounts;
+  }
+
+  async account(id: string): Promise<Account | null> {
+    const accountId = checkAccountId(id);
+    return (await this.accounts()).find((a) => a.id === accountId) ?? null;
+  }
+
+  async accountSummary(id: string): Promise<AccountSummary | null> {
+    this.checkAllowed(id);
+    return this.readFromPreferred((b) => b.getAccountSummary(id));
+  }
+
+  async positions(accountId?: string | null): Promise<Position[]> {
+    if (accountId != null) this.checkAllowed(checkAccountId(accountId));
+    const list = await this.readFromPreferred((b) => b.listPositions(accountId ?? undefined));
+    return list.filter((p) => this.accountAllowed(p.accountId));
+  }
+
+  async orders(filter: { accountId?: string | null; status?: OrderStatus[] | null }): Promise<Order[]> {
+    if (filter.accountId != null) this.checkAllowed(checkAccountId(filter.accountId));
+    const lists = await this.fromEach((b) => b.listOrders());
+    for (const list of lists)
+      for (const o of list) if (this.accountAllowed(o.accountId)) this.tracker.observe({ order: o });
+    return this.tracker
+      .all()
+      .filter((o) => this.accountAllowed(o.accountId))
+      .filter((o) => filter.accountId == null || o.accountId === filter.accountId)
+      .filter((o) => !filter.status?.length || filter.status.includes(o.status))
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  }
+
+  async order(id: string): Promise<Order | null> {
+    const orderId = checkOrderId(id);
+    const known = this.tracker.get(orderId);
+    if (known) return known;
+    return (await this.orders({})).find((o) => o.id === orderId) ?? null;
+  }
+
+  // ---- mutations ----
+
+  async placeOrder(input: PlaceOrderInput, caller: Caller): Promise<PlaceOrderPayload> {
+    const audit = {
+      op: "placeOrder",
+      client: caller.client,
+      accountId: input.accountId,
+      clientOrderId: input.clientOrderId,
+    };
+    try {
+      this.checkWritable(caller);
+      const request = validatePlaceOrder(input);
+      this.checkAllowed(request.accountId);
+      this.checkLive(request.accountId);
+      const api = this.route(input.via ?? null);
+      const result = await this.mutex.run(request.clientOrderId, () => this.placeOnce(api, request));
+      this.log.info(
+        {
+          ...audit,
+          mode: this.mode(),
+          api: api.api,
+          orderId: result.order?.id,
+          replyId: result.confirmation?.replyId,
+        },
+        "order accepted",
+      );
+      return result;
+    } catch (e) {
+      this.auditRefusal(audit, e);
+      throw e;
+    }
+  }
+
+  private async placeOnce(api: ApiBroker, request: OrderRequest): Promise<PlaceOrderPayload> {
+    const fingerprint = fingerprintOf(request);
+    const existing = this.store.get(request.clientOrderId);
+    if (existing) {
+      if (existing.fingerprint !== fingerprint) {
+        throw new AppError(
+          ErrorCode.IDEMPOTENCY_CONFLICT,
+          `clientOrderId "${request.clientOrderId}" was already used for a different order; use a new clientOrderId.`,
+          { clientOrderId: request.clientOrderId, orderId: existing.orderId ?? null },
+        );
+      }
+      const replay = await this.replay(existing);
+      if (replay) return replay;
+    }
+    const contract = await api.resolveContract(request.contract);
+    await this.checkLimits(api, request, contract.conid);
+    const base = {
+      clientOrderId: request.clientOrderId,
+      fingerprint,
+      api: api.api,
+      accountId: request.accountId,
+    };
+    await this.store.put({ ...base, state: "PENDING", updatedAt: new Date().toISOString() });
+    let outcome: PlaceOutcome;
+    try {
+      outcome = await api.placeOrder(request, contract);
+    } catch (e) {
+      if (isAppError(e) && NOTHING_SENT.has(e.code)) {
+        await this.store.delete(request.clientOrderId);
+      } else if (isAppError(e) && e.code === ErrorCode.ORDER_REJECTED) {
+        await this.store.put({
+          ...base,
+          state: "FAILED",
+          errorCode: e.code,
+          errorMessage: e.message,
+          orderId: (e.details.orderId as string) ?? undefined,
+          updatedAt: new Date().toISOString(),
+        });
+      } else {
+        await this.store.put({ ...base, state: "UNKNOWN", updatedAt: new Date().toISOString() });
+        if (!isAppError(e) || e.code !== ErrorCode.OUTCOME_UNKNOWN) {
+          throw new AppError(
+            ErrorCode.OUTCOME_UNKNOWN,
+            "The connection failed while the order was being placed; it may or may not be at IB. It will not be " +
+              "resent. Query `orders` or retry with the same clientOrderId to reconcile.",
+            { clientOrderId: request.clientOrderId, cause: e instanceof Error ? e.message : String(e) },
+          );
+        }
+      }
+      throw e;
+    }
+    return this.recordOutcome(base, outcome);
+  }
+
+  private async recordOutcome(
+    base: Pick<IdempotencyRecord, "clientOrderId" | "fingerprint" | "api" | "accountId">,
+    outcome: PlaceOutcome,
+  ): Promise<PlaceOrderPayload> {
+    const now = new Date().toISOString();
+    if (outcome.order) {
+      this.tracker.observe({ order: outcome.order });
+      await this.store.put({ ...base, state: "PLACED", orderId: outcome.order.id, updatedAt: now });
+      return { order: this.tracker.get(outcome.order.id) ?? outcome.order, confirmation: null };
+    }
+    const c = outcome.confirmation;
+    this.replyOwners.set(c.replyId, base.clientOrderId);
+    await this.store.put({
+      ...base,
+      state: "CONFIRMATION",
+      replyId: c.replyId,
+      messages: c.messages,
+      messageIds: c.messageIds,
+      updatedAt: now,
+    });
+    return { order: null, confirmation: c };
+  }
+
+  /** The answer for a clientOrderId seen before, or null when it is known that nothing reached IB. */
+  private async replay(rec: IdempotencyRecord): Promise<PlaceOrderPayload | null> {
+    const api = this.side(rec.api);
+    switch (rec.state) {
+      case "PLACED": {
+        const order =
+          (rec.orderId && (await this.order(rec.orderId))) ||
+          (await api?.findByClientOrderId(rec.clientOrderId));
+        if (order) return { order, confirmation: null };
+        throw new AppError(
+          ErrorCode.OUTCOME_UNKNOWN,
+          `Order for clientOrderId "${rec.clientOrderId}" was placed but cannot be read right now; retry shortly.`,
+          { clientOrderId: rec.clientOrderId, orderId: rec.orderId ?? null },
+        );
+      }
+      case "CONFIRMATION":
+        return {
+          order: null,
+          confirmation: {
+            replyId: rec.replyId ?? "",
+            messages: rec.messages ?? [],
+            messageIds: rec.messageIds ?? [],
+          },
+        };
+      case "FAILED":
+        throw new AppError(
+          (rec.errorCode as ErrorCode) ?? ErrorCode.ORDER_REJECTED,
+          rec.errorMessage ?? "Order was rejected.",
+          { clientOrderId: rec.clientOrderId, orderId: rec.orderId ?? null, replayed: true },
+        );
+      case "PENDING":
+      case "UNKNOWN": {
+        if (!api?.isReady()) {
+          throw new AppError(
+            ErrorCode.OUTCOME_UNKNOWN,
+            `The outcome of clientOrderId "${rec.clientOrderId}" is not known yet and ${rec.api} is not connected to reconcile it. It will not be resent; retry when the session is ready.`,
+            { clientOrderId: rec.clientOrderId, api: rec.api },
+          );
+        }
+        const found = await api.findByClientOrderId(rec.clientOrderId);
+        if (found) {
+          this.tracker.observe({ order: found });
+          await this.store.put({
+            ...rec,
+            state: "PLACED",
+            orderId: found.id,
+            updatedAt: new Date().toISOString(),
+          });
+          return { order: found, confirmation: null };
+        }
+        this.log.warn(
+          { clientOrderId: rec.clientOrderId, api: rec.api },
+          "reconciled: earlier placement never reached IB; placing now",
+        );
+        return null;
+      }
+    }
+  }
+
+  async confirmOrder(replyId: string, confirmed: boolean, caller: Caller): Promise<PlaceOrderPayload> {
+    const audit = { op: "confirmOrder", client: caller.client, replyId, confirmed };
+    try {
+      this.checkWritable(caller);
+      const cp = this.requireCp();
+      const owner = this.replyOwners.get(replyId);
+      const rec = owner ? this.store.get(owner) : undefined;
+      const outcome = await cp.confirmOrder(replyId, confirmed);
+      this.replyOwners.delete(replyId);
+      if (rec) {
+        if (!confirmed) await this.store.delete(rec.clientOrderId);
+        else return await this.recordOutcome(rec, outcome);
+      }
+      if (outcome.order) this.tracker.observe({ order: outcome.order });
+      this.log.info({ ...audit, orderId: outcome.order?.id }, "order confirmation answered");
+      return { order: outcome.order ?? null, confirmation: outcome.confirmation ?? null };
+    } catch (e) {
+      this.auditRefusal(audit, e);
+      throw e;
+    }
+  }
+
+  async modifyOrder(id: string, input: ModifyOrderInput, caller: Caller): Promise<Order> {
+    const audit = { op: "modifyOrder", client: caller.client, orderId: id };
+    try {
+      this.checkWritable(caller);
+      const order = await this.requireOrder(id);
+      this.checkAllowed(order.accountId);
+      this.checkLive(order.accountId);
+      const changes = validateModifyOrder(order.type, input);
+      const api = this.routeExisting(order);
+      const updated = await api.modifyOrder(order, changes);
+      this.tracker.observe({ order: updated });
+      this.log.info(
+        { ...audit, accountId: order.accountId, mode: this.mode(), api: api.api },
+        "order modified",
+      );
+      return this.tracker.get(updated.id) ?? updated;
+    } catch (e) {
+      this.auditRefusal(audit, e);
+      throw e;
+    }
+  }
+
+  async cancelOrder(id: string, caller: Caller): Promise<Order> {
+    const audit = { op: "cancelOrder", client: caller.client, orderId: id };
+    try {
+      this.checkWritable(caller);
+      const order = await this.requireOrder(id);
+      this.checkAllowed(order.accountId);
+      const api = this.routeExisting(order);
+      const updated = await api.cancelOrder(order);
+      this.tracker.observe({ order: updated });
+      this.log.info(
+        { ...audit, accountId: order.accountId, mode: this.mode(), api: api.api },
+        "order cancel requested",
+      );
+      return this.tracker.get(updated.id) ?? updated;
+    } catch (e) {
+      this.auditRefusal(audit, e);
+      throw e;
+    }
+  }
+
+  async reauthenticate(caller: Caller): Promise<SessionStatus> {
+    if (!caller.canTrade) {
+      throw new AppError(
+        ErrorCode.FORBIDDEN,
+        "This API token may read but not manage the session; use API_TOKEN.",
+      );
+    }
+    this.log.info({ op: "reauthenticate", client: caller.client }, "reauthenticate requested");
+    await this.requireCp().reauthenticate();
+    return this.status();
+  }
+
+  orderUpdates(filter: { accountId?: string | null; afterSequence?: number | null }) {
+    const accountId = filter.accountId != null ? checkAccountId(filter.accountId) : null;
+    if (accountId != null) this.checkAllowed(accountId);
+    return this.tracker.log.subscribe(
+      (e) => accountId == null || e.order.accountId === accountId,
+      filter.afterSequence,
+    );
+  }
+
+  sessionEvents() {
+    return this.sessionLog.subscribe();
+  }
+
+  subscriberCounts() {
+    return { orderUpdates: this.tracker.log.subscriberCount, sessionEvents: this.sessionLog.subscriberCount };
+  }
+
+  // ---- helpers ----
+
+  /** Configured sides, TWS first: the preferred one for trading and positions. */
+  private sides(): ApiBroker[] {
+    const all: (ApiBroker | undefined)[] = [this.tws, this.cp];
+    return all.filter((b): b is ApiBroker => b !== undefined);
+  }
+
+  private side(api: BrokerApi): ApiBroker | undefined {
+    return api === BrokerApi.TWS ? this.tws : this.cp;
+  }
+
+  /** `via` if given, else TWS when it is ready, else Client Portal. */
+  private route(via: BrokerApi | null): ApiBroker {
+    if (via) {
+      const side = this.side(via);
+      if (!side)
+        throw new AppError(ErrorCode.BROKER_UNAVAILABLE, `${via} is not configured on this server.`, {
+          api: via,
+          state: "DISABLED",
+        });
+      side.assertReady();
+      return side;
+    }
+    const candidates = this.sides();
+    if (candidates.length === 0) {
+      throw new AppError(
+        ErrorCode.BROKER_UNAVAILABLE,
+        "No IB API is configured: set IB_TWS_PORT and/or IB_CP_URL.",
+        { state: "DISABLED" },
+      );
+    }
+    const ready = candidates.find((b) => b.isReady());
+    if (ready) return ready;
+    candidates[0]!.assertReady();
+    return candidates[0]!;
+  }
+
+  /** An existing order is changed through the API that placed it, else whichever is ready. */
+  private routeExisting(order: Order): ApiBroker {
+    const placing = this.side(order.source);
+    if (placing?.isReady()) return placing;
+    return this.route(null);
+  }
+
+  private async requireOrder(id: string): Promise<Order> {
+    const order = await this.order(id);
+    if (!order) throw notFound(`No order with id "${id}". Use \`orders\` to list them.`, { id });
+    return order;
+  }
+
+  private requireCp(): ClientPortalBroker {
+    if (!this.cp)
+      throw new AppError(ErrorCode.BROKER_UNAVAILABLE, "Client Portal is not configured: set IB_CP_URL.", {
+        api: BrokerApi.CLIENT_PORTAL,
+        state: "DISABLED",
+      });
+    return this.cp;
+  }
+
+  /** Each ready side's answer; a side that fails is skipped as long as another answered. */
+  private async fromEach<T>(fn: (b: ApiBroker) => Promise<T>): Promise<T[]> {
+    const sides = this.sides().filter((b) => b.isReady());
+    const settled = await Promise.allSettled(sides.map(fn));
+    const ok = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+    if (ok.length === 0 && failed) throw failed.reason;
+    return ok;
+  }
+
+  /** TWS while it is ready, Client Portal otherwise. */
+  private async readFromPreferred<T>(fn: (b: ApiBroker) => Promise<T>): Promise<T> {
+    const empty = [] as unknown as T;
+    if (this.tws?.isReady()) return fn(this.tws);
+    if (this.cp?.isReady()) return fn(this.cp);
+    const any = this.tws ?? this.cp;
+    if (!any) return empty;
+    any.assertReady();
+    return fn(any);
+  }
+
+  private accountAllowed(id: string): boolean {
+    const list = this.options.guards.accounts;
+    return list.length === 0 || list.includes(id);
+  }
+
+  private checkAllowed(id: string): void {
+    if (!this.accountAllowed(id)) {
+      throw new AppError(ErrorCode.FORBIDDEN, `Account ${id} is not in IB_ACCOUNTS on this server.`, {
+        accountId: id,
+      });
+    }
+  }
+
+  private checkWritable(caller: Caller): void {
+    if (!caller.canTrade) {
+      throw new AppError(
+        ErrorCode.FORBIDDEN,
+        "This API token may read but not trade; use API_TOKEN for mutations.",
+      );
+    }
+    if (this.options.guards.readOnly || this.cp?.status().readOnly) {
+      throw new AppError(
+        ErrorCode.READ_ONLY,
+        "This server is read-only (READ_ONLY=true or a read-only IB user); mutations are disabled.",
+      );
+    }
+  }
+
+  private checkLive(accountId: string): void {
+    if (this.options.guards.allowLiveTrading) return;
+    if (isLiveAccount(accountId) || this.mode() === TradingMode.LIVE) {
+      throw new AppError(
+        ErrorCode.LIVE_TRADING_DISABLED,
+        `Refusing to trade live account ${accountId}: set ALLOW_LIVE_TRADING=true to allow orders to live accounts.`,
+        { accountId },
+      );
+    }
+  }
+
+  private async checkLimits(api: ApiBroker, r: OrderRequest, conid: number): Promise<void> {
+    const { maxOrderQuantity, maxOrderNotional } = this.options.guards;
+    if (maxOrderQuantity != null && r.quantity > maxOrderQuantity) {
+      throw new AppError(
+        ErrorCode.FORBIDDEN,
+        `quantity ${r.quantity} exceeds MAX_ORDER_QUANTITY ${maxOrderQuantity}.`,
+        { field: "quantity", limit: maxOrderQuantity },
+      );
+    }
+    if (maxOrderNotional != null) {
+      const price = r.limitPrice ?? r.stopPrice ?? (await api.lastPrice?.(conid)) ?? null;
+      if (price == null) {
+        throw new AppError(
+          ErrorCode.FORBIDDEN,
+          "MAX_ORDER_NOTIONAL is set but no price is known for this contract; use a LIMIT order.",
+          { conid },
+        );
+      }
+      if (price * r.quantity > maxOrderNotional) {
+        throw new AppError(
+          ErrorCode.FORBIDDEN,
+          `Order notional ${(price * r.quantity).toFixed(2)} exceeds MAX_ORDER_NOTIONAL ${maxOrderNotional}.`,
+          { limit: maxOrderNotional },
+        );
+      }
+    }
+  }
+
+  private auditRefusal(audit: Record<string, unknown>, e: unknown): void {
+    const code = isAppError(e) ? e.code : ErrorCode.INTERNAL_SERVER_ERROR;
+    this.log.warn(
+      { ...audit, mode: this.mode(), code, reason: e instanceof Error ? e.message : String(e) },
+      "mutation refused",
+    );
+  }
+}
+
+/** Codes an adapter uses only when nothing was sent upstream, so the key may be used again. */
+const NOTHING_SENT: ReadonlySet<string> = new Set([
+  ErrorCode.BAD_USER_INPUT,
+  ErrorCode.NOT_FOUND,
+  ErrorCode.BROKER_UNAVAILABLE,
+  ErrorCode.SESSION_NOT_READY,
+  ErrorCode.RATE_LIMITED,
+  ErrorCode.FORBIDDEN,
+]);
+
+export function isLiveAccount(accountId: string): boolean {
+  return /^U\d/.test(accountId) || /^F\d/.test(accountId) || /^I\d/.test(accountId);
+}
+
+function fingerprintOf(r: OrderRequest): string {
+  const { accountId, contract, side, type, quantity, limitPrice, stopPrice, timeInForce } = r;
+  const terms = [
+    accountId,
+    contract.conid,
+    contract.symbol,
+    contract.secType,
+    contract.exchange,
+    contract.currency,
+    side,
+    type,
+    quantity,
+    limitPrice,
+    stopPrice,
+    timeInForce,
+  ];
+  return createHash("sha256").update(JSON.stringify(terms)).digest("hex").slice(0, 32);
+}

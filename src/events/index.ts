@@ -1,0 +1,2 @@
+export { AsyncQueue } from "./async-queue";
+export { SequencedLog, type SequencedLogOptions } from "./sequenced-log";

@@ -1,0 +1,7 @@
+import { AccountResolver } from "./account.resolver";
+import { OrderResolver } from "./order.resolver";
+import { PositionResolver } from "./position.resolver";
+import { SessionResolver } from "./session.resolver";
+
+export const resolvers = [SessionResolver, AccountResolver, PositionResolver, OrderResolver] as const;
+export type { AppContext } from "./context";

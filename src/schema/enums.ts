@@ -1,0 +1,115 @@
+import { registerEnumType } from "type-graphql";
+
+export enum TradingMode {
+  SIMULATED = "SIMULATED",
+  PAPER = "PAPER",
+  LIVE = "LIVE",
+}
+export enum ClientPortalState {
+  DISABLED = "DISABLED",
+  UNREACHABLE = "UNREACHABLE",
+  UNAUTHENTICATED = "UNAUTHENTICATED",
+  AUTHENTICATED = "AUTHENTICATED",
+  COMPETING = "COMPETING",
+  EXPIRED = "EXPIRED",
+  LOGIN_REQUIRED = "LOGIN_REQUIRED",
+}
+export enum TwsState {
+  DISABLED = "DISABLED",
+  CONNECTING = "CONNECTING",
+  CONNECTED = "CONNECTED",
+  DISCONNECTED = "DISCONNECTED",
+}
+export enum AccountType {
+  PAPER = "PAPER",
+  LIVE = "LIVE",
+}
+export enum SecType {
+  STK = "STK",
+  OPT = "OPT",
+  FUT = "FUT",
+  FOP = "FOP",
+  CASH = "CASH",
+  IND = "IND",
+  BOND = "BOND",
+  CFD = "CFD",
+  CRYPTO = "CRYPTO",
+  FUND = "FUND",
+  WAR = "WAR",
+  BAG = "BAG",
+}
+export enum BrokerApi {
+  TWS = "TWS",
+  CLIENT_PORTAL = "CLIENT_PORTAL",
+}
+export enum OrderSide {
+  BUY = "BUY",
+  SELL = "SELL",
+}
+export enum OrderType {
+  MARKET = "MARKET",
+  LIMIT = "LIMIT",
+  STOP = "STOP",
+  STOP_LIMIT = "STOP_LIMIT",
+}
+export enum TimeInForce {
+  DAY = "DAY",
+  GTC = "GTC",
+  IOC = "IOC",
+  OPG = "OPG",
+}
+export enum OrderStatus {
+  PENDING_SUBMIT = "PENDING_SUBMIT",
+  PRE_SUBMITTED = "PRE_SUBMITTED",
+  SUBMITTED = "SUBMITTED",
+  PARTIALLY_FILLED = "PARTIALLY_FILLED",
+  FILLED = "FILLED",
+  PENDING_CANCEL = "PENDING_CANCEL",
+  CANCELLED = "CANCELLED",
+  REJECTED = "REJECTED",
+  INACTIVE = "INACTIVE",
+}
+export enum OrderEventType {
+  NEW = "NEW",
+  SUBMITTED = "SUBMITTED",
+  PARTIAL_FILL = "PARTIAL_FILL",
+  FILL = "FILL",
+  MODIFIED = "MODIFIED",
+  CANCELLED = "CANCELLED",
+  REJECTED = "REJECTED",
+  STATUS = "STATUS",
+}
+export enum SessionEventType {
+  CONNECTED = "CONNECTED",
+  DISCONNECTED = "DISCONNECTED",
+  AUTHENTICATED = "AUTHENTICATED",
+  EXPIRED = "EXPIRED",
+  RESTORED = "RESTORED",
+  COMPETING = "COMPETING",
+  REAUTH_FAILED = "REAUTH_FAILED",
+  LOGIN_REQUIRED = "LOGIN_REQUIRED",
+}
+
+/** Statuses after which IB will never change an order again. */
+export const TERMINAL_ORDER_STATUSES: ReadonlySet<OrderStatus> = new Set([
+  OrderStatus.FILLED,
+  OrderStatus.CANCELLED,
+  OrderStatus.REJECTED,
+  OrderStatus.INACTIVE,
+]);
+
+const enums = {
+  TradingMode,
+  ClientPortalState,
+  TwsState,
+  AccountType,
+  SecType,
+  BrokerApi,
+  OrderSide,
+  OrderType,
+  TimeInForce,
+  OrderStatus,
+  OrderEventType,
+  SessionEventType,
+};
+for (const [name, e] of Object.entries(enums)) registerEnumType(e, { name });

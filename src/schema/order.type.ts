@@ -1,0 +1,136 @@
+import { Field, Float, ID, Int, ObjectType } from "type-graphql";
+import { Contract } from "./contract.type";
+import { BrokerApi, OrderEventType, OrderSide, OrderStatus, OrderType, TimeInForce } from "./enums";
+import { DateTime } from "./scalars";
+
+@ObjectType()
+export class Order {
+  @Field(() => ID, { description: "Stable across both APIs and restarts: IB's permId." })
+  id!: string;
+
+  @Field(() => String, { nullable: true })
+  clientOrderId?: string | null;
+
+  @Field(() => ID)
+  accountId!: string;
+
+  @Field(() => Contract)
+  contract!: Contract;
+
+  @Field(() => OrderSide)
+  side!: OrderSide;
+
+  @Field(() => OrderType)
+  type!: OrderType;
+
+  @Field(() => Float)
+  quantity!: number;
+
+  @Field(() => Float, { nullable: true })
+  limitPrice?: number | null;
+
+  @Field(() => Float, { nullable: true })
+  stopPrice?: number | null;
+
+  @Field(() => TimeInForce)
+  timeInForce!: TimeInForce;
+
+  @Field(() => OrderStatus)
+  status!: OrderStatus;
+
+  @Field(() => Float)
+  filledQuantity!: number;
+
+  @Field(() => Float)
+  remainingQuantity!: number;
+
+  @Field(() => Float, { nullable: true })
+  averageFillPrice?: number | null;
+
+  @Field(() => BrokerApi, { description: "The API that placed the order, or the one that reported it." })
+  source!: BrokerApi;
+
+  @Field(() => String, { nullable: true })
+  permId?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "The id the placing API knows it by (TWS orderId, Client Portal order_id).",
+  })
+  brokerOrderId?: string | null;
+
+  @Field(() => String, { nullable: true, description: "Why IB rejected or cancelled the order." })
+  statusMessage?: string | null;
+
+  @Field(() => DateTime)
+  createdAt!: Date;
+
+  @Field(() => DateTime)
+  updatedAt!: Date;
+}
+
+@ObjectType({ description: "Client Portal's order warning, to be answered with confirmOrder." })
+export class OrderConfirmation {
+  @Field(() => ID)
+  replyId!: string;
+
+  @Field(() => [String])
+  messages!: string[];
+
+  @Field(() => [String], {
+    description: "IB's message ids, e.g. o163 (price constraint), o354 (no market data).",
+  })
+  messageIds!: string[];
+}
+
+@ObjectType({ description: "Exactly one of `order` and `confirmation` is set." })
+export class PlaceOrderPayload {
+  @Field(() => Order, { nullable: true })
+  order?: Order | null;
+
+  @Field(() => OrderConfirmation, { nullable: true })
+  confirmation?: OrderConfirmation | null;
+}
+
+@ObjectType()
+export class Fill {
+  @Field(() => String)
+  executionId!: string;
+
+  @Field(() => Float)
+  quantity!: number;
+
+  @Field(() => Float)
+  price!: number;
+
+  @Field(() => Float, { nullable: true })
+  commission?: number | null;
+
+  @Field(() => DateTime)
+  at!: Date;
+}
+
+@ObjectType()
+export class OrderEvent {
+  @Field(() => Int, {
+    description: "Strictly increasing; pass the last one seen as `afterSequence` to resume.",
+  })
+  sequence!: number;
+
+  @Field(() => OrderEventType)
+  type!: OrderEventType;
+
+  @Field(() => Order, { description: "The order as it is right after this event." })
+  order!: Order;
+
+  @Field(() => Fill, { nullable: true })
+  fill?: Fill | null;
+
+  @Field(() => DateTime)
+  at!: Date;
+
+  @Field(() => Boolean, {
+    description: "Emitted by reconciliation after a reconnect, for what happened meanwhile.",
+  })
+  catchUp!: boolean;
+}

@@ -1,0 +1,213 @@
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
+import { expressMiddleware } from "@as-integrations/express5";
+import express, { type NextFunction, type Request, type Response } from "express";
+import type { ExecutionResult, GraphQLSchema } from "graphql";
+import { CloseCode } from "graphql-ws";
+import { useServer } from "graphql-ws/use/ws";
+import { WebSocketServer } from "ws";
+import { checkToken, type AuthOptions } from "./auth";
+import type { BrokerService } from "./brokers";
+import type { LandingPage } from "./config/config";
+import { ErrorCode } from "./errors";
+import { formatGraphQLError } from "./graphql-errors";
+import type { Logger } from "./logger";
+import { playgroundLandingPage } from "./playground";
+import type { AppContext } from "./resolvers";
+import { buildAppSchema } from "./schema/build-schema";
+
+export interface ServerOptions {
+  broker: BrokerService;
+  logger: Logger;
+  /** @default "127.0.0.1" */
+  host?: string;
+  /** 0 picks a free port. @default 4000 */
+  port?: number;
+  /** @default "sandbox" */
+  landingPage?: LandingPage;
+  auth?: AuthOptions;
+  /** How long in-flight HTTP requests may take to finish on stop. @default 1500 */
+  stopGraceMs?: number;
+  /** Extra HTTP routes (metrics), mounted before /graphql. */
+  extraRoutes?: (app: express.Express) => void;
+  /** Test hook: called when a graphql-ws operation starts. */
+  onSubscribe?: () => void;
+}
+
+export interface RunningServer {
+  httpUrl: string;
+  wsUrl: string;
+  httpServer: Server;
+  /** Finishes in-flight requests, closes subscribers with 1001, then closes the broker connections. */
+  stop(): Promise<void>;
+}
+
+const GRAPHQL_PATH = "/graphql";
+
+let cachedSchema: GraphQLSchema | undefined;
+function schema(): GraphQLSchema {
+  cachedSchema ??= buildAppSchema();
+  return cachedSchema;
+}
+
+function clientOf(req: IncomingMessage): string {
+  const name = req.headers["apollographql-client-name"] ?? req.headers["user-agent"] ?? "unknown";
+  return `${req.socket.remoteAddress ?? "?"} ${String(name).slice(0, 80)}`;
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { broker, logger } = options;
+  const auth = options.auth ?? {};
+  const app = express();
+  app.disable("x-powered-by");
+  const httpServer = createServer(app);
+  const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
+
+  const wsCleanup = useServer<
+    Record<string, unknown> | undefined,
+    { grant?: { canTrade: boolean; principal: string } }
+  >(
+    {
+      schema: schema(),
+      onConnect: (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const grant = checkToken(auth, params.authorization ?? params.Authorization ?? params.token);
+        if (!grant.ok) {
+          ctx.extra.socket.close(
+            CloseCode.Unauthorized,
+            "Unauthorized: send the API token in connection params",
+          );
+          return false;
+        }
+        (ctx.extra as { grant?: unknown }).grant = grant;
+        return true;
+      },
+      context: (ctx): AppContext => {
+        const grant = (ctx.extra as { grant?: { canTrade: boolean; principal: string } }).grant;
+        return {
+          broker,
+          caller: { client: `ws ${clientOf(ctx.extra.request)}`, canTrade: grant?.canTrade ?? false },
+        };
+      },
+      onSubscribe: () => {
+        options.onSubscribe?.();
+      },
+      onNext: (_ctx, _id, _payload, _args, result) => formatResult(result as ExecutionResult),
+    },
+    wsServer,
+  );
+
+  const plugins: ApolloServerPlugin<AppContext>[] = [
+    ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.stopGraceMs ?? 1500 }),
+    {
+      async serverWillStart() {
+        return {
+          async drainServer() {
+            await wsCleanup.dispose();
+          },
+        };
+      },
+    },
+  ];
+  const landing = options.landingPage ?? "sandbox";
+  if (landing === "sandbox") plugins.push(ApolloServerPluginLandingPageLocalDefault({ embed: true }));
+  else if (landing === "playground") plugins.push(playgroundLandingPage(GRAPHQL_PATH));
+  else plugins.push(ApolloServerPluginLandingPageDisabled());
+
+  const apollo = new ApolloServer<AppContext>({
+    schema: schema(),
+    plugins,
+    formatError: formatGraphQLError,
+    includeStacktraceInErrorResponses: process.env.NODE_ENV !== "production",
+  });
+  await apollo.start();
+
+  app.get("/livez", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  app.get("/readyz", (_req, res) => {
+    const r = broker.readiness();
+    res.status(r.ready ? 200 : 503).json(r);
+  });
+  options.extraRoutes?.(app);
+
+  const requireToken = (req: Request, res: Response, next: NextFunction) => {
+    // The landing page is static HTML a browser loads without headers; operations still need the token.
+    if (
+      req.method === "GET" &&
+      req.accepts(["text/html", "application/json"]) === "text/html" &&
+      !req.query.query
+    ) {
+      return next();
+    }
+    const grant = checkToken(auth, req.headers.authorization);
+    if (!grant.ok) {
+      res
+        .status(401)
+        .set("WWW-Authenticate", 'Bearer realm="ibkr-graphql"')
+        .json({
+          errors: [
+            {
+              message: "Unauthorized: send Authorization: Bearer <API_TOKEN>.",
+              extensions: { code: ErrorCode.UNAUTHENTICATED },
+            },
+          ],
+        });
+      return;
+    }
+    res.locals.grant = grant;
+    next();
+  };
+
+  app.use(
+    GRAPHQL_PATH,
+    requireToken,
+    express.json({ limit: "256kb" }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }): Promise<AppContext> => ({
+        broker,
+        caller: {
+          client: `http ${clientOf(req)}`,
+          canTrade: (res.locals.grant as { canTrade?: boolean })?.canTrade ?? false,
+        },
+      }),
+    }),
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(options.port ?? 4000, options.host ?? "127.0.0.1", () => {
+      httpServer.off("error", reject);
+      resolve();
+    });
+  });
+  const addr = httpServer.address() as AddressInfo;
+  const hostForUrl = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+  const httpUrl = `http://${hostForUrl}:${addr.port}${GRAPHQL_PATH}`;
+  const wsUrl = `ws://${hostForUrl}:${addr.port}${GRAPHQL_PATH}`;
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      logger.info("stopping: finishing requests, closing subscribers and broker connections");
+      await apollo.stop();
+      await broker.close();
+    })();
+    return stopping;
+  };
+  return { httpUrl, wsUrl, httpServer, stop };
+}
+
+function formatResult(result: ExecutionResult): ExecutionResult {
+  if (!result.errors?.length) return result;
+  return {
+    ...result,
+    errors: result.errors.map((e) =>
+      formatGraphQLError(e.toJSON(), e),
+    ) as unknown as ExecutionResult["errors"],
+  };
+}
