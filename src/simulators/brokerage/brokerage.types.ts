@@ -1,0 +1,208 @@
+import type { InstrumentQuery, SimInstrument } from "./instruments";
+
+/** Which gateway placed an order. */
+export type SimApi = "TWS" | "CP";
+export type SimSide = "BUY" | "SELL";
+/** IB's order type codes. */
+export type SimOrderType = "MKT" | "LMT" | "STP" | "STP LMT";
+export type SimTimeInForce = "DAY" | "GTC" | "IOC" | "OPG";
+/** Order statuses exactly as IB names them (TWS orderStatus, Client Portal `status`). */
+export type SimOrderStatus =
+  "PendingSubmit" | "PreSubmitted" | "Submitted" | "Filled" | "Cancelled" | "Inactive" | "PendingCancel";
+
+export const TERMINAL_SIM_STATUSES: ReadonlySet<SimOrderStatus> = new Set([
+  "Filled",
+  "Cancelled",
+  "Inactive",
+]);
+
+export interface SimPlaceOrderRequest {
+  account: string;
+  /** The contract: by conid, or by symbol + secType (+ exchange, currency). */
+  contract: InstrumentQuery;
+  side: SimSide;
+  orderType: SimOrderType;
+  quantity: number;
+  limitPrice?: number | null;
+  stopPrice?: number | null;
+  /** @default "DAY" */
+  tif?: SimTimeInForce;
+  /** Client Portal cOID = TWS orderRef. */
+  orderRef?: string | null;
+  api: SimApi;
+  twsClientId?: number;
+  twsOrderId?: number;
+  outsideRth?: boolean;
+  /**
+   * Reject when an order with the same orderRef was placed before (Client Portal's duplicate cOID check).
+   * @default false
+   */
+  rejectDuplicateOrderRef?: boolean;
+}
+
+export type SimRejectCode =
+  | "UNKNOWN_ACCOUNT"
+  | "UNKNOWN_CONTRACT"
+  | "BAD_QUANTITY"
+  | "BAD_PRICE"
+  | "INSUFFICIENT_BUYING_POWER"
+  | "DUPLICATE_ORDER_REF"
+  | "NOT_MODIFIABLE"
+  | "NOT_CANCELLABLE"
+  | "UNKNOWN_ORDER";
+
+export interface SimReject {
+  code: SimRejectCode;
+  reason: string;
+}
+
+/**
+ * Result of placing an order. A rejected order that IB would still book (insufficient buying power) comes
+ * with `order` in status Inactive; validation rejects (unknown contract, bad quantity) come without.
+ */
+export type SimPlaceResult =
+  { order: SimOrder; reject?: undefined } | { reject: SimReject; order?: SimOrder };
+
+export type SimChangeResult =
+  { order: SimOrder; reject?: undefined } | { reject: SimReject; order?: SimOrder };
+
+export interface SimModifyRequest {
+  quantity?: number;
+  limitPrice?: number | null;
+  stopPrice?: number | null;
+  tif?: SimTimeInForce;
+}
+
+/** An order as the book holds it. Every object handed out is a snapshot copy. */
+export interface SimOrder {
+  /** Unique non-zero permanent id; also the Client Portal order id. */
+  permId: number;
+  account: string;
+  instrument: SimInstrument;
+  side: SimSide;
+  orderType: SimOrderType;
+  quantity: number;
+  limitPrice: number | null;
+  stopPrice: number | null;
+  tif: SimTimeInForce;
+  outsideRth: boolean;
+  orderRef: string | null;
+  api: SimApi;
+  twsClientId: number | null;
+  twsOrderId: number | null;
+  status: SimOrderStatus;
+  /** A stop (limit) order whose stop price was crossed. */
+  triggered: boolean;
+  filled: number;
+  remaining: number;
+  avgFillPrice: number;
+  lastFillPrice: number;
+  /** Total commission charged so far. */
+  commission: number;
+  /** Why the order was rejected or cancelled by the system. */
+  statusMessage: string | null;
+  /** Epoch ms. */
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface SimExecution {
+  /** IB style: `0000e0d5.6571a1b2.01.01`. */
+  execId: string;
+  permId: number;
+  account: string;
+  instrument: SimInstrument;
+  side: SimSide;
+  quantity: number;
+  price: number;
+  /** Cumulative filled quantity and average price of the order including this execution. */
+  cumQty: number;
+  avgPrice: number;
+  orderRef: string | null;
+  api: SimApi;
+  twsClientId: number | null;
+  twsOrderId: number | null;
+  /** Epoch ms. */
+  time: number;
+  commission: SimCommissionReport;
+}
+
+export interface SimCommissionReport {
+  execId: string;
+  commission: number;
+  currency: string;
+  /** Realized PnL of this execution net of commissions; null for an opening trade (IB sends MAX). */
+  realizedPnl: number | null;
+}
+
+export interface SimPosition {
+  account: string;
+  instrument: SimInstrument;
+  /** Signed: negative for a short. */
+  quantity: number;
+  /** Per unit, price terms, commissions included (what Client Portal calls avgPrice). */
+  avgPrice: number;
+  /** avgPrice × multiplier (what TWS calls avgCost). */
+  avgCost: number;
+  marketPrice: number;
+  marketValue: number;
+  unrealizedPnl: number;
+  realizedPnl: number;
+}
+
+export interface SimAccountValues {
+  account: string;
+  currency: string;
+  cash: number;
+  netLiquidation: number;
+  /** Σ |market value| of stock and FX positions. */
+  grossPositionValue: number;
+  /** Σ market value of stock and FX positions (signed). */
+  stockMarketValue: number;
+  initMarginReq: number;
+  maintMarginReq: number;
+  availableFunds: number;
+  excessLiquidity: number;
+  /** Cash-account style: equal to available funds. */
+  buyingPower: number;
+  equityWithLoanValue: number;
+  unrealizedPnl: number;
+  realizedPnl: number;
+}
+
+export interface SimQuote {
+  conid: number;
+  last: number;
+  bid: number;
+  ask: number;
+  /** Previous close: the price at start or reset. */
+  close: number;
+  /** Epoch ms. */
+  time: number;
+}
+
+export type SimOrderChange =
+  "new" | "acknowledged" | "triggered" | "fill" | "modified" | "pendingCancel" | "cancelled" | "rejected";
+
+export interface SimBrokerageEvents {
+  /** Any change of an order; `order` is the order right after the change. */
+  order: { order: SimOrder; change: SimOrderChange };
+  /** An execution; fires before the order event that carries the new filled quantity. */
+  execution: { execution: SimExecution; order: SimOrder };
+  /** The commission report of an execution; fires after the order's fill event, like TWS. */
+  commission: { report: SimCommissionReport; execution: SimExecution };
+  position: { position: SimPosition };
+  account: { values: SimAccountValues };
+  price: { quote: SimQuote };
+  /** The book was reset to its initial state. */
+  reset: Record<string, never>;
+}
+
+export type SimEventName = keyof SimBrokerageEvents;
+
+export interface SimOrderRefStats {
+  orderRef: string;
+  /** How many times an order with this orderRef / cOID reached the book (duplicates included). */
+  submissions: number;
+  permIds: number[];
+}

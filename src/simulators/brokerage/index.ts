@@ -1,0 +1,37 @@
+export {
+  createBrokerage,
+  type Brokerage,
+  type BrokerageOptions,
+  type SimCommissionSchedule,
+  type SimOrderFilter,
+} from "./brokerage";
+export {
+  TERMINAL_SIM_STATUSES,
+  type SimAccountValues,
+  type SimApi,
+  type SimBrokerageEvents,
+  type SimChangeResult,
+  type SimCommissionReport,
+  type SimEventName,
+  type SimExecution,
+  type SimModifyRequest,
+  type SimOrder,
+  type SimOrderChange,
+  type SimOrderRefStats,
+  type SimOrderStatus,
+  type SimOrderType,
+  type SimPlaceOrderRequest,
+  type SimPlaceResult,
+  type SimPosition,
+  type SimQuote,
+  type SimReject,
+  type SimRejectCode,
+  type SimSide,
+  type SimTimeInForce,
+} from "./brokerage.types";
+export {
+  DEFAULT_INSTRUMENTS,
+  type InstrumentQuery,
+  type SimInstrument,
+  type SimSecType,
+} from "./instruments";
