@@ -1,6 +1,7 @@
 import { createBrokerService } from "./brokers";
 import type { Config } from "./config/config";
 import type { Logger } from "./logger";
+import { Metrics } from "./metrics";
 import { startServer, type RunningServer } from "./server";
 
 export interface App {
@@ -13,7 +14,12 @@ export interface App {
  * through `config`; tests call this with port 0.
  */
 export async function startApp(config: Config, logger: Logger): Promise<App> {
+  const metrics: Metrics = new Metrics({ broker: () => broker });
   const broker = createBrokerService({
+    hooks: {
+      onOrderEvent: (e) => metrics.recordOrderEvent(e),
+      onSessionEvent: (e) => metrics.recordSessionEvent(e),
+    },
     simulated: config.simulated,
     logger,
     orderEventBuffer: config.orderEventBuffer,
@@ -34,6 +40,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     port: config.port,
     landingPage: config.landingPage,
     auth: { apiToken: config.apiToken, apiReadToken: config.apiReadToken },
+    metrics,
   });
   return {
     server,

@@ -16,6 +16,7 @@ import type { LandingPage } from "./config/config";
 import { ErrorCode } from "./errors";
 import { formatGraphQLError } from "./graphql-errors";
 import type { Logger } from "./logger";
+import type { Metrics } from "./metrics";
 import { playgroundLandingPage } from "./playground";
 import type { AppContext } from "./resolvers";
 import { buildAppSchema } from "./schema/build-schema";
@@ -32,8 +33,8 @@ export interface ServerOptions {
   auth?: AuthOptions;
   /** How long in-flight HTTP requests may take to finish on stop. @default 1500 */
   stopGraceMs?: number;
-  /** Extra HTTP routes (metrics), mounted before /graphql. */
-  extraRoutes?: (app: express.Express) => void;
+  /** Serves GET /metrics and counts operations and errors. */
+  metrics?: Metrics;
   /** Test hook: called when a graphql-ws operation starts. */
   onSubscribe?: () => void;
 }
@@ -94,9 +95,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         };
       },
       onSubscribe: () => {
+        options.metrics?.recordOperation("subscription", "ws");
         options.onSubscribe?.();
       },
-      onNext: (_ctx, _id, _payload, _args, result) => formatResult(result as ExecutionResult),
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        const formatted = formatResult(result as ExecutionResult);
+        for (const e of formatted.errors ?? []) options.metrics?.recordError(String(e.extensions?.code));
+        return formatted;
+      },
     },
     wsServer,
   );
@@ -113,6 +119,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       },
     },
   ];
+  if (options.metrics) plugins.push(options.metrics.apolloPlugin());
   const landing = options.landingPage ?? "sandbox";
   if (landing === "sandbox") plugins.push(ApolloServerPluginLandingPageLocalDefault({ embed: true }));
   else if (landing === "playground") plugins.push(playgroundLandingPage(GRAPHQL_PATH));
@@ -125,15 +132,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     includeStacktraceInErrorResponses: process.env.NODE_ENV !== "production",
   });
   await apollo.start();
-
-  app.get("/livez", (_req, res) => {
-    res.json({ status: "ok" });
-  });
-  app.get("/readyz", (_req, res) => {
-    const r = broker.readiness();
-    res.status(r.ready ? 200 : 503).json(r);
-  });
-  options.extraRoutes?.(app);
 
   const requireToken = (req: Request, res: Response, next: NextFunction) => {
     // The landing page is static HTML a browser loads without headers; operations still need the token.
@@ -163,9 +161,30 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     next();
   };
 
+  app.get("/livez", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  app.get("/readyz", (_req, res) => {
+    const r = broker.readiness();
+    res.status(r.ready ? 200 : 503).json(r);
+  });
+  const metrics = options.metrics;
+  if (metrics) {
+    app.get("/metrics", requireToken, async (_req, res) => {
+      res.set("content-type", metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+  }
+
+  // The landing page is static HTML a browser loads without headers; operations still need the token.
+  const landingPageOrToken = (req: Request, res: Response, next: NextFunction) => {
+    const wantsPage = req.method === "GET" && req.accepts(["text/html", "application/json"]) === "text/html";
+    if (wantsPage && !req.query.query) return next();
+    requireToken(req, res, next);
+  };
+
   app.use(
     GRAPHQL_PATH,
-    requireToken,
+    landingPageOrToken,
     express.json({ limit: "256kb" }),
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<AppContext> => ({

@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { ConfigError, loadConfig, redactedConfig } from "../src/config/config";
 
@@ -46,6 +49,14 @@ describe("config", () => {
     );
     const c = load({ API_TOKEN: "s3cret-s3cret-s3cret" });
     assert.ok(!JSON.stringify(redactedConfig(c)).includes("s3cret"));
+  });
+
+  it("reads secrets from *_FILE variables", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cfg-"));
+    const file = join(dir, "token");
+    writeFileSync(file, "from-a-file-0123456789\n");
+    assert.equal(load({ API_TOKEN_FILE: file }).apiToken, "from-a-file-0123456789");
+    assert.throws(() => load({ API_TOKEN_FILE: join(dir, "missing") }), /API_TOKEN_FILE: file not found/);
   });
 
   it("parses lists and booleans", () => {

@@ -178,6 +178,28 @@ describe("GraphQL server over an in-memory broker", () => {
     assert.equal(missing.errors?.[0]?.extensions?.code, "NOT_FOUND");
   });
 
+  it("exposes Prometheus metrics that follow operations, errors, events and subscribers", async () => {
+    const scrape = async () => {
+      const r = await request(app.server.httpUrl.replace("/graphql", "/metrics"));
+      assert.equal(r.statusCode, 200);
+      return r.body.text();
+    };
+    await gql(app.server.httpUrl, PlaceOrderDocument, order({ quantity: -5, clientOrderId: "metrics-bad" }));
+    const text = await scrape();
+    assert.match(text, /ibkr_graphql_operations_total\{type="mutation",transport="http"\} \d+/);
+    assert.match(text, /ibkr_graphql_errors_total\{code="BAD_USER_INPUT"\} \d+/);
+    assert.match(text, /ibkr_order_events_total\{type="NEW",catch_up="false"\} \d+/);
+    assert.match(text, /ibkr_session_state\{api="TWS",state="CONNECTED"\} 1/);
+    assert.match(text, /ibkr_ready 1/);
+    const client = wsClient(app.server.wsUrl);
+    const subscribed = app.subscribed();
+    const sub = new Subscription(client, SessionEventsDocument);
+    await subscribed;
+    assert.match(await scrape(), /ibkr_subscriptions_open\{subscription="sessionEvents"\} 1/);
+    sub.dispose();
+    await client.dispose();
+  });
+
   it("has liveness, readiness and landing pages", async () => {
     const live = await request(app.server.httpUrl.replace("/graphql", "/livez"));
     assert.equal(live.statusCode, 200);

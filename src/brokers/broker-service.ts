@@ -60,6 +60,11 @@ export interface BrokerServiceOptions {
   orderEventBuffer: number;
   idempotency?: IdempotencyStore;
   logger: Logger;
+  /** Called for every emitted event (metrics). */
+  hooks?: {
+    onOrderEvent?: (e: OrderEvent) => void;
+    onSessionEvent?: (e: SessionEvent) => void;
+  };
   clientPortal?: (sink: BrokerEventSink) => ClientPortalBroker;
   tws?: (sink: BrokerEventSink) => TwsBroker;
 }
@@ -126,7 +131,7 @@ class UnifiedBrokerService implements BrokerService {
   private readonly log: Logger;
 
   constructor(private readonly options: BrokerServiceOptions) {
-    this.tracker = new OrderTracker(options.orderEventBuffer);
+    this.tracker = new OrderTracker(options.orderEventBuffer, options.hooks?.onOrderEvent);
     this.store = options.idempotency ?? new MemoryIdempotencyStore();
     this.log = options.logger;
     const sink: BrokerEventSink = {
@@ -143,6 +148,7 @@ class UnifiedBrokerService implements BrokerService {
           status: this.status(),
         });
         this.log.info({ api, event: type, message, sequence: event.sequence }, "session transition");
+        options.hooks?.onSessionEvent?.(event);
       },
     };
     this.cp = options.clientPortal?.(sink);

@@ -15,7 +15,10 @@ export class OrderTracker {
   private readonly orders = new Map<string, Order>();
   private readonly executions = new Set<string>();
 
-  constructor(bufferSize: number) {
+  constructor(
+    bufferSize: number,
+    private readonly onEvent: (e: OrderEvent) => void = () => {},
+  ) {
     this.log = new SequencedLog<OrderEvent>({ bufferSize });
   }
 
@@ -58,6 +61,7 @@ export class OrderTracker {
     } else if (!prev && (order.status === OrderStatus.CANCELLED || order.status === OrderStatus.REJECTED)) {
       emit(order.status === OrderStatus.CANCELLED ? OrderEventType.CANCELLED : OrderEventType.REJECTED);
     }
+    for (const e of out) this.onEvent(e);
     return out;
   }
 }

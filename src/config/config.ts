@@ -129,7 +129,19 @@ export function loadConfig(
   const out: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(SETTINGS) as [keyof Settings, Settings[keyof Settings]][]) {
     const flag = overrides[key];
-    const raw = flag !== undefined ? String(flag) : (env[spec.env] ?? fromFile[spec.env]);
+    let raw = flag !== undefined ? String(flag) : (env[spec.env] ?? fromFile[spec.env]);
+    const secretFile =
+      "secret" in spec ? (env[`${spec.env}_FILE`] ?? fromFile[`${spec.env}_FILE`]) : undefined;
+    if (raw === undefined && secretFile) {
+      // Docker/systemd secrets arrive as files; the value never passes through the environment.
+      if (!existsSync(secretFile)) {
+        problems.push(
+          `${spec.env}_FILE: file not found (got ${JSON.stringify(secretFile)}); example: ${spec.env}_FILE=/run/secrets/api_token`,
+        );
+        continue;
+      }
+      raw = readFileSync(secretFile, "utf8").trim();
+    }
     const value =
       raw === undefined || (raw === "" && !("default" in spec))
         ? "default" in spec

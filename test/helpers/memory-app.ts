@@ -1,5 +1,6 @@
 import { createBrokerService, type BrokerService, type TradingGuards } from "../../src/brokers";
 import { silentLogger } from "../../src/logger";
+import { Metrics } from "../../src/metrics";
 import { startServer, type RunningServer, type ServerOptions } from "../../src/server";
 import { MemoryTwsBroker } from "./memory-broker";
 
@@ -16,6 +17,7 @@ export interface MemoryApp {
   server: RunningServer;
   broker: BrokerService;
   tws: MemoryTwsBroker;
+  metrics: Metrics;
   subscribed: () => Promise<void>;
 }
 
@@ -25,7 +27,12 @@ export async function startMemoryApp(
   serverOptions: Partial<ServerOptions> = {},
 ): Promise<MemoryApp> {
   let tws!: MemoryTwsBroker;
+  const metrics: Metrics = new Metrics({ broker: () => broker });
   const broker = createBrokerService({
+    hooks: {
+      onOrderEvent: (e) => metrics.recordOrderEvent(e),
+      onSessionEvent: (e) => metrics.recordSessionEvent(e),
+    },
     simulated: true,
     logger: silentLogger(),
     orderEventBuffer: 100,
@@ -38,6 +45,7 @@ export async function startMemoryApp(
     broker,
     logger: silentLogger(),
     port: 0,
+    metrics,
     onSubscribe: () => {
       const w = waiters;
       waiters = [];
@@ -49,6 +57,7 @@ export async function startMemoryApp(
     server,
     broker,
     tws,
+    metrics,
     subscribed: () => new Promise<void>((resolve) => waiters.push(resolve)),
   };
 }
