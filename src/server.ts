@@ -6,7 +6,14 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { expressMiddleware } from "@as-integrations/express5";
 import express, { type NextFunction, type Request, type Response } from "express";
-import type { ExecutionResult, GraphQLSchema } from "graphql";
+import {
+  GraphQLError,
+  parse,
+  specifiedRules,
+  validate,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from "graphql";
 import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
@@ -18,6 +25,7 @@ import { formatGraphQLError } from "./graphql-errors";
 import type { Logger } from "./logger";
 import type { Metrics } from "./metrics";
 import { playgroundLandingPage } from "./playground";
+import { checkComplexity, complexityPlugin, depthRule } from "./query-limits";
 import type { AppContext } from "./resolvers";
 import { buildAppSchema } from "./schema/build-schema";
 
@@ -68,12 +76,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const httpServer = createServer(app);
   const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
 
+  const limitRules = [depthRule()];
   const wsCleanup = useServer<
     Record<string, unknown> | undefined,
     { grant?: { canTrade: boolean; principal: string } }
   >(
     {
       schema: schema(),
+      validate: (s, doc, rules) => validate(s, doc, [...(rules ?? specifiedRules), ...limitRules]),
       onConnect: (ctx) => {
         const params = ctx.connectionParams ?? {};
         const grant = checkToken(auth, params.authorization ?? params.Authorization ?? params.token);
@@ -94,8 +104,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           caller: { client: `ws ${clientOf(ctx.extra.request)}`, canTrade: grant?.canTrade ?? false },
         };
       },
-      onSubscribe: () => {
+      onSubscribe: (_ctx, _id, payload) => {
         options.metrics?.recordOperation("subscription", "ws");
+        try {
+          checkComplexity(
+            schema(),
+            parse(payload.query),
+            payload.variables ?? undefined,
+            payload.operationName ?? undefined,
+          );
+        } catch (e) {
+          return [e instanceof GraphQLError ? e : new GraphQLError(String(e))];
+        }
         options.onSubscribe?.();
       },
       onNext: (_ctx, _id, _payload, _args, result) => {
@@ -119,6 +139,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       },
     },
   ];
+  plugins.push(complexityPlugin(schema()));
   if (options.metrics) plugins.push(options.metrics.apolloPlugin());
   const landing = options.landingPage ?? "sandbox";
   if (landing === "sandbox") plugins.push(ApolloServerPluginLandingPageLocalDefault({ embed: true }));
@@ -129,6 +150,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     schema: schema(),
     plugins,
     formatError: formatGraphQLError,
+    validationRules: limitRules,
     includeStacktraceInErrorResponses: process.env.NODE_ENV !== "production",
   });
   await apollo.start();

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { parse } from "graphql";
 import { request } from "undici";
 import {
   CancelOrderDocument,
@@ -103,6 +105,37 @@ describe("GraphQL server over an in-memory broker", () => {
     });
     const b2 = (await invalidEnum.body.json()) as { errors: { extensions: { code: string } }[] };
     assert.equal(b2.errors[0]?.extensions.code, "BAD_USER_INPUT");
+  });
+
+  it("refuses operations that are too deep or too complex, over HTTP and graphql-ws", async () => {
+    const deep = "{ accounts { orders { contract { symbol } } } }";
+    const ok = await request(app.server.httpUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: deep }),
+    });
+    assert.equal(ok.statusCode, 200);
+    await ok.body.dump();
+    const wide = `{ ${Array.from({ length: 600 }, (_, i) => `a${i}: session { mode }`).join(" ")} }`;
+    const r = await request(app.server.httpUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: wide }),
+    });
+    const body = (await r.body.json()) as { errors: { message: string; extensions: { code: string } }[] };
+    assert.match(body.errors[0]!.message, /complexity/);
+    assert.equal(body.errors[0]!.extensions.code, "BAD_USER_INPUT");
+    const client = wsClient(app.server.wsUrl);
+    try {
+      const wideSub = `subscription { sessionEvents { ${Array.from({ length: 600 }, (_, i) => `a${i}: type`).join(" ")} } }`;
+      const sub = new Subscription(
+        client,
+        parse(wideSub) as TypedDocumentNode<unknown, Record<string, unknown>>,
+      );
+      await assert.rejects(sub.next(), /complexity/);
+    } finally {
+      await client.dispose();
+    }
   });
 
   it("streams order events over graphql-ws, and replays them with afterSequence", async () => {
