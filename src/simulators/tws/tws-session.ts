@@ -1,0 +1,132 @@
+import type { Socket } from "node:net";
+import type { Logger } from "../../logger";
+import { encodeFrame, TwsFrameReader, type HandshakeInfo, type WireField } from "./tws-codec";
+import { errorMessage } from "./tws-encoders";
+
+/** What a session needs from the simulator that owns it. */
+export interface TwsSessionHost {
+  readonly logger: Logger;
+  /** True while the simulator plays a hung gateway: nothing is answered or pushed. */
+  isZombie(): boolean;
+  onHandshake(session: TwsSession, handshake: HandshakeInfo): void;
+  onMessage(session: TwsSession, fields: string[]): void;
+  onClose(session: TwsSession): void;
+}
+
+/** Per-connection subscriptions, dropped when the connection goes (orders keep working). */
+export interface TwsSubscriptions {
+  positions: boolean;
+  /** reqId → tag list. */
+  accountSummaries: Map<number, { group: string; tags: string; sent: Map<string, string> }>;
+  /** Account of reqAccountUpdates and the values last sent (only changes are pushed). */
+  accountUpdates: { account: string; sent: Map<string, string> } | null;
+  autoOpenOrders: boolean;
+}
+
+let nextSessionId = 1;
+
+/** One TCP connection of a TWS API client. */
+export class TwsSession {
+  readonly id = nextSessionId++;
+  readonly connectedAt = Date.now();
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** Set by startApi. */
+  clientId: number | null = null;
+  handshake: HandshakeInfo | null = null;
+  /** Accepted while the simulator was a zombie: such a connection never comes back to life. */
+  readonly bornZombie: boolean;
+  readonly subscriptions: TwsSubscriptions = {
+    positions: false,
+    accountSummaries: new Map(),
+    accountUpdates: null,
+    autoOpenOrders: false,
+  };
+  /** Pacing: start of the current one-second window and messages counted in it. */
+  pacingWindowStart = 0;
+  pacingCount = 0;
+  pacingWarned = false;
+
+  private readonly reader = new TwsFrameReader();
+  private closed = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly host: TwsSessionHost,
+  ) {
+    this.remoteAddress = socket.remoteAddress ?? "";
+    this.remotePort = socket.remotePort ?? 0;
+    this.bornZombie = host.isZombie();
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("error", (err) => host.logger.debug({ err, session: this.id }, "tws sim: socket error"));
+    socket.on("close", () => this.onSocketClose());
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Connected, past startApi, and not silenced. */
+  get isLive(): boolean {
+    return !this.closed && this.clientId !== null && !this.bornZombie;
+  }
+
+  send(fields: readonly WireField[]): void {
+    if (this.closed || this.bornZombie || this.host.isZombie()) return;
+    this.socket.write(encodeFrame(fields));
+  }
+
+  sendError(id: number, code: number, message: string, advancedOrderReject = ""): void {
+    this.send(errorMessage(id, code, message, advancedOrderReject));
+  }
+
+  /** Ends the connection the way TWS does: no goodbye message, just FIN. */
+  close(): void {
+    if (this.closed) return;
+    // Flush what was queued (e.g. error 326), then hang up.
+    this.socket.end(() => this.socket.destroy());
+  }
+
+  /** Drops the connection at once (fault injection). */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed || this.bornZombie || this.host.isZombie()) return;
+    for (const event of this.reader.push(chunk)) {
+      if (this.closed) return;
+      switch (event.kind) {
+        case "handshake":
+          this.handshake = event.handshake;
+          this.host.onHandshake(this, event.handshake);
+          break;
+        case "message":
+          try {
+            this.host.onMessage(this, event.fields);
+          } catch (err) {
+            // A bug in one handler must not take the whole gateway down.
+            this.host.logger.error(
+              { err, session: this.id, msgId: event.fields[0] },
+              "tws sim: handler failed",
+            );
+          }
+          break;
+        case "error":
+          this.host.logger.debug(
+            { session: this.id, reason: event.reason },
+            "tws sim: protocol error, closing",
+          );
+          this.destroy();
+          return;
+      }
+    }
+  }
+
+  private onSocketClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.host.onClose(this);
+  }
+}
