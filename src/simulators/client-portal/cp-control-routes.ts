@@ -1,0 +1,157 @@
+import type { Brokerage, SimQuote } from "../brokerage";
+import { TWS_NOTICE_CODES, type TwsFaultControl } from "../control";
+import type { Reply } from "./cp-api-routes";
+import type { CpSimulatorControl } from "./cp-simulator";
+
+export interface ControlRoute {
+  methods: readonly string[];
+  pattern: string;
+  handler: (ctx: { body: unknown; query: URLSearchParams; params: Record<string, string> }) => Reply;
+}
+
+const ok = (body: unknown): Reply => ({ status: 200, body });
+const bad = (status: number, error: string): Reply => ({ status, body: { error } });
+
+function record(body: unknown): Record<string, unknown> {
+  return typeof body === "object" && body !== null && !Array.isArray(body)
+    ? (body as Record<string, unknown>)
+    : {};
+}
+
+/** `/sim/*`: the control API for tests, demos and outside tools. Exempt from rate limits and the request log. */
+export function createControlRoutes(deps: {
+  brokerage: Brokerage;
+  control: CpSimulatorControl;
+  twsControl?: TwsFaultControl;
+}): ControlRoute[] {
+  const { brokerage, control, twsControl } = deps;
+
+  const noTws = (): Reply =>
+    bad(
+      404,
+      "No TWS simulator is attached to this Client Portal simulator, so /sim/tws/* has nothing to control.",
+    );
+
+  function setPrices(body: unknown): Reply {
+    const b = record(body);
+    const items = Array.isArray(body) ? body : Array.isArray(b.prices) ? b.prices : [body];
+    const quotes: SimQuote[] = [];
+    for (const item of items) {
+      const r = record(item);
+      const conid = Number(r.conid);
+      const price = Number(r.price);
+      if (!brokerage.findInstrument({ conid })) return bad(400, `unknown conid ${String(r.conid)}`);
+      if (!Number.isFinite(price) || price <= 0)
+        return bad(400, `price must be a positive number (got ${String(r.price)})`);
+      quotes.push(brokerage.setPrice(conid, price));
+    }
+    return ok({ quotes });
+  }
+
+  return [
+    { methods: ["GET"], pattern: "/sim/session", handler: () => ok(control.session()) },
+    { methods: ["POST"], pattern: "/sim/session/expire", handler: () => ok(control.expire()) },
+    { methods: ["POST"], pattern: "/sim/session/login", handler: () => ok(control.login()) },
+    { methods: ["POST"], pattern: "/sim/session/logout", handler: () => ok(control.logout()) },
+    { methods: ["POST"], pattern: "/sim/session/compete", handler: () => ok(control.compete()) },
+    { methods: ["POST"], pattern: "/sim/session/daily-reset", handler: () => ok(control.dailyReset()) },
+    {
+      methods: ["GET"],
+      pattern: "/sim/prices",
+      handler: () => ok({ quotes: brokerage.instruments().map((i) => brokerage.quote(i.conid)) }),
+    },
+    { methods: ["POST"], pattern: "/sim/prices", handler: ({ body }) => setPrices(body) },
+    {
+      methods: ["GET"],
+      pattern: "/sim/requests",
+      handler: ({ query }) => {
+        const limit = query.get("limit");
+        return ok({
+          requests: control.requests(limit === null ? undefined : Math.max(0, Number(limit) || 0)),
+        });
+      },
+    },
+    {
+      methods: ["GET"],
+      pattern: "/sim/orders",
+      handler: () => {
+        const stats = brokerage.orderRefStats();
+        const submissions = new Map(stats.map((s) => [s.orderRef, s.submissions]));
+        const orders = brokerage.listOrders().map((o) => ({
+          orderId: o.permId,
+          permId: o.permId,
+          account: o.account,
+          conid: o.instrument.conid,
+          symbol: o.instrument.symbol,
+          side: o.side,
+          orderType: o.orderType,
+          quantity: o.quantity,
+          limitPrice: o.limitPrice,
+          stopPrice: o.stopPrice,
+          tif: o.tif,
+          status: o.status,
+          filled: o.filled,
+          remaining: o.remaining,
+          avgFillPrice: o.avgFillPrice,
+          clientOrderId: o.orderRef,
+          cOID: o.orderRef,
+          orderRef: o.orderRef,
+          api: o.api,
+          twsClientId: o.twsClientId,
+          twsOrderId: o.twsOrderId,
+          timesPlaced: o.orderRef ? (submissions.get(o.orderRef) ?? 1) : 1,
+          statusMessage: o.statusMessage,
+          createdAt: new Date(o.createdAt).toISOString(),
+          updatedAt: new Date(o.updatedAt).toISOString(),
+        }));
+        return ok({ orders, orderRefs: stats });
+      },
+    },
+    {
+      methods: ["POST"],
+      pattern: "/sim/reset",
+      handler: () => {
+        control.reset();
+        return ok({ reset: true, session: control.session() });
+      },
+    },
+    {
+      methods: ["POST"],
+      pattern: "/sim/tws/disconnect",
+      handler: ({ body }) => {
+        if (!twsControl) return noTws();
+        const refuseMs = record(body).refuseMs;
+        if (refuseMs !== undefined && (typeof refuseMs !== "number" || !(refuseMs >= 0))) {
+          return bad(400, "refuseMs must be a non-negative number of milliseconds");
+        }
+        twsControl.disconnectAll(refuseMs === undefined ? undefined : { refuseMs });
+        return ok({ disconnected: true, refuseMs: refuseMs ?? 0 });
+      },
+    },
+    {
+      methods: ["POST"],
+      pattern: "/sim/tws/zombie",
+      handler: ({ body }) => {
+        if (!twsControl) return noTws();
+        const enabled = record(body).enabled;
+        if (enabled !== undefined && typeof enabled !== "boolean")
+          return bad(400, "enabled must be a boolean");
+        twsControl.setZombie(enabled ?? true);
+        return ok({ zombie: enabled ?? true });
+      },
+    },
+    {
+      methods: ["POST"],
+      pattern: "/sim/tws/notice",
+      handler: ({ body }) => {
+        if (!twsControl) return noTws();
+        const code = record(body).code;
+        if (typeof code !== "number" || !TWS_NOTICE_CODES.includes(code)) {
+          return bad(400, `code must be one of ${TWS_NOTICE_CODES.join(", ")}`);
+        }
+        twsControl.sendNotice(code);
+        return ok({ sent: code });
+      },
+    },
+  ];
+}

@@ -1,0 +1,184 @@
+import { randomUUID } from "node:crypto";
+import type { Brokerage, SimInstrument, SimOrderType, SimSide, SimTimeInForce } from "../brokerage";
+import { listingExchange, priceString } from "./cp-responses";
+
+/** When the simulator asks IB's precautionary questions before accepting an order. */
+export interface CpQuestionOptions {
+  /** o163: a limit price more than this many percent through the last price. @default 3 */
+  priceConstraintPct?: number;
+  /** o383: an order quantity above this size. @default 500 */
+  sizeLimit?: number;
+}
+
+/** A Client Portal order object, as posted to place and modify. */
+export interface CpOrderFields {
+  conid: number;
+  orderType: SimOrderType;
+  side: SimSide;
+  quantity: number;
+  limitPrice: number | null;
+  stopPrice: number | null;
+  tif: SimTimeInForce;
+  outsideRth: boolean;
+  cOID: string | null;
+}
+
+export type ParseResult = { fields: CpOrderFields; error?: undefined } | { error: string; status: number };
+
+export interface CpQuestion {
+  messageId: string;
+  message: string;
+}
+
+const ORDER_TYPES: Record<string, SimOrderType> = {
+  MKT: "MKT",
+  MARKET: "MKT",
+  LMT: "LMT",
+  LIMIT: "LMT",
+  STP: "STP",
+  STOP: "STP",
+  STOP_LIMIT: "STP LMT",
+  "STP LMT": "STP LMT",
+  STP_LMT: "STP LMT",
+  STPLMT: "STP LMT",
+};
+const TIFS = new Set<SimTimeInForce>(["DAY", "GTC", "IOC", "OPG"]);
+
+function num(v: unknown): number | undefined {
+  if (typeof v === "number" && Number.isFinite(v)) return v;
+  if (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v))) return Number(v);
+  return undefined;
+}
+
+/**
+ * Reads one order object. Malformed input answers 500 (as IB does); business problems (unsupported order
+ * type, bad side) answer HTTP 200 with `error`.
+ */
+export function parseCpOrder(raw: unknown): ParseResult {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return { error: "Bad Request: order must be an object", status: 500 };
+  }
+  const o = raw as Record<string, unknown>;
+  let conid = num(o.conid);
+  if (conid === undefined && typeof o.conidex === "string") conid = num(o.conidex.split("@")[0]);
+  if (conid === undefined) return { error: "Bad Request: conid or conidex is required", status: 500 };
+  const typeText = typeof o.orderType === "string" ? o.orderType.trim().toUpperCase() : "";
+  if (!typeText) return { error: "Bad Request: orderType is required", status: 500 };
+  const orderType = ORDER_TYPES[typeText];
+  if (!orderType)
+    return { error: `Order type ${typeText} is not supported by the simulated gateway.`, status: 200 };
+  const side = typeof o.side === "string" ? o.side.toUpperCase() : "";
+  if (side !== "BUY" && side !== "SELL") return { error: `Invalid side: ${String(o.side)}`, status: 200 };
+  const quantity = num(o.quantity);
+  if (quantity === undefined) return { error: "Bad Request: quantity is required", status: 500 };
+  const tif = (typeof o.tif === "string" ? o.tif.toUpperCase() : "DAY") as SimTimeInForce;
+  if (!TIFS.has(tif))
+    return { error: `Time in force ${tif} is not supported by the simulated gateway.`, status: 200 };
+  const price = num(o.price) ?? null;
+  const aux = num(o.auxPrice) ?? null;
+  // IB's Client Portal convention: `price` is the limit, or the stop of a plain stop order; `auxPrice` the
+  // stop of a stop-limit.
+  const limitPrice = orderType === "LMT" || orderType === "STP LMT" ? price : null;
+  const stopPrice = orderType === "STP" ? (price ?? aux) : orderType === "STP LMT" ? aux : null;
+  const cOID = typeof o.cOID === "string" && o.cOID !== "" ? o.cOID : null;
+  return {
+    fields: {
+      conid,
+      orderType,
+      side,
+      quantity,
+      limitPrice,
+      stopPrice,
+      tif,
+      outsideRth: o.outsideRTH === true || o.outsideRTH === "true",
+      cOID,
+    },
+  };
+}
+
+function orderText(i: SimInstrument, f: CpOrderFields): string {
+  const at = f.limitPrice !== null ? priceString(i, f.limitPrice) : f.orderType === "MKT" ? "MKT" : "STP";
+  return `${f.side} ${f.quantity} ${i.symbol} ${listingExchange(i)} @ ${at}`;
+}
+
+/** The precautionary questions IB would ask for this order, minus the suppressed ones, in asking order. */
+export function questionsFor(
+  brokerage: Brokerage,
+  i: SimInstrument,
+  f: CpOrderFields,
+  options: CpQuestionOptions,
+  suppressed: ReadonlySet<string>,
+): CpQuestion[] {
+  const pct = options.priceConstraintPct ?? 3;
+  const sizeLimit = options.sizeLimit ?? 500;
+  const out: CpQuestion[] = [];
+  const last = brokerage.quote(i.conid)?.last;
+  if (last !== undefined && f.limitPrice !== null) {
+    const through = f.side === "BUY" ? f.limitPrice / last - 1 : 1 - f.limitPrice / last;
+    if (through * 100 > pct) {
+      out.push({
+        messageId: "o163",
+        message:
+          `The following order "${orderText(i, f)}" price exceeds \nthe Percentage constraint of ${pct}%.\n` +
+          "Are you sure you want to submit this order?",
+      });
+    }
+  }
+  if (f.quantity > sizeLimit) {
+    out.push({
+      messageId: "o383",
+      message:
+        `The following order "${orderText(i, f)}" size exceeds the Size Limit of ${sizeLimit}.\n` +
+        "Are you sure you want to submit this order?",
+    });
+  }
+  return out.filter((q) => !suppressed.has(q.messageId));
+}
+
+export interface PendingReply {
+  id: string;
+  questions: CpQuestion[];
+  /** Runs when the last question is confirmed; returns the HTTP status and body. */
+  execute: () => { status: number; body: unknown };
+}
+
+/** The single reply IB keeps: any other request in between invalidates it. */
+export interface ReplyBook {
+  /** Asks the first question; remaining ones follow on each confirmation. */
+  ask(questions: CpQuestion[], execute: PendingReply["execute"]): unknown;
+  answer(id: string, confirmed: boolean): { status: number; body: unknown };
+  invalidate(): void;
+}
+
+export function createReplyBook(): ReplyBook {
+  let pending: PendingReply | null = null;
+
+  function questionBody(p: PendingReply): unknown {
+    const q = p.questions[0]!;
+    return [{ id: p.id, message: [q.message], isSuppressed: false, messageIds: [q.messageId] }];
+  }
+
+  return {
+    ask(questions, execute) {
+      pending = { id: randomUUID(), questions: [...questions], execute };
+      return questionBody(pending);
+    },
+    answer(id, confirmed) {
+      if (!pending || pending.id !== id) {
+        return { status: 400, body: { error: `reply id not found: '${id}'`, statusCode: 400 } };
+      }
+      const p = pending;
+      pending = null;
+      if (!confirmed) return { status: 400, body: { error: "order not confirmed", statusCode: 400 } };
+      p.questions.shift();
+      if (p.questions.length > 0) {
+        pending = { ...p, id: randomUUID() };
+        return { status: 200, body: questionBody(pending) };
+      }
+      return p.execute();
+    },
+    invalidate() {
+      pending = null;
+    },
+  };
+}

@@ -1,0 +1,503 @@
+import { createServer, type Server } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { createBrokerage, type Brokerage, type BrokerageOptions } from "../brokerage";
+import { silentLogger, type Logger } from "../../logger";
+import type { TwsFaultControl } from "../control";
+import { createApiRoutes, type ApiState, type Reply, type Route } from "./cp-api-routes";
+import { createControlRoutes, type ControlRoute } from "./cp-control-routes";
+import { type CpQuestionOptions, createReplyBook } from "./cp-orders";
+import { createRateLimiter, type CpRateLimitOptions } from "./cp-rate-limiter";
+import { authStatusJson, type CpIdentity, DEFAULT_IDENTITY } from "./cp-responses";
+import { createCpSession, type CpSessionSnapshot, type CpSessionState } from "./cp-session";
+import { loadTls, type CpTlsOptions } from "./cp-tls";
+import { loginPageHtml } from "./login-page";
+
+export interface ClientPortalSimulatorOptions {
+  /** @default "127.0.0.1" */
+  host?: string;
+  /** 0 picks a free port. @default 0 */
+  port?: number;
+  /** The shared book; when absent the simulator creates (and on stop closes) its own. */
+  brokerage?: Brokerage;
+  /** Options of the brokerage the simulator creates when none is given. */
+  brokerageOptions?: BrokerageOptions;
+  /** Certificate and key; by default a fresh self-signed one for localhost + 127.0.0.1. */
+  tls?: CpTlsOptions;
+  /** `auto` starts logged in; `manual` starts logged out, waiting for a browser login. @default "auto" */
+  login?: "auto" | "manual";
+  /** The brokerage session dies after this long without a request. @default 300_000 */
+  idleTimeoutMs?: number;
+  /** The SSO login dies after this long without a request. @default 600_000 */
+  ssoTimeoutMs?: number;
+  /** Hard limit of one login. @default 86_400_000 */
+  maxSessionMs?: number;
+  /** Delay from ssodh/init or reauthenticate to a usable brokerage session. @default 1_000 */
+  reauthDelayMs?: number;
+  /** Local time `HH:MM` of the daily reset that ends every login; null disables it. @default "01:00" */
+  dailyResetTime?: string | null;
+  rateLimits?: CpRateLimitOptions;
+  questions?: CpQuestionOptions;
+  /** Page size of `/portfolio/{accountId}/positions/{pageId}`. @default 100 */
+  positionsPageSize?: number;
+  /** Entries kept by the request log. @default 1_000 */
+  requestLogSize?: number;
+  /** Username, user id and server info the gateway reports. */
+  identity?: Partial<CpIdentity>;
+  /** Accept only these credentials on the login page; by default any non-empty pair. */
+  credentials?: { username: string; password: string };
+  /** The TWS simulator's fault controls, exposed as `/sim/tws/*`. */
+  twsControl?: TwsFaultControl;
+  /** Clock, epoch ms; lets tests move time for idle expiry and rate windows. @default Date.now */
+  now?: () => number;
+  /** @default a silent logger */
+  logger?: Logger;
+}
+
+export interface CpRequestLogEntry {
+  seq: number;
+  /** ISO time the request arrived. */
+  time: string;
+  method: string;
+  /** Path without the query string, e.g. `/v1/api/tickle`. */
+  path: string;
+  query: string;
+  status: number;
+}
+
+export interface CpSessionInfo {
+  state: CpSessionState;
+  authenticated: boolean;
+  competing: boolean;
+  reauthenticating: boolean;
+  ssoExpiresMs: number;
+  lastLoss: string | null;
+  /** ISO time until which every request gets 429, or null. */
+  penaltyUntil: string | null;
+  loginUrl: string;
+}
+
+/** The same operations as the `/sim` control API, for in-process callers. */
+export interface CpSimulatorControl {
+  session(): CpSessionInfo;
+  /** The brokerage session idles out; SSO stays, so ssodh/init or reauthenticate restore it. */
+  expire(): CpSessionInfo;
+  /** A browser login: SSO plus brokerage session. */
+  login(): CpSessionInfo;
+  logout(): CpSessionInfo;
+  /** Another platform takes the brokerage session (`competing: true`). */
+  compete(): CpSessionInfo;
+  /** The daily reset: every login ends. */
+  dailyReset(): CpSessionInfo;
+  requests(limit?: number): CpRequestLogEntry[];
+  /** Back to the start: book, session, rate limits, suppressed questions, request log. */
+  reset(): void;
+}
+
+export interface CpSimulator {
+  /** `https://localhost:PORT`. */
+  url: string;
+  /** `url + "/v1/api"`. */
+  apiBaseUrl: string;
+  /** The browser login page. */
+  loginUrl: string;
+  port: number;
+  /** The server certificate, to pin in clients (`new Agent({ connect: { ca: caPem } })`). */
+  caPem: string;
+  brokerage: Brokerage;
+  control: CpSimulatorControl;
+  stop(): Promise<void>;
+}
+
+const JSON_TYPE = "application/json; charset=utf-8";
+const MAX_BODY = 1 << 20;
+
+interface Compiled<R> {
+  route: R;
+  regex: RegExp;
+  names: string[];
+}
+
+function compile<R extends { pattern: string }>(routes: R[]): Compiled<R>[] {
+  return routes.map((route) => {
+    const names: string[] = [];
+    const source = route.pattern
+      .split("/")
+      .map((seg) => {
+        if (seg.startsWith(":")) {
+          names.push(seg.slice(1));
+          return "([^/]+)";
+        }
+        return seg.replace(/[.+?^${}()|[\]\\*]/g, "\\$&");
+      })
+      .join("/");
+    return { route, regex: new RegExp(`^${source}/?$`), names };
+  });
+}
+
+function match<R extends { methods: readonly string[] }>(
+  table: Compiled<R>[],
+  method: string,
+  path: string,
+): { route: R; params: Record<string, string> } | "method" | undefined {
+  let pathMatched = false;
+  for (const c of table) {
+    const m = c.regex.exec(path);
+    if (!m) continue;
+    pathMatched = true;
+    if (!c.route.methods.includes(method)) continue;
+    const params: Record<string, string> = {};
+    c.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1]!)));
+    return { route: c.route, params };
+  }
+  return pathMatched ? "method" : undefined;
+}
+
+function parseDailyReset(text: string): { hours: number; minutes: number } {
+  const m = /^(\d{1,2}):(\d{2})$/.exec(text);
+  const hours = Number(m?.[1]);
+  const minutes = Number(m?.[2]);
+  if (!m || hours > 23 || minutes > 59)
+    throw new Error(`dailyResetTime must be HH:MM (got ${JSON.stringify(text)})`);
+  return { hours, minutes };
+}
+
+function msUntilNext(at: { hours: number; minutes: number }, now: Date): number {
+  const next = new Date(now);
+  next.setHours(at.hours, at.minutes, 0, 0);
+  if (next.getTime() <= now.getTime()) next.setDate(next.getDate() + 1);
+  return next.getTime() - now.getTime();
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new Error("body too large");
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function parseBody(
+  text: string,
+  contentType: string | undefined,
+): { ok: true; value: unknown } | { ok: false } {
+  if (text.trim() === "") return { ok: true, value: undefined };
+  if (contentType?.includes("application/x-www-form-urlencoded")) {
+    return { ok: true, value: Object.fromEntries(new URLSearchParams(text)) };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/**
+ * Starts the simulated Client Portal Gateway: real HTTPS, the `/v1/api` endpoints with IB's shapes and quirks,
+ * the session tiers and their expiry, IB's rate limits with the penalty box, a browser login page, and the
+ * `/sim` control API.
+ */
+export async function startClientPortalSimulator(
+  options: ClientPortalSimulatorOptions = {},
+): Promise<CpSimulator> {
+  const clock = options.now ?? Date.now;
+  const log = options.logger ?? silentLogger();
+  const ownsBrokerage = !options.brokerage;
+  const brokerage = options.brokerage ?? createBrokerage(options.brokerageOptions);
+  const identity: CpIdentity = { ...DEFAULT_IDENTITY, ...options.identity };
+  const tls = await loadTls(options.tls);
+  const dailyReset = options.dailyResetTime === undefined ? "01:00" : options.dailyResetTime;
+  const dailyResetAt = dailyReset === null ? null : parseDailyReset(dailyReset);
+
+  const session = createCpSession(
+    {
+      login: options.login,
+      idleTimeoutMs: options.idleTimeoutMs,
+      ssoTimeoutMs: options.ssoTimeoutMs,
+      maxSessionMs: options.maxSessionMs,
+      reauthDelayMs: options.reauthDelayMs,
+    },
+    clock,
+  );
+  const limiter = createRateLimiter(options.rateLimits);
+  const replies = createReplyBook();
+  const state: ApiState = {
+    brokerage,
+    session,
+    replies,
+    identity,
+    questions: options.questions ?? {},
+    positionsPageSize: options.positionsPageSize ?? 100,
+    suppressed: new Set(),
+    snapshotConids: new Set(),
+    selectedAccount: brokerage.accounts()[0]!,
+    createdAt: clock(),
+  };
+  // Suppressed questions, pre-flighted snapshots and the selected account live as long as one brokerage session.
+  session.onBrokerageSession(() => {
+    state.suppressed.clear();
+    state.snapshotConids.clear();
+    state.selectedAccount = brokerage.accounts()[0]!;
+    replies.invalidate();
+  });
+
+  const apiRoutes = compile<Route>(createApiRoutes(state));
+  const logSize = options.requestLogSize ?? 1_000;
+  let requestLog: CpRequestLogEntry[] = [];
+  let seq = 0;
+  let url = "";
+
+  function sessionInfo(): CpSessionInfo {
+    const s = session.snapshot(clock());
+    const penalty = limiter.penaltyUntil();
+    return {
+      state: s.state,
+      authenticated: s.state === "AUTHENTICATED",
+      competing: s.competing,
+      reauthenticating: s.reauthenticating,
+      ssoExpiresMs: s.ssoExpiresMs,
+      lastLoss: s.lastLoss,
+      penaltyUntil: penalty !== null && penalty > clock() ? new Date(penalty).toISOString() : null,
+      loginUrl: `${url}/`,
+    };
+  }
+
+  const control: CpSimulatorControl = {
+    session: sessionInfo,
+    expire() {
+      session.expire(clock());
+      return sessionInfo();
+    },
+    login() {
+      session.login(clock());
+      return sessionInfo();
+    },
+    logout() {
+      session.logout("logout (simulator control)");
+      return sessionInfo();
+    },
+    compete() {
+      session.compete(clock());
+      return sessionInfo();
+    },
+    dailyReset() {
+      session.logout("daily reset");
+      return sessionInfo();
+    },
+    requests(limit) {
+      return limit === undefined ? [...requestLog] : requestLog.slice(-limit);
+    },
+    reset() {
+      brokerage.reset();
+      limiter.reset();
+      replies.invalidate();
+      state.suppressed.clear();
+      state.snapshotConids.clear();
+      state.selectedAccount = brokerage.accounts()[0]!;
+      session.reset(clock());
+      requestLog = [];
+    },
+  };
+
+  const controlRoutes = compile<ControlRoute>(
+    createControlRoutes({ brokerage, control, twsControl: options.twsControl }),
+  );
+
+  function send(res: ServerResponse, reply: Reply): void {
+    const headers: Record<string, string> = { ...reply.headers };
+    let payload: string;
+    if (typeof reply.body === "string") {
+      payload = reply.body;
+      headers["content-type"] ??= "text/html; charset=utf-8";
+    } else {
+      payload = reply.body === undefined ? "" : JSON.stringify(reply.body);
+      headers["content-type"] ??= JSON_TYPE;
+    }
+    headers["content-length"] = String(Buffer.byteLength(payload));
+    res.writeHead(reply.status, headers);
+    res.end(payload);
+  }
+
+  function handleApi(
+    method: string,
+    apiPath: string,
+    query: URLSearchParams,
+    body: unknown,
+    hasLength: boolean,
+    badJson: boolean,
+  ): Reply {
+    const now = clock();
+    // IB (and Akamai in front of it) refuse POSTs without a length before anything else.
+    if (method === "POST" && !hasLength) return { status: 411, body: "Length Required" };
+    const verdict = limiter.check(method, apiPath, now);
+    if (!verdict.ok) {
+      log.debug({ apiPath, reason: verdict.reason }, "simulated gateway: rate limited");
+      return { status: 429, body: { error: "Too Many Requests", statusCode: 429 } };
+    }
+    const found = match(apiRoutes, method, apiPath);
+    if (!(typeof found === "object" && found.route.keepsPendingReply)) replies.invalidate();
+    const snap: CpSessionSnapshot = session.onRequest(now);
+    if (found === undefined) return { status: 404, body: { error: "Not Found", statusCode: 404 } };
+    if (found === "method") return { status: 405, body: { error: "Method Not Allowed", statusCode: 405 } };
+    const { route, params } = found;
+    if (snap.state === "NO_SSO")
+      return { status: 401, body: { error: "not authenticated", statusCode: 401 } };
+    if (route.tier !== "sso" && route.tier !== "portfolio-primed" && snap.state !== "AUTHENTICATED") {
+      return { status: 401, body: { error: "no bridge", statusCode: 401 } };
+    }
+    if (route.tier === "iserver-primed" && !session.flags.iserverAccountsQueried) {
+      return { status: 500, body: { error: "Please query /accounts first" } };
+    }
+    if (route.tier === "portfolio-primed" && !session.flags.portfolioAccountsQueried) {
+      return { status: 500, body: { error: "Please query /portfolio/accounts first" } };
+    }
+    // Rate limits and authentication come first, as at IB; only then does the body matter.
+    if (badJson) return { status: 400, body: { error: "Bad Request: invalid JSON", statusCode: 400 } };
+    return route.handler({ method, params, query, body, now, snap });
+  }
+
+  function handleLogin(method: string, body: unknown): Reply {
+    const loggedIn = session.snapshot(clock()).state !== "NO_SSO";
+    if (method === "GET") return { status: 200, body: loginPageHtml({ loggedIn }) };
+    const form = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {};
+    const username = typeof form.username === "string" ? form.username.trim() : "";
+    const password = typeof form.password === "string" ? form.password : "";
+    const creds = options.credentials;
+    const valid = creds
+      ? username === creds.username && password === creds.password
+      : username !== "" && password !== "";
+    if (!valid) {
+      return { status: 200, body: loginPageHtml({ loggedIn, error: "Invalid username or password." }) };
+    }
+    session.login(clock());
+    log.info("simulated gateway: browser login");
+    return { status: 200, body: loginPageHtml({ loggedIn: true, justLoggedIn: true }) };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = (req.method ?? "GET").toUpperCase();
+    const parsedUrl = new URL(req.url ?? "/", "https://localhost");
+    const path = parsedUrl.pathname;
+    const isControl = path === "/sim" || path.startsWith("/sim/");
+    if (!isControl) {
+      const entry: CpRequestLogEntry = {
+        seq: ++seq,
+        time: new Date(clock()).toISOString(),
+        method,
+        path,
+        query: parsedUrl.search,
+        status: 0,
+      };
+      requestLog.push(entry);
+      if (requestLog.length > logSize) requestLog.splice(0, requestLog.length - logSize);
+      res.on("finish", () => (entry.status = res.statusCode));
+    }
+
+    let text: string;
+    try {
+      text = await readBody(req);
+    } catch {
+      send(res, { status: 413, body: { error: "Payload Too Large", statusCode: 413 } });
+      return;
+    }
+    const parsed = parseBody(text, req.headers["content-type"]);
+
+    if (isControl) {
+      if (!parsed.ok) return send(res, { status: 400, body: { error: "invalid JSON body" } });
+      const found = match(controlRoutes, method, path);
+      if (found === undefined)
+        return send(res, { status: 404, body: { error: `unknown control endpoint ${path}` } });
+      if (found === "method")
+        return send(res, { status: 405, body: { error: `${method} not allowed on ${path}` } });
+      return send(
+        res,
+        found.route.handler({ body: parsed.value, query: parsedUrl.searchParams, params: found.params }),
+      );
+    }
+
+    const apiPrefix = /^\/v1\/(api|portal)(?=\/|$)/.exec(path);
+    if (apiPrefix) {
+      const apiPath = path.slice(apiPrefix[0].length) || "/";
+      const hasLength = req.headers["content-length"] !== undefined;
+      const body = parsed.ok ? parsed.value : undefined;
+      return send(res, handleApi(method, apiPath, parsedUrl.searchParams, body, hasLength, !parsed.ok));
+    }
+
+    if ((path === "/" || path === "/sso/Login") && (method === "GET" || method === "POST")) {
+      return send(res, handleLogin(method, parsed.ok ? parsed.value : undefined));
+    }
+    if (path === "/favicon.ico") return send(res, { status: 404, body: "" });
+    send(res, { status: 404, body: { error: "Not Found", statusCode: 404 } });
+  }
+
+  const server: Server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      log.error({ err }, "simulated gateway: request failed");
+      if (!res.headersSent)
+        send(res, { status: 500, body: { error: "Internal Server Error", statusCode: 500 } });
+      else res.destroy();
+    });
+  });
+  const sockets = new Set<Socket>();
+  server.on("secureConnection", (s: Socket) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+
+  const host = options.host ?? "127.0.0.1";
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost =
+    host === "127.0.0.1" || host === "localhost" || host === "0.0.0.0" || host === "::" ? "localhost" : host;
+  url = `https://${urlHost}:${port}`;
+
+  let resetTimer: NodeJS.Timeout | undefined;
+  function scheduleDailyReset(): void {
+    if (!dailyResetAt) return;
+    resetTimer = setTimeout(
+      () => {
+        control.dailyReset();
+        log.info("simulated gateway: daily reset, every login ended");
+        scheduleDailyReset();
+      },
+      msUntilNext(dailyResetAt, new Date()),
+    );
+    resetTimer.unref();
+  }
+  scheduleDailyReset();
+  log.info(
+    { url, state: authStatusJson(session.snapshot(clock()), identity).authenticated },
+    "simulated gateway up",
+  );
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url,
+    apiBaseUrl: `${url}/v1/api`,
+    loginUrl: `${url}/`,
+    port,
+    caPem: tls.cert,
+    brokerage,
+    control,
+    stop() {
+      stopped ??= new Promise<void>((resolve) => {
+        if (resetTimer) clearTimeout(resetTimer);
+        session.close();
+        if (ownsBrokerage) brokerage.close();
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+        server.closeAllConnections();
+      });
+      return stopped;
+    },
+  };
+}
