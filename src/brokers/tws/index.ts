@@ -1,0 +1,1 @@
+export { createTwsBroker, type TwsBrokerOptions } from "./tws-broker";

@@ -1,0 +1,830 @@
+import {
+  EventName,
+  IBApiNextError,
+  type AccountPositionsUpdate,
+  type AccountSummariesUpdate,
+  type AccountUpdatesUpdate,
+  type CommissionReport as IbCommissionReport,
+  type Contract as IbContract,
+  type ContractDetails as IbContractDetails,
+  type Execution as IbExecution,
+  type IBApiNext,
+  type IBApiNextCreationOptions,
+  type Order as IbOrder,
+  type OrderState as IbOrderState,
+  type Position as IbPosition,
+} from "@stoqey/ib";
+import { retry, type Subscription } from "rxjs";
+import { AppError, ErrorCode, badInput, notFound } from "../../errors";
+import { silentLogger, type Logger } from "../../logger";
+import type { Account, AccountSummary } from "../../schema/account.type";
+import type { Contract, ContractInput } from "../../schema/contract.type";
+import { BrokerApi, OrderStatus, SecType, type SessionEventType } from "../../schema/enums";
+import type { ModifyOrderInput } from "../../schema/order.input";
+import type { Order } from "../../schema/order.type";
+import type { Position } from "../../schema/position.type";
+import type { TwsStatus } from "../../schema/session.type";
+import {
+  createTwsSupervisor,
+  type TwsConnection,
+  type TwsSupervisor,
+  type TwsSupervisorOptions,
+} from "../../session/tws-supervisor";
+import type {
+  BrokerEventSink,
+  ComponentReadiness,
+  OrderRequest,
+  PlaceOutcome,
+  TwsBroker,
+} from "../api-broker";
+import {
+  TwsErrorCode,
+  cancelError,
+  isFatalForOrder,
+  modifyError,
+  notReady,
+  outcomeUnknown,
+  placementError,
+  type TwsErrorFrame,
+} from "./tws-errors";
+import {
+  SUMMARY_TAGS,
+  accountTypeOf,
+  ibNumber,
+  ibText,
+  termsOf,
+  toAccountSummary,
+  toContract,
+  toIbOrder,
+  toIbOrderContract,
+  toOrder,
+  toPosition,
+  toTimeInForce,
+  type OrderTerms,
+  type SummaryValues,
+  type TwsOrderRecord,
+} from "./tws-mapping";
+import { TwsOrderStream } from "./tws-order-stream";
+import { fetchCompletedOrders, fetchExecutions, fetchOpenOrders, withDeadline } from "./tws-requests";
+
+/** Connection and timing of the TWS adapter. Defaults suit a real TWS; tests shorten every interval. */
+export interface TwsBrokerOptions extends Omit<TwsSupervisorOptions, "logger" | "createClient"> {
+  /** @default silentLogger() */
+  logger?: Logger;
+  /**
+   * How long a placement or modification waits for TWS's openOrder acknowledgement; after that its outcome
+   * is OUTCOME_UNKNOWN (never resent). @default 10_000
+   */
+  ackTimeoutMs?: number;
+  /** Deadline of reads: contract details, open/completed orders, executions, account data. @default 10_000 */
+  requestTimeoutMs?: number;
+  /** How long a fill waits for its commissionReport before it is reported without commission. @default 1000 */
+  commissionWaitMs?: number;
+  /** How long cancelOrder waits for IB's confirmation or refusal before answering PENDING_CANCEL. @default 3000 */
+  cancelWaitMs?: number;
+  /**
+   * An acknowledgement in state Inactive/Cancelled waits this long for the error frame that says why, so a
+   * rejection is reported as ORDER_REJECTED rather than as an inactive order. @default 250
+   */
+  rejectGraceMs?: number;
+  /**
+   * While orders of other client ids are working (placed before a client-id rotation, or by other
+   * programs), reconcile this often: TWS sends their changes only to the client that placed them. 0 = off.
+   * @default 5000
+   */
+  pollIntervalMs?: number;
+  /** Builds the IBApiNext client; for tests. */
+  createClient?: (options: IBApiNextCreationOptions) => IBApiNext;
+}
+
+/** A request waiting for TWS's answer about one of our order ids. */
+interface Waiter {
+  onOpenOrder?(rec: TwsOrderRecord): void;
+  onStatus?(rec: TwsOrderRecord): void;
+  onError?(f: TwsErrorFrame): void;
+  onLost(reason: string): void;
+}
+
+interface Snapshot<T> {
+  value: T | undefined;
+  at: Date;
+  ready: Promise<void>;
+  resolve: () => void;
+}
+
+function snapshot<T>(): Snapshot<T> {
+  let resolve: () => void = () => undefined;
+  const ready = new Promise<void>((r) => (resolve = r));
+  return { value: undefined, at: new Date(), ready, resolve };
+}
+
+const CONTRACT_CACHE_MS = 60 * 60 * 1000;
+
+/** The TWS side of the broker service, over @stoqey/ib's IBApiNext, supervised by `createTwsSupervisor`. */
+export function createTwsBroker(options: TwsBrokerOptions, sink: BrokerEventSink): TwsBroker {
+  return new TwsAdapter(options, sink);
+}
+
+class TwsAdapter implements TwsBroker {
+  readonly api = BrokerApi.TWS;
+  private readonly log: Logger;
+  private readonly supervisor: TwsSupervisor;
+  private readonly stream: TwsOrderStream;
+  private readonly o: Required<
+    Pick<
+      TwsBrokerOptions,
+      | "ackTimeoutMs"
+      | "requestTimeoutMs"
+      | "commissionWaitMs"
+      | "cancelWaitMs"
+      | "rejectGraceMs"
+      | "pollIntervalMs"
+    >
+  >;
+  private readonly waiters = new Map<number, Set<Waiter>>();
+  private conn: TwsConnection | undefined;
+  private subs: Subscription[] = [];
+  private nextOrderId = 0;
+  /** clientOrderIds sent on a connection, for reconciliation: connection generation by key. */
+  private readonly sent = new Map<string, number>();
+  private readonly contracts = new Map<string, { contract: Contract; at: number }>();
+  private summaries = snapshot<Map<string, SummaryValues>>();
+  private positions = snapshot<Map<string, IbPosition[]>>();
+  private portfolio = snapshot<Map<string, IbPosition[]>>();
+  private portfolioAccount: string | null = null;
+  private portfolioSub: Subscription | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private reconciling: Promise<void> | undefined;
+
+  constructor(
+    options: TwsBrokerOptions,
+    private readonly sink: BrokerEventSink,
+  ) {
+    this.log = (options.logger ?? silentLogger()).child({ api: "TWS" });
+    this.o = {
+      ackTimeoutMs: options.ackTimeoutMs ?? 10_000,
+      requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+      commissionWaitMs: options.commissionWaitMs ?? 1000,
+      cancelWaitMs: options.cancelWaitMs ?? 3000,
+      rejectGraceMs: options.rejectGraceMs ?? 250,
+      pollIntervalMs: options.pollIntervalMs ?? 5000,
+    };
+    this.stream = new TwsOrderStream({
+      commissionWaitMs: this.o.commissionWaitMs,
+      emit: (obs) => sink.order(obs),
+      logger: this.log,
+    });
+    this.supervisor = createTwsSupervisor(
+      { ...options, logger: this.log },
+      {
+        connected: (conn, since) => this.onConnected(conn, since),
+        lost: (conn, reason) => this.onLost(conn, reason),
+        dataLost: (conn) => this.onDataLost(conn),
+        session: (type: SessionEventType, message: string) => sink.session(BrokerApi.TWS, type, message),
+      },
+    );
+  }
+
+  // ---- lifecycle ----
+
+  start(): Promise<void> {
+    return this.supervisor.start();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.pollTimer);
+    await this.supervisor.stop();
+    this.stream.close();
+  }
+
+  status(): TwsStatus {
+    return this.supervisor.status();
+  }
+
+  isReady(): boolean {
+    return this.supervisor.current() !== undefined;
+  }
+
+  readiness(): ComponentReadiness {
+    const s = this.status();
+    return {
+      ready: this.isReady(),
+      state: s.state,
+      detail: s.lastError ?? undefined,
+      lastMessageAt: s.lastMessageAt?.toISOString() ?? null,
+    };
+  }
+
+  assertReady(): void {
+    this.ready();
+  }
+
+  private ready(): TwsConnection {
+    const c = this.supervisor.current();
+    if (!c) {
+      const s = this.status();
+      throw notReady(s.state, s.lastError ?? null);
+    }
+    return c;
+  }
+
+  // ---- connection events ----
+
+  private async onConnected(conn: TwsConnection, since: Date | null): Promise<void> {
+    this.conn = conn;
+    this.nextOrderId = Math.max(this.nextOrderId, conn.nextValidId);
+    this.listen(conn);
+    this.subscribe(conn);
+    await this.reconcile(conn, since === null ? "first" : "catch-up");
+    clearInterval(this.pollTimer);
+    if (this.o.pollIntervalMs > 0) this.pollTimer = setInterval(() => this.poll(conn), this.o.pollIntervalMs);
+  }
+
+  private onLost(conn: TwsConnection, reason: string): void {
+    if (this.conn === conn) {
+      this.conn = undefined;
+      clearInterval(this.pollTimer);
+      for (const s of this.subs) s.unsubscribe();
+      this.subs = [];
+      this.portfolioSub?.unsubscribe();
+      this.portfolioSub = undefined;
+      this.portfolioAccount = null;
+    }
+    for (const set of [...this.waiters.values()]) for (const w of [...set]) w.onLost(reason);
+    this.waiters.clear();
+  }
+
+  private async onDataLost(conn: TwsConnection): Promise<void> {
+    for (const s of this.subs) s.unsubscribe();
+    this.subs = [];
+    this.portfolioSub?.unsubscribe();
+    this.portfolioSub = undefined;
+    this.portfolioAccount = null;
+    this.subscribe(conn);
+    await this.reconcile(conn, "catch-up");
+  }
+
+  /** The raw order messages, for the whole life of this connection. */
+  private listen(conn: TwsConnection): void {
+    const { raw } = conn;
+    const live = () => conn.alive;
+    raw.on(
+      EventName.openOrder,
+      (orderId: number, contract: IbContract, order: IbOrder, state: IbOrderState) => {
+        if (!live()) return;
+        const rec = this.stream.onOpenOrder(orderId, contract, order, state);
+        if (rec && rec.clientId === conn.clientId) this.notify(orderId, (w) => w.onOpenOrder?.(rec));
+      },
+    );
+    raw.on(
+      EventName.orderStatus,
+      (
+        orderId: number,
+        status: string,
+        filled: number,
+        remaining: number,
+        avgFillPrice: number,
+        permId?: number,
+        _parentId?: number,
+        _lastFillPrice?: number,
+        clientId?: number,
+        whyHeld?: string,
+      ) => {
+        if (!live()) return;
+        const rec = this.stream.onOrderStatus(
+          orderId,
+          status,
+          filled,
+          remaining,
+          avgFillPrice,
+          permId,
+          clientId,
+          whyHeld,
+        );
+        if (rec && rec.clientId === conn.clientId) this.notify(orderId, (w) => w.onStatus?.(rec));
+      },
+    );
+    raw.on(EventName.completedOrder, (contract: IbContract, order: IbOrder, state: IbOrderState) => {
+      if (live()) this.stream.onCompletedOrder(contract, order, state);
+    });
+    raw.on(EventName.execDetails, (reqId: number, contract: IbContract, execution: IbExecution) => {
+      // Snapshot answers (our reqId) are collected by fetchExecutions and reported in order by reconcile.
+      if (live() && reqId === -1) this.stream.onExecution(contract, execution);
+    });
+    raw.on(EventName.commissionReport, (report: IbCommissionReport) => {
+      if (live()) this.stream.onCommission(report);
+    });
+    raw.on(EventName.nextValidId, (id: number) => {
+      if (live()) this.nextOrderId = Math.max(this.nextOrderId, id);
+    });
+    raw.on(EventName.error, (err: Error, code: number, id: number) => {
+      if (!live() || id == null || id < 0) return;
+      const frame: TwsErrorFrame = { code, message: err?.message ?? String(err), id };
+      if (
+        isFatalForOrder(code, frame.message) ||
+        code === TwsErrorCode.CANCEL_NOT_FOUND ||
+        code === TwsErrorCode.CANCEL_NOT_POSSIBLE
+      ) {
+        this.stream.noteError(conn.clientId, id, frame.message);
+      }
+      this.notify(id, (w) => w.onError?.(frame));
+    });
+  }
+
+  /** Account and position streams served from memory, and TWS's own orders when we are client 0. */
+  private subscribe(conn: TwsConnection): void {
+    const api = conn.api;
+    // IBApiNext routes an order's error (id = orderId) into any subscription whose reqId happens to equal
+    // it, which ends that stream; resubscribing shortly after keeps the stream alive.
+    const again = <T>() => retry<T>({ delay: 500 });
+    this.summaries = snapshot();
+    this.positions = snapshot();
+    this.subs.push(
+      api
+        .getAccountSummary("All", SUMMARY_TAGS.join(","))
+        .pipe(again<AccountSummariesUpdate>())
+        .subscribe({
+          next: (u: AccountSummariesUpdate) => {
+            this.summaries.value = new Map([...u.all].map(([acct, tags]) => [acct, tags as SummaryValues]));
+            this.summaries.at = new Date();
+            this.summaries.resolve();
+          },
+          error: (e: unknown) => this.log.warn({ err: e }, "account summary stream ended"),
+        }),
+      api
+        .getPositions()
+        .pipe(again<AccountPositionsUpdate>())
+        .subscribe({
+          next: (u: AccountPositionsUpdate) => {
+            this.positions.value = new Map([...u.all].map(([acct, list]) => [acct, [...list]]));
+            this.positions.at = new Date();
+            this.positions.resolve();
+          },
+          error: (e: unknown) => this.log.warn({ err: e }, "positions stream ended"),
+        }),
+    );
+    if (conn.clientId === 0) {
+      // Client 0 may bind orders entered in TWS itself; they then report to us like our own.
+      this.subs.push(
+        api
+          .getAutoOpenOrders(true)
+          .pipe(again())
+          .subscribe({ error: () => undefined }),
+      );
+    }
+    const first = conn.accounts[0];
+    if (first) this.watchPortfolio(conn, first);
+  }
+
+  /** reqAccountUpdates serves one account at a time per client: market value and PnL per position. */
+  private watchPortfolio(conn: TwsConnection, account: string): Promise<void> {
+    if (this.portfolioAccount === account) return this.portfolio.ready;
+    this.portfolioSub?.unsubscribe();
+    this.portfolioAccount = account;
+    const snap = snapshot<Map<string, IbPosition[]>>();
+    this.portfolio = snap;
+    this.portfolioSub = conn.api
+      .getAccountUpdates(account)
+      .pipe(retry({ delay: 500 }))
+      .subscribe({
+        next: (u: AccountUpdatesUpdate) => {
+          const p = u.all.portfolio;
+          if (!p) return;
+          snap.value = new Map([...p].map(([acct, list]) => [acct, [...list]]));
+          snap.at = new Date();
+          if (u.all.timestamp || snap.value.size > 0) snap.resolve();
+        },
+        error: (e: unknown) => this.log.warn({ err: e }, "account updates stream ended"),
+      });
+    return snap.ready;
+  }
+
+  // ---- reconciliation ----
+
+  /**
+   * Brings our view up to TWS's: open orders of every client, today's completed orders and executions.
+   * While it runs, live messages are held, so fills found here (which happened first) are reported before
+   * them. `first`: fills from before this server started are remembered, not reported.
+   */
+  private reconcile(conn: TwsConnection, mode: "first" | "catch-up"): Promise<void> {
+    const run = async () => {
+      this.stream.hold();
+      try {
+        const [open, completed, execs] = await Promise.allSettled([
+          fetchOpenOrders(conn, this.o.requestTimeoutMs),
+          fetchCompletedOrders(conn, this.o.requestTimeoutMs),
+          fetchExecutions(conn, {}, this.o.requestTimeoutMs),
+        ]);
+        for (const r of [open, completed, execs]) {
+          if (r.status === "rejected")
+            this.log.warn({ err: r.reason, mode }, "reconciliation request failed");
+        }
+        if (execs.status === "fulfilled" && conn.alive) {
+          for (const c of execs.value.commissions) this.stream.onCommission(c);
+          this.stream.catchUpFills(execs.value.executions, mode === "first");
+        }
+        if (open.status === "rejected" && execs.status === "rejected") throw open.reason;
+      } finally {
+        this.stream.release();
+      }
+    };
+    // One at a time: a reconciliation asked for while one runs waits for it and then runs fresh.
+    const p = (this.reconciling ?? Promise.resolve()).then(run);
+    const tail = p.catch(() => undefined);
+    this.reconciling = tail;
+    void tail.then(() => {
+      if (this.reconciling === tail) this.reconciling = undefined;
+    });
+    return p;
+  }
+
+  private poll(conn: TwsConnection): void {
+    if (!conn.alive || this.reconciling || this.supervisor.current() !== conn) return;
+    const foreign = this.stream.workingOrders().some((r) => r.clientId !== conn.clientId);
+    if (foreign) void this.reconcile(conn, "catch-up").catch(() => undefined);
+  }
+
+  // ---- reads ----
+
+  async listAccounts(): Promise<Account[]> {
+    const conn = this.ready();
+    const ids = conn.accounts.length > 0 ? conn.accounts : await conn.api.getManagedAccounts();
+    const summaries = this.summaries.value;
+    return ids.map((id) => ({
+      id,
+      type: accountTypeOf(id),
+      currency: summaries?.get(id) ? toAccountSummary(summaries.get(id)!).currency : null,
+      sources: [BrokerApi.TWS],
+    }));
+  }
+
+  async getAccountSummary(accountId: string): Promise<AccountSummary | null> {
+    const conn = this.ready();
+    await withDeadline(this.summaries.ready, this.o.requestTimeoutMs, "reqAccountSummary");
+    const values = this.summaries.value?.get(accountId);
+    if (!values) {
+      if (!conn.accounts.includes(accountId)) return null;
+      return { source: BrokerApi.TWS, asOf: this.summaries.at, currency: null };
+    }
+    return toAccountSummary(values);
+  }
+
+  async listPositions(accountId?: string): Promise<Position[]> {
+    const conn = this.ready();
+    await withDeadline(this.positions.ready, this.o.requestTimeoutMs, "reqPositions");
+    const account = accountId ?? (conn.accounts.length === 1 ? conn.accounts[0] : undefined);
+    if (account && conn.accounts.includes(account)) {
+      await withDeadline(
+        this.watchPortfolio(conn, account),
+        this.o.requestTimeoutMs,
+        "reqAccountUpdates",
+      ).catch((e: unknown) =>
+        this.log.warn({ err: e, account }, "no portfolio values; positions without PnL"),
+      );
+    }
+    const out: Position[] = [];
+    for (const [acct, list] of this.positions.value ?? []) {
+      if (accountId && acct !== accountId) continue;
+      const pnl = this.portfolio.value?.get(acct) ?? [];
+      for (const p of list) {
+        if ((ibNumber(p.pos) ?? 0) === 0) continue;
+        const enriched = pnl.find((q) => q.contract.conId === p.contract.conId);
+        out.push(
+          toPosition(
+            enriched ? { ...enriched, ...p, contract: { ...enriched.contract, ...p.contract } } : p,
+            enriched ? this.portfolio.at : this.positions.at,
+          ),
+        );
+      }
+    }
+    return out;
+  }
+
+  async listOrders(): Promise<Order[]> {
+    const conn = this.ready();
+    await fetchOpenOrders(conn, this.o.requestTimeoutMs);
+    return [...this.stream.records.values()].map(toOrder);
+  }
+
+  async resolveContract(input: ContractInput): Promise<Contract> {
+    const conn = this.ready();
+    const key = JSON.stringify([input.conid, input.symbol, input.secType, input.exchange, input.currency]);
+    const cached = this.contracts.get(key);
+    if (cached && Date.now() - cached.at < CONTRACT_CACHE_MS) return cached.contract;
+    const query: IbContract = input.conid
+      ? { conId: input.conid, exchange: input.exchange ?? undefined, currency: input.currency ?? undefined }
+      : {
+          symbol: input.symbol ?? undefined,
+          secType: (input.secType ?? SecType.STK) as never,
+          exchange: input.exchange ?? "SMART",
+          currency: input.currency ?? "USD",
+        };
+    let details: IbContractDetails[];
+    try {
+      details = await withDeadline(
+        conn.api.getContractDetails(query),
+        this.o.requestTimeoutMs,
+        "reqContractDetails",
+      );
+    } catch (e) {
+      if (e instanceof IBApiNextError && Number(e.code) === TwsErrorCode.NO_SECURITY_DEFINITION) details = [];
+      else throw e;
+    }
+    const what = input.conid ? `conid ${input.conid}` : `${input.symbol} ${input.secType ?? "STK"}`;
+    if (details.length === 0) {
+      throw notFound(
+        `TWS knows no contract for ${what}; check the conid, or symbol/secType/exchange/currency.`,
+        {
+          field: "contract",
+          api: "TWS",
+        },
+      );
+    }
+    if (details.length > 1) {
+      throw badInput(
+        `${what} is ambiguous at TWS (${details.length} contracts); give the conid or the exchange/currency.`,
+        { field: "contract", candidates: details.slice(0, 10).map((d) => d.contract.conId) },
+      );
+    }
+    const d = details[0]!;
+    const contract = {
+      ...toContract(d.contract, d),
+      exchange: ibText(d.contract.primaryExch) ?? ibText(d.contract.exchange),
+    };
+    this.contracts.set(key, { contract, at: Date.now() });
+    return contract;
+  }
+
+  // ---- orders ----
+
+  async placeOrder(request: OrderRequest, contract: Contract): Promise<PlaceOutcome> {
+    const conn = this.ready();
+    if (conn.accounts.length > 0 && !conn.accounts.includes(request.accountId)) {
+      throw notFound(
+        `Account ${request.accountId} is not managed by this TWS login (${conn.accounts.join(", ")}).`,
+        {
+          field: "accountId",
+          api: "TWS",
+        },
+      );
+    }
+    const ibContract = toIbOrderContract(contract, request.contract.exchange);
+    const ibOrder = toIbOrder(termsOf(request));
+    for (let attempt = 0; ; attempt++) {
+      const orderId = this.allocateOrderId();
+      try {
+        const rec = await this.send(conn, orderId, ibContract, ibOrder, request.clientOrderId);
+        return { order: toOrder(rec) };
+      } catch (e) {
+        // 103: the id was taken (another program on this client id). Nothing was placed; take a fresh id.
+        if (e instanceof AppError && e.details.ibCode === TwsErrorCode.DUPLICATE_ORDER_ID && attempt === 0) {
+          const fresh = await withDeadline(conn.api.getNextValidOrderId(), this.o.requestTimeoutMs, "reqIds");
+          this.nextOrderId = Math.max(this.nextOrderId, fresh, orderId + 1);
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  private allocateOrderId(): number {
+    return this.nextOrderId++;
+  }
+
+  /** placeOrder and the wait for TWS's openOrder acknowledgement, which carries the permId. */
+  private send(
+    conn: TwsConnection,
+    orderId: number,
+    contract: IbContract,
+    order: IbOrder,
+    clientOrderId: string,
+  ): Promise<TwsOrderRecord> {
+    return new Promise<TwsOrderRecord>((resolve, reject) => {
+      let acked: TwsOrderRecord | undefined;
+      let grace: NodeJS.Timeout | undefined;
+      const finish = (fn: () => void) => {
+        clearTimeout(timer);
+        clearTimeout(grace);
+        this.unwait(orderId, waiter);
+        fn();
+      };
+      const waiter: Waiter = {
+        onOpenOrder: (rec) => {
+          if (acked) return;
+          acked = rec;
+          const status = toOrder(rec).status;
+          if ((status === OrderStatus.INACTIVE || status === OrderStatus.CANCELLED) && rec.filled === 0) {
+            // Usually an error frame with IB's reason follows; wait for it briefly.
+            grace = setTimeout(() => finish(() => resolve(rec)), this.o.rejectGraceMs);
+            return;
+          }
+          finish(() => resolve(rec));
+        },
+        onError: (f) => {
+          if (acked && !grace) return;
+          if (!isFatalForOrder(f.code, f.message)) return;
+          finish(() => reject(placementError(f, clientOrderId)));
+        },
+        onLost: (reason) =>
+          finish(() =>
+            reject(
+              outcomeUnknown(
+                `The TWS connection was lost before order ${orderId} was acknowledged (${reason}); it may or may not be at IB. It will not be resent; retry with the same clientOrderId to reconcile.`,
+                { clientOrderId, brokerOrderId: String(orderId) },
+              ),
+            ),
+          ),
+      };
+      const timer = setTimeout(
+        () =>
+          finish(() =>
+            reject(
+              outcomeUnknown(
+                `TWS did not acknowledge order ${orderId} within ${this.o.ackTimeoutMs} ms; it may or may not be at IB. It will not be resent; retry with the same clientOrderId to reconcile.`,
+                { clientOrderId, brokerOrderId: String(orderId) },
+              ),
+            ),
+          ),
+        this.o.ackTimeoutMs,
+      );
+      this.wait(orderId, waiter);
+      this.sent.set(clientOrderId, conn.generation);
+      this.log.info({ orderId, clientOrderId, clientId: conn.clientId }, "placing order");
+      try {
+        conn.api.placeOrder(orderId, contract, order);
+      } catch (e) {
+        finish(() =>
+          reject(outcomeUnknown(`Sending order ${orderId} to TWS failed: ${String(e)}`, { clientOrderId })),
+        );
+      }
+    });
+  }
+
+  async modifyOrder(order: Order, changes: ModifyOrderInput): Promise<Order> {
+    const conn = this.ready();
+    const rec = await this.ownOrder(conn, order, "modify");
+    const current = toOrder(rec);
+    const terms: OrderTerms = {
+      accountId: current.accountId,
+      side: current.side,
+      type: current.type,
+      quantity: changes.quantity ?? current.quantity,
+      limitPrice: changes.limitPrice ?? current.limitPrice ?? null,
+      stopPrice: changes.stopPrice ?? current.stopPrice ?? null,
+      timeInForce: changes.timeInForce ?? current.timeInForce,
+      clientOrderId: current.clientOrderId ?? null,
+    };
+    const ibOrder = toIbOrder(terms);
+    const contract = toIbOrderContract(toContract(rec.contract), ibText(rec.contract.exchange));
+    const matches = (r: TwsOrderRecord) =>
+      ibNumber(r.order.totalQuantity) === terms.quantity &&
+      (terms.limitPrice == null || ibNumber(r.order.lmtPrice) === terms.limitPrice) &&
+      (terms.stopPrice == null || ibNumber(r.order.auxPrice) === terms.stopPrice) &&
+      toTimeInForce(r.order.tif) === terms.timeInForce;
+    const orderId = rec.orderId;
+    const updated = await new Promise<TwsOrderRecord>((resolve, reject) => {
+      const finish = (fn: () => void) => {
+        clearTimeout(timer);
+        this.unwait(orderId, waiter);
+        fn();
+      };
+      const waiter: Waiter = {
+        onOpenOrder: (r) => {
+          if (matches(r)) finish(() => resolve(r));
+        },
+        onError: (f) => {
+          if (isFatalForOrder(f.code, f.message) || f.code >= 10_000)
+            finish(() => reject(modifyError(f, order.id)));
+        },
+        onLost: (reason) =>
+          finish(() =>
+            reject(
+              outcomeUnknown(
+                `The TWS connection was lost before the modification was confirmed (${reason}).`,
+                { orderId: order.id },
+              ),
+            ),
+          ),
+      };
+      const timer = setTimeout(
+        () =>
+          finish(() =>
+            reject(
+              outcomeUnknown(
+                `TWS did not confirm the modification within ${this.o.ackTimeoutMs} ms; re-read the order.`,
+                {
+                  orderId: order.id,
+                },
+              ),
+            ),
+          ),
+        this.o.ackTimeoutMs,
+      );
+      this.wait(orderId, waiter);
+      this.log.info({ orderId, permId: rec.permId }, "modifying order");
+      conn.api.modifyOrder(orderId, contract, ibOrder);
+    });
+    return toOrder(updated);
+  }
+
+  async cancelOrder(order: Order): Promise<Order> {
+    const conn = this.ready();
+    const rec = await this.ownOrder(conn, order, "cancel");
+    const orderId = rec.orderId;
+    const cancelled = (r: TwsOrderRecord) => ["Cancelled", "ApiCancelled"].includes(r.ibStatus);
+    const result = await new Promise<TwsOrderRecord>((resolve, reject) => {
+      const finish = (fn: () => void) => {
+        clearTimeout(timer);
+        this.unwait(orderId, waiter);
+        fn();
+      };
+      const waiter: Waiter = {
+        onStatus: (r) => {
+          if (cancelled(r)) finish(() => resolve(r));
+        },
+        onError: (f) => {
+          if (f.code === TwsErrorCode.ORDER_CANCELLED) finish(() => resolve(rec));
+          else if (f.code === TwsErrorCode.CANCEL_NOT_FOUND || f.code === TwsErrorCode.CANCEL_NOT_POSSIBLE)
+            finish(() => reject(cancelError(f, order.id)));
+          else if (f.code === 161) finish(() => reject(cancelError(f, order.id)));
+        },
+        onLost: (reason) =>
+          finish(() =>
+            reject(
+              outcomeUnknown(
+                `The TWS connection was lost before the cancel was confirmed (${reason}); re-read the order.`,
+                {
+                  orderId: order.id,
+                },
+              ),
+            ),
+          ),
+      };
+      // No answer yet is not a failure: the cancel is on its way and the stream will show the outcome.
+      const timer = setTimeout(() => finish(() => resolve(rec)), this.o.cancelWaitMs);
+      this.wait(orderId, waiter);
+      this.log.info({ orderId, permId: rec.permId }, "cancelling order");
+      conn.api.cancelOrder(orderId);
+    });
+    const out = toOrder(result);
+    if (cancelled(result) || out.status === OrderStatus.FILLED) return out;
+    return { ...out, status: OrderStatus.PENDING_CANCEL, updatedAt: new Date() };
+  }
+
+  /** The record of an order this connection may change: TWS lets only the placing client id do that. */
+  private async ownOrder(conn: TwsConnection, order: Order, what: string): Promise<TwsOrderRecord> {
+    const permId = Number(order.permId ?? order.id);
+    let rec = Number.isFinite(permId) ? this.stream.get(permId) : undefined;
+    if (!rec) {
+      await fetchOpenOrders(conn, this.o.requestTimeoutMs);
+      rec = this.stream.get(permId);
+    }
+    if (!rec) throw notFound(`TWS does not show order ${order.id}.`, { id: order.id, api: "TWS" });
+    if (rec.orderId <= 0 || rec.clientId !== conn.clientId) {
+      throw new AppError(
+        ErrorCode.ORDER_REJECTED,
+        `Order ${order.id} was placed by TWS client ${rec.clientId ?? "?"} (or in TWS itself); this server is client ${conn.clientId} and TWS only lets the placing client ${what} it. Use TWS, or the Client Portal API (via: CLIENT_PORTAL).`,
+        { id: order.id, clientId: rec.clientId, api: "TWS" },
+      );
+    }
+    return rec;
+  }
+
+  async findByClientOrderId(clientOrderId: string): Promise<Order | null> {
+    const conn = this.ready();
+    await this.reconcile(conn, "catch-up");
+    const rec = this.stream.byClientOrderId(clientOrderId);
+    if (rec) return toOrder(rec);
+    const sentOn = this.sent.get(clientOrderId);
+    if (sentOn === conn.generation) {
+      // Sent on this very connection and not visible yet: TWS may still be processing it.
+      throw outcomeUnknown(
+        `Order "${clientOrderId}" was sent to TWS but TWS does not show it yet; it will not be resent. Retry shortly.`,
+        { clientOrderId },
+      );
+    }
+    return null;
+  }
+
+  // ---- waiters ----
+
+  private wait(orderId: number, w: Waiter): void {
+    let set = this.waiters.get(orderId);
+    if (!set) {
+      set = new Set();
+      this.waiters.set(orderId, set);
+    }
+    set.add(w);
+  }
+
+  private unwait(orderId: number, w: Waiter): void {
+    const set = this.waiters.get(orderId);
+    set?.delete(w);
+    if (set?.size === 0) this.waiters.delete(orderId);
+  }
+
+  private notify(orderId: number, fn: (w: Waiter) => void): void {
+    const set = this.waiters.get(orderId);
+    if (set) for (const w of [...set]) fn(w);
+  }
+}

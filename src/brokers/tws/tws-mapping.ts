@@ -1,0 +1,380 @@
+import {
+  OrderAction,
+  OrderType as IbOrderType,
+  type SecType as IbSecType,
+  type CommissionReport as IbCommissionReport,
+  type Contract as IbContract,
+  type ContractDetails as IbContractDetails,
+  type Execution as IbExecution,
+  type Order as IbOrder,
+  type Position as IbPosition,
+} from "@stoqey/ib";
+import type { AccountSummary } from "../../schema/account.type";
+import type { Contract } from "../../schema/contract.type";
+import {
+  AccountType,
+  BrokerApi,
+  OrderSide,
+  OrderStatus,
+  OrderType,
+  SecType,
+  TimeInForce,
+} from "../../schema/enums";
+import type { Fill, Order } from "../../schema/order.type";
+import type { Position } from "../../schema/position.type";
+import type { OrderRequest } from "../api-broker";
+
+/** IB's "unset" markers for int and double fields. */
+const UNSET_INT = 2147483647;
+const UNSET_DOUBLE_MIN = 1.7e308;
+
+/** A number IB actually set, or null for its unset markers (1.797e308, 2147483647), NaN and Infinity. */
+export function ibNumber(v: unknown): number | null {
+  const n = typeof v === "string" ? (v.trim() === "" ? NaN : Number(v)) : v;
+  if (typeof n !== "number" || !Number.isFinite(n)) return null;
+  if (n === UNSET_INT || Math.abs(n) >= UNSET_DOUBLE_MIN) return null;
+  return n;
+}
+
+/** An IB text field, or null when empty. */
+export function ibText(v: unknown): string | null {
+  if (typeof v !== "string") return null;
+  const t = v.trim();
+  return t === "" ? null : t;
+}
+
+const SEC_TYPES = new Set<string>(Object.values(SecType));
+
+export function toSecType(v: string | undefined | null): SecType {
+  const s = (v ?? "").toUpperCase();
+  if (SEC_TYPES.has(s)) return s as SecType;
+  if (s === "CONTFUT") return SecType.FUT;
+  if (s === "IOPT") return SecType.WAR;
+  // CMDTY, BILL, FWD, …: not in our enum; STK is the only universally tradable fallback.
+  return SecType.STK;
+}
+
+/** A contract as IB reports it (openOrder, execDetails, position, contractDetails). */
+export function toContract(c: IbContract, details?: IbContractDetails): Contract {
+  const lastTrade = ibText(c.lastTradeDate) ?? ibText(c.lastTradeDateOrContractMonth);
+  return {
+    conid: ibNumber(c.conId) ?? 0,
+    symbol: ibText(c.symbol) ?? ibText(c.localSymbol) ?? "",
+    secType: toSecType(c.secType),
+    exchange: ibText(c.exchange) ?? ibText(c.primaryExch) ?? ibText(details?.contract.primaryExch),
+    currency: ibText(c.currency) ?? "USD",
+    lastTradeDate: lastTrade ? lastTrade.split(/[ -]/)[0]! : null,
+  };
+}
+
+/** The contract to send with an order: by conid, routed through `exchange` (SMART unless asked). */
+export function toIbOrderContract(contract: Contract, exchange?: string | null): IbContract {
+  return {
+    conId: contract.conid,
+    symbol: contract.symbol || undefined,
+    secType: contract.secType as unknown as IbSecType,
+    exchange: exchange ?? (contract.secType === SecType.STK ? "SMART" : (contract.exchange ?? "SMART")),
+    currency: contract.currency,
+  };
+}
+
+const IB_ORDER_TYPE: Record<OrderType, IbOrderType> = {
+  [OrderType.MARKET]: IbOrderType.MKT,
+  [OrderType.LIMIT]: IbOrderType.LMT,
+  [OrderType.STOP]: IbOrderType.STP,
+  [OrderType.STOP_LIMIT]: IbOrderType.STP_LMT,
+};
+
+/** Terms of one order as TWS expects them in placeOrder; used for new orders and for modifications. */
+export interface OrderTerms {
+  accountId: string;
+  side: OrderSide;
+  type: OrderType;
+  quantity: number;
+  limitPrice: number | null;
+  stopPrice: number | null;
+  timeInForce: TimeInForce;
+  clientOrderId: string | null;
+}
+
+export function termsOf(r: OrderRequest): OrderTerms {
+  return {
+    accountId: r.accountId,
+    side: r.side,
+    type: r.type,
+    quantity: r.quantity,
+    limitPrice: r.limitPrice,
+    stopPrice: r.stopPrice,
+    timeInForce: r.timeInForce,
+    clientOrderId: r.clientOrderId,
+  };
+}
+
+/** The whole IB order: TWS replaces an order with what placeOrder carries, so modifications send all terms. */
+export function toIbOrder(t: OrderTerms): IbOrder {
+  return {
+    action: t.side === OrderSide.BUY ? OrderAction.BUY : OrderAction.SELL,
+    totalQuantity: t.quantity,
+    orderType: IB_ORDER_TYPE[t.type],
+    lmtPrice: t.limitPrice ?? undefined,
+    auxPrice: t.stopPrice ?? undefined,
+    tif: t.timeInForce,
+    account: t.accountId,
+    orderRef: t.clientOrderId ?? undefined,
+    transmit: true,
+  };
+}
+
+export function toOrderType(o: Pick<IbOrder, "orderType" | "lmtPrice">): OrderType {
+  switch (String(o.orderType ?? "").toUpperCase()) {
+    case "MKT":
+      return OrderType.MARKET;
+    case "LMT":
+      return OrderType.LIMIT;
+    case "STP":
+    case "TRAIL":
+      return OrderType.STOP;
+    case "STP LMT":
+    case "TRAIL LIMIT":
+      return OrderType.STOP_LIMIT;
+    default:
+      // Orders entered in TWS with other types (REL, LOC, MIDPRICE, …): shown by what they carry.
+      return ibNumber(o.lmtPrice) != null ? OrderType.LIMIT : OrderType.MARKET;
+  }
+}
+
+export function toSide(action: string | undefined): OrderSide {
+  return action === "BUY" || action === "SLONG" ? OrderSide.BUY : OrderSide.SELL;
+}
+
+export function toTimeInForce(tif: string | undefined): TimeInForce {
+  switch ((tif ?? "").toUpperCase()) {
+    case "GTC":
+    case "GTD":
+      return TimeInForce.GTC;
+    case "IOC":
+    case "FOK":
+      return TimeInForce.IOC;
+    case "OPG":
+      return TimeInForce.OPG;
+    default:
+      return TimeInForce.DAY;
+  }
+}
+
+/**
+ * IB's status text plus the fill counts as our status. IB keeps saying `Submitted` while an order is
+ * partly filled; we say PARTIALLY_FILLED.
+ */
+export function toOrderStatus(
+  ibStatus: string | undefined,
+  filled: number,
+  remaining: number | null,
+): OrderStatus {
+  switch (ibStatus) {
+    case "PendingSubmit":
+    case "ApiPending":
+      return OrderStatus.PENDING_SUBMIT;
+    case "PreSubmitted":
+    case "Submitted":
+      if (filled > 0 && (remaining == null || remaining > 0)) return OrderStatus.PARTIALLY_FILLED;
+      if (filled > 0 && remaining === 0) return OrderStatus.FILLED;
+      return ibStatus === "Submitted" ? OrderStatus.SUBMITTED : OrderStatus.PRE_SUBMITTED;
+    case "Filled":
+      return OrderStatus.FILLED;
+    case "PendingCancel":
+      return OrderStatus.PENDING_CANCEL;
+    case "Cancelled":
+    case "ApiCancelled":
+      return OrderStatus.CANCELLED;
+    case "Inactive":
+      return OrderStatus.INACTIVE;
+    default:
+      if (filled > 0) return remaining === 0 ? OrderStatus.FILLED : OrderStatus.PARTIALLY_FILLED;
+      return OrderStatus.SUBMITTED;
+  }
+}
+
+/** What the adapter knows of one TWS order, merged from openOrder, orderStatus, execDetails and errors. */
+export interface TwsOrderRecord {
+  permId: number;
+  /** TWS orderId; 0 for orders not placed through the API. */
+  orderId: number;
+  clientId: number | null;
+  contract: IbContract;
+  order: IbOrder;
+  ibStatus: string;
+  filled: number;
+  remaining: number | null;
+  avgFillPrice: number | null;
+  statusMessage: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export function toOrder(r: TwsOrderRecord): Order {
+  const quantity = ibNumber(r.order.totalQuantity) ?? 0;
+  const type = toOrderType(r.order);
+  const filled = r.filled;
+  const remaining = r.remaining ?? Math.max(0, quantity - filled);
+  const lmt = ibNumber(r.order.lmtPrice);
+  const aux = ibNumber(r.order.auxPrice);
+  return {
+    id: String(r.permId),
+    clientOrderId: ibText(r.order.orderRef),
+    accountId: ibText(r.order.account) ?? "",
+    contract: toContract(r.contract),
+    side: toSide(r.order.action),
+    type,
+    quantity,
+    limitPrice: type === OrderType.LIMIT || type === OrderType.STOP_LIMIT ? lmt : null,
+    stopPrice: type === OrderType.STOP || type === OrderType.STOP_LIMIT ? aux : null,
+    timeInForce: toTimeInForce(r.order.tif),
+    status: toOrderStatus(r.ibStatus, filled, remaining),
+    filledQuantity: filled,
+    remainingQuantity: remaining,
+    averageFillPrice: filled > 0 ? r.avgFillPrice : null,
+    source: BrokerApi.TWS,
+    permId: String(r.permId),
+    brokerOrderId: r.orderId > 0 ? String(r.orderId) : null,
+    statusMessage: r.statusMessage,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+  };
+}
+
+export function toFill(e: IbExecution, commission?: IbCommissionReport): Fill {
+  return {
+    executionId: e.execId ?? "",
+    quantity: ibNumber(e.shares) ?? 0,
+    price: ibNumber(e.price) ?? 0,
+    commission: commission ? ibNumber(commission.commission) : null,
+    at: parseIbTime(e.time) ?? new Date(),
+  };
+}
+
+export function toPosition(p: IbPosition, asOf: Date): Position {
+  return {
+    accountId: p.account,
+    contract: toContract(p.contract),
+    quantity: ibNumber(p.pos) ?? 0,
+    averageCost: ibNumber(p.avgCost),
+    marketPrice: ibNumber(p.marketPrice),
+    marketValue: ibNumber(p.marketValue),
+    unrealizedPnl: ibNumber(p.unrealizedPNL),
+    realizedPnl: ibNumber(p.realizedPNL),
+    source: BrokerApi.TWS,
+    asOf,
+  };
+}
+
+/** The account summary tags we keep a subscription to. */
+export const SUMMARY_TAGS = ["NetLiquidation", "TotalCashValue", "BuyingPower", "AvailableFunds"] as const;
+
+/** tag → currency → value, as IBApiNext delivers one account's summary. */
+export type SummaryValues = ReadonlyMap<string, ReadonlyMap<string, { value: string; ingressTm: number }>>;
+
+export function toAccountSummary(values: SummaryValues): AccountSummary {
+  let currency: string | null = null;
+  let newest = 0;
+  const pick = (tag: string): number | null => {
+    const byCurrency = values.get(tag);
+    if (!byCurrency) return null;
+    for (const [cur, v] of byCurrency) {
+      if (cur) currency ??= cur;
+      newest = Math.max(newest, v.ingressTm);
+      const n = ibNumber(v.value);
+      if (n != null) return n;
+    }
+    return null;
+  };
+  return {
+    netLiquidation: pick("NetLiquidation"),
+    totalCash: pick("TotalCashValue"),
+    buyingPower: pick("BuyingPower"),
+    availableFunds: pick("AvailableFunds"),
+    currency,
+    source: BrokerApi.TWS,
+    asOf: new Date(newest || Date.now()),
+  };
+}
+
+/** IB's paper accounts start with D (DU…, DF…); everything else trades real money. */
+export function accountTypeOf(accountId: string): AccountType {
+  return /^D/.test(accountId) ? AccountType.PAPER : AccountType.LIVE;
+}
+
+const ZONE_ABBREVIATIONS: Record<string, number> = {
+  UTC: 0,
+  GMT: 0,
+  EST: -5,
+  EDT: -4,
+  CST: -6,
+  CDT: -5,
+  MST: -7,
+  MDT: -6,
+  PST: -8,
+  PDT: -7,
+  CET: 1,
+  CEST: 2,
+  MET: 1,
+  MEST: 2,
+  JST: 9,
+  HKT: 8,
+};
+
+/**
+ * IB's time texts: `20260413 15:27:04 US/Eastern` (newer TWS), `20231116-12:15:35` (UTC), `20231116  12:15:35`
+ * (local to TWS, read as UTC), or epoch seconds. Null when unreadable.
+ */
+export function parseIbTime(text: string | undefined | null): Date | null {
+  const t = (text ?? "").trim();
+  if (t === "") return null;
+  if (/^\d{9,11}$/.test(t)) return new Date(Number(t) * 1000);
+  const m = /^(\d{4})(\d{2})(\d{2})[ -]+(\d{2}):(\d{2}):(\d{2})(?:\s+(\S+))?$/.exec(t);
+  if (!m) return null;
+  const [, y, mo, d, h, mi, s, zone] = m;
+  const utcGuess = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+  if (!zone) return new Date(utcGuess);
+  const fixed = ZONE_ABBREVIATIONS[zone.toUpperCase()];
+  if (fixed !== undefined) return new Date(utcGuess - fixed * 3_600_000);
+  try {
+    // The zone's offset at that wall-clock time: format the guess in the zone and compare.
+    const first = utcGuess - zoneOffsetMs(utcGuess, zone);
+    return new Date(utcGuess - zoneOffsetMs(first, zone));
+  } catch {
+    return new Date(utcGuess);
+  }
+}
+
+function zoneOffsetMs(at: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  }).formatToParts(new Date(at));
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  const asUtc = Date.UTC(
+    get("year"),
+    get("month") - 1,
+    get("day"),
+    get("hour"),
+    get("minute"),
+    get("second"),
+  );
+  return asUtc - Math.floor(at / 1000) * 1000;
+}
+
+/** `yyyymmdd-hh:mm:ss` in UTC, the form reqExecutions' time filter takes. */
+export function toIbFilterTime(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return (
+    `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-` +
+    `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`
+  );
+}

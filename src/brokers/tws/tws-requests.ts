@@ -1,0 +1,94 @@
+import {
+  EventName,
+  type CommissionReport as IbCommissionReport,
+  type Contract as IbContract,
+  type Execution as IbExecution,
+  type ExecutionFilter,
+  type OpenOrder,
+} from "@stoqey/ib";
+import type { TwsConnection } from "../../session/tws-supervisor";
+import { requestTimeout } from "./tws-errors";
+import type { ExecutionSnapshot } from "./tws-order-stream";
+
+/** `p`, or BROKER_UNAVAILABLE after `ms`; `cleanup` runs either way. */
+export function withDeadline<T>(p: Promise<T>, ms: number, what: string, cleanup?: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(requestTimeout(what, ms)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => {
+    clearTimeout(timer);
+    cleanup?.();
+  });
+}
+
+/**
+ * reqExecutions on the raw API with our own reqId (taken from IBApiNext's counter, so it never collides
+ * with its requests): every execution of the day matching `filter`, with the commission reports that TWS
+ * sends before the end marker.
+ */
+export function fetchExecutions(
+  conn: TwsConnection,
+  filter: ExecutionFilter,
+  ms: number,
+): Promise<{ executions: ExecutionSnapshot[]; commissions: IbCommissionReport[] }> {
+  const reqId = conn.api.nextReqId;
+  const executions: ExecutionSnapshot[] = [];
+  const commissions: IbCommissionReport[] = [];
+  const onExec = (id: number, contract: IbContract, execution: IbExecution) => {
+    if (id === reqId) executions.push({ contract, execution });
+  };
+  const onCommission = (r: IbCommissionReport) => commissions.push(r);
+  let onEnd: (id: number) => void = () => undefined;
+  const done = new Promise<{ executions: ExecutionSnapshot[]; commissions: IbCommissionReport[] }>(
+    (resolve) => {
+      onEnd = (id: number) => {
+        if (id === reqId) resolve({ executions, commissions });
+      };
+    },
+  );
+  conn.raw.on(EventName.execDetails, onExec);
+  conn.raw.on(EventName.commissionReport, onCommission);
+  conn.raw.on(EventName.execDetailsEnd, onEnd);
+  conn.raw.reqExecutions(reqId, filter);
+  return withDeadline(done, ms, "reqExecutions", () => {
+    conn.raw.off(EventName.execDetails, onExec);
+    conn.raw.off(EventName.commissionReport, onCommission);
+    conn.raw.off(EventName.execDetailsEnd, onEnd);
+  });
+}
+
+const completedInFlight = new WeakMap<TwsConnection, Promise<number[]>>();
+
+/**
+ * reqCompletedOrders(apiOnly=false): the permIds of today's finished orders. The messages themselves are
+ * handled by the connection's permanent completedOrder listener. The request has no id, so concurrent
+ * callers share one.
+ */
+export function fetchCompletedOrders(conn: TwsConnection, ms: number): Promise<number[]> {
+  const existing = completedInFlight.get(conn);
+  if (existing) return existing;
+  const permIds: number[] = [];
+  const onOrder = (_c: IbContract, order: { permId?: number }) => {
+    if (order.permId) permIds.push(order.permId);
+  };
+  let onEnd: () => void = () => undefined;
+  const done = new Promise<number[]>((resolve) => {
+    onEnd = () => resolve(permIds);
+  });
+  conn.raw.on(EventName.completedOrder, onOrder);
+  conn.raw.on(EventName.completedOrdersEnd, onEnd);
+  conn.raw.reqCompletedOrders(false);
+  const p = withDeadline(done, ms, "reqCompletedOrders", () => {
+    conn.raw.off(EventName.completedOrder, onOrder);
+    conn.raw.off(EventName.completedOrdersEnd, onEnd);
+    completedInFlight.delete(conn);
+  });
+  completedInFlight.set(conn, p);
+  return p;
+}
+
+/** reqAllOpenOrders through IBApiNext (which shares concurrent calls): every client's working orders. */
+export function fetchOpenOrders(conn: TwsConnection, ms: number): Promise<OpenOrder[]> {
+  return withDeadline(conn.api.getAllOpenOrders(), ms, "reqAllOpenOrders");
+}
