@@ -241,6 +241,43 @@ describe("request scheduler", () => {
     assert.equal(sent.length, 2);
   });
 
+  it("hands out the gateway exclusively: nothing else is sent between an order and its reply", async () => {
+    const { clock, sent, scheduler } = harness({ latencyMs: 30 });
+    const before = scheduler.run({ method: "GET", path: "/portfolio/DU1/summary" });
+    const laneP = scheduler.acquireExclusive(5_000);
+    const during = scheduler.run({ method: "POST", path: "/tickle", priority: RequestPriority.SESSION });
+    await clock.advance(40);
+    const lane = await laneP;
+    assert.equal(sent.length, 1, "the lane waits for requests already sent");
+    const placed = lane.run({ method: "POST", path: "/iserver/account/DU1/orders", body: {} });
+    await clock.advance(40);
+    await placed;
+    const reply = lane.run({ method: "POST", path: "/iserver/reply/abc", body: { confirmed: true } });
+    await clock.advance(40);
+    await reply;
+    assert.deepEqual(
+      sent.map((x) => x.path),
+      ["/portfolio/DU1/summary", "/iserver/account/DU1/orders", "/iserver/reply/abc"],
+    );
+    assert.equal(scheduler.stats().exclusive.held, true);
+    lane.release();
+    await clock.advance(40);
+    await Promise.all([before, during]);
+    assert.equal(sent.at(-1)?.path, "/tickle");
+  });
+
+  it("fails a second order flow with RATE_LIMITED while the first holds the gateway too long", async () => {
+    const { clock, scheduler } = harness();
+    const first = scheduler.acquireExclusive(1_000);
+    await clock.advance(10);
+    const lane = await first;
+    const second = scheduler.acquireExclusive(1_000);
+    const rejection = assert.rejects(second, (e) => !!rateLimitedRetryAt(e));
+    await clock.advance(1_500);
+    await rejection;
+    lane.release();
+  });
+
   it("refuses new calls once closed", async () => {
     const { scheduler } = harness();
     scheduler.close();

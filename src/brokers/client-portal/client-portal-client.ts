@@ -1,4 +1,5 @@
 import { AppError, ErrorCode } from "../../errors";
+import { isObject } from "./cp-parse";
 import { BrokerApi } from "../../schema/enums";
 import type { Clock } from "./clock";
 import type { EndpointLimit, EndpointRule, HttpMethod } from "./endpoint-limits";
@@ -12,6 +13,7 @@ import {
 import {
   createRequestScheduler,
   RequestPriority,
+  type ExclusiveLane,
   type RequestScheduler,
   type SchedulerEvent,
   type SchedulerStats,
@@ -50,6 +52,8 @@ export interface CallOptions {
   retries?: number;
   /** Skip the must-call-first priming (used by the priming calls themselves and the session probes). */
   raw?: boolean;
+  /** Send through this exclusive lane (an order flow) instead of the shared queue. */
+  lane?: ExclusiveLane<CpResponse>;
 }
 
 export interface CpResult extends CpResponse {
@@ -81,7 +85,12 @@ export class ClientPortalClient {
     this.scheduler = createRequestScheduler<CpResponse>({
       send: (r) => this.http.send({ method: r.method, path: r.path, body: r.body, timeoutMs: r.timeoutMs }),
       statusOf: (r) => r.status,
-      cacheable: (r) => r.status >= 200 && r.status < 300 && r.error === null,
+      // A live-orders warm-up answer (`snapshot: false`) is not the real list and must not be reused.
+      cacheable: (r) =>
+        r.status >= 200 &&
+        r.status < 300 &&
+        r.error === null &&
+        !(isObject(r.json) && r.json.snapshot === false),
       clock: options.clock,
       cacheTtlMs: options.cacheTtlMs,
       penaltyMs: options.penaltyMs,
@@ -170,11 +179,17 @@ export class ClientPortalClient {
 
   // ---- internals ----
 
-  private async primeOnce(path: string): Promise<void> {
+  /** Hands out the gateway exclusively for an order flow (see ExclusiveLane). */
+  acquireExclusive(deadlineMs?: number): Promise<ExclusiveLane<CpResponse>> {
+    return this.scheduler.acquireExclusive(deadlineMs);
+  }
+
+  private async primeOnce(path: string, lane?: ExclusiveLane<CpResponse>): Promise<void> {
     const r = await this.call("GET", path, undefined, {
       raw: true,
       priority: RequestPriority.SESSION,
       fresh: true,
+      lane,
     });
     if (r.status !== 200 || r.error)
       throw unavailable(`${path} failed: ${r.error ?? `HTTP ${r.status}`}`, r.status);
@@ -195,15 +210,18 @@ export class ClientPortalClient {
       );
     }
     const primer = options.raw ? null : primerFor(path);
-    if (primer === "iserver") await this.primeIserver();
-    if (primer === "portfolio") await this.primePortfolio();
+    // An order flow primes before it takes the lane; inside the lane only a forgotten priming is redone.
+    if (primer === "iserver" && !options.lane) await this.primeIserver();
+    if (primer === "portfolio" && !options.lane) await this.primePortfolio();
     let result = await this.paced(method, path, body, options);
     if (primer && result.error && ACCOUNTS_FIRST.test(result.error)) {
       // The gateway forgot our priming (restart, session change): redo it once. Such an answer means the
       // request was refused, so repeating it cannot duplicate an order.
+      const primePath = primer === "iserver" ? "/iserver/accounts" : "/portfolio/accounts";
       if (primer === "iserver") this.iserverPrimed = null;
       else this.portfolioPrimed = null;
-      await (primer === "iserver" ? this.primeIserver() : this.primePortfolio());
+      if (options.lane) await this.primeOnce(primePath, options.lane);
+      else await (primer === "iserver" ? this.primeIserver() : this.primePortfolio());
       result = await this.paced(method, path, body, options);
     }
     return result;
@@ -219,7 +237,10 @@ export class ClientPortalClient {
     if (method !== "GET") retries = 0;
     for (;;) {
       try {
-        const out = await this.scheduler.run({
+        const run = options.lane
+          ? options.lane.run
+          : (r: Parameters<typeof this.scheduler.run>[0]) => this.scheduler.run(r);
+        const out = await run({
           method,
           path,
           body,

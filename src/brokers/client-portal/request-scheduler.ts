@@ -67,6 +67,8 @@ export interface SchedulerStats {
   queueLength: number;
   inFlight: number;
   penaltyUntil: string | null;
+  /** An order flow holds the gateway exclusively; how many more wait for it. */
+  exclusive: { held: boolean; waiting: number };
 }
 
 export interface RequestSchedulerOptions<R> {
@@ -98,8 +100,24 @@ export interface RequestSchedulerOptions<R> {
   onEvent?(event: SchedulerEvent): void;
 }
 
+/**
+ * Sole use of the gateway: while held, only requests sent through the lane go out (still within the rate
+ * limits); everything else waits. IB forgets an order question as soon as any other request reaches the
+ * gateway, so a placement, its question and the reply must follow each other with nothing in between.
+ */
+export interface ExclusiveLane<R> {
+  run(request: SchedulerRequest): Promise<SchedulerOutcome<R>>;
+  release(): void;
+  readonly released: boolean;
+}
+
 export interface RequestScheduler<R> {
   run(request: SchedulerRequest): Promise<SchedulerOutcome<R>>;
+  /**
+   * Waits until requests already sent have been answered, then hands out the gateway exclusively. Fails with
+   * RATE_LIMITED when another holder keeps it beyond `deadlineMs`.
+   */
+  acquireExclusive(deadlineMs?: number): Promise<ExclusiveLane<R>>;
   /** Drops cached answers whose `METHOD path` key matches. */
   invalidate(match?: (key: string) => boolean): void;
   /** Epoch ms until which all traffic is stopped, or null. */
@@ -125,6 +143,15 @@ interface Entry<R> {
   read: boolean;
   enqueuedAt: number;
   waiters: Set<Waiter<R>>;
+  /** Token of the exclusive lane this request belongs to. */
+  lane?: number;
+}
+
+interface LaneWaiter<R> {
+  token: number;
+  resolve(lane: ExclusiveLane<R>): void;
+  reject(error: unknown): void;
+  timer: TimerHandle | undefined;
 }
 
 /** Requests started and finished on one limit: in-flight ones count until they finish, then for a window. */
@@ -167,15 +194,19 @@ class Scheduler<R> implements RequestScheduler<R> {
   private penaltyEnd: number | null = null;
   private closed = false;
   private pumping = false;
-  private readonly counters: Omit<SchedulerStats, "queueLength" | "inFlight" | "penaltyUntil"> = {
-    requests: {},
-    upstream: 0,
-    coalesced: 0,
-    cacheHits: 0,
-    waits: { count: 0, totalMs: 0, maxMs: 0 },
-    rejected: { deadline: 0, penalty: 0, queueFull: 0, closed: 0 },
-    rateLimited429: 0,
-  };
+  private exclusiveToken: number | null = null;
+  private readonly laneWaiters: LaneWaiter<R>[] = [];
+  private nextToken = 1;
+  private readonly counters: Omit<SchedulerStats, "queueLength" | "inFlight" | "penaltyUntil" | "exclusive"> =
+    {
+      requests: {},
+      upstream: 0,
+      coalesced: 0,
+      cacheHits: 0,
+      waits: { count: 0, totalMs: 0, maxMs: 0 },
+      rejected: { deadline: 0, penalty: 0, queueFull: 0, closed: 0 },
+      rateLimited429: 0,
+    };
 
   constructor(private readonly options: RequestSchedulerOptions<R>) {
     this.clock = options.clock ?? systemClock;
@@ -189,6 +220,53 @@ class Scheduler<R> implements RequestScheduler<R> {
   }
 
   run(request: SchedulerRequest): Promise<SchedulerOutcome<R>> {
+    return this.enqueue(request, undefined);
+  }
+
+  acquireExclusive(deadlineMs?: number): Promise<ExclusiveLane<R>> {
+    if (this.closed) return Promise.reject(this.rejection("exclusive", "closed"));
+    return new Promise((resolve, reject) => {
+      const waiter: LaneWaiter<R> = { token: this.nextToken++, resolve, reject, timer: undefined };
+      waiter.timer = this.clock.setTimeout(() => {
+        const i = this.laneWaiters.indexOf(waiter);
+        if (i < 0) return;
+        this.laneWaiters.splice(i, 1);
+        this.counters.rejected.deadline++;
+        const at = new Date(this.clock.now() + 1_000).toISOString();
+        reject(
+          new AppError(
+            ErrorCode.RATE_LIMITED,
+            `Another Client Portal order is being placed or awaits confirmOrder; retry after ${at}.`,
+            { api: BrokerApi.CLIENT_PORTAL, retryAt: at },
+          ),
+        );
+        this.pump();
+      }, deadlineMs ?? this.deadlineMs);
+      this.laneWaiters.push(waiter);
+      this.pump();
+    });
+  }
+
+  private makeLane(token: number): ExclusiveLane<R> {
+    let released = false;
+    return {
+      run: (request) => {
+        if (released) return Promise.reject(new Error("exclusive lane already released"));
+        return this.enqueue(request, token);
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        if (this.exclusiveToken === token) this.exclusiveToken = null;
+        this.pump();
+      },
+      get released() {
+        return released;
+      },
+    };
+  }
+
+  private enqueue(request: SchedulerRequest, lane: number | undefined): Promise<SchedulerOutcome<R>> {
     const endpoint = endpointKey(request.method, request.path);
     if (this.closed) return Promise.reject(this.rejection(endpoint, "closed"));
     const now = this.clock.now();
@@ -198,7 +276,8 @@ class Scheduler<R> implements RequestScheduler<R> {
     this.penaltyEnd = null;
 
     const key = `${request.method} ${request.path}`;
-    const read = request.read ?? request.method === "GET";
+    // Lane requests belong to one order flow: never answered from cache or shared with others.
+    const read = lane === undefined && (request.read ?? request.method === "GET");
     if (read && !request.fresh) {
       const hit = this.cache.get(key);
       if (hit && hit.expiresAt > now) {
@@ -229,10 +308,11 @@ class Scheduler<R> implements RequestScheduler<R> {
       endpoint,
       limit: findEndpointLimit(this.rules, request.method, request.path),
       request,
-      priority: request.priority ?? RequestPriority.READ,
+      priority: lane !== undefined ? -1 : (request.priority ?? RequestPriority.READ),
       read,
       enqueuedAt: now,
       waiters: new Set(),
+      lane,
     };
     const promise = this.addWaiter(entry, request.deadlineMs, false);
     this.queue.push(entry);
@@ -267,6 +347,7 @@ class Scheduler<R> implements RequestScheduler<R> {
       queueLength: this.queue.length,
       inFlight: this.global.inFlight,
       penaltyUntil: until === null ? null : new Date(until).toISOString(),
+      exclusive: { held: this.exclusiveToken !== null, waiting: this.laneWaiters.length },
     };
   }
 
@@ -275,6 +356,10 @@ class Scheduler<R> implements RequestScheduler<R> {
     this.closed = true;
     this.clearWake();
     for (const entry of this.queue.splice(0)) this.rejectEntry(entry, "closed");
+    for (const w of this.laneWaiters.splice(0)) {
+      if (w.timer !== undefined) this.clock.clearTimeout(w.timer);
+      w.reject(this.rejection("exclusive", "closed"));
+    }
     this.cache.clear();
   }
 
@@ -314,10 +399,22 @@ class Scheduler<R> implements RequestScheduler<R> {
     this.pumping = true;
     try {
       const now = this.clock.now();
+      // Hand the gateway to the next order flow once everything already sent has been answered.
+      if (this.exclusiveToken === null && this.laneWaiters.length > 0 && this.global.inFlight === 0) {
+        const next = this.laneWaiters.shift()!;
+        if (next.timer !== undefined) this.clock.clearTimeout(next.timer);
+        this.exclusiveToken = next.token;
+        next.resolve(this.makeLane(next.token));
+      }
+      const draining = this.exclusiveToken === null && this.laneWaiters.length > 0;
       let wake = Infinity;
       for (let i = 0; i < this.queue.length;) {
         const entry = this.queue[i]!;
         if (this.global.inFlight >= this.maxInFlight) break;
+        if (draining || (this.exclusiveToken !== null && entry.lane !== this.exclusiveToken)) {
+          i++;
+          continue;
+        }
         const globalFree = nextFree(this.global, this.globalLimit, now);
         if (globalFree > now) {
           wake = Math.min(wake, globalFree);

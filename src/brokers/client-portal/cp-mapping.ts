@@ -1,0 +1,258 @@
+import type { Account, AccountSummary } from "../../schema/account.type";
+import type { Contract } from "../../schema/contract.type";
+import {
+  AccountType,
+  BrokerApi,
+  OrderSide,
+  OrderStatus,
+  OrderType,
+  SecType,
+  TimeInForce,
+} from "../../schema/enums";
+import type { Fill, Order } from "../../schema/order.type";
+import type { Position } from "../../schema/position.type";
+import { ibTime, int, isObject, num, str, type Json } from "./cp-parse";
+
+/** Client Portal shapes → the domain model (src/schema). One place, so both directions agree. */
+
+export function accountTypeOf(id: string): AccountType {
+  // Paper accounts are DU… (individual) or DF… (advisor); IB's `type: "DEMO"` is not reliable.
+  return /^D[A-Z]?\d/.test(id) ? AccountType.PAPER : AccountType.LIVE;
+}
+
+export function mapAccount(id: string, currency: string | null): Account {
+  return { id, type: accountTypeOf(id), currency, sources: [BrokerApi.CLIENT_PORTAL] };
+}
+
+const SEC_TYPES = new Set<string>(Object.values(SecType));
+
+export function secTypeOf(v: unknown): SecType {
+  const s = typeof v === "string" ? v.toUpperCase() : "";
+  if (SEC_TYPES.has(s)) return s as SecType;
+  if (s === "FX" || s === "FOREX") return SecType.CASH;
+  if (s === "CRYPTO" || s === "CRYPTOCURRENCY") return SecType.CRYPTO;
+  return SecType.STK;
+}
+
+/** One entry of `/portfolio/{id}/summary`, null when IB marks it unset. */
+function summaryAmount(summary: Json, key: string): number | null {
+  const entry = summary[key];
+  if (!isObject(entry)) return num(entry);
+  if (entry.isNull === true || entry.isNone === true) return null;
+  return num(entry.amount);
+}
+
+export function mapSummary(summary: Json, asOf: Date): AccountSummary {
+  const net = summary.netliquidation;
+  const currency = isObject(net) ? str(net.currency) : null;
+  return {
+    netLiquidation: summaryAmount(summary, "netliquidation"),
+    totalCash: summaryAmount(summary, "totalcashvalue"),
+    buyingPower: summaryAmount(summary, "buyingpower"),
+    availableFunds: summaryAmount(summary, "availablefunds"),
+    currency,
+    source: BrokerApi.CLIENT_PORTAL,
+    asOf,
+  };
+}
+
+export function mapPosition(p: Json, asOf: Date): Position | null {
+  const conid = int(p.conid);
+  const accountId = str(p.acctId);
+  const quantity = num(p.position);
+  if (conid === null || accountId === null || quantity === null) return null;
+  const secType = secTypeOf(p.assetClass);
+  return {
+    accountId,
+    contract: {
+      conid,
+      symbol: str(p.ticker) ?? str(p.contractDesc)?.split(" ")[0] ?? String(conid),
+      secType,
+      exchange: str(p.listingExchange),
+      currency: str(p.currency) ?? "USD",
+      lastTradeDate:
+        secType === SecType.STK || secType === SecType.CASH ? null : (str(p.expiry) ?? str(p.lastTradingDay)),
+    },
+    quantity,
+    // IB's avgCost includes the multiplier, as TWS's averageCost does.
+    averageCost: num(p.avgCost),
+    marketPrice: num(p.mktPrice),
+    marketValue: num(p.mktValue),
+    unrealizedPnl: num(p.unrealizedPnl),
+    realizedPnl: num(p.realizedPnl),
+    source: BrokerApi.CLIENT_PORTAL,
+    asOf,
+  };
+}
+
+/** `/iserver/contract/{conid}/info` (snake_case; some builds answer camelCase) → Contract. */
+export function mapContractInfo(info: Json): Contract | null {
+  const conid = int(info.con_id ?? info.conid ?? info.conId);
+  const symbol = str(info.symbol) ?? str(info.ticker);
+  if (conid === null || symbol === null) return null;
+  const secType = secTypeOf(info.instrument_type ?? info.secType ?? info.assetClass);
+  return {
+    conid,
+    symbol,
+    secType,
+    exchange: str(info.exchange) ?? str(info.listingExchange),
+    currency: str(info.currency) ?? "USD",
+    lastTradeDate: secType === SecType.STK ? null : (str(info.maturity_date) ?? str(info.expiry_full)),
+  };
+}
+
+// ---- orders ----
+
+const CP_ORDER_TYPES: Record<OrderType, string> = {
+  [OrderType.MARKET]: "MKT",
+  [OrderType.LIMIT]: "LMT",
+  [OrderType.STOP]: "STP",
+  [OrderType.STOP_LIMIT]: "STOP_LIMIT",
+};
+
+export function cpOrderType(t: OrderType): string {
+  return CP_ORDER_TYPES[t];
+}
+
+export function orderTypeOf(v: unknown): OrderType {
+  const s = (typeof v === "string" ? v : "")
+    .toUpperCase()
+    .replace(/[\s_]+/g, " ")
+    .trim();
+  switch (s) {
+    case "MKT":
+    case "MARKET":
+      return OrderType.MARKET;
+    case "STP":
+    case "STOP":
+      return OrderType.STOP;
+    case "STOP LIMIT":
+    case "STP LMT":
+    case "STPLMT":
+      return OrderType.STOP_LIMIT;
+    default:
+      return OrderType.LIMIT;
+  }
+}
+
+export function timeInForceOf(v: unknown): TimeInForce {
+  const s = typeof v === "string" ? v.toUpperCase() : "";
+  return (Object.values(TimeInForce) as string[]).includes(s) ? (s as TimeInForce) : TimeInForce.DAY;
+}
+
+export function sideOf(v: unknown): OrderSide {
+  const s = typeof v === "string" ? v.toUpperCase() : "";
+  return s === "SELL" || s === "S" || s === "SLD" ? OrderSide.SELL : OrderSide.BUY;
+}
+
+/** IB's status text (live orders' `status`, placement's `order_status`) → OrderStatus. */
+export function orderStatusOf(v: unknown, filled = 0, remaining = 1): OrderStatus {
+  const s = (typeof v === "string" ? v : "").replace(/[\s_]/g, "").toLowerCase();
+  switch (s) {
+    case "pendingsubmit":
+    case "apipending":
+      return OrderStatus.PENDING_SUBMIT;
+    case "presubmitted":
+      return filled > 0 && remaining > 0 ? OrderStatus.PARTIALLY_FILLED : OrderStatus.PRE_SUBMITTED;
+    case "submitted":
+    case "warnstate":
+      return filled > 0 && remaining > 0 ? OrderStatus.PARTIALLY_FILLED : OrderStatus.SUBMITTED;
+    case "filled":
+      return OrderStatus.FILLED;
+    case "pendingcancel":
+      return OrderStatus.PENDING_CANCEL;
+    case "cancelled":
+    case "canceled":
+    case "apicancelled":
+      return OrderStatus.CANCELLED;
+    case "rejected":
+      return OrderStatus.REJECTED;
+    case "inactive":
+      return OrderStatus.INACTIVE;
+    default:
+      return filled > 0 && remaining > 0 ? OrderStatus.PARTIALLY_FILLED : OrderStatus.SUBMITTED;
+  }
+}
+
+/**
+ * One element of `/iserver/account/orders` → Order. `firstSeen` keeps createdAt stable across polls, since
+ * IB's live orders carry only the last execution time.
+ */
+export function mapLiveOrder(o: Json, firstSeen: (id: string) => Date): Order | null {
+  const id = str(o.orderId ?? o.order_id);
+  const accountId = str(o.acct ?? o.account);
+  const conid = int(o.conid ?? (typeof o.conidex === "string" ? o.conidex.split("@")[0] : undefined));
+  if (id === null || accountId === null || conid === null) return null;
+  const filled = num(o.filledQuantity) ?? 0;
+  const total = num(o.totalSize) ?? (num(o.remainingQuantity) ?? 0) + filled;
+  const remaining = num(o.remainingQuantity) ?? Math.max(0, total - filled);
+  const type = orderTypeOf(o.origOrderType ?? o.orderType);
+  const price = num(o.price);
+  const aux = num(o.auxPrice ?? o.stop_price);
+  const status = orderStatusOf(o.status ?? o.order_ccp_status, filled, remaining);
+  const updatedAt = ibTime(o.lastExecutionTime_r) ?? ibTime(o.lastExecutionTime) ?? new Date();
+  return {
+    id,
+    clientOrderId: str(o.order_ref),
+    accountId,
+    contract: {
+      conid,
+      symbol: str(o.ticker) ?? str(o.description1) ?? String(conid),
+      secType: secTypeOf(o.secType),
+      exchange: str(o.listingExchange),
+      currency: str(o.cashCcy) ?? "USD",
+    },
+    side: sideOf(o.side),
+    type,
+    quantity: total,
+    limitPrice: type === OrderType.LIMIT || type === OrderType.STOP_LIMIT ? price : null,
+    stopPrice: type === OrderType.STOP ? (price ?? aux) : type === OrderType.STOP_LIMIT ? aux : null,
+    timeInForce: timeInForceOf(o.timeInForce ?? o.tif),
+    status,
+    filledQuantity: filled,
+    remainingQuantity: remaining,
+    averageFillPrice: filled > 0 ? num(o.avgPrice) : null,
+    source: BrokerApi.CLIENT_PORTAL,
+    // The Client Portal order id is IB's permanent order id, the one TWS reports as permId.
+    permId: id,
+    brokerOrderId: id,
+    statusMessage:
+      status === OrderStatus.REJECTED || status === OrderStatus.INACTIVE || status === OrderStatus.CANCELLED
+        ? str(o.text)
+        : null,
+    createdAt: firstSeen(id),
+    updatedAt,
+  };
+}
+
+export interface CpTrade {
+  orderId: string;
+  side: OrderSide;
+  accountId: string | null;
+  clientOrderId: string | null;
+  conid: number | null;
+  fill: Fill;
+}
+
+/** One element of `/iserver/account/trades`. */
+export function mapTrade(t: Json): CpTrade | null {
+  const executionId = str(t.execution_id);
+  const orderId = str(t.order_id);
+  const quantity = num(t.size);
+  const price = num(t.price);
+  if (executionId === null || orderId === null || quantity === null || price === null) return null;
+  return {
+    orderId,
+    side: sideOf(t.side),
+    accountId: str(t.account) ?? str(t.accountCode),
+    clientOrderId: str(t.order_ref),
+    conid: int(t.conid),
+    fill: {
+      executionId,
+      quantity,
+      price,
+      commission: num(t.commission),
+      at: ibTime(t.trade_time_r) ?? ibTime(t.trade_time) ?? new Date(),
+    },
+  };
+}

@@ -1,0 +1,244 @@
+import { TERMINAL_ORDER_STATUSES, OrderStatus } from "../../schema/enums";
+import type { Order } from "../../schema/order.type";
+import type { BrokerEventSink } from "../api-broker";
+import type { ClientPortalClient, CpResult } from "./client-portal-client";
+import type { Clock, TimerHandle } from "./clock";
+import { mapLiveOrder, mapTrade, type CpTrade } from "./cp-mapping";
+import { arr, isObject } from "./cp-parse";
+import { RequestPriority } from "./request-scheduler";
+
+export interface OrderFollowerOptions {
+  client: ClientPortalClient;
+  sink: Pick<BrokerEventSink, "order">;
+  clock: Clock;
+  /** Whether the brokerage session is usable now. */
+  isReady(): boolean;
+  /** Poll period while orders are working or were touched recently (IB allows 1 per 5 s). @default 5500 */
+  activePollMs: number;
+  /** Poll period otherwise, to notice orders placed elsewhere (IB's website, another client). @default 30000 */
+  backgroundPollMs: number;
+  /** How long after a placement, modification or cancel polling stays fast. @default 60000 */
+  activeWindowMs: number;
+  /** Maps a transport or HTTP failure of a read to an AppError. */
+  failure(what: string, e: unknown): Error;
+}
+
+/**
+ * Follows Client Portal orders by polling live orders and trades within IB's 1-per-5-s limits, fast only
+ * while something is happening, and reports every change (and every execution, by id) to the sink. The
+ * broker service's OrderTracker turns repeats into nothing, so reporting is allowed to be generous.
+ */
+export class OrderFollower {
+  private readonly latest = new Map<string, Order>();
+  private readonly reported = new Map<string, string>();
+  private readonly executions = new Set<string>();
+  private readonly firstSeen = new Map<string, Date>();
+  private warmEpoch = -1;
+  private observedEpoch = -1;
+  private lastActivity = 0;
+  private timer: TimerHandle | undefined;
+  private nextAt = Infinity;
+  private polling: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(private readonly o: OrderFollowerOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    this.scheduleIn(0);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) this.o.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.nextAt = Infinity;
+  }
+
+  /** Something was just done to an order: follow closely for a while, starting now. */
+  kick(): void {
+    this.lastActivity = this.o.clock.now();
+    this.scheduleIn(0);
+  }
+
+  /** An order the adapter itself just placed or changed; the service reports it, the poll reports changes. */
+  note(order: Order): void {
+    if (!this.firstSeen.has(order.id)) this.firstSeen.set(order.id, order.createdAt);
+    this.latest.set(order.id, order);
+    this.reported.set(order.id, fingerprint(order));
+  }
+
+  known(): Order[] {
+    return [...this.latest.values()];
+  }
+
+  firstSeenOf = (id: string): Date => {
+    let at = this.firstSeen.get(id);
+    if (!at) {
+      at = new Date(this.o.clock.now());
+      this.firstSeen.set(id, at);
+    }
+    return at;
+  };
+
+  /**
+   * The live orders. The first call of a brokerage session (and any `force`) only starts IB's order
+   * subscription and answers an empty list; that warm-up is redone here, invisible to callers.
+   */
+  async liveOrders(
+    options: { fresh?: boolean; priority?: RequestPriority } = {},
+  ): Promise<{ orders: Order[]; asOf: Date }> {
+    const call = (fresh: boolean) =>
+      this.o.client.get("/iserver/account/orders", {
+        priority: options.priority ?? RequestPriority.READ,
+        fresh,
+        // Long enough to wait out IB's 5 s window once.
+        deadlineMs: 15_000,
+      });
+    let r = await this.read("live orders", () => call(options.fresh ?? false));
+    const epoch = this.o.client.sessionEpoch;
+    if (
+      isWarmUp(r.json) ||
+      (this.warmEpoch !== epoch &&
+        isObject(r.json) &&
+        r.json.snapshot !== true &&
+        arr(r.json.orders).length === 0)
+    ) {
+      this.warmEpoch = epoch;
+      r = await this.read("live orders", () => call(true));
+    }
+    this.warmEpoch = epoch;
+    const list = isObject(r.json) ? arr(r.json.orders) : arr(r.json);
+    const orders = list.flatMap((raw) => {
+      const order = isObject(raw) ? mapLiveOrder(raw, this.firstSeenOf) : null;
+      return order ? [order] : [];
+    });
+    return { orders, asOf: r.asOf };
+  }
+
+  async trades(options: { fresh?: boolean; priority?: RequestPriority } = {}): Promise<CpTrade[]> {
+    const r = await this.read("trades", () =>
+      this.o.client.get("/iserver/account/trades", {
+        priority: options.priority ?? RequestPriority.READ,
+        fresh: options.fresh,
+        deadlineMs: 15_000,
+      }),
+    );
+    return arr(r.json).flatMap((raw) => {
+      const t = isObject(raw) ? mapTrade(raw) : null;
+      return t ? [t] : [];
+    });
+  }
+
+  /** One round: report changed orders, then new executions when fills moved or orders are working. */
+  poll(): Promise<void> {
+    if (this.polling) return this.polling;
+    this.polling = this.pollOnce().finally(() => {
+      this.polling = null;
+      this.scheduleIn(this.nextDelay());
+    });
+    return this.polling;
+  }
+
+  private async pollOnce(): Promise<void> {
+    if (this.stopped || !this.o.isReady()) return;
+    const epoch = this.o.client.sessionEpoch;
+    const catchUp = epoch !== this.observedEpoch;
+    const { orders } = await this.liveOrders({ priority: RequestPriority.BACKGROUND });
+    let fillsMoved = false;
+    for (const order of orders) {
+      const prev = this.latest.get(order.id);
+      if (order.filledQuantity > (prev?.filledQuantity ?? 0)) fillsMoved = true;
+      this.latest.set(order.id, order);
+      const fp = fingerprint(order);
+      if (this.reported.get(order.id) !== fp) {
+        this.reported.set(order.id, fp);
+        this.o.sink.order({ order, catchUp });
+      }
+    }
+    if (fillsMoved || catchUp || this.working()) {
+      const trades = await this.trades({ priority: RequestPriority.BACKGROUND });
+      const filledByOrder = new Map<string, number>();
+      for (const t of trades)
+        filledByOrder.set(t.orderId, (filledByOrder.get(t.orderId) ?? 0) + t.fill.quantity);
+      // Oldest first, so a later execution is never reported before an earlier one of the same order.
+      for (const t of [...trades].sort((a, b) => a.fill.at.getTime() - b.fill.at.getTime())) {
+        if (this.executions.has(t.fill.executionId)) continue;
+        const order = this.latest.get(t.orderId);
+        if (!order) continue;
+        this.executions.add(t.fill.executionId);
+        this.o.sink.order({
+          order: withFills(order, filledByOrder.get(t.orderId) ?? 0),
+          fill: t.fill,
+          catchUp,
+        });
+      }
+    }
+    this.observedEpoch = epoch;
+  }
+
+  private working(): boolean {
+    for (const o of this.latest.values()) if (!TERMINAL_ORDER_STATUSES.has(o.status)) return true;
+    return false;
+  }
+
+  private nextDelay(): number {
+    const active = this.working() || this.o.clock.now() - this.lastActivity < this.o.activeWindowMs;
+    return active ? this.o.activePollMs : this.o.backgroundPollMs;
+  }
+
+  private scheduleIn(ms: number): void {
+    if (this.stopped) return;
+    const at = this.o.clock.now() + ms;
+    if (this.timer !== undefined && at >= this.nextAt) return;
+    if (this.timer !== undefined) this.o.clock.clearTimeout(this.timer);
+    this.nextAt = at;
+    this.timer = this.o.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.nextAt = Infinity;
+      // A failed poll is retried on the next round; the session supervisor reports why.
+      void this.poll().catch(() => undefined);
+    }, ms);
+  }
+
+  private async read(what: string, call: () => Promise<CpResult>): Promise<CpResult> {
+    let r: CpResult;
+    try {
+      r = await call();
+    } catch (e) {
+      throw this.o.failure(what, e);
+    }
+    if (r.status !== 200 || r.error !== null) throw this.o.failure(what, r);
+    return r;
+  }
+}
+
+function isWarmUp(json: unknown): boolean {
+  return isObject(json) && json.snapshot === false;
+}
+
+function fingerprint(o: Order): string {
+  return [
+    o.status,
+    o.filledQuantity,
+    o.remainingQuantity,
+    o.quantity,
+    o.limitPrice,
+    o.stopPrice,
+    o.timeInForce,
+    o.averageFillPrice,
+  ].join("|");
+}
+
+/** The order as of its executions: a trade seen before the orders list caught up still completes the order. */
+function withFills(order: Order, executed: number): Order {
+  if (executed <= order.filledQuantity) return order;
+  const filled = Math.min(executed, order.quantity);
+  const remaining = Math.max(0, order.quantity - filled);
+  return {
+    ...order,
+    filledQuantity: filled,
+    remainingQuantity: remaining,
+    status: remaining <= 0 ? OrderStatus.FILLED : OrderStatus.PARTIALLY_FILLED,
+  };
+}
