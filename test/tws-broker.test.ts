@@ -1,7 +1,37 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { BrokerApi, OrderSide, OrderType, SecType, TimeInForce, TwsState } from "../src/schema/enums";
+import type { OrderRequest } from "../src/brokers/api-broker";
+import { ErrorCode, type AppError } from "../src/errors";
+import {
+  BrokerApi,
+  OrderSide,
+  OrderStatus,
+  OrderType,
+  SecType,
+  TimeInForce,
+  TwsState,
+} from "../src/schema/enums";
 import { startSimPair, startTwsAdapter, type SimPair } from "./helpers/tws-harness";
+
+const AAPL = 265598;
+let seq = 0;
+
+function request(over: Partial<OrderRequest> = {}): OrderRequest {
+  return {
+    accountId: "DU1234567",
+    contract: { symbol: "AAPL", secType: SecType.STK },
+    side: OrderSide.BUY,
+    type: OrderType.MARKET,
+    quantity: 30,
+    limitPrice: null,
+    stopPrice: null,
+    timeInForce: TimeInForce.DAY,
+    clientOrderId: `t-${process.pid}-${++seq}`,
+    ...over,
+  };
+}
+
+const code = (c: string) => (e: unknown) => (e as AppError).code === c;
 
 describe("TWS adapter over the simulator", () => {
   let pair: SimPair;
@@ -19,43 +49,151 @@ describe("TWS adapter over the simulator", () => {
     assert.equal(broker.status().serverVersion, 193);
     const accounts = await broker.listAccounts();
     assert.deepEqual(
-      accounts.map((a) => a.id),
-      ["DU1234567"],
+      accounts.map((a) => [a.id, a.type]),
+      [["DU1234567", "PAPER"]],
     );
     const summary = await broker.getAccountSummary("DU1234567");
     assert.ok(summary?.netLiquidation && summary.netLiquidation > 0, JSON.stringify(summary));
+    assert.equal(summary.currency, "USD");
     const contract = await broker.resolveContract({ symbol: "AAPL", secType: SecType.STK });
-    assert.equal(contract.conid, 265598);
-    const out = await broker.placeOrder(
-      {
-        accountId: "DU1234567",
-        contract: { symbol: "AAPL", secType: SecType.STK },
-        side: OrderSide.BUY,
-        type: OrderType.MARKET,
-        quantity: 30,
-        limitPrice: null,
-        stopPrice: null,
-        timeInForce: TimeInForce.DAY,
-        clientOrderId: "smoke-1",
-      },
-      contract,
-    );
+    assert.equal(contract.conid, AAPL);
+    const r = request();
+    const out = await broker.placeOrder(r, contract);
     assert.ok(out.order);
-    assert.equal(out.order.clientOrderId, "smoke-1");
+    assert.equal(out.order.clientOrderId, r.clientOrderId);
+    assert.equal(out.order.id, out.order.permId);
+    assert.match(out.order.brokerOrderId ?? "", /^\d+$/);
     await sink.until(() => sink.orders.filter((o) => o.fill).length === 3, "3 fills");
     const fills = sink.orders.filter((o) => o.fill);
     assert.deepEqual(
       fills.map((f) => f.order.filledQuantity),
       [10, 20, 30],
     );
+    assert.deepEqual(
+      fills.map((f) => f.order.status),
+      [OrderStatus.PARTIALLY_FILLED, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED],
+    );
     assert.ok(
-      fills.every((f) => f.fill!.commission != null),
+      fills.every((f) => f.fill!.commission != null && f.fill!.quantity === 10 && f.fill!.price > 0),
       JSON.stringify(fills.map((f) => f.fill)),
     );
-    const positions = await broker.listPositions();
-    const aapl = positions.find((p) => p.contract.conid === 265598);
+    assert.equal(new Set(fills.map((f) => f.fill!.executionId)).size, 3);
+    const positions = await broker.listPositions("DU1234567");
+    const aapl = positions.find((p) => p.contract.conid === AAPL);
     assert.equal(aapl?.quantity, 30);
     assert.equal(aapl?.source, BrokerApi.TWS);
-    console.log(JSON.stringify(positions), JSON.stringify(sink.sessions));
+    assert.equal(typeof aapl?.unrealizedPnl, "number");
+    assert.equal(typeof aapl?.marketValue, "number");
+  });
+
+  it("rests a limit order, fills it when the price crosses, modifies and cancels another", async (t) => {
+    const { broker, sink } = await startTwsAdapter(pair, { clientId: 8 });
+    t.after(() => broker.close());
+    const contract = await broker.resolveContract({ conid: AAPL });
+    const price = pair.brokerage.quote(AAPL)!.last;
+    const buy = await broker.placeOrder(
+      request({ type: OrderType.LIMIT, limitPrice: price - 5, quantity: 9 }),
+      contract,
+    );
+    assert.equal(buy.order?.status, OrderStatus.SUBMITTED);
+    assert.equal(buy.order?.limitPrice, price - 5);
+    assert.equal(buy.order?.stopPrice, null);
+
+    const rest = await broker.placeOrder(
+      request({ type: OrderType.LIMIT, limitPrice: price - 20, quantity: 5, timeInForce: TimeInForce.GTC }),
+      contract,
+    );
+    const modified = await broker.modifyOrder(rest.order!, { quantity: 7, limitPrice: price - 21 });
+    assert.equal(modified.id, rest.order!.id);
+    assert.equal(modified.quantity, 7);
+    assert.equal(modified.limitPrice, price - 21);
+    assert.equal(modified.timeInForce, TimeInForce.GTC);
+    assert.equal(pair.brokerage.getOrder(Number(rest.order!.id))?.quantity, 7);
+
+    pair.brokerage.setPrice(AAPL, price - 6);
+    await sink.until(
+      () => sink.orders.some((o) => o.order.id === buy.order!.id && o.order.status === OrderStatus.FILLED),
+      "limit order filled after the price move",
+    );
+    const cancelled = await broker.cancelOrder(modified);
+    assert.ok([OrderStatus.CANCELLED, OrderStatus.PENDING_CANCEL].includes(cancelled.status));
+    await sink.until(
+      () =>
+        sink.orders.some((o) => o.order.id === rest.order!.id && o.order.status === OrderStatus.CANCELLED),
+      "cancel confirmed",
+    );
+    // Cancelling it again: IB says it cannot be cancelled (10148).
+    await assert.rejects(broker.cancelOrder(modified), (e: AppError) => {
+      assert.equal(e.code, ErrorCode.ORDER_REJECTED);
+      assert.equal(e.details.ibCode, 10148);
+      return true;
+    });
+  });
+
+  it("maps rejections: unknown contract, insufficient buying power, unmanaged account", async (t) => {
+    const { broker } = await startTwsAdapter(pair, { clientId: 9 });
+    t.after(() => broker.close());
+    await assert.rejects(
+      broker.resolveContract({ symbol: "NOPE", secType: SecType.STK }),
+      code(ErrorCode.NOT_FOUND),
+    );
+    const contract = await broker.resolveContract({ conid: AAPL });
+    await assert.rejects(broker.placeOrder(request({ quantity: 1_000_000 }), contract), (e: AppError) => {
+      assert.equal(e.code, ErrorCode.ORDER_REJECTED);
+      assert.equal(e.details.ibCode, 201);
+      assert.match(String(e.details.reason), /buying power|margin|funds/i);
+      return true;
+    });
+    await assert.rejects(
+      broker.placeOrder(request({ accountId: "DU999" }), contract),
+      code(ErrorCode.NOT_FOUND),
+    );
+  });
+
+  it("reports every fill once, in order, across a drop in the middle of the fills", async (t) => {
+    const slow = await startSimPair({ partialFills: 6, partialFillIntervalMs: 80 });
+    t.after(() => slow.stop());
+    const { broker, sink } = await startTwsAdapter(slow, { clientId: 11 });
+    t.after(() => broker.close());
+    const contract = await broker.resolveContract({ conid: AAPL });
+    const placed = await broker.placeOrder(request({ quantity: 60 }), contract);
+    await sink.until(() => sink.orders.filter((o) => o.fill).length >= 2, "first fills");
+    slow.sim.control.disconnectAll({ refuseMs: 250 });
+    await sink.until(
+      () =>
+        sink.orders.some((o) => o.order.id === placed.order!.id && o.order.filledQuantity === 60 && o.fill),
+      "all fills, some caught up after the reconnect",
+      6000,
+    );
+    const fills = sink.orders.filter((o) => o.fill && o.order.id === placed.order!.id);
+    assert.deepEqual(
+      fills.map((f) => f.order.filledQuantity),
+      [10, 20, 30, 40, 50, 60],
+    );
+    assert.equal(new Set(fills.map((f) => f.fill!.executionId)).size, 6);
+    assert.ok(
+      fills.some((f) => f.catchUp),
+      "fills made while disconnected are marked catch-up",
+    );
+    const brokerExecs = slow.brokerage.executions().map((e) => e.execId);
+    assert.deepEqual(
+      fills.map((f) => f.fill!.executionId),
+      brokerExecs,
+    );
+  });
+
+  it("finds an order by clientOrderId through open orders, completed orders and executions", async (t) => {
+    const { broker } = await startTwsAdapter(pair, { clientId: 12 });
+    t.after(() => broker.close());
+    const contract = await broker.resolveContract({ conid: AAPL });
+    const r = request({ quantity: 3 });
+    const placed = await broker.placeOrder(r, contract);
+    await pair.brokerage.whenIdle();
+    const other = await startTwsAdapter(pair, { clientId: 13 });
+    t.after(() => other.broker.close());
+    const found = await other.broker.findByClientOrderId(r.clientOrderId);
+    assert.equal(found?.id, placed.order!.id);
+    assert.equal(found?.status, OrderStatus.FILLED);
+    assert.equal(await other.broker.findByClientOrderId("never-sent"), null);
   });
 });
