@@ -227,6 +227,22 @@ describe("Client Portal simulator: endpoints and shapes", () => {
     );
     assert.deepEqual(st.body.AAPL[0].contracts[0], { conid: AAPL, exchange: "NASDAQ", isUS: true });
     assert.deepEqual(st.body.NOPE, []);
+
+    const sd = await cp.get(`/trsrv/secdef?conids=${AAPL},${ES},1`);
+    assert.equal(sd.body.secdef.length, 2);
+    assertShape(
+      sd.body.secdef[0],
+      {
+        conid: "number",
+        currency: "string",
+        name: "string",
+        assetClass: "string",
+        ticker: "string",
+        listingExchange: "string",
+      },
+      "trsrv/secdef",
+    );
+    assert.equal(sd.body.secdef[1].expiry, "20261218");
   });
 
   it("order lifecycle: live orders warm-up, place, fill, trades, positions, status", async () => {
@@ -425,6 +441,18 @@ describe("Client Portal simulator: endpoints and shapes", () => {
     assert.equal(st.body.total_size, "7");
     assert.equal(st.body.limit_price, "411.50");
     assert.equal(st.body.tif, "GTC");
+
+    const working = (await cp.get("/iserver/account/orders")).body.orders.find(
+      (x: Json) => String(x.orderId) === id,
+    );
+    assert.equal(working.sizeAndFills, "0/7");
+    assert.equal(working.price, "411.50");
+    const pnl = await cp.get("/iserver/account/pnl/partitioned");
+    assertShape(
+      pnl.body.upnl[`${ACCT}.Core`],
+      { rowType: "number", dpl: "number", nl: "number", upl: "number", el: "number", mv: "number" },
+      "pnl",
+    );
 
     const cancel = await cp.del(`/iserver/account/${ACCT}/order/${id}`);
     assertShape(

@@ -22,6 +22,7 @@ import {
   summaryJson,
   tickleJson,
   tradeJson,
+  trsrvSecdefJson,
   trsrvStockJson,
 } from "./cp-responses";
 import type { CpSession, CpSessionSnapshot } from "./cp-session";
@@ -428,6 +429,27 @@ export function createApiRoutes(st: ApiState): Route[] {
       },
     },
 
+    {
+      methods: ["GET"],
+      pattern: "/iserver/account/pnl/partitioned",
+      tier: "iserver-primed",
+      handler: () => {
+        const upnl: Record<string, unknown> = {};
+        for (const a of b.accounts()) {
+          const v = b.accountValues(a);
+          upnl[`${a}.Core`] = {
+            rowType: 1,
+            dpl: v.unrealizedPnl + v.realizedPnl,
+            nl: v.netLiquidation,
+            upl: v.unrealizedPnl,
+            el: v.excessLiquidity,
+            mv: v.stockMarketValue,
+          };
+        }
+        return ok({ upnl });
+      },
+    },
+
     // ---- contracts and market data ----
     {
       methods: ["GET", "POST"],
@@ -523,6 +545,24 @@ export function createApiRoutes(st: ApiState): Route[] {
             .map(trsrvStockJson);
         }
         return ok(out);
+      },
+    },
+    {
+      methods: ["GET"],
+      pattern: "/trsrv/secdef",
+      tier: "sso",
+      handler: ({ query, now }) => {
+        const conids = (query.get("conids") ?? "")
+          .split(",")
+          .map((c) => c.trim())
+          .filter(Boolean);
+        if (conids.length === 0) return fail(500, "conids is required");
+        if (conids.length > 200) return fail(400, "at most 200 conids per request");
+        const secdef = conids
+          .map((c) => b.findInstrument({ conid: Number(c) }))
+          .filter((i) => i !== undefined)
+          .map((i) => trsrvSecdefJson(i, now));
+        return ok({ secdef });
       },
     },
   ];

@@ -203,8 +203,8 @@ export function portfolioAccountJson(
 ): Record<string, unknown> {
   return {
     id: account,
-    PrepaidCrypto_Z: false,
-    PrepaidCrypto_P: false,
+    "PrepaidCrypto-Z": false,
+    "PrepaidCrypto-P": false,
     brokerageAccess: true,
     accountId: account,
     accountVan: account,
@@ -412,6 +412,11 @@ const STATUS_COLORS: Partial<Record<SimOrderStatus, [string, string]>> = {
   Inactive: ["#FFFFFF", "#AD0000"],
 };
 
+/** `"filled/total"` while the order lives (`"0/10"`), just the size once filled. */
+function sizeAndFills(o: SimOrder): string {
+  return o.status === "Filled" ? String(o.quantity) : `${o.filled}/${o.quantity}`;
+}
+
 /** One element of `GET /iserver/account/orders`. */
 export function liveOrderJson(o: SimOrder): Record<string, unknown> {
   const i = o.instrument;
@@ -423,7 +428,7 @@ export function liveOrderJson(o: SimOrder): Record<string, unknown> {
     conid: i.conid,
     orderId: o.permId,
     cashCcy: i.currency,
-    sizeAndFills: o.filled > 0 && o.remaining > 0 ? `${o.filled}/${o.quantity}` : String(o.quantity),
+    sizeAndFills: sizeAndFills(o),
     orderDesc: orderDescription(o),
     description1: i.secType === "FUT" ? `${i.symbol} ${i.lastTradeDate ?? ""}`.trim() : i.localSymbol,
     ticker: i.symbol,
@@ -497,7 +502,7 @@ export function orderStatusJson(o: SimOrder): Record<string, unknown> {
     alert_active: 1,
     child_order_type: "0",
     order_clearing_account: o.account,
-    size_and_fills: o.filled > 0 && o.remaining > 0 ? `${o.filled}/${o.quantity}` : String(o.quantity),
+    size_and_fills: sizeAndFills(o),
     exit_strategy_display_price: priceString(i, o.limitPrice ?? o.stopPrice ?? o.lastFillPrice),
     exit_strategy_chart_description: description,
     exit_strategy_tool_availability: "1",
@@ -634,5 +639,40 @@ export function trsrvStockJson(i: SimInstrument): Record<string, unknown> {
     chineseName: null,
     assetClass: "STK",
     contracts: [{ conid: i.conid, exchange: i.exchange, isUS: true }],
+  };
+}
+
+/** One element of `GET /trsrv/secdef` (`{"secdef": [...]}`). */
+export function trsrvSecdefJson(i: SimInstrument, now: number): Record<string, unknown> {
+  return {
+    incrementRules: [{ lowerEdge: 0, increment: i.minTick }],
+    displayRule: {
+      magnification: 0,
+      displayRuleStep: [{ decimalDigits: decimalsOf(i.minTick), lowerEdge: 0 }],
+    },
+    conid: i.conid,
+    currency: i.currency,
+    time: now % 1000,
+    chineseName: null,
+    allExchanges: i.secType === "STK" ? `SMART,${i.exchange}` : i.exchange,
+    listingExchange: i.exchange,
+    countryCode: "US",
+    name: i.description,
+    assetClass: i.secType,
+    expiry: i.lastTradeDate ?? null,
+    lastTradingDay: i.lastTradeDate ?? null,
+    group: null,
+    putOrCall: null,
+    sector: null,
+    sectorGroup: null,
+    strike: "0",
+    ticker: i.symbol,
+    undConid: 0,
+    multiplier: i.secType === "FUT" ? i.multiplier : 0,
+    type: assetType(i),
+    hasOptions: i.secType === "STK",
+    fullName: i.secType === "FUT" ? `${i.symbol} ${i.lastTradeDate ?? ""}`.trim() : i.localSymbol,
+    isUS: true,
+    isEventContract: false,
   };
 }
