@@ -270,5 +270,8 @@ describe("Client Portal simulator: session, rate limits, control API", () => {
     assert.equal((await cp.get("/sim/requests")).body.requests.length, 0);
     assert.equal((await cp.get("/sim/prices")).body.quotes[0].last, 190);
     assert.equal((await cp.get("/sim/nope")).status, 404);
+    const index = await cp.get("/sim");
+    assert.ok(index.body.endpoints.includes("POST /sim/session/expire"));
+    assert.equal(index.body.tws, "not attached");
   });
 });

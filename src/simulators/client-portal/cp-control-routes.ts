@@ -48,7 +48,16 @@ export function createControlRoutes(deps: {
     return ok({ quotes });
   }
 
-  return [
+  const routes: ControlRoute[] = [
+    {
+      methods: ["GET"],
+      pattern: "/sim",
+      handler: () =>
+        ok({
+          endpoints: routes.flatMap((r) => r.methods.map((m) => `${m} ${r.pattern}`)),
+          tws: twsControl ? "attached" : "not attached",
+        }),
+    },
     { methods: ["GET"], pattern: "/sim/session", handler: () => ok(control.session()) },
     { methods: ["POST"], pattern: "/sim/session/expire", handler: () => ok(control.expire()) },
     { methods: ["POST"], pattern: "/sim/session/login", handler: () => ok(control.login()) },
@@ -154,4 +163,5 @@ export function createControlRoutes(deps: {
       },
     },
   ];
+  return routes;
 }

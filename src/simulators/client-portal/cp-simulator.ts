@@ -288,7 +288,8 @@ export async function startClientPortalSimulator(
       return sessionInfo();
     },
     requests(limit) {
-      return limit === undefined ? [...requestLog] : requestLog.slice(-limit);
+      if (limit === undefined) return [...requestLog];
+      return limit <= 0 ? [] : requestLog.slice(-limit);
     },
     reset() {
       brokerage.reset();
