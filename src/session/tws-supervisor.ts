@@ -53,6 +53,8 @@ export interface TwsConnection {
   readonly connectedAt: Date;
   /** False once this connection is closed or abandoned. */
   readonly alive: boolean;
+  /** Resolves with the reason once this connection is closed or abandoned. */
+  readonly closed: Promise<string>;
 }
 
 export interface TwsSupervisorHandlers {
@@ -107,12 +109,16 @@ class Live implements TwsConnection {
   nextValidId = -1;
   accounts: string[] = [];
   connectedAt = new Date();
+  readonly closed: Promise<string>;
+  close: (reason: string) => void = () => undefined;
   constructor(
     readonly api: IBApiNext,
     readonly raw: IBApi,
     readonly clientId: number,
     readonly generation: number,
-  ) {}
+  ) {
+    this.closed = new Promise((resolve) => (this.close = resolve));
+  }
 }
 
 /**
@@ -506,6 +512,7 @@ class Supervisor implements TwsSupervisor {
   private teardown(conn: Live, reason: string): void {
     if (!conn.alive) return;
     conn.alive = false;
+    conn.close(reason);
     if (conn === this.conn) clearInterval(this.healthTimer);
     if (conn.handedOver) {
       try {

@@ -460,7 +460,7 @@ class TwsAdapter implements TwsBroker {
 
   async getAccountSummary(accountId: string): Promise<AccountSummary | null> {
     const conn = this.ready();
-    await withDeadline(this.summaries.ready, this.o.requestTimeoutMs, "reqAccountSummary");
+    await withDeadline(this.summaries.ready, this.o.requestTimeoutMs, "reqAccountSummary", conn);
     const values = this.summaries.value?.get(accountId);
     if (!values) {
       if (!conn.accounts.includes(accountId)) return null;
@@ -471,13 +471,14 @@ class TwsAdapter implements TwsBroker {
 
   async listPositions(accountId?: string): Promise<Position[]> {
     const conn = this.ready();
-    await withDeadline(this.positions.ready, this.o.requestTimeoutMs, "reqPositions");
+    await withDeadline(this.positions.ready, this.o.requestTimeoutMs, "reqPositions", conn);
     const account = accountId ?? (conn.accounts.length === 1 ? conn.accounts[0] : undefined);
     if (account && conn.accounts.includes(account)) {
       await withDeadline(
         this.watchPortfolio(conn, account),
         this.o.requestTimeoutMs,
         "reqAccountUpdates",
+        conn,
       ).catch((e: unknown) =>
         this.log.warn({ err: e, account }, "no portfolio values; positions without PnL"),
       );
@@ -525,6 +526,7 @@ class TwsAdapter implements TwsBroker {
         conn.api.getContractDetails(query),
         this.o.requestTimeoutMs,
         "reqContractDetails",
+        conn,
       );
     } catch (e) {
       if (e instanceof IBApiNextError && Number(e.code) === TwsErrorCode.NO_SECURITY_DEFINITION) details = [];
@@ -578,7 +580,12 @@ class TwsAdapter implements TwsBroker {
       } catch (e) {
         // 103: the id was taken (another program on this client id). Nothing was placed; take a fresh id.
         if (e instanceof AppError && e.details.ibCode === TwsErrorCode.DUPLICATE_ORDER_ID && attempt === 0) {
-          const fresh = await withDeadline(conn.api.getNextValidOrderId(), this.o.requestTimeoutMs, "reqIds");
+          const fresh = await withDeadline(
+            conn.api.getNextValidOrderId(),
+            this.o.requestTimeoutMs,
+            "reqIds",
+            conn,
+          );
           this.nextOrderId = Math.max(this.nextOrderId, fresh, orderId + 1);
           continue;
         }

@@ -118,3 +118,9 @@ export function requestTimeout(what: string, ms: number): AppError {
     timeoutMs: ms,
   });
 }
+
+export function connectionLost(what: string, reason: string): AppError {
+  return new AppError(ErrorCode.BROKER_UNAVAILABLE, `The TWS connection was lost during ${what}: ${reason}`, {
+    api: "TWS",
+  });
+}

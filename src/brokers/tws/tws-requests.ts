@@ -7,16 +7,27 @@ import {
   type OpenOrder,
 } from "@stoqey/ib";
 import type { TwsConnection } from "../../session/tws-supervisor";
-import { requestTimeout } from "./tws-errors";
+import { connectionLost, requestTimeout } from "./tws-errors";
 import type { ExecutionSnapshot } from "./tws-order-stream";
 
-/** `p`, or BROKER_UNAVAILABLE after `ms`; `cleanup` runs either way. */
-export function withDeadline<T>(p: Promise<T>, ms: number, what: string, cleanup?: () => void): Promise<T> {
+/**
+ * `p`, or BROKER_UNAVAILABLE after `ms` or as soon as `conn` is lost (a read on a dead connection would only
+ * wait for its deadline); `cleanup` runs either way.
+ */
+export function withDeadline<T>(
+  p: Promise<T>,
+  ms: number,
+  what: string,
+  conn?: TwsConnection,
+  cleanup?: () => void,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(requestTimeout(what, ms)), ms);
   });
-  return Promise.race([p, timeout]).finally(() => {
+  const racers: Promise<T>[] = [p, timeout];
+  if (conn) racers.push(conn.closed.then((reason) => Promise.reject(connectionLost(what, reason))));
+  return Promise.race(racers).finally(() => {
     clearTimeout(timer);
     cleanup?.();
   });
@@ -51,7 +62,7 @@ export function fetchExecutions(
   conn.raw.on(EventName.commissionReport, onCommission);
   conn.raw.on(EventName.execDetailsEnd, onEnd);
   conn.raw.reqExecutions(reqId, filter);
-  return withDeadline(done, ms, "reqExecutions", () => {
+  return withDeadline(done, ms, "reqExecutions", conn, () => {
     conn.raw.off(EventName.execDetails, onExec);
     conn.raw.off(EventName.commissionReport, onCommission);
     conn.raw.off(EventName.execDetailsEnd, onEnd);
@@ -79,7 +90,7 @@ export function fetchCompletedOrders(conn: TwsConnection, ms: number): Promise<n
   conn.raw.on(EventName.completedOrder, onOrder);
   conn.raw.on(EventName.completedOrdersEnd, onEnd);
   conn.raw.reqCompletedOrders(false);
-  const p = withDeadline(done, ms, "reqCompletedOrders", () => {
+  const p = withDeadline(done, ms, "reqCompletedOrders", conn, () => {
     conn.raw.off(EventName.completedOrder, onOrder);
     conn.raw.off(EventName.completedOrdersEnd, onEnd);
     completedInFlight.delete(conn);
@@ -90,5 +101,5 @@ export function fetchCompletedOrders(conn: TwsConnection, ms: number): Promise<n
 
 /** reqAllOpenOrders through IBApiNext (which shares concurrent calls): every client's working orders. */
 export function fetchOpenOrders(conn: TwsConnection, ms: number): Promise<OpenOrder[]> {
-  return withDeadline(conn.api.getAllOpenOrders(), ms, "reqAllOpenOrders");
+  return withDeadline(conn.api.getAllOpenOrders(), ms, "reqAllOpenOrders", conn);
 }
