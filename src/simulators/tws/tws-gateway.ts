@@ -185,7 +185,7 @@ export class TwsGateway implements TwsSessionHost {
     session.clientId = clientId;
     this.logger.debug({ session: session.id, clientId }, "tws sim: client started");
     session.send(enc.managedAccounts(this.brokerage.accounts()));
-    session.send(enc.nextValidId(this.book.nextValidId(clientId)));
+    session.send(enc.nextValidId(this.book.issueNextValidId(clientId)));
     for (const code of [TwsError.MARKET_DATA_FARM_OK, TwsError.HMDS_FARM_OK, TwsError.SECDEF_FARM_OK]) {
       session.sendError(NO_VALID_ID, code, NOTICE_TEXTS[code] ?? "");
     }
@@ -240,7 +240,7 @@ export class TwsGateway implements TwsSessionHost {
       case OutMsg.REQ_EXECUTIONS:
         return this.reqExecutions(session, fields);
       case OutMsg.REQ_IDS:
-        return session.send(enc.nextValidId(this.book.nextValidId(session.clientId ?? 0)));
+        return session.send(enc.nextValidId(this.book.issueNextValidId(session.clientId ?? 0)));
       case OutMsg.REQ_CONTRACT_DATA:
         return this.reqContractDetails(session, fields);
       case OutMsg.REQ_MANAGED_ACCTS:

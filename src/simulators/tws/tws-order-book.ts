@@ -32,6 +32,7 @@ export class TwsOrderBook {
   private readonly records = new Map<number, TwsOrderRecord>();
   private readonly held = new Map<string, HeldOrder>();
   private readonly highestOrderId = new Map<number, number>();
+  private readonly highestIssued = new Map<number, number>();
   private nextLocalPermId: number;
 
   constructor(
@@ -41,9 +42,20 @@ export class TwsOrderBook {
     this.nextLocalPermId = localPermIdStart;
   }
 
-  /** nextValidId for a client id: above every id it used, and never below `firstOrderId`. */
-  nextValidId(clientId: number): number {
-    return Math.max(this.firstOrderId, (this.highestOrderId.get(clientId) ?? 0) + 1);
+  /**
+   * Hands out nextValidId for a client id: above every id it used or was given before, never below
+   * `firstOrderId`. Each call gives a fresh id: IBApiNext's placeNewOrder asks for an id per order and takes
+   * whichever nextValidId arrives first (the startup one included), so repeating an id would make two orders
+   * share it.
+   */
+  issueNextValidId(clientId: number): number {
+    const id = Math.max(
+      this.firstOrderId,
+      (this.highestOrderId.get(clientId) ?? 0) + 1,
+      (this.highestIssued.get(clientId) ?? 0) + 1,
+    );
+    this.highestIssued.set(clientId, id);
+    return id;
   }
 
   /** True when the id was used before by this client id (TWS error 103 for a new order). */

@@ -46,6 +46,8 @@ export class TwsSession {
   pacingWindowStart = 0;
   pacingCount = 0;
   pacingWarned = false;
+  /** Frames received after the handshake (startApi included). */
+  messagesReceived = 0;
 
   private readonly reader = new TwsFrameReader();
   private closed = false;
@@ -103,6 +105,7 @@ export class TwsSession {
           this.host.onHandshake(this, event.handshake);
           break;
         case "message":
+          this.messagesReceived += 1;
           try {
             this.host.onMessage(this, event.fields);
           } catch (err) {

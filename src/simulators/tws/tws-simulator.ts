@@ -40,6 +40,8 @@ export interface TwsClientInfo {
   remotePort: number;
   /** ISO-8601 time of the TCP connect. */
   connectedAt: string;
+  /** Frames received from this client (startApi included), e.g. to see a watchdog's reqCurrentTime. */
+  messagesReceived: number;
 }
 
 export interface TwsSimulator {
@@ -117,6 +119,7 @@ export async function startTwsSimulator(options: TwsSimulatorOptions): Promise<T
         remoteAddress: s.remoteAddress,
         remotePort: s.remotePort,
         connectedAt: new Date(s.connectedAt).toISOString(),
+        messagesReceived: s.messagesReceived,
       })),
     stop() {
       stopped ??= new Promise<void>((resolve) => {

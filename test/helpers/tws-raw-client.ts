@@ -1,0 +1,160 @@
+/**
+ * A byte-level TWS API client for tests: it writes exactly the bytes it is told to (so handshakes and frames can
+ * be split, merged or malformed at will) and collects the server's frames for deadline-bounded waits.
+ */
+import { connect, type Socket } from "node:net";
+
+export type Fields = (string | number)[];
+
+/** One length-prefixed frame of NUL-terminated UTF-8 fields, as a V100+ client sends it. */
+export function frame(fields: Fields): Buffer {
+  const payload = Buffer.from(fields.map((f) => `${f}\0`).join(""), "utf8");
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(payload.length);
+  return Buffer.concat([head, payload]);
+}
+
+/** `API\0` + length + version text: the opening bytes of every V100+ connection. */
+export function handshakeBytes(versionText = "v100..193"): Buffer {
+  const text = Buffer.from(versionText, "latin1");
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(text.length);
+  return Buffer.concat([Buffer.from("API\0", "latin1"), head, text]);
+}
+
+export class TwsRawClient {
+  /** Every frame received, in order, as field lists. */
+  readonly received: string[][] = [];
+  private buffer = Buffer.alloc(0);
+  private closed = false;
+  private readonly waiters = new Set<() => void>();
+  private cursor = 0;
+
+  private constructor(private readonly socket: Socket) {
+    socket.on("data", (chunk: Buffer) => {
+      this.buffer = Buffer.concat([this.buffer, chunk]);
+      while (this.buffer.length >= 4) {
+        const size = this.buffer.readUInt32BE(0);
+        if (this.buffer.length < 4 + size) break;
+        const text = this.buffer.subarray(4, 4 + size).toString("utf8");
+        this.buffer = this.buffer.subarray(4 + size);
+        const fields = text.split("\0");
+        if (fields[fields.length - 1] === "") fields.pop();
+        this.received.push(fields);
+      }
+      this.wake();
+    });
+    socket.on("close", () => {
+      this.closed = true;
+      this.wake();
+    });
+    socket.on("error", () => undefined);
+  }
+
+  static connect(port: number, host = "127.0.0.1"): Promise<TwsRawClient> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ port, host }, () => {
+        socket.off("error", reject);
+        resolve(new TwsRawClient(socket));
+      });
+      socket.once("error", reject);
+    });
+  }
+
+  /**
+   * Connects, handshakes and starts the API; resolves after nextValidId, with the server-version frame and the
+   * startup frames available in `received`.
+   */
+  static async start(port: number, clientId: number): Promise<TwsRawClient> {
+    const client = await TwsRawClient.connect(port);
+    client.write(handshakeBytes());
+    await client.next((f) => f.length === 2 && f[0] === "193");
+    client.send([71, 2, clientId, ""]);
+    await client.next((f) => f[0] === "9");
+    return client;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  write(bytes: Buffer): void {
+    this.socket.write(bytes);
+  }
+
+  send(fields: Fields): void {
+    this.socket.write(frame(fields));
+  }
+
+  /** Writes bytes in slices of `size`, each in its own TCP write (with Nagle off so they travel apart). */
+  async writeSliced(bytes: Buffer, size: number): Promise<void> {
+    this.socket.setNoDelay(true);
+    for (let i = 0; i < bytes.length; i += size) {
+      await new Promise<void>((resolve) => this.socket.write(bytes.subarray(i, i + size), () => resolve()));
+    }
+  }
+
+  /**
+   * The next not yet consumed frame matching `match` (frames before it are skipped). Rejects after `timeoutMs`
+   * or when the connection closes first.
+   */
+  async next(match: (fields: string[]) => boolean = () => true, timeoutMs = 3000): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      while (this.cursor < this.received.length) {
+        const f = this.received[this.cursor++]!;
+        if (match(f)) return f;
+      }
+      if (this.closed) throw new Error("connection closed while waiting for a frame");
+      const left = deadline - Date.now();
+      if (left <= 0)
+        throw new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.received)}`);
+      await this.waitForActivity(left);
+    }
+  }
+
+  /** Frames matching `match` among all received so far (consumed or not). */
+  all(match: (fields: string[]) => boolean): string[][] {
+    return this.received.filter(match);
+  }
+
+  /** Resolves when the server closed the connection; rejects after `timeoutMs`. */
+  async waitClosed(timeoutMs = 3000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`connection still open after ${timeoutMs} ms`);
+      await this.waitForActivity(left);
+    }
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private waitForActivity(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.waiters.add(done);
+    });
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+}
+
+/** Predicates for common frames. */
+export const isError =
+  (code: number, id?: number) =>
+  (f: string[]): boolean =>
+    f[0] === "4" && f[3] === String(code) && (id === undefined || f[2] === String(id));
+export const isMsg =
+  (msgId: number) =>
+  (f: string[]): boolean =>
+    f[0] === String(msgId);
