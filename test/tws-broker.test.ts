@@ -196,4 +196,47 @@ describe("TWS adapter over the simulator", () => {
     assert.equal(found?.status, OrderStatus.FILLED);
     assert.equal(await other.broker.findByClientOrderId("never-sent"), null);
   });
+
+  it("keeps outgoing messages under IB's 50/s: 60 placements at once are all acknowledged", async (t) => {
+    const own = await startSimPair();
+    t.after(() => own.stop());
+    const { broker } = await startTwsAdapter(own, { clientId: 14, ackTimeoutMs: 10_000 });
+    t.after(() => broker.close());
+    const contract = await broker.resolveContract({ conid: AAPL });
+    const price = own.brokerage.quote(AAPL)!.last;
+    const placed = await Promise.all(
+      Array.from({ length: 60 }, () =>
+        broker.placeOrder(request({ type: OrderType.LIMIT, limitPrice: price - 30, quantity: 1 }), contract),
+      ),
+    );
+    assert.equal(new Set(placed.map((p) => p.order!.id)).size, 60);
+    assert.equal(own.brokerage.listOrders().length, 60);
+  });
+
+  it("follows orders of another client id by reconciling, since TWS sends their changes only to their owner", async (t) => {
+    const own = await startSimPair();
+    t.after(() => own.stop());
+    const a = await startTwsAdapter(own, { clientId: 70 });
+    const contract = await a.broker.resolveContract({ conid: AAPL });
+    const price = own.brokerage.quote(AAPL)!.last;
+    const placed = await a.broker.placeOrder(
+      request({ type: OrderType.LIMIT, limitPrice: price - 4, quantity: 2 }),
+      contract,
+    );
+    await a.broker.close();
+    const b = await startTwsAdapter(own, { clientId: 71 });
+    t.after(() => b.broker.close());
+    const id = placed.order!.id;
+    await b.sink.until(
+      () => b.sink.orders.some((o) => o.order.id === id),
+      "the other client's order is known",
+    );
+    own.brokerage.setPrice(AAPL, price - 5);
+    await b.sink.until(
+      () =>
+        b.sink.orders.some((o) => o.order.id === id && o.order.status === OrderStatus.FILLED && o.catchUp),
+      "its fill seen by polling",
+    );
+    await assert.rejects(b.broker.cancelOrder(placed.order!), code(ErrorCode.ORDER_REJECTED));
+  });
 });

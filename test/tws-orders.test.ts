@@ -12,6 +12,7 @@ import {
   type OrderUpdatesSubscription,
   type PlaceOrderInput,
 } from "./generated/graphql";
+import { createFileIdempotencyStore } from "../src/brokers/file-idempotency-store";
 import { gql, gqlData, Subscription, wsClient } from "./helpers/graphql";
 import { startTwsApp, type TwsApp } from "./helpers/tws-app";
 import { startSimPair, type SimPair } from "./helpers/tws-harness";
@@ -281,5 +282,27 @@ describe("TWS end to end: drops, zombies, restarts", () => {
     assert.equal(conflict.errors?.[0]?.extensions?.code, "IDEMPOTENCY_CONFLICT");
     const orders = await gqlData(app2.server.httpUrl, OrdersDocument, {});
     assert.ok(orders.orders.some((o) => o.id === placed.placeOrder.order!.id));
+  });
+
+  it("after a crash between sending and recording (record PENDING), the restarted server reconciles instead of resending", async (t) => {
+    const pair = await startSimPair();
+    t.after(() => pair.stop());
+    const dir = await dataDir();
+    const i = input({ quantity: 3 });
+    const app1 = await startTwsApp(pair, dir);
+    const placed = await gqlData(app1.server.httpUrl, PlaceOrderDocument, { input: i });
+    await pair.brokerage.whenIdle();
+    await app1.stop();
+    // What a crash right after placeOrder went out leaves behind: the key, PENDING, without an order id.
+    const store = await createFileIdempotencyStore(dir);
+    const rec = store.get(i.clientOrderId)!;
+    await store.put({ ...rec, state: "PENDING", orderId: undefined });
+    await store.close();
+
+    const app2 = await startTwsApp(pair, dir);
+    t.after(() => app2.stop());
+    const again = await gqlData(app2.server.httpUrl, PlaceOrderDocument, { input: i });
+    assert.equal(again.placeOrder.order?.id, placed.placeOrder.order!.id);
+    assert.equal(pair.brokerage.orderRefStats().find((s) => s.orderRef === i.clientOrderId)?.submissions, 1);
   });
 });
