@@ -15,7 +15,8 @@ export type SessionProbe =
   /** No SSO session: a person must log in through the gateway's page (HTTP 401, redirect to /sso). */
   | { kind: "noSso"; message: string }
   | { kind: "unreachable"; message: string }
-  | { kind: "rateLimited"; retryAt: number; message: string }
+  /** `penalty`: IB answered 429 and all traffic is paused; otherwise only our own pacing held the call. */
+  | { kind: "rateLimited"; retryAt: number; message: string; penalty: boolean }
   /** The gateway answered but not usefully (5xx during IB's nightly reset, maintenance pages). */
   | { kind: "error"; status: number; message: string };
 
@@ -101,6 +102,7 @@ function errorProbe(e: unknown): SessionProbe {
       kind: "rateLimited",
       retryAt: Number.isFinite(retryAt) ? retryAt : Date.now() + 1_000,
       message: e.message,
+      penalty: e.details.reason === "penalty",
     };
   }
   if (isAppError(e)) return { kind: "unreachable", message: e.message };

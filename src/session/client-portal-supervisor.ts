@@ -21,7 +21,7 @@ export interface ClientPortalSupervisorOptions {
   tickleJitter?: number;
   /**
    * Probe period while not authenticated (expired, competing, login required, unreachable): how fast a
-   * login or a gateway restart is noticed. Never more often than IB's 1 tickle/s.
+   * login or a gateway restart is noticed (the scheduler still holds tickles to IB's 1/s).
    * @default 5000
    */
   recoveryPollMs?: number;
@@ -101,9 +101,9 @@ export class ClientPortalSupervisor {
     this.api = options.api;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
-    this.tickleMs = Math.min(options.tickleMs ?? 55_000, 59_000);
+    this.tickleMs = Math.max(Math.min(options.tickleMs ?? 55_000, 59_000), 100);
     this.tickleJitter = Math.min(Math.max(options.tickleJitter ?? 0.1, 0), 0.5);
-    this.recoveryPollMs = Math.max(options.recoveryPollMs ?? 5_000, 1_100);
+    this.recoveryPollMs = Math.max(options.recoveryPollMs ?? 5_000, 100);
     this.maxReauthPerMinute = Math.max(options.maxReauthPerMinute ?? 3, 1);
     this.backoffBaseMs = options.reauthBackoffMs ?? 5_000;
     this.backoffMs = this.backoffBaseMs;
@@ -112,6 +112,8 @@ export class ClientPortalSupervisor {
     this.reauthPollMs = options.reauthPollMs ?? 1_000;
     this.ssoValidateMs = options.ssoValidateMs ?? 240_000;
     this.readOnly = options.readOnly ?? false;
+    // The first tickle proves the login; /sso/validate only needs to extend it later.
+    this.lastSsoValidate = this.clock.now();
   }
 
   /** Runs the first check (and a first heal, if needed). Resolves whatever the outcome. */
@@ -151,7 +153,8 @@ export class ClientPortalSupervisor {
    */
   poke(): void {
     if (this.closed || !this.started || this.cycle) return;
-    const wait = this.lastCycleAt + 1_100 - this.clock.now();
+    // IB allows one tickle a second; the scheduler enforces it, this keeps pokes from queueing up.
+    const wait = this.lastCycleAt + Math.min(1_100, this.recoveryPollMs) - this.clock.now();
     this.schedule(Math.max(0, wait));
   }
 
@@ -239,11 +242,11 @@ export class ClientPortalSupervisor {
 
   private nextDelay(): number {
     if (this.state === ClientPortalState.AUTHENTICATED) {
-      return Math.max(1_100, Math.round(this.tickleMs * (1 - this.tickleJitter * this.random())));
+      return Math.max(100, Math.round(this.tickleMs * (1 - this.tickleJitter * this.random())));
     }
     const untilReauth = this.nextReauthAt - this.clock.now();
     const base = Math.min(this.recoveryPollMs, this.tickleMs);
-    return this.wantsReauth() && untilReauth > 0 ? Math.max(1_100, Math.min(base, untilReauth)) : base;
+    return this.wantsReauth() && untilReauth > 0 ? Math.max(100, Math.min(base, untilReauth)) : base;
   }
 
   private async check(): Promise<void> {
@@ -350,8 +353,9 @@ export class ClientPortalSupervisor {
         );
         return;
       case "rateLimited":
-        // Not a session change: IB's penalty box answers everything with 429 until it expires.
-        this.message = probe.message;
+        // Not a session change: IB's penalty box answers everything with 429 until it expires. A probe held
+        // back by our own pacing (an order flow holding the gateway) says nothing about the session.
+        if (probe.penalty) this.message = probe.message;
         return;
       case "error":
         this.errorStreak++;

@@ -561,6 +561,7 @@ class Scheduler<R> implements RequestScheduler<R> {
       api: BrokerApi.CLIENT_PORTAL,
       retryAt: at.toISOString(),
       endpoint,
+      reason,
     });
   }
 

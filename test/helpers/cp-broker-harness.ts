@@ -1,0 +1,170 @@
+import { Agent, request } from "undici";
+import type { OrderObservation } from "../../src/brokers";
+import {
+  createClientPortalBroker,
+  DEFAULT_ENDPOINT_RULES,
+  type ClientPortalAdapter,
+  type ClientPortalBrokerOptions,
+  type EndpointRule,
+} from "../../src/brokers/client-portal";
+import type { SessionEventType } from "../../src/schema/enums";
+import {
+  DEFAULT_ENDPOINT_LIMITS,
+  startClientPortalSimulator,
+  type ClientPortalSimulatorOptions,
+  type CpEndpointLimit,
+  type CpRequestLogEntry,
+  type CpSimulator,
+} from "../../src/simulators/client-portal";
+
+export const ACCT = "DU1234567";
+export const AAPL = 265598;
+export const MSFT = 272093;
+
+/**
+ * IB's per-endpoint windows shrunk by `factor` on both sides: the simulator enforces the shrunk documented
+ * limits, the client paces with its usual margin over them. The global 10/s stays as it is at IB.
+ */
+export function scaledLimits(factor: number): { sim: CpEndpointLimit[]; client: EndpointRule[] } {
+  return {
+    sim: DEFAULT_ENDPOINT_LIMITS.map((l) => ({ ...l, windowMs: Math.round(l.windowMs * factor) })),
+    client: DEFAULT_ENDPOINT_RULES.map((r) => ({
+      ...r,
+      limit: { ...r.limit, windowMs: Math.round(r.limit.windowMs * factor) },
+    })),
+  };
+}
+
+export const FAST = scaledLimits(0.05);
+
+/** Simulator timings for tests: a short idle timeout and fast re-authentication, no daily reset. */
+export function simOptions(over: Partial<ClientPortalSimulatorOptions> = {}): ClientPortalSimulatorOptions {
+  return {
+    brokerageOptions: { accounts: [ACCT] },
+    rateLimits: { endpoints: FAST.sim, penaltyMs: 60_000 },
+    idleTimeoutMs: 2_500,
+    reauthDelayMs: 100,
+    dailyResetTime: null,
+    ...over,
+  };
+}
+
+/** Adapter timings scaled to the simulator's: every interval short, every limit still respected. */
+export function brokerOptions(
+  sim: CpSimulator,
+  over: Partial<ClientPortalBrokerOptions> = {},
+): ClientPortalBrokerOptions {
+  return {
+    url: sim.url,
+    caPem: sim.caPem,
+    tickleMs: 700,
+    recoveryPollMs: 200,
+    reauthWaitMs: 2_000,
+    reauthPollMs: 100,
+    reauthBackoffMs: 300,
+    endpointRules: FAST.client,
+    orderPollMs: 500,
+    backgroundOrderPollMs: 1_000,
+    orderActiveWindowMs: 3_000,
+    confirmationHoldMs: 3_000,
+    penaltyMs: 60_000,
+    ...over,
+  };
+}
+
+/**
+ * A global budget four times IB's, for tests about order flows rather than the global limit (the session
+ * tests keep IB's real 10/s): fewer one-second waits in a suite that makes many requests in little time.
+ */
+export const ROOMY_GLOBAL = {
+  sim: { rateLimits: { endpoints: FAST.sim, penaltyMs: 60_000, globalPerSecond: 40 } },
+  broker: { globalLimit: { max: 30, windowMs: 1_000 } },
+} as const;
+
+export interface SessionRecord {
+  type: SessionEventType;
+  message?: string;
+  at: number;
+}
+
+/** Waits for `check` to return a value (not undefined/false) within `timeoutMs`, polling every 20 ms. */
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 5_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export interface CpHarness {
+  sim: CpSimulator;
+  broker: ClientPortalAdapter;
+  events: SessionRecord[];
+  observations: OrderObservation[];
+  /** POST a `/sim/...` control endpoint over HTTPS. */
+  control(path: string, body?: unknown): Promise<unknown>;
+  /** GET a `/sim/...` endpoint over HTTPS. */
+  simGet<T = unknown>(path: string): Promise<T>;
+  /** The simulator's request log over HTTPS (`/sim/requests`). */
+  requests(): Promise<CpRequestLogEntry[]>;
+  /** The next session event of `type` recorded at or after index `from`. */
+  waitForEvent(type: SessionEventType, from?: number, timeoutMs?: number): Promise<SessionRecord>;
+  close(): Promise<void>;
+}
+
+export async function startCpHarness(
+  options: {
+    sim?: Partial<ClientPortalSimulatorOptions>;
+    broker?: Partial<ClientPortalBrokerOptions>;
+    start?: boolean;
+  } = {},
+): Promise<CpHarness> {
+  const sim = await startClientPortalSimulator(simOptions(options.sim));
+  const events: SessionRecord[] = [];
+  const observations: OrderObservation[] = [];
+  const broker = createClientPortalBroker(brokerOptions(sim, options.broker), {
+    session: (_api, type, message) => events.push({ type, message, at: Date.now() }),
+    order: (o) => observations.push(o),
+  });
+  const agent = new Agent({ connect: { ca: sim.caPem } });
+  const simCall = async (method: "GET" | "POST", path: string, body?: unknown): Promise<unknown> => {
+    const res = await request(`${sim.url}${path}`, {
+      method,
+      dispatcher: agent,
+      headers: { "content-type": "application/json" },
+      body: method === "POST" ? JSON.stringify(body ?? {}) : undefined,
+    });
+    const json = (await res.body.json()) as unknown;
+    if (res.statusCode !== 200) throw new Error(`${path}: HTTP ${res.statusCode} ${JSON.stringify(json)}`);
+    return json;
+  };
+  if (options.start ?? true) await broker.start();
+  return {
+    sim,
+    broker,
+    events,
+    observations,
+    control: (path, body) => simCall("POST", path, body),
+    simGet: async <T>(path: string) => (await simCall("GET", path)) as T,
+    requests: async () =>
+      ((await simCall("GET", "/sim/requests")) as { requests: CpRequestLogEntry[] }).requests,
+    waitForEvent: (type, from = 0, timeoutMs = 5_000) =>
+      waitFor(`session event ${type}`, () => events.slice(from).find((e) => e.type === type), timeoutMs),
+    close: async () => {
+      await broker.close();
+      await agent.close();
+      await sim.stop();
+    },
+  };
+}
+
+/** Requests answered 429 and requests over a limit, computed from the simulator's own log. */
+export function rateReport(log: CpRequestLogEntry[]): { total: number; tooMany: number } {
+  return { total: log.length, tooMany: log.filter((e) => e.status === 429).length };
+}
