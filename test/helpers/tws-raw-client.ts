@@ -113,6 +113,21 @@ export class TwsRawClient {
     }
   }
 
+  /**
+   * Asserts that no frame arrives within `ms` (a hung gateway). The only bounded wait in these tests: silence
+   * cannot be observed any other way.
+   */
+  async expectSilence(ms: number): Promise<void> {
+    const before = this.received.length;
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      await this.waitForActivity(deadline - Date.now());
+      if (this.received.length > before) {
+        throw new Error(`expected silence, got ${JSON.stringify(this.received.slice(before))}`);
+      }
+    }
+  }
+
   /** Frames matching `match` among all received so far (consumed or not). */
   all(match: (fields: string[]) => boolean): string[][] {
     return this.received.filter(match);
@@ -158,3 +173,52 @@ export const isMsg =
   (msgId: number) =>
   (f: string[]): boolean =>
     f[0] === String(msgId);
+
+export interface RawOrder {
+  orderId: number;
+  symbol: string;
+  action: "BUY" | "SELL";
+  quantity: number;
+  orderType: string;
+  secType?: string;
+  exchange?: string;
+  currency?: string;
+  lmtPrice?: number;
+  auxPrice?: number;
+  tif?: string;
+  account?: string;
+  orderRef?: string;
+  /** `""` leaves the field empty, as @stoqey/ib does when the app did not set it. @default 1 */
+  transmit?: 0 | 1 | "";
+  whatIf?: boolean;
+}
+
+/**
+ * A placeOrder (message 3) at server version 193 built from the field numbers of the protocol reference (118
+ * fields for a plain order), independently of @stoqey/ib's encoder.
+ */
+export function placeOrderFields(o: RawOrder): Fields {
+  const f: Fields = Array.from({ length: 118 }, () => "");
+  const set = (fieldNo: number, value: string | number | undefined): void => {
+    if (value !== undefined) f[fieldNo - 1] = value;
+  };
+  set(1, 3);
+  set(2, o.orderId);
+  set(4, o.symbol);
+  set(5, o.secType ?? "STK");
+  set(10, o.exchange ?? "SMART");
+  set(12, o.currency ?? "USD");
+  set(17, o.action);
+  set(18, o.quantity);
+  set(19, o.orderType);
+  set(20, o.lmtPrice);
+  set(21, o.auxPrice);
+  set(22, o.tif);
+  set(24, o.account);
+  set(27, o.orderRef);
+  set(28, o.transmit ?? 1);
+  set(82, 0); // deltaNeutralContract present
+  set(85, o.whatIf ? 1 : 0);
+  set(90, 0); // conditionsCount
+  return f;
+}
