@@ -239,4 +239,35 @@ describe("TWS adapter over the simulator", () => {
     );
     await assert.rejects(b.broker.cancelOrder(placed.order!), code(ErrorCode.ORDER_REJECTED));
   });
+
+  it("keeps positions right when one goes flat, with market value and PnL", async (t) => {
+    const own = await startSimPair();
+    t.after(() => own.stop());
+    const { broker } = await startTwsAdapter(own, { clientId: 15 });
+    t.after(() => broker.close());
+    const aapl = await broker.resolveContract({ conid: AAPL });
+    const msft = await broker.resolveContract({ symbol: "MSFT", secType: SecType.STK });
+    const spy = await broker.resolveContract({ symbol: "SPY", secType: SecType.STK });
+    await broker.placeOrder(request({ quantity: 5 }), aapl);
+    await broker.placeOrder(request({ quantity: 6, contract: { conid: msft.conid } }), msft);
+    await broker.placeOrder(request({ quantity: 7, contract: { conid: spy.conid } }), spy);
+    await own.brokerage.whenIdle();
+    await broker.placeOrder(request({ quantity: 5, side: OrderSide.SELL }), aapl);
+    await own.brokerage.whenIdle();
+    const deadline = Date.now() + 3000;
+    let positions = await broker.listPositions();
+    while (positions.length !== 2 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      positions = await broker.listPositions();
+    }
+    assert.deepEqual(positions.map((p) => [p.contract.symbol, p.quantity]).sort(), [
+      ["MSFT", 6],
+      ["SPY", 7],
+    ]);
+    for (const p of positions) {
+      assert.equal(typeof p.marketPrice, "number", JSON.stringify(p));
+      assert.equal(typeof p.unrealizedPnl, "number");
+      assert.equal(p.accountId, "DU1234567");
+    }
+  });
 });

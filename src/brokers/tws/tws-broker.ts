@@ -1,9 +1,7 @@
 import {
   EventName,
   IBApiNextError,
-  type AccountPositionsUpdate,
   type AccountSummariesUpdate,
-  type AccountUpdatesUpdate,
   type CommissionReport as IbCommissionReport,
   type Contract as IbContract,
   type ContractDetails as IbContractDetails,
@@ -149,10 +147,11 @@ class TwsAdapter implements TwsBroker {
   private readonly sent = new Map<string, number>();
   private readonly contracts = new Map<string, { contract: Contract; at: number }>();
   private summaries = snapshot<Map<string, SummaryValues>>();
-  private positions = snapshot<Map<string, IbPosition[]>>();
-  private portfolio = snapshot<Map<string, IbPosition[]>>();
+  /** account → conId → position, from reqPositions (every account). */
+  private positions = snapshot<Map<string, Map<number, IbPosition>>>();
+  /** conId → position with market value and PnL, from reqAccountUpdates (one account at a time). */
+  private portfolio = snapshot<Map<number, IbPosition>>();
   private portfolioAccount: string | null = null;
-  private portfolioSub: Subscription | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private reconciling: Promise<void> | undefined;
 
@@ -234,6 +233,7 @@ class TwsAdapter implements TwsBroker {
     this.conn = conn;
     this.nextOrderId = Math.max(this.nextOrderId, conn.nextValidId);
     this.listen(conn);
+    this.listenPositions(conn);
     this.subscribe(conn);
     await this.reconcile(conn, since === null ? "first" : "catch-up");
     clearInterval(this.pollTimer);
@@ -244,24 +244,22 @@ class TwsAdapter implements TwsBroker {
     if (this.conn === conn) {
       this.conn = undefined;
       clearInterval(this.pollTimer);
-      for (const s of this.subs) s.unsubscribe();
-      this.subs = [];
-      this.portfolioSub?.unsubscribe();
-      this.portfolioSub = undefined;
-      this.portfolioAccount = null;
+      this.unsubscribe();
     }
     for (const set of [...this.waiters.values()]) for (const w of [...set]) w.onLost(reason);
     this.waiters.clear();
   }
 
   private async onDataLost(conn: TwsConnection): Promise<void> {
-    for (const s of this.subs) s.unsubscribe();
-    this.subs = [];
-    this.portfolioSub?.unsubscribe();
-    this.portfolioSub = undefined;
-    this.portfolioAccount = null;
+    this.unsubscribe();
     this.subscribe(conn);
     await this.reconcile(conn, "catch-up");
+  }
+
+  private unsubscribe(): void {
+    for (const s of this.subs) s.unsubscribe();
+    this.subs = [];
+    this.portfolioAccount = null;
   }
 
   /** The raw order messages, for the whole life of this connection. */
@@ -338,7 +336,6 @@ class TwsAdapter implements TwsBroker {
     // it, which ends that stream; resubscribing shortly after keeps the stream alive.
     const again = <T>() => retry<T>({ delay: 500 });
     this.summaries = snapshot();
-    this.positions = snapshot();
     this.subs.push(
       api
         .getAccountSummary("All", SUMMARY_TAGS.join(","))
@@ -351,18 +348,12 @@ class TwsAdapter implements TwsBroker {
           },
           error: (e: unknown) => this.log.warn({ err: e }, "account summary stream ended"),
         }),
-      api
-        .getPositions()
-        .pipe(again<AccountPositionsUpdate>())
-        .subscribe({
-          next: (u: AccountPositionsUpdate) => {
-            this.positions.value = new Map([...u.all].map(([acct, list]) => [acct, [...list]]));
-            this.positions.at = new Date();
-            this.positions.resolve();
-          },
-          error: (e: unknown) => this.log.warn({ err: e }, "positions stream ended"),
-        }),
     );
+    // Positions and portfolio come from the raw messages: IBApiNext 1.6.10's lists drop every entry after
+    // a position that went to zero.
+    this.positions = snapshot();
+    this.positions.value = new Map();
+    conn.raw.reqPositions();
     if (conn.clientId === 0) {
       // Client 0 may bind orders entered in TWS itself; they then report to us like our own.
       this.subs.push(
@@ -373,30 +364,64 @@ class TwsAdapter implements TwsBroker {
       );
     }
     const first = conn.accounts[0];
-    if (first) this.watchPortfolio(conn, first);
+    if (first) void this.watchPortfolio(conn, first);
   }
 
   /** reqAccountUpdates serves one account at a time per client: market value and PnL per position. */
   private watchPortfolio(conn: TwsConnection, account: string): Promise<void> {
     if (this.portfolioAccount === account) return this.portfolio.ready;
-    this.portfolioSub?.unsubscribe();
+    if (this.portfolioAccount) conn.raw.reqAccountUpdates(false, this.portfolioAccount);
     this.portfolioAccount = account;
-    const snap = snapshot<Map<string, IbPosition[]>>();
-    this.portfolio = snap;
-    this.portfolioSub = conn.api
-      .getAccountUpdates(account)
-      .pipe(retry({ delay: 500 }))
-      .subscribe({
-        next: (u: AccountUpdatesUpdate) => {
-          const p = u.all.portfolio;
-          if (!p) return;
-          snap.value = new Map([...p].map(([acct, list]) => [acct, [...list]]));
-          snap.at = new Date();
-          if (u.all.timestamp || snap.value.size > 0) snap.resolve();
-        },
-        error: (e: unknown) => this.log.warn({ err: e }, "account updates stream ended"),
-      });
-    return snap.ready;
+    this.portfolio = snapshot();
+    this.portfolio.value = new Map();
+    conn.raw.reqAccountUpdates(true, account);
+    return this.portfolio.ready;
+  }
+
+  private listenPositions(conn: TwsConnection): void {
+    const { raw } = conn;
+    raw.on(EventName.position, (account: string, contract: IbContract, pos: number, avgCost?: number) => {
+      if (!conn.alive || !contract.conId) return;
+      const byAccount = this.positions.value!;
+      let m = byAccount.get(account);
+      if (!m) byAccount.set(account, (m = new Map()));
+      if ((ibNumber(pos) ?? 0) === 0) m.delete(contract.conId);
+      else m.set(contract.conId, { account, contract, pos, avgCost });
+      this.positions.at = new Date();
+    });
+    raw.on(EventName.positionEnd, () => {
+      if (conn.alive) this.positions.resolve();
+    });
+    raw.on(
+      EventName.updatePortfolio,
+      (
+        contract: IbContract,
+        pos: number,
+        marketPrice: number,
+        marketValue: number,
+        avgCost?: number,
+        unrealizedPNL?: number,
+        realizedPNL?: number,
+        account?: string,
+      ) => {
+        if (!conn.alive || !contract.conId || (account && account !== this.portfolioAccount)) return;
+        const p: IbPosition = {
+          account: account ?? this.portfolioAccount ?? "",
+          contract,
+          pos,
+          avgCost,
+          marketPrice,
+          marketValue,
+          unrealizedPNL,
+          realizedPNL,
+        };
+        this.portfolio.value!.set(contract.conId, p);
+        this.portfolio.at = new Date();
+      },
+    );
+    raw.on(EventName.accountDownloadEnd, (account: string) => {
+      if (conn.alive && account === this.portfolioAccount) this.portfolio.resolve();
+    });
   }
 
   // ---- reconciliation ----
@@ -484,17 +509,14 @@ class TwsAdapter implements TwsBroker {
       );
     }
     const out: Position[] = [];
-    for (const [acct, list] of this.positions.value ?? []) {
+    for (const [acct, byConid] of this.positions.value ?? []) {
       if (accountId && acct !== accountId) continue;
-      const pnl = this.portfolio.value?.get(acct) ?? [];
-      for (const p of list) {
-        if ((ibNumber(p.pos) ?? 0) === 0) continue;
-        const enriched = pnl.find((q) => q.contract.conId === p.contract.conId);
+      for (const p of byConid.values()) {
+        const pnl = acct === this.portfolioAccount ? this.portfolio.value?.get(p.contract.conId!) : undefined;
         out.push(
-          toPosition(
-            enriched ? { ...enriched, ...p, contract: { ...enriched.contract, ...p.contract } } : p,
-            enriched ? this.portfolio.at : this.positions.at,
-          ),
+          pnl
+            ? toPosition({ ...pnl, ...p, contract: { ...pnl.contract, ...p.contract } }, this.portfolio.at)
+            : toPosition(p, this.positions.at),
         );
       }
     }
@@ -555,6 +577,11 @@ class TwsAdapter implements TwsBroker {
     };
     this.contracts.set(key, { contract, at: Date.now() });
     return contract;
+  }
+
+  /** The market price TWS reported for a position in this contract (reqAccountUpdates), if any. */
+  async lastPrice(conid: number): Promise<number | null> {
+    return ibNumber(this.portfolio.value?.get(conid)?.marketPrice);
   }
 
   // ---- orders ----
@@ -654,8 +681,16 @@ class TwsAdapter implements TwsBroker {
           ),
         this.o.ackTimeoutMs,
       );
+      if (!conn.alive || this.supervisor.current() !== conn) {
+        // Lost between the readiness check and here: nothing went out, so the key may be used again.
+        const s = this.status();
+        finish(() => reject(notReady(s.state, s.lastError ?? null)));
+        return;
+      }
       this.wait(orderId, waiter);
+      this.sent.delete(clientOrderId);
       this.sent.set(clientOrderId, conn.generation);
+      if (this.sent.size > 10_000) this.sent.delete(this.sent.keys().next().value!);
       this.log.info({ orderId, clientOrderId, clientId: conn.clientId }, "placing order");
       try {
         conn.api.placeOrder(orderId, contract, order);
