@@ -299,6 +299,33 @@ describe("IBApiNext against the TWS simulator", () => {
     );
   });
 
+  it("price moves without fills reach summary and portfolio subscribers at the refresh interval", async () => {
+    const { brokerage, sim } = await startEnv({}, { accountRefreshMs: 50 });
+    brokerage.placeOrder({
+      account: "DU1234567",
+      contract: { conid: 265598 },
+      side: "BUY",
+      orderType: "MKT",
+      quantity: 10,
+      api: "CP",
+    });
+    await brokerage.whenIdle();
+    const { ib } = await connectNext(sim.port, 14);
+    const updates = track(ib.getAccountUpdates());
+    const summary = track(ib.getAccountSummary("All", "NetLiquidation"));
+    await updates.until((u) => (u.all.portfolio?.get("DU1234567") ?? []).length > 0, "portfolio");
+    brokerage.setPrice(265598, 200);
+    const netLiq = brokerage.accountValues("DU1234567").netLiquidation.toFixed(2);
+    await updates.until(
+      (u) => u.all.portfolio?.get("DU1234567")?.[0]?.marketPrice === 200,
+      "portfolio market price after the refresh",
+    );
+    await summary.until(
+      (u) => u.all.get("DU1234567")?.get("NetLiquidation")?.get("USD")?.value === netLiq,
+      "net liquidation after the refresh",
+    );
+  });
+
   it("contract details for a known contract, error 200 for an unknown one", async () => {
     const { sim } = await startEnv();
     const { ib } = await connectNext(sim.port, 5);

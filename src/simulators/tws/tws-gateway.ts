@@ -28,7 +28,7 @@ import {
   SERVER_VERSION,
   TwsError,
 } from "./tws-protocol";
-import type { TwsSession, TwsSessionHost } from "./tws-session";
+import type { AccountUpdatesSubscription, TwsSession, TwsSessionHost } from "./tws-session";
 import { accountTimeText, connectionTimeText, parseFilterTime, tradeTimeText } from "./tws-time";
 import {
   accountSummaryRows,
@@ -50,6 +50,8 @@ export interface TwsGatewayOptions {
   pacingDisconnectAfter: number;
   maxAccountSummarySubscriptions: number;
   repeatStatusMessages: boolean;
+  /** Interval of the periodic account / portfolio refresh (TWS: about 3 minutes); 0 disables it. */
+  accountRefreshMs: number;
   timeZone: string;
 }
 
@@ -77,6 +79,7 @@ export class TwsGateway implements TwsSessionHost {
   private readonly sessions = new Set<TwsSession>();
   private readonly unsubscribe: (() => void)[] = [];
   private zombie = false;
+  private readonly refreshTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: TwsGatewayOptions) {
     this.logger = options.logger;
@@ -91,6 +94,13 @@ export class TwsGateway implements TwsSessionHost {
       b.on("account", (e) => this.guard("account", () => this.onAccountEvent(e.values))),
       b.on("reset", () => this.book.resetRecords()),
     );
+    if (options.accountRefreshMs > 0) {
+      this.refreshTimer = setInterval(
+        () => this.guard("refresh", () => this.refreshAccounts()),
+        options.accountRefreshMs,
+      );
+      this.refreshTimer.unref();
+    }
   }
 
   // ---- session host ----
@@ -166,6 +176,7 @@ export class TwsGateway implements TwsSessionHost {
 
   close(): void {
     for (const u of this.unsubscribe.splice(0)) u();
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
   }
 
   // ---- connection startup, pacing ----
@@ -760,17 +771,30 @@ export class TwsGateway implements TwsSessionHost {
       );
       return;
     }
-    const sub = { account, sent: new Map<string, string>() };
+    const sub: AccountUpdatesSubscription = { account, sent: new Map(), portfolio: new Map() };
     session.subscriptions.accountUpdates = sub;
     this.sendAccountValues(session, sub, this.brokerage.accountValues(account), true);
-    for (const p of this.brokerage.positions(account)) session.send(enc.portfolioValue(portfolioView(p)));
+    for (const p of this.brokerage.positions(account)) this.sendPortfolio(session, sub, p, true);
     session.send(enc.accountUpdateTime(accountTimeText(Date.now(), this.options.timeZone)));
     session.send(enc.accountDownloadEnd(account));
   }
 
+  private sendPortfolio(
+    session: TwsSession,
+    sub: AccountUpdatesSubscription,
+    p: SimPosition,
+    always: boolean,
+  ): boolean {
+    const fingerprint = `${p.quantity}|${p.marketPrice}|${p.avgCost}`;
+    if (!always && sub.portfolio.get(p.instrument.conid) === fingerprint) return false;
+    sub.portfolio.set(p.instrument.conid, fingerprint);
+    session.send(enc.portfolioValue(portfolioView(p)));
+    return true;
+  }
+
   private sendAccountValues(
     session: TwsSession,
-    sub: { account: string; sent: Map<string, string> },
+    sub: AccountUpdatesSubscription,
     values: SimAccountValues,
     all: boolean,
   ): boolean {
@@ -816,8 +840,9 @@ export class TwsGateway implements TwsSessionHost {
     const frames: WireField[][] = [];
     switch (change) {
       case "new":
-        // TWS reports a new order once the destination acknowledged it (PreSubmitted / Submitted).
-        if (order.status !== "PendingSubmit") frames.push(enc.openOrder(view), enc.orderStatus(view));
+      case "pendingCancel":
+        // PendingSubmit / PendingCancel are never sent by TWS: the client learns of the acknowledgement
+        // (PreSubmitted / Submitted) and of the cancellation (Cancelled).
         break;
       case "acknowledged":
       case "triggered":
@@ -837,7 +862,6 @@ export class TwsGateway implements TwsSessionHost {
           frames.push(enc.openOrder(withCommission), enc.orderStatus(view));
         }
         break;
-      case "pendingCancel":
       case "cancelled":
         frames.push(enc.orderStatus(view));
         break;
@@ -863,9 +887,8 @@ export class TwsGateway implements TwsSessionHost {
   private onPositionEvent(position: SimPosition): void {
     for (const s of this.liveSessions()) {
       if (s.subscriptions.positions) s.send(enc.position(positionView(position)));
-      if (s.subscriptions.accountUpdates?.account === position.account) {
-        s.send(enc.portfolioValue(portfolioView(position)));
-      }
+      const updates = s.subscriptions.accountUpdates;
+      if (updates?.account === position.account) this.sendPortfolio(s, updates, position, true);
     }
   }
 
@@ -879,6 +902,30 @@ export class TwsGateway implements TwsSessionHost {
       if (updates?.account === values.account && this.sendAccountValues(s, updates, values, false)) {
         s.send(enc.accountUpdateTime(accountTimeText(Date.now(), this.options.timeZone)));
       }
+    }
+  }
+
+  /** What TWS does every few minutes: re-sends account values and portfolio rows that moved with prices. */
+  private refreshAccounts(): void {
+    const sessions = this.liveSessions().filter(
+      (s) => s.subscriptions.accountSummaries.size > 0 || s.subscriptions.accountUpdates !== null,
+    );
+    if (sessions.length === 0) return;
+    const values = new Map(this.brokerage.accounts().map((a) => [a, this.brokerage.accountValues(a)]));
+    for (const s of sessions) {
+      for (const [reqId, sub] of s.subscriptions.accountSummaries) {
+        for (const v of values.values()) {
+          for (const row of accountSummaryRows(v, sub.tags))
+            this.pushSummaryRow(s, reqId, sub.sent, v.account, row);
+        }
+      }
+      const updates = s.subscriptions.accountUpdates;
+      const v = updates ? values.get(updates.account) : undefined;
+      if (!updates || !v) continue;
+      let changed = this.sendAccountValues(s, updates, v, false);
+      for (const p of this.brokerage.positions(updates.account))
+        changed = this.sendPortfolio(s, updates, p, false) || changed;
+      if (changed) s.send(enc.accountUpdateTime(accountTimeText(Date.now(), this.options.timeZone)));
     }
   }
 

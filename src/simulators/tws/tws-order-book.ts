@@ -126,7 +126,7 @@ export class TwsOrderBook {
       permId: sim.permId,
       contract,
       order,
-      status: sim.status,
+      status: twsStatus(sim),
       filled: sim.filled,
       remaining: sim.remaining,
       avgFillPrice: sim.avgFillPrice,
@@ -148,6 +148,19 @@ export class TwsOrderBook {
       lastFillPrice: 0,
     };
   }
+}
+
+/**
+ * The status TWS reports. PendingSubmit and PendingCancel are client-side states in IB's API ("not sent by TWS"),
+ * so an order waiting for the destination shows as PreSubmitted, and one being cancelled keeps its working status.
+ */
+export function twsStatus(sim: SimOrder): string {
+  if (sim.status === "PendingSubmit") return "PreSubmitted";
+  if (sim.status === "PendingCancel") {
+    const waitsForTrigger = (sim.orderType === "STP" || sim.orderType === "STP LMT") && !sim.triggered;
+    return waitsForTrigger ? "PreSubmitted" : "Submitted";
+  }
+  return sim.status;
 }
 
 /** Orders from Client Portal are SMART-routed stocks, or go to the listing exchange. */

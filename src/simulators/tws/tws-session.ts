@@ -13,13 +13,21 @@ export interface TwsSessionHost {
   onClose(session: TwsSession): void;
 }
 
+export interface AccountUpdatesSubscription {
+  account: string;
+  /** `key|currency` → value last sent with updateAccountValue. */
+  sent: Map<string, string>;
+  /** conId → `position|marketPrice` last sent with updatePortfolio. */
+  portfolio: Map<number, string>;
+}
+
 /** Per-connection subscriptions, dropped when the connection goes (orders keep working). */
 export interface TwsSubscriptions {
   positions: boolean;
   /** reqId → tag list. */
   accountSummaries: Map<number, { group: string; tags: string; sent: Map<string, string> }>;
-  /** Account of reqAccountUpdates and the values last sent (only changes are pushed). */
-  accountUpdates: { account: string; sent: Map<string, string> } | null;
+  /** Account of reqAccountUpdates and what was last sent (only changes are pushed). */
+  accountUpdates: AccountUpdatesSubscription | null;
   autoOpenOrders: boolean;
 }
 
@@ -51,6 +59,8 @@ export class TwsSession {
 
   private readonly reader = new TwsFrameReader();
   private closed = false;
+  /** Set when we hang up: the rest of an already received chunk is not served. */
+  private closing = false;
 
   constructor(
     private readonly socket: Socket,
@@ -71,11 +81,11 @@ export class TwsSession {
 
   /** Connected, past startApi, and not silenced. */
   get isLive(): boolean {
-    return !this.closed && this.clientId !== null && !this.bornZombie;
+    return !this.closed && !this.closing && this.clientId !== null && !this.bornZombie;
   }
 
   send(fields: readonly WireField[]): void {
-    if (this.closed || this.bornZombie || this.host.isZombie()) return;
+    if (this.closed || this.closing || this.bornZombie || this.host.isZombie()) return;
     this.socket.write(encodeFrame(fields));
   }
 
@@ -85,20 +95,22 @@ export class TwsSession {
 
   /** Ends the connection the way TWS does: no goodbye message, just FIN. */
   close(): void {
-    if (this.closed) return;
+    if (this.closed || this.closing) return;
+    this.closing = true;
     // Flush what was queued (e.g. error 326), then hang up.
     this.socket.end(() => this.socket.destroy());
   }
 
   /** Drops the connection at once (fault injection). */
   destroy(): void {
+    this.closing = true;
     this.socket.destroy();
   }
 
   private onData(chunk: Buffer): void {
-    if (this.closed || this.bornZombie || this.host.isZombie()) return;
+    if (this.closed || this.closing || this.bornZombie || this.host.isZombie()) return;
     for (const event of this.reader.push(chunk)) {
-      if (this.closed) return;
+      if (this.closed || this.closing) return;
       switch (event.kind) {
         case "handshake":
           this.handshake = event.handshake;

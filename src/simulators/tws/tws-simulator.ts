@@ -28,6 +28,12 @@ export interface TwsSimulatorOptions {
   maxAccountSummarySubscriptions?: number;
   /** Repeat the openOrder/orderStatus pair on a fill, as real TWS does. @default true */
   repeatStatusMessages?: boolean;
+  /**
+   * Every this many ms, account values and portfolio rows that moved with prices are pushed to account-summary and
+   * account-update subscribers, as TWS does (about every 3 minutes); fills are pushed at once regardless. 0 disables.
+   * @default 180_000
+   */
+  accountRefreshMs?: number;
   /** Time zone of time texts (connection, execution and account times). @default "America/New_York" */
   timeZone?: string;
   /** @default silentLogger() */
@@ -69,6 +75,7 @@ export async function startTwsSimulator(options: TwsSimulatorOptions): Promise<T
     pacingDisconnectAfter: options.pacingDisconnectAfter ?? 50,
     maxAccountSummarySubscriptions: options.maxAccountSummarySubscriptions ?? 2,
     repeatStatusMessages: options.repeatStatusMessages ?? true,
+    accountRefreshMs: options.accountRefreshMs ?? 180_000,
     timeZone: options.timeZone ?? "America/New_York",
   });
   let refuseUntil = 0;
