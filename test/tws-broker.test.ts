@@ -270,4 +270,36 @@ describe("TWS adapter over the simulator", () => {
       assert.equal(p.accountId, "DU1234567");
     }
   });
+
+  it("keeps order ids and request ids apart when TWS hands out small order ids, as real TWS does", async (t) => {
+    const own = await startSimPair({}, 0, { firstOrderId: 1 });
+    t.after(() => own.stop());
+    const { broker } = await startTwsAdapter(own, { clientId: 16 });
+    t.after(() => broker.close());
+    const contract = await broker.resolveContract({ conid: AAPL });
+    const price = own.brokerage.quote(AAPL)!.last;
+    const placed = [];
+    for (let i = 0; i < 4; i++) {
+      placed.push(
+        await broker.placeOrder(
+          request({ type: OrderType.LIMIT, limitPrice: price - 40, quantity: 1 }),
+          contract,
+        ),
+      );
+    }
+    assert.deepEqual(
+      placed.map((p) => Number(p.order!.brokerOrderId)),
+      [1, 2, 3, 4],
+    );
+    // Error 202 for orders 1-4 must neither end the account streams nor fail unrelated requests.
+    for (const p of placed) await broker.cancelOrder(p.order!);
+    await own.brokerage.whenIdle();
+    assert.ok((await broker.getAccountSummary("DU1234567"))?.netLiquidation);
+    await assert.rejects(
+      broker.resolveContract({ symbol: "NOPE", secType: SecType.STK }),
+      code(ErrorCode.NOT_FOUND),
+    );
+    const next = await broker.placeOrder(request({ quantity: 1 }), contract);
+    assert.equal(next.order!.brokerOrderId, "5");
+  });
 });

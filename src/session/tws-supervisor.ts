@@ -243,6 +243,7 @@ class Supervisor implements TwsSupervisor {
       logger: ibLogger(this.log),
     });
     const raw = rawApiOf(api);
+    separateRequestIds(api);
     // IBApiNext closes the socket itself on 1100/2110; TWS keeps it open and later says 1101/1102, which we
     // want to see. So its notice handler goes; ours below replaces it.
     for (const l of raw.listeners(EventName.info)) raw.removeListener(EventName.info, l as never);
@@ -545,6 +546,22 @@ function rawApiOf(api: IBApiNext): IBApi {
     throw new Error("@stoqey/ib changed: IBApiNext no longer wraps an IBApi in `api`; pin 1.6.10");
   }
   return raw;
+}
+
+/** Where IBApiNext's request ids start: far above any order id, which TWS routes errors by too. */
+export const REQUEST_ID_BASE = 1 << 30;
+
+/**
+ * TWS addresses an error frame by id, and request ids and order ids share that space: error 202 for order
+ * 5 would also end IBApiNext's request 5, and a contract lookup's error 200 for request 5 would look like
+ * the rejection of order 5. IBApiNext 1.6.10 counts request ids from 1 in a private field; start it high.
+ */
+function separateRequestIds(api: IBApiNext): void {
+  const a = api as unknown as { _nextReqId?: unknown };
+  if (typeof a._nextReqId !== "number") {
+    throw new Error("@stoqey/ib changed: IBApiNext has no numeric _nextReqId; pin 1.6.10");
+  }
+  a._nextReqId = REQUEST_ID_BASE;
 }
 
 function ibLogger(log: Logger): IbLogger {

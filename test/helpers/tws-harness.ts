@@ -2,7 +2,7 @@ import type { BrokerEventSink, OrderObservation } from "../../src/brokers/api-br
 import { createTwsBroker, type TwsBrokerOptions } from "../../src/brokers/tws";
 import type { BrokerApi, SessionEventType } from "../../src/schema/enums";
 import { createBrokerage, type Brokerage, type BrokerageOptions } from "../../src/simulators/brokerage";
-import { startTwsSimulator, type TwsSimulator } from "../../src/simulators/tws";
+import { startTwsSimulator, type TwsSimulator, type TwsSimulatorOptions } from "../../src/simulators/tws";
 
 /** Short intervals so that drops, zombies and retries resolve within a test's few seconds. */
 export function fastTwsOptions(
@@ -75,9 +75,13 @@ export interface SimPair {
 }
 
 /** The shared simulated brokerage and the TWS simulator over it, on a free port. */
-export async function startSimPair(options: BrokerageOptions = {}, port = 0): Promise<SimPair> {
+export async function startSimPair(
+  options: BrokerageOptions = {},
+  port = 0,
+  simOptions: Partial<TwsSimulatorOptions> = {},
+): Promise<SimPair> {
   const brokerage = createBrokerage(options);
-  const sim = await startTwsSimulator({ brokerage, port });
+  const sim = await startTwsSimulator({ ...simOptions, brokerage, port });
   return {
     brokerage,
     sim,

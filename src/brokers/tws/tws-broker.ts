@@ -27,6 +27,7 @@ import {
   type TwsConnection,
   type TwsSupervisor,
   type TwsSupervisorOptions,
+  REQUEST_ID_BASE,
 } from "../../session/tws-supervisor";
 import type {
   BrokerEventSink,
@@ -97,6 +98,8 @@ export interface TwsBrokerOptions extends Omit<TwsSupervisorOptions, "logger" | 
 
 /** A request waiting for TWS's answer about one of our order ids. */
 interface Waiter {
+  /** The connection it was sent on; only that connection's loss settles it. */
+  generation: number;
   onOpenOrder?(rec: TwsOrderRecord): void;
   onStatus?(rec: TwsOrderRecord): void;
   onError?(f: TwsErrorFrame): void;
@@ -246,8 +249,9 @@ class TwsAdapter implements TwsBroker {
       clearInterval(this.pollTimer);
       this.unsubscribe();
     }
-    for (const set of [...this.waiters.values()]) for (const w of [...set]) w.onLost(reason);
-    this.waiters.clear();
+    for (const set of [...this.waiters.values()]) {
+      for (const w of [...set]) if (w.generation === conn.generation) w.onLost(reason);
+    }
   }
 
   private async onDataLost(conn: TwsConnection): Promise<void> {
@@ -316,7 +320,8 @@ class TwsAdapter implements TwsBroker {
       if (live()) this.nextOrderId = Math.max(this.nextOrderId, id);
     });
     raw.on(EventName.error, (err: Error, code: number, id: number) => {
-      if (!live() || id == null || id < 0) return;
+      // Request ids start at REQUEST_ID_BASE: anything below is an order id.
+      if (!live() || id == null || id < 0 || id >= REQUEST_ID_BASE) return;
       const frame: TwsErrorFrame = { code, message: err?.message ?? String(err), id };
       if (
         isFatalForOrder(code, frame.message) ||
@@ -643,6 +648,7 @@ class TwsAdapter implements TwsBroker {
         fn();
       };
       const waiter: Waiter = {
+        generation: conn.generation,
         onOpenOrder: (rec) => {
           if (acked) return;
           acked = rec;
@@ -731,6 +737,7 @@ class TwsAdapter implements TwsBroker {
         fn();
       };
       const waiter: Waiter = {
+        generation: conn.generation,
         onOpenOrder: (r) => {
           if (matches(r)) finish(() => resolve(r));
         },
@@ -781,6 +788,7 @@ class TwsAdapter implements TwsBroker {
         fn();
       };
       const waiter: Waiter = {
+        generation: conn.generation,
         onStatus: (r) => {
           if (cancelled(r)) finish(() => resolve(r));
         },
