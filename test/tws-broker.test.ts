@@ -302,4 +302,32 @@ describe("TWS adapter over the simulator", () => {
     const next = await broker.placeOrder(request({ quantity: 1 }), contract);
     assert.equal(next.order!.brokerOrderId, "5");
   });
+
+  it("as client 0, sees the orders of other clients and of TWS itself as they change", async (t) => {
+    const own = await startSimPair();
+    t.after(() => own.stop());
+    const master = await startTwsAdapter(own, { clientId: 0, pollIntervalMs: 0 });
+    t.after(() => master.broker.close());
+    const other = await startTwsAdapter(own, { clientId: 17 });
+    t.after(() => other.broker.close());
+    const contract = await other.broker.resolveContract({ conid: AAPL });
+    const price = own.brokerage.quote(AAPL)!.last;
+    const placed = await other.broker.placeOrder(
+      request({ type: OrderType.LIMIT, limitPrice: price - 4, quantity: 2 }),
+      contract,
+    );
+    const id = placed.order!.id;
+    await master.sink.until(
+      () => master.sink.orders.some((o) => o.order.id === id),
+      "client 0 sees the new order",
+    );
+    own.brokerage.setPrice(AAPL, price - 5);
+    await master.sink.until(
+      () =>
+        master.sink.orders.some(
+          (o) => o.order.id === id && o.order.status === OrderStatus.FILLED && !o.catchUp,
+        ),
+      "client 0 sees the fill live, without polling",
+    );
+  });
 });

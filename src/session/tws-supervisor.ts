@@ -229,6 +229,20 @@ class Supervisor implements TwsSupervisor {
   // ---- connecting ----
 
   private async attempt(): Promise<void> {
+    try {
+      await this.attemptOnce();
+    } catch (e) {
+      // A bug or an incompatible @stoqey/ib: report it like any failed attempt instead of an unhandled rejection.
+      this.log.error({ err: e }, "TWS connection attempt crashed");
+      if (!this.stopped)
+        this.onAttemptFailed(
+          `Connection attempt failed: ${e instanceof Error ? e.message : String(e)}`,
+          false,
+        );
+    }
+  }
+
+  private async attemptOnce(): Promise<void> {
     if (this.stopped) return;
     const clientId = this.currentClientId();
     const generation = ++this.generation;
