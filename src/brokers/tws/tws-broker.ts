@@ -449,11 +449,18 @@ class TwsAdapter implements TwsBroker {
           if (r.status === "rejected")
             this.log.warn({ err: r.reason, mode }, "reconciliation request failed");
         }
-        if (execs.status === "fulfilled" && conn.alive) {
+        if (
+          execs.status === "fulfilled" &&
+          open.status === "fulfilled" &&
+          completed.status === "fulfilled" &&
+          conn.alive
+        ) {
           for (const c of execs.value.commissions) this.stream.onCommission(c);
           this.stream.catchUpFills(execs.value.executions, mode === "first");
         }
-        if (open.status === "rejected" && execs.status === "rejected") throw open.reason;
+        // All three or nothing: a missing answer could hide a fill (no catch-up) or a finished order (a
+        // reconciling placement would then be sent again).
+        for (const r of [open, completed, execs]) if (r.status === "rejected") throw r.reason;
       } finally {
         this.stream.release();
       }

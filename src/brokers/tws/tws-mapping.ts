@@ -369,12 +369,3 @@ function zoneOffsetMs(at: number, timeZone: string): number {
   );
   return asUtc - Math.floor(at / 1000) * 1000;
 }
-
-/** `yyyymmdd-hh:mm:ss` in UTC, the form reqExecutions' time filter takes. */
-export function toIbFilterTime(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, "0");
-  return (
-    `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-` +
-    `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`
-  );
-}
