@@ -360,10 +360,11 @@ class TwsAdapter implements TwsBroker {
     this.positions.value = new Map();
     conn.raw.reqPositions();
     if (conn.clientId === 0) {
-      // Client 0 may bind orders entered in TWS itself; they then report to us like our own.
+      // Client 0 hears about orders entered in TWS itself as they change. autoBind=false: we watch them but
+      // do not take them over (binding would give the user's manual orders API ids owned by this server).
       this.subs.push(
         api
-          .getAutoOpenOrders(true)
+          .getAutoOpenOrders(false)
           .pipe(again())
           .subscribe({ error: () => undefined }),
       );
