@@ -381,7 +381,6 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
     if (this.readOnly) return [];
     await this.sessionSetup.catch(() => undefined);
     const { orders } = await this.follower.liveOrders();
-    for (const o of orders) if (!this.follower.known().some((k) => k.id === o.id)) this.follower.note(o);
     return orders;
   }
 

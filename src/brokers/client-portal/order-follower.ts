@@ -33,6 +33,8 @@ export class OrderFollower {
   private readonly reported = new Map<string, string>();
   private readonly executions = new Set<string>();
   private readonly firstSeen = new Map<string, Date>();
+  /** Orders this adapter placed or changed itself: what the first poll of a session shows of them is live. */
+  private readonly local = new Set<string>();
   private warmEpoch = -1;
   private observedEpoch = -1;
   private lastActivity = 0;
@@ -64,6 +66,7 @@ export class OrderFollower {
   /** An order the adapter itself just placed or changed; the service reports it, the poll reports changes. */
   note(order: Order): void {
     if (!this.firstSeen.has(order.id)) this.firstSeen.set(order.id, order.createdAt);
+    this.local.add(order.id);
     this.latest.set(order.id, order);
     this.reported.set(order.id, fingerprint(order));
   }
@@ -143,7 +146,9 @@ export class OrderFollower {
   private async pollOnce(): Promise<void> {
     if (this.stopped || !this.o.isReady()) return;
     const epoch = this.o.client.sessionEpoch;
-    const catchUp = epoch !== this.observedEpoch;
+    // The first round of a session reports what happened while nobody was looking (start, re-login).
+    const firstRound = epoch !== this.observedEpoch;
+    const catchUpOf = (id: string) => firstRound && !this.local.has(id);
     const { orders } = await this.liveOrders({ priority: RequestPriority.BACKGROUND });
     let fillsMoved = false;
     for (const order of orders) {
@@ -153,10 +158,10 @@ export class OrderFollower {
       const fp = fingerprint(order);
       if (this.reported.get(order.id) !== fp) {
         this.reported.set(order.id, fp);
-        this.o.sink.order({ order, catchUp });
+        this.o.sink.order({ order, catchUp: catchUpOf(order.id) });
       }
     }
-    if (fillsMoved || catchUp || this.working()) {
+    if (fillsMoved || firstRound || this.working()) {
       const trades = await this.trades({ priority: RequestPriority.BACKGROUND });
       const filledByOrder = new Map<string, number>();
       for (const t of trades)
@@ -170,7 +175,7 @@ export class OrderFollower {
         this.o.sink.order({
           order: withFills(order, filledByOrder.get(t.orderId) ?? 0),
           fill: t.fill,
-          catchUp,
+          catchUp: catchUpOf(t.orderId),
         });
       }
     }
