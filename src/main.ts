@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 import "reflect-metadata";
+import { writeFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { printSchema } from "graphql";
 import { startApp } from "./app";
+import { formatChecks, runDoctor } from "./doctor/doctor";
+import { startSimulators } from "./simulators";
 import { ConfigError, loadConfig, redactedConfig, type ConfigOverrides } from "./config/config";
 import { createLogger } from "./logger";
 import { buildAppSchema } from "./schema/build-schema";
@@ -55,6 +58,62 @@ async function serve(flags: { host?: string; port?: string; landingPage?: string
   process.on("SIGTERM", () => shutdown("SIGTERM"));
 }
 
+async function sim(flags: {
+  host: string;
+  cpPort: string;
+  twsPort: string;
+  accounts: string;
+  cpLogin: "auto" | "manual";
+  certFile?: string;
+}) {
+  const logger = createLogger({ level: process.env.LOG_LEVEL ?? "info", format: "auto" });
+  const sims = await startSimulators({
+    host: flags.host,
+    cpPort: Number(flags.cpPort),
+    twsPort: Number(flags.twsPort),
+    accounts: flags.accounts.split(",").map((a) => a.trim()),
+    cpLogin: flags.cpLogin,
+    brokerage: { tickIntervalMs: 1000, fillDelayMs: 50, partialFills: 2, partialFillIntervalMs: 250 },
+    logger,
+  });
+  if (flags.certFile) writeFileSync(flags.certFile, sims.cp.caPem);
+  console.log(
+    [
+      `Client Portal gateway simulator: ${sims.cp.apiBaseUrl}  (login page ${sims.cp.url}/, control API ${sims.cp.url}/sim)`,
+      `TWS / IB Gateway simulator:      ${sims.tws.host}:${sims.tws.port}`,
+      `Point the server at them:  IB_CP_URL=${sims.cp.url} IB_CP_CA_FILE=${flags.certFile ?? "<--cert-file>"} IB_TWS_PORT=${sims.tws.port} npm start`,
+    ].join("\n"),
+  );
+  const stop = () => {
+    void sims.stop().then(() => process.exit(0));
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+async function doctor(flags: { json?: boolean; sim?: boolean; timeout: string }) {
+  let config = configOrExit({});
+  const sims = flags.sim ? await startSimulators({}) : undefined;
+  if (sims) {
+    config = {
+      ...config,
+      simulated: false,
+      cpUrl: sims.cp.url,
+      twsHost: sims.tws.host,
+      twsPort: sims.tws.port,
+    };
+  }
+  try {
+    const checks = await runDoctor(config, { timeoutMs: Number(flags.timeout), cpCaPem: sims?.cp.caPem });
+    console.log(
+      flags.json ? JSON.stringify({ ok: checks.every((c) => c.ok), checks }, null, 2) : formatChecks(checks),
+    );
+    process.exitCode = checks.every((c) => c.ok) ? 0 : 1;
+  } finally {
+    await sims?.stop();
+  }
+}
+
 export function buildCli(): Command {
   const program = new Command();
   program
@@ -75,6 +134,29 @@ export function buildCli(): Command {
       ]),
     )
     .action(serve);
+
+  program
+    .command("sim")
+    .description("run the Client Portal and TWS gateway simulators standalone (one simulated brokerage)")
+    .option("--host <host>", "interface to bind", "127.0.0.1")
+    .option("--cp-port <port>", "Client Portal simulator HTTPS port (IB's gateway: 5000)", "5001")
+    .option("--tws-port <port>", "TWS simulator port (TWS paper: 7497, IB Gateway paper: 4002)", "7497")
+    .option("--accounts <ids>", "comma-separated paper accounts", "DU1234567")
+    .addOption(
+      new Option("--cp-login <mode>", "start logged in, or wait for a browser login")
+        .choices(["auto", "manual"])
+        .default("auto"),
+    )
+    .option("--cert-file <file>", "write the Client Portal simulator's certificate here (for IB_CP_CA_FILE)")
+    .action(sim);
+
+  program
+    .command("doctor")
+    .description("check each configured gateway as the server would, with the fix for every failure")
+    .option("--json", "print the checks as JSON")
+    .option("--sim", "start the built-in simulators and check them")
+    .option("--timeout <ms>", "per-step timeout", "4000")
+    .action(doctor);
 
   program
     .command("schema")

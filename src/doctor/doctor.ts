@@ -1,0 +1,49 @@
+import type { Config } from "../config/config";
+import type { Check } from "./check";
+import { checkClientPortal } from "./cp-checks";
+import { checkTws } from "./tws-checks";
+
+export interface DoctorOptions {
+  /** Per network step. @default 4000 */
+  timeoutMs?: number;
+  /** The gateway certificate as PEM, when it is not in a file (the built-in simulator's). */
+  cpCaPem?: string;
+}
+
+/** Checks every configured gateway as the server would connect to it; both sides run in parallel. */
+export async function runDoctor(config: Config, options: DoctorOptions = {}): Promise<Check[]> {
+  if (config.simulated) {
+    return [
+      {
+        api: "CONFIG",
+        name: "gateways",
+        ok: true,
+        detail:
+          "neither IB_CP_URL nor IB_TWS_PORT is set: `npm start` runs on the built-in simulators (use `doctor --sim` to check them)",
+      },
+    ];
+  }
+  const [cp, tws] = await Promise.all([
+    config.cpUrl
+      ? checkClientPortal({
+          url: config.cpUrl,
+          caFile: config.cpCaFile,
+          caPem: options.cpCaPem,
+          insecureTls: config.cpInsecureTls,
+          readOnly: config.cpReadOnly,
+          timeoutMs: options.timeoutMs,
+        })
+      : Promise.resolve([]),
+    config.twsPort !== undefined
+      ? checkTws({
+          host: config.twsHost,
+          port: config.twsPort,
+          clientId: config.twsClientId,
+          timeoutMs: options.timeoutMs,
+        })
+      : Promise.resolve([]),
+  ]);
+  return [...cp, ...tws];
+}
+
+export { formatChecks, type Check } from "./check";
