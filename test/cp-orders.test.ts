@@ -181,6 +181,11 @@ describe("Client Portal orders over HTTPS", () => {
     assert.equal(seen.order.contract.symbol, "MSFT");
   });
 
+  it("reads a last price from the market-data snapshot (pre-flight included)", async () => {
+    await h.control("/sim/prices", { conid: MSFT, price: 421.5 });
+    assert.equal(await h.broker.lastPrice!(MSFT), 421.5);
+  });
+
   it("never made the gateway answer 429", async () => {
     assert.equal(rateReport(await h.requests()).tooMany, 0);
     assert.equal(h.broker.stats().rateLimited429, 0);

@@ -7,6 +7,7 @@ import { startClientPortalSimulator, type CpSimulator } from "../src/simulators/
 import {
   ACCT,
   brokerOptions,
+  FAST,
   rateReport,
   simOptions,
   startCpHarness,
@@ -190,5 +191,45 @@ describe("Client Portal read-only user", () => {
     await h.waitForEvent(SessionEventType.LOGIN_REQUIRED);
     const iserver = (await h.requests()).filter((r) => r.path.startsWith("/v1/api/iserver"));
     assert.deepEqual(iserver, [], "a read-only user never touches the brokerage session");
+  });
+});
+
+describe("Client Portal penalty box", () => {
+  let h: CpHarness;
+  before(async () => {
+    // A client misconfigured without per-endpoint pacing and without a cache, so the gateway's 429 can happen.
+    h = await startCpHarness({
+      sim: { rateLimits: { endpoints: FAST.sim, penaltyMs: 1_000 } },
+      broker: { endpointRules: [], cacheTtlMs: 0, penaltyMs: 1_200 },
+    });
+  });
+  after(() => h.close());
+
+  it("stops all traffic after a 429 and answers RATE_LIMITED with the retry time until the penalty ends", async () => {
+    const first = h.broker.listAccounts();
+    const second = h.broker.listAccounts();
+    const results = await Promise.allSettled([first, second]);
+    const refused = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    assert.ok(refused, "one of two back-to-back /portfolio/accounts calls breaks IB's 1-per-5-s limit");
+    assert.equal(refused.reason.code, "RATE_LIMITED");
+    const retryAt = Date.parse(String(refused.reason.details.retryAt));
+    assert.ok(retryAt > Date.now());
+    assert.equal(h.broker.isReady(), false);
+    assert.throws(
+      () => h.broker.assertReady(),
+      (e) => e instanceof AppError && e.code === "RATE_LIMITED",
+    );
+    assert.match(h.broker.status().message ?? "", /429/);
+    const during = (await h.requests()).length;
+    await assert.rejects(
+      h.broker.getAccountSummary(ACCT),
+      (e) => e instanceof AppError && e.code === "RATE_LIMITED",
+    );
+    await waitFor("the penalty to end", () => Date.now() > retryAt + 50 || undefined, 3_000);
+    assert.equal((await h.requests()).length, during, "nothing was sent during the penalty");
+    // Requests already in flight when the first 429 arrived may be answered 429 too; nothing new was sent.
+    assert.ok(h.broker.stats().rateLimited429 >= 1);
+    await waitFor("the session to be usable again", () => h.broker.isReady() || undefined, 3_000);
+    assert.ok((await h.broker.getAccountSummary(ACCT))?.netLiquidation);
   });
 });
