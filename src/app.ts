@@ -148,6 +148,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     stop: async () => {
       await server.stop();
       await simulators?.stop();
+      logger.debug("simulators stopped");
     },
   };
 }

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
@@ -39,7 +39,7 @@ export interface ServerOptions {
   /** @default "sandbox" */
   landingPage?: LandingPage;
   auth?: AuthOptions;
-  /** How long in-flight HTTP requests may take to finish on stop. @default 1500 */
+  /** How long in-flight HTTP requests may take to finish on stop. @default 1000 */
   stopGraceMs?: number;
   /** Serves GET /metrics and counts operations and errors. */
   metrics?: Metrics;
@@ -74,6 +74,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const app = express();
   app.disable("x-powered-by");
   const httpServer = createServer(app);
+  // Upgraded (WebSocket) and half-open sockets are invisible to the HTTP server's own drain; track them all
+  // so a stop can't hang on a client that never completes its close handshake.
+  const sockets = new Set<Socket>();
+  httpServer.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
   const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
 
   const limitRules = [depthRule()];
@@ -128,7 +135,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   );
 
   const plugins: ApolloServerPlugin<AppContext>[] = [
-    ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.stopGraceMs ?? 1500 }),
+    ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.stopGraceMs ?? 1000 }),
     {
       async serverWillStart() {
         return {
@@ -150,6 +157,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     schema: schema(),
     plugins,
     formatError: formatGraphQLError,
+    // main.ts owns SIGINT/SIGTERM: one orderly stop, then exit. Apollo's own handler would start a second.
+    stopOnTerminationSignals: false,
     validationRules: limitRules,
     includeStacktraceInErrorResponses: process.env.NODE_ENV !== "production",
   });
@@ -235,8 +244,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const stop = () => {
     stopping ??= (async () => {
       logger.info("stopping: finishing requests, closing subscribers and broker connections");
+      const force = setTimeout(
+        () => {
+          for (const client of wsServer.clients) client.terminate();
+          for (const socket of sockets) socket.destroy();
+        },
+        (options.stopGraceMs ?? 1000) + 200,
+      );
+      force.unref();
       await apollo.stop();
+      clearTimeout(force);
+      logger.debug("HTTP drained and subscribers closed");
       await broker.close();
+      logger.debug("broker connections closed");
     })();
     return stopping;
   };

@@ -31,7 +31,7 @@ async function listeningUrl(child: ChildProcess, timeoutMs: number): Promise<str
     child.stdout!.on("data", (chunk: Buffer) => {
       buf += chunk.toString();
       for (const line of buf.split("\n")) {
-        if (line.includes('"url"')) {
+        if (line.includes("ibkr-graphql listening on")) {
           clearTimeout(timer);
           resolve((JSON.parse(line) as { url: string }).url);
         }
