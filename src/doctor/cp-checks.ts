@@ -1,9 +1,5 @@
 import { readFileSync } from "node:fs";
-import {
-  createCpHttpClient,
-  CpTransportError,
-  type CpHttpClient,
-} from "../brokers/client-portal/http-client";
+import { createCpHttpClient, CpTransportError, type CpResponse } from "../brokers/client-portal/http-client";
 import type { Check } from "./check";
 
 export interface CpCheckOptions {
@@ -38,9 +34,13 @@ export async function checkClientPortal(o: CpCheckOptions): Promise<Check[]> {
   const port = new URL(o.url).port || "443";
   const loginUrl = `${client.rootUrl}/`;
   try {
-    let status;
+    // Endpoints without a per-endpoint limit (or, read-only, the one a portfolio user has), so that a doctor
+    // run next to a live server can never push the gateway into IB's rate-limit penalty.
+    let first: CpResponse;
     try {
-      status = await client.send({ method: "POST", path: "/tickle" });
+      first = o.readOnly
+        ? await client.send({ method: "GET", path: "/portfolio/accounts" })
+        : await client.send({ method: "POST", path: "/iserver/auth/status" });
     } catch (e) {
       checks.push(transportFailure(e, o.url, port));
       return checks;
@@ -51,27 +51,49 @@ export async function checkClientPortal(o: CpCheckOptions): Promise<Check[]> {
       ok: true,
       detail: `${client.rootUrl} answers over TLS`,
     });
-    if (status.status === 401 || status.status === 403) {
-      checks.push({
-        api: "CLIENT_PORTAL",
-        name: "logged in",
-        ok: false,
-        detail: `HTTP ${status.status}: nobody is logged in to the gateway`,
-        fix: `Log in at ${loginUrl} in a browser on this machine (accept the certificate warning there); the server picks the session up by itself.`,
-      });
-      return checks;
-    }
-    checks.push({ api: "CLIENT_PORTAL", name: "logged in", ok: true, detail: "the SSO login is alive" });
-    if (!o.readOnly) checks.push(await brokerageCheck(client, loginUrl));
-    checks.push(await accountsCheck(client, loginUrl));
+    const login = loginCheck(first, loginUrl);
+    checks.push(login);
+    if (!login.ok) return checks;
+    if (!o.readOnly) checks.push(brokerageCheck(first, loginUrl));
+    const accounts = o.readOnly ? first : await client.send({ method: "GET", path: "/iserver/accounts" });
+    checks.push(accountsCheck(accounts, loginUrl));
     return checks;
   } finally {
     await client.close();
   }
 }
 
-async function brokerageCheck(client: CpHttpClient, loginUrl: string): Promise<Check> {
-  const r = await client.send({ method: "POST", path: "/iserver/auth/status" });
+function loginCheck(r: CpResponse, loginUrl: string): Check {
+  if (r.status === 200)
+    return { api: "CLIENT_PORTAL", name: "logged in", ok: true, detail: "the SSO login is alive" };
+  if (r.status === 401 || r.status === 403) {
+    return {
+      api: "CLIENT_PORTAL",
+      name: "logged in",
+      ok: false,
+      detail: `HTTP ${r.status}: nobody is logged in to the gateway`,
+      fix: `Log in at ${loginUrl} in a browser on this machine (accept the certificate warning there); the server picks the session up by itself.`,
+    };
+  }
+  if (r.status === 429) {
+    return {
+      api: "CLIENT_PORTAL",
+      name: "logged in",
+      ok: false,
+      detail: "HTTP 429: the gateway has put this IP in IB's rate-limit penalty box",
+      fix: "Stop other programs polling the gateway; the penalty lifts after 10-15 minutes. The server itself never exceeds IB's limits.",
+    };
+  }
+  return {
+    api: "CLIENT_PORTAL",
+    name: "logged in",
+    ok: false,
+    detail: `HTTP ${r.status}${r.error ? `: ${r.error}` : ""}`,
+    fix: `Unexpected answer: check that IB_CP_URL points at the Client Portal gateway, then log in at ${loginUrl}.`,
+  };
+}
+
+function brokerageCheck(r: CpResponse, loginUrl: string): Check {
   const body = (r.json ?? {}) as { authenticated?: boolean; competing?: boolean; connected?: boolean };
   if (r.status === 200 && body.authenticated === true && body.competing !== true) {
     return { api: "CLIENT_PORTAL", name: "brokerage session", ok: true, detail: "authenticated" };
@@ -89,10 +111,18 @@ async function brokerageCheck(client: CpHttpClient, loginUrl: string): Promise<C
   };
 }
 
-async function accountsCheck(client: CpHttpClient, loginUrl: string): Promise<Check> {
-  const r = await client.send({ method: "GET", path: "/portfolio/accounts" });
-  const list = Array.isArray(r.json) ? (r.json as { accountId?: string; id?: string }[]) : [];
-  const ids = list.map((a) => a.accountId ?? a.id).filter((x): x is string => typeof x === "string");
+function accountsCheck(r: CpResponse, loginUrl: string): Check {
+  // /portfolio/accounts answers a list of objects, /iserver/accounts an object with `accounts: string[]`.
+  const raw: unknown[] = Array.isArray(r.json)
+    ? r.json
+    : ((r.json as { accounts?: unknown[] } | undefined)?.accounts ?? []);
+  const ids = raw
+    .map((a) =>
+      typeof a === "string"
+        ? a
+        : ((a as { accountId?: string; id?: string }).accountId ?? (a as { id?: string }).id),
+    )
+    .filter((x): x is string => typeof x === "string");
   return {
     api: "CLIENT_PORTAL",
     name: "accounts visible",

@@ -144,6 +144,13 @@ export async function checkTws(o: TwsCheckOptions): Promise<Check[]> {
   }
 }
 
+/** A paper port with live accounts, or a live port with paper accounts: the classic mix-up. */
+export function portAccountMismatch(port: number, accounts: readonly string[]): boolean {
+  if (accounts.length === 0) return false;
+  const paper = accounts.every((a) => a.startsWith("D"));
+  return (paper && LIVE_PORTS.has(port)) || (!paper && PAPER_PORTS.has(port));
+}
+
 function waitEvent<T>(api: IBApi, event: EventName, timeoutMs: number): Promise<T | undefined> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
