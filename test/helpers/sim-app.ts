@@ -1,0 +1,239 @@
+import { parse, print, type FormattedExecutionResult } from "graphql";
+import { createClient, type Client } from "graphql-ws";
+import { request } from "undici";
+import WebSocket from "ws";
+import { startApp, type App, type AppOptions } from "../../src/app";
+import { loadConfig } from "../../src/config/config";
+import { silentLogger } from "../../src/logger";
+import type { CpRequestLogEntry } from "../../src/simulators/client-portal";
+import type { SimulatorsOptions } from "../../src/simulators";
+import { FAST } from "./cp-broker-harness";
+import { cpClient, type CpTestClient, type Json } from "./cp-sim-client";
+
+/** An order as the simulator's `/sim/orders` shows it. */
+export interface SimOrderRow {
+  orderId: number;
+  permId: number;
+  account: string;
+  conid: number;
+  side: string;
+  orderType: string;
+  quantity: number;
+  limitPrice: number | null;
+  status: string;
+  clientOrderId: string | null;
+  api: string;
+  timesPlaced: number;
+}
+
+/** Result of a raw operation: the body, plus the HTTP status. */
+export type RawResult = FormattedExecutionResult<Json> & { status: number };
+
+export interface SimApp {
+  app: App;
+  httpUrl: string;
+  wsUrl: string;
+  /** HTTPS client of the Client Portal simulator (certificate pinned), for `/sim/*`. */
+  cp: CpTestClient;
+  /** POST a `/sim/...` control route; fails unless it answers 200. */
+  control(path: string, body?: unknown): Promise<Json>;
+  /** The book as `/sim/orders` shows it. */
+  simOrders(): Promise<SimOrderRow[]>;
+  /** `/sim/requests` entries that write orders: placement, modification, cancel, question replies. */
+  orderWrites(): Promise<CpRequestLogEntry[]>;
+  /** Every `/sim/requests` entry. */
+  requests(): Promise<CpRequestLogEntry[]>;
+  /** One operation over HTTP POST, as raw text. */
+  op(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<RawResult>;
+  /** A graphql-ws client of this server (lazy, no retries). */
+  ws(connectionParams?: Record<string, unknown>): Client;
+  stop(): Promise<void>;
+}
+
+export interface SimAppOptions {
+  /** Environment for `loadConfig` (PORT is 0, nothing is read from `.env` or the process). */
+  env?: Record<string, string>;
+  /** Simulator options over the fast defaults below (`accounts`, `brokerage`, …). */
+  simulators?: SimulatorsOptions;
+  clientPortal?: AppOptions["clientPortal"];
+  tws?: AppOptions["tws"];
+}
+
+/** Order writes in Client Portal paths: `/iserver/account/{acct}/order(s)…` and `/iserver/reply/{id}`. */
+const ORDER_WRITE = /^\/v1\/api\/iserver\/(account\/(?!orders\b)[^/]+\/orders?\b|reply\/)/;
+
+/**
+ * The whole product in SIMULATED mode (`startApp` with no gateway configured): both simulators over one book,
+ * both adapters over real sockets, the GraphQL server on port 0, every interval short. Prices do not move
+ * on their own and orders fill at once, so what a test sees depends only on what it does.
+ */
+export async function startSimApp(options: SimAppOptions = {}): Promise<SimApp> {
+  const config = loadConfig({ PORT: "0", LOG_LEVEL: "silent", ...options.env }, {}, null);
+  const sims = options.simulators ?? {};
+  const app = await startApp(config, silentLogger(), {
+    simulators: {
+      ...sims,
+      brokerage: { tickIntervalMs: 0, fillDelayMs: 0, partialFills: 1, ...sims.brokerage },
+      cp: {
+        rateLimits: { endpoints: FAST.sim, penaltyMs: 60_000, globalPerSecond: 40 },
+        reauthDelayMs: 100,
+        dailyResetTime: null,
+        ...sims.cp,
+      },
+    },
+    clientPortal: {
+      tickleMs: 700,
+      recoveryPollMs: 200,
+      reauthWaitMs: 2_000,
+      reauthPollMs: 100,
+      reauthBackoffMs: 300,
+      endpointRules: FAST.client,
+      globalLimit: { max: 30, windowMs: 1_000 },
+      orderPollMs: 300,
+      backgroundOrderPollMs: 600,
+      orderActiveWindowMs: 3_000,
+      confirmationHoldMs: 3_000,
+      penaltyMs: 60_000,
+      ...options.clientPortal,
+    },
+    tws: {
+      clientIdRange: 3,
+      connectTimeoutMs: 1000,
+      probeIntervalMs: 300,
+      probeTimeoutMs: 400,
+      reconnectMinMs: 50,
+      reconnectMaxMs: 300,
+      ackTimeoutMs: 2000,
+      requestTimeoutMs: 2000,
+      commissionWaitMs: 200,
+      cancelWaitMs: 1000,
+      rejectGraceMs: 100,
+      pollIntervalMs: 300,
+      ...options.tws,
+    },
+  });
+  const simulators = app.simulators;
+  if (!simulators) {
+    await app.stop();
+    throw new Error("startSimApp: the config was not SIMULATED (a gateway is configured)");
+  }
+  const cp = cpClient(simulators.cp);
+  const { httpUrl, wsUrl } = app.server;
+
+  const requests = async (): Promise<CpRequestLogEntry[]> => {
+    const r = await cp.get<{ requests: CpRequestLogEntry[] }>("/sim/requests");
+    if (r.status !== 200) throw new Error(`/sim/requests answered ${r.status}`);
+    return r.body.requests;
+  };
+
+  return {
+    app,
+    httpUrl,
+    wsUrl,
+    cp,
+    async control(path, body = {}) {
+      const r = await cp.post(path, body);
+      if (r.status !== 200) throw new Error(`${path} answered ${r.status}: ${JSON.stringify(r.body)}`);
+      return r.body;
+    },
+    async simOrders() {
+      const r = await cp.get<{ orders: SimOrderRow[] }>("/sim/orders");
+      if (r.status !== 200) throw new Error(`/sim/orders answered ${r.status}`);
+      return r.body.orders;
+    },
+    orderWrites: async () => (await requests()).filter((e) => ORDER_WRITE.test(e.path)),
+    requests,
+    async op(query, variables, headers = {}) {
+      const res = await request(httpUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        // Parsing and printing here catches a typo in a test's own query before the server sees it.
+        body: JSON.stringify({ query: print(parse(query)), variables }),
+      });
+      const text = await res.body.text();
+      let body: FormattedExecutionResult<Json>;
+      try {
+        body = JSON.parse(text) as FormattedExecutionResult<Json>;
+      } catch {
+        throw new Error(`HTTP ${res.statusCode}, not JSON: ${text.slice(0, 200)}`);
+      }
+      return { ...body, status: res.statusCode };
+    },
+    ws: (connectionParams) =>
+      createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams, retryAttempts: 0, lazy: true }),
+    async stop() {
+      await cp.close();
+      await app.stop();
+    },
+  };
+}
+
+/** Runs one operation (query or mutation) over graphql-ws and returns its single result. */
+export function wsOnce(
+  client: Client,
+  query: string,
+  variables?: Record<string, unknown>,
+  timeoutMs = 5_000,
+): Promise<FormattedExecutionResult<Json>> {
+  return new Promise((resolve, reject) => {
+    let result: FormattedExecutionResult<Json> | undefined;
+    const timer = setTimeout(() => {
+      dispose();
+      reject(new Error(`no graphql-ws result within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const dispose = client.subscribe<Json>(
+      { query, variables },
+      {
+        next: (r) => {
+          result = r as FormattedExecutionResult<Json>;
+        },
+        error: (e) => {
+          clearTimeout(timer);
+          // graphql-ws hands GraphQL errors of a refused operation as an array, socket closes as CloseEvents.
+          if (Array.isArray(e)) resolve({ errors: e });
+          else reject(closeError(e));
+        },
+        complete: () => {
+          clearTimeout(timer);
+          if (result) resolve(result);
+          else reject(new Error("graphql-ws operation completed without a result"));
+        },
+      },
+    );
+  });
+}
+
+function closeError(e: unknown): Error {
+  if (e instanceof Error) return e;
+  const close = e as { code?: number; reason?: string };
+  if (typeof close?.code === "number") {
+    return Object.assign(new Error(`socket closed ${close.code}: ${close.reason ?? ""}`), {
+      code: close.code,
+    });
+  }
+  return new Error(JSON.stringify(e));
+}
+
+/** The `extensions.code` of each error, for compact assertions. */
+export function codesOf(r: { errors?: readonly { extensions?: Record<string, unknown> }[] }): string[] {
+  return (r.errors ?? []).map((e) => String(e.extensions?.code));
+}
+
+/** Waits until `check` returns a value other than undefined/false, polling every 20 ms, within `timeoutMs`. */
+export async function eventually<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 5_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
