@@ -4,7 +4,8 @@ import { request } from "undici";
 import WebSocket from "ws";
 import { startApp, type App, type AppOptions } from "../../src/app";
 import { loadConfig } from "../../src/config/config";
-import { silentLogger } from "../../src/logger";
+import pino from "pino";
+import { silentLogger, type Logger } from "../../src/logger";
 import type { CpRequestLogEntry } from "../../src/simulators/client-portal";
 import type { SimulatorsOptions } from "../../src/simulators";
 import { FAST } from "./cp-broker-harness";
@@ -61,6 +62,15 @@ export interface SimAppOptions {
   simulators?: SimulatorsOptions;
   clientPortal?: AppOptions["clientPortal"];
   tws?: AppOptions["tws"];
+  /** @default silentLogger() */
+  logger?: Logger;
+}
+
+/** A pino logger at `info` that keeps every line, parsed, for assertions on audit lines. */
+export function capturingLogger(): { logger: Logger; lines: Json[] } {
+  const lines: Json[] = [];
+  const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  return { logger, lines };
 }
 
 /** Order writes in Client Portal paths: `/iserver/account/{acct}/order(s)…` and `/iserver/reply/{id}`. */
@@ -74,7 +84,7 @@ const ORDER_WRITE = /^\/v1\/api\/iserver\/(account\/(?!orders\b)[^/]+\/orders?\b
 export async function startSimApp(options: SimAppOptions = {}): Promise<SimApp> {
   const config = loadConfig({ PORT: "0", LOG_LEVEL: "silent", ...options.env }, {}, null);
   const sims = options.simulators ?? {};
-  const app = await startApp(config, silentLogger(), {
+  const app = await startApp(config, options.logger ?? silentLogger(), {
     simulators: {
       ...sims,
       brokerage: { tickIntervalMs: 0, fillDelayMs: 0, partialFills: 1, ...sims.brokerage },
