@@ -197,22 +197,31 @@ describe("Client Portal read-only user", () => {
 describe("Client Portal penalty box", () => {
   let h: CpHarness;
   before(async () => {
-    // A client misconfigured without per-endpoint pacing and without a cache, so the gateway's 429 can happen.
+    // A client misconfigured without pacing or cache for /portfolio/accounts, so the gateway's 429 can happen.
+    // The simulator allows one /portfolio/accounts a minute, so the second call is a breach whatever the timing.
+    const endpoints = FAST.sim.map((l) =>
+      l.path === "/portfolio/accounts" ? { ...l, windowMs: 60_000 } : l,
+    );
     h = await startCpHarness({
-      sim: { rateLimits: { endpoints: FAST.sim, penaltyMs: 1_000 } },
-      broker: { endpointRules: [], cacheTtlMs: 0, penaltyMs: 1_200 },
+      sim: { rateLimits: { endpoints, penaltyMs: 1_000 } },
+      broker: {
+        endpointRules: FAST.client.filter((r) => r.template !== "/portfolio/accounts"),
+        cacheTtlMs: 0,
+        penaltyMs: 1_200,
+      },
     });
   });
   after(() => h.close());
 
   it("stops all traffic after a 429 and answers RATE_LIMITED with the retry time until the penalty ends", async () => {
-    const first = h.broker.listAccounts();
-    const second = h.broker.listAccounts();
-    const results = await Promise.allSettled([first, second]);
-    const refused = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    assert.ok(refused, "one of two back-to-back /portfolio/accounts calls breaks IB's 1-per-5-s limit");
-    assert.equal(refused.reason.code, "RATE_LIMITED");
-    const retryAt = Date.parse(String(refused.reason.details.retryAt));
+    await h.broker.listAccounts();
+    const refused = await h.broker.listAccounts().then(
+      () => assert.fail("the second /portfolio/accounts call breaks the limit"),
+      (e: unknown) => e,
+    );
+    assert.ok(refused instanceof AppError);
+    assert.equal(refused.code, "RATE_LIMITED");
+    const retryAt = Date.parse(String(refused.details.retryAt));
     assert.ok(retryAt > Date.now());
     assert.equal(h.broker.isReady(), false);
     assert.throws(
@@ -230,6 +239,6 @@ describe("Client Portal penalty box", () => {
     // Requests already in flight when the first 429 arrived may be answered 429 too; nothing new was sent.
     assert.ok(h.broker.stats().rateLimited429 >= 1);
     await waitFor("the session to be usable again", () => h.broker.isReady() || undefined, 3_000);
-    assert.ok((await h.broker.getAccountSummary(ACCT))?.netLiquidation);
+    assert.equal((await h.broker.resolveContract({ conid: 265598 })).symbol, "AAPL");
   });
 });

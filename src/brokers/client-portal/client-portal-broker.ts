@@ -27,16 +27,10 @@ import type {
 } from "../api-broker";
 import { ClientPortalClient, type CpResult } from "./client-portal-client";
 import { systemClock, type Clock, type TimerHandle } from "./clock";
-import {
-  cpOrderType,
-  mapAccount,
-  mapContractInfo,
-  mapPosition,
-  mapSummary,
-  orderStatusOf,
-} from "./cp-mapping";
-import { arr, int, isObject, num, str, type Json } from "./cp-parse";
+import { cpOrderType, mapAccount, mapPosition, mapSummary, orderStatusOf } from "./cp-mapping";
+import { arr, isObject, num, str, type Json } from "./cp-parse";
 import type { EndpointLimit, EndpointRule } from "./endpoint-limits";
+import { ContractResolver } from "./contract-resolver";
 import { CpTransportError, type CpResponse } from "./http-client";
 import { OrderFollower } from "./order-follower";
 import {
@@ -159,7 +153,7 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
   private readonly readOnly: boolean;
   private readonly autoConfirm: ReadonlySet<string>;
   private readonly log?: Logger;
-  private readonly contracts = new Map<string, Contract>();
+  private readonly contracts: ContractResolver;
   private readonly pending = new Map<string, PendingReply>();
   private readonly expiredReplies = new Set<string>();
   private sessionSetup: Promise<void> = Promise.resolve();
@@ -215,6 +209,12 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
       backgroundPollMs: options.backgroundOrderPollMs ?? 30_000,
       activeWindowMs: options.orderActiveWindowMs ?? 60_000,
       failure: (what, e) => this.readFailure(what, e),
+    });
+    this.contracts = new ContractResolver({
+      client: this.client,
+      readOnly: this.readOnly,
+      call: (what, fn) => this.call(what, fn),
+      failure: (what, r) => this.readFailure(what, r),
     });
     this.client.onUnauthorized(() => this.supervisor.poke());
   }
@@ -401,7 +401,7 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
     const quantity = trades.reduce((s, t) => s + t.fill.quantity, 0);
     const notional = trades.reduce((s, t) => s + t.fill.quantity * t.fill.price, 0);
     const conid = first.conid ?? 0;
-    const contract = this.contracts.get(`conid:${conid}`) ?? {
+    const contract = this.contracts.cached(conid) ?? {
       conid,
       symbol: String(conid),
       secType: SecType.STK,
@@ -433,57 +433,7 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
 
   async resolveContract(input: ContractInput): Promise<Contract> {
     this.assertReady();
-    if (input.conid != null) return this.contractByConid(input.conid);
-    const symbol = input.symbol?.trim().toUpperCase();
-    if (!symbol)
-      throw new AppError(ErrorCode.BAD_USER_INPUT, "Give a contract conid, or a symbol.", {
-        field: "contract",
-      });
-    const secType = input.secType ?? SecType.STK;
-    const exchange =
-      input.exchange && input.exchange.toUpperCase() !== "SMART" ? input.exchange.toUpperCase() : null;
-    const currency = input.currency?.toUpperCase() ?? null;
-    const key = `sym:${symbol}|${secType}|${exchange ?? ""}|${currency ?? ""}`;
-    const cached = this.contracts.get(key);
-    if (cached) return cached;
-    if (
-      secType === SecType.OPT ||
-      secType === SecType.FOP ||
-      secType === SecType.FUT ||
-      secType === SecType.WAR ||
-      secType === SecType.BAG
-    ) {
-      throw new AppError(
-        ErrorCode.BAD_USER_INPUT,
-        `A ${secType} contract cannot be found by symbol alone (it needs an expiry${secType === SecType.FUT ? "" : ", strike and right"}); give its conid.`,
-        { field: "contract.conid", secType },
-      );
-    }
-    const conid =
-      secType === SecType.STK
-        ? await this.stockConid(symbol, exchange, currency)
-        : await this.searchConid(symbol, secType);
-    if (conid === null) {
-      throw notFound(
-        `No ${secType} contract "${symbol}" is known to IB${exchange ? ` on ${exchange}` : ""}; check the symbol or give a conid.`,
-        {
-          field: "contract.symbol",
-          symbol,
-          secType,
-        },
-      );
-    }
-    const contract = await this.contractByConid(conid);
-    if (currency && contract.currency !== currency) {
-      throw notFound(
-        `"${symbol}" trades in ${contract.currency} at IB, not ${currency}; give the conid of the listing you want.`,
-        {
-          field: "contract.currency",
-        },
-      );
-    }
-    this.contracts.set(key, contract);
-    return contract;
+    return this.contracts.resolve(input);
   }
 
   async lastPrice(conid: number): Promise<number | null> {
@@ -890,75 +840,6 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
       createdAt: now,
       updatedAt: now,
     };
-  }
-
-  // ---- contracts ----
-
-  private async contractByConid(conid: number): Promise<Contract> {
-    const key = `conid:${conid}`;
-    const cached = this.contracts.get(key);
-    if (cached) return cached;
-    let contract: Contract | null = null;
-    if (this.readOnly) {
-      const r = await this.call("contract", () => this.client.get(`/trsrv/secdef?conids=${conid}`));
-      const row = isObject(r.json) ? arr(r.json.secdef)[0] : undefined;
-      contract = r.status === 200 && isObject(row) ? mapContractInfo(row) : null;
-    } else {
-      const r = await this.call("contract", () =>
-        this.client.get(`/iserver/contract/${conid}/info`, { cacheTtlMs: 60_000 }),
-      );
-      if (r.status === 200 && r.error === null && isObject(r.json)) contract = mapContractInfo(r.json);
-      // IB answers an unknown conid with 400 or 500; only session and gateway failures are not "not found".
-      else if (r.status === 401 || r.status >= 502) this.expectOk("contract", r);
-    }
-    if (!contract)
-      throw notFound(`No contract with conid ${conid} is known to IB.`, { field: "contract.conid", conid });
-    this.contracts.set(key, contract);
-    return contract;
-  }
-
-  private async stockConid(
-    symbol: string,
-    exchange: string | null,
-    currency: string | null,
-  ): Promise<number | null> {
-    const r = await this.call("contract search", () =>
-      this.client.get(`/trsrv/stocks?symbols=${encodeURIComponent(symbol)}`),
-    );
-    this.expectOk("contract search", r);
-    const groups = isObject(r.json) ? arr(r.json[symbol]) : [];
-    const candidates: { conid: number; exchange: string | null; isUS: boolean }[] = [];
-    for (const g of groups) {
-      if (!isObject(g)) continue;
-      for (const c of arr(g.contracts)) {
-        if (!isObject(c)) continue;
-        const conid = int(c.conid);
-        if (conid !== null) candidates.push({ conid, exchange: str(c.exchange), isUS: c.isUS === true });
-      }
-    }
-    const pick =
-      (exchange && candidates.find((c) => c.exchange?.toUpperCase() === exchange)) ||
-      ((currency === null || currency === "USD") && candidates.find((c) => c.isUS)) ||
-      (currency !== null && currency !== "USD" ? candidates.find((c) => !c.isUS) : undefined) ||
-      candidates[0];
-    return pick?.conid ?? null;
-  }
-
-  private async searchConid(symbol: string, secType: SecType): Promise<number | null> {
-    if (this.readOnly) return null;
-    const r = await this.call("contract search", () =>
-      this.client.get(`/iserver/secdef/search?symbol=${encodeURIComponent(symbol)}&secType=${secType}`),
-    );
-    this.expectOk("contract search", r);
-    for (const row of arr(r.json)) {
-      if (!isObject(row)) continue;
-      const sections = arr(row.sections).filter(isObject);
-      if (sections.length === 0 || sections.some((s) => str(s.secType) === secType)) {
-        const conid = int(row.conid);
-        if (conid !== null && (str(row.symbol) ?? symbol).toUpperCase() === symbol) return conid;
-      }
-    }
-    return null;
   }
 
   // ---- read helpers ----

@@ -35,6 +35,12 @@ export class OrderFollower {
   private readonly firstSeen = new Map<string, Date>();
   /** Orders this adapter placed or changed itself: what the first poll of a session shows of them is live. */
   private readonly local = new Set<string>();
+  /**
+   * Orders whose filled quantity grew beyond the executions reported so far, with the rounds left to find
+   * them: trades are asked for until every fill seen in the orders list has its execution.
+   */
+  private readonly awaitingFills = new Map<string, number>();
+  private readonly executedByOrder = new Map<string, number>();
   private warmEpoch = -1;
   private observedEpoch = -1;
   private lastActivity = 0;
@@ -149,11 +155,12 @@ export class OrderFollower {
     // The first round of a session reports what happened while nobody was looking (start, re-login).
     const firstRound = epoch !== this.observedEpoch;
     const catchUpOf = (id: string) => firstRound && !this.local.has(id);
-    const { orders } = await this.liveOrders({ priority: RequestPriority.BACKGROUND });
-    let fillsMoved = false;
+    // Fresh reads: a cached answer could predate a fill this round is meant to see. The scheduler still paces.
+    const { orders } = await this.liveOrders({ priority: RequestPriority.BACKGROUND, fresh: true });
     for (const order of orders) {
       const prev = this.latest.get(order.id);
-      if (order.filledQuantity > (prev?.filledQuantity ?? 0)) fillsMoved = true;
+      if (order.filledQuantity > (prev?.filledQuantity ?? 0))
+        this.awaitingFills.set(order.id, MAX_FILL_ROUNDS);
       this.latest.set(order.id, order);
       const fp = fingerprint(order);
       if (this.reported.get(order.id) !== fp) {
@@ -161,8 +168,8 @@ export class OrderFollower {
         this.o.sink.order({ order, catchUp: catchUpOf(order.id) });
       }
     }
-    if (fillsMoved || firstRound || this.working()) {
-      const trades = await this.trades({ priority: RequestPriority.BACKGROUND });
+    if (this.awaitingFills.size > 0 || firstRound || this.working()) {
+      const trades = await this.trades({ priority: RequestPriority.BACKGROUND, fresh: true });
       const filledByOrder = new Map<string, number>();
       for (const t of trades)
         filledByOrder.set(t.orderId, (filledByOrder.get(t.orderId) ?? 0) + t.fill.quantity);
@@ -172,11 +179,18 @@ export class OrderFollower {
         const order = this.latest.get(t.orderId);
         if (!order) continue;
         this.executions.add(t.fill.executionId);
+        this.executedByOrder.set(t.orderId, (this.executedByOrder.get(t.orderId) ?? 0) + t.fill.quantity);
         this.o.sink.order({
           order: withFills(order, filledByOrder.get(t.orderId) ?? 0),
           fill: t.fill,
           catchUp: catchUpOf(t.orderId),
         });
+      }
+      for (const [id, rounds] of this.awaitingFills) {
+        const filled = this.latest.get(id)?.filledQuantity ?? 0;
+        // Executions older than IB's trades window never show up: give up after a few rounds.
+        if ((this.executedByOrder.get(id) ?? 0) >= filled || rounds <= 1) this.awaitingFills.delete(id);
+        else this.awaitingFills.set(id, rounds - 1);
       }
     }
     this.observedEpoch = epoch;
@@ -188,7 +202,10 @@ export class OrderFollower {
   }
 
   private nextDelay(): number {
-    const active = this.working() || this.o.clock.now() - this.lastActivity < this.o.activeWindowMs;
+    const active =
+      this.working() ||
+      this.awaitingFills.size > 0 ||
+      this.o.clock.now() - this.lastActivity < this.o.activeWindowMs;
     return active ? this.o.activePollMs : this.o.backgroundPollMs;
   }
 
@@ -217,6 +234,8 @@ export class OrderFollower {
     return r;
   }
 }
+
+const MAX_FILL_ROUNDS = 10;
 
 function isWarmUp(json: unknown): boolean {
   return isObject(json) && json.snapshot === false;
