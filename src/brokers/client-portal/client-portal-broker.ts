@@ -811,8 +811,14 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
     return body;
   }
 
+  /**
+   * The id Client Portal knows an order by: IB's permId. An order placed through TWS carries TWS's own order
+   * id as brokerOrderId, which means nothing to Client Portal.
+   */
   private brokerIdOf(order: Order): string {
-    return order.brokerOrderId ?? order.permId ?? order.id;
+    if (order.permId) return order.permId;
+    if (order.source === BrokerApi.CLIENT_PORTAL && order.brokerOrderId) return order.brokerOrderId;
+    return order.id;
   }
 
   /** confirmOrder(…, false): IB discarded the order; nothing exists at IB under this request. */
