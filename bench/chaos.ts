@@ -1,0 +1,412 @@
+/**
+ * `npm run chaos`: the reliability suite. For a few minutes (CHAOS_SECONDS, default 180) the simulators drop
+ * TWS connections, go zombie, expire and steal the Client Portal session, while orders are placed through
+ * GraphQL and prices move so that they fill. A graphql-ws subscriber of `orderUpdates` resumes with
+ * `afterSequence` whenever it is dropped. At the end the subscriber's view is checked against the book:
+ * every fill seen exactly once, every order placed exactly once.
+ *
+ * Seeded (CHAOS_SEED, printed). Exit codes: 0 all promises kept, 2 a fill or event was lost or duplicated,
+ * 1 the run crashed.
+ */
+import "reflect-metadata";
+import { Agent, request } from "undici";
+import type { SimExecution } from "../src/simulators/brokerage";
+import { GraphQLHttpClient, RawSubscriber } from "./lib/graphql-client";
+import {
+  CONFIRM_ORDER_MUTATION,
+  ORDER_UPDATES_SUBSCRIPTION,
+  PLACE_ORDER_MUTATION,
+  type OrderEventData,
+  type PlaceOrderData,
+} from "./lib/operations";
+import { machineLine } from "./lib/report";
+import { envNumber, mb, memorySample, seededRandom, sleep, waitUntil } from "./lib/stats";
+import { AAPL, ACCOUNT, MSFT, startSimSystem, type SimSystem } from "./lib/system";
+
+const CONIDS = [AAPL, MSFT] as const;
+const ORDER_PREFIX = "chaos-";
+
+interface Intent {
+  clientOrderId: string;
+  input: Record<string, unknown>;
+  attempts: number;
+  /** placed: IB has it; rejected: IB refused it; open: not known to be at IB yet. */
+  state: "open" | "placed" | "rejected";
+  orderId?: string;
+  lastError?: string;
+}
+
+/** Codes after which nothing reached IB, or the outcome will be known later: retry with the same key. */
+const RETRY_CODES = new Set(["SESSION_NOT_READY", "BROKER_UNAVAILABLE", "RATE_LIMITED", "OUTCOME_UNKNOWN"]);
+
+class ResumingSubscriber {
+  lastSequence = 0;
+  events = 0;
+  duplicateEvents = 0;
+  gaps = 0;
+  reconnects = 0;
+  drops = 0;
+  readonly errors: string[] = [];
+  /** executionId → how many events carried it. */
+  readonly fills = new Map<string, number>();
+  /** order id → last seen filled quantity and status. */
+  readonly orders = new Map<string, { filled: number; status: string; clientOrderId: string | null }>();
+  private current: RawSubscriber | undefined;
+  private stopped = false;
+
+  constructor(private readonly url: string) {}
+
+  async start(): Promise<void> {
+    const sub = new RawSubscriber(this.url, {
+      onNext: (payload) => this.onNext(payload),
+      onClose: () => {
+        if (this.stopped || sub !== this.current) return;
+        this.drops++;
+        void this.reconnect();
+      },
+    });
+    this.current = sub;
+    // From the start of the replay buffer on the first connection, from the last event seen afterwards.
+    await sub.start(ORDER_UPDATES_SUBSCRIPTION, { afterSequence: this.lastSequence });
+  }
+
+  /** A network failure between client and server. */
+  kill(): void {
+    this.current?.kill();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.current?.close();
+  }
+
+  private async reconnect(): Promise<void> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      await sleep(Math.min(2_000, 100 * 2 ** attempt));
+      try {
+        this.reconnects++;
+        await this.start();
+        return;
+      } catch (e) {
+        this.errors.push(`reconnect: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  }
+
+  private onNext(payload: { data?: unknown; errors?: unknown[] }): void {
+    const ev = (payload.data as { orderUpdates?: OrderEventData } | undefined)?.orderUpdates;
+    if (!ev) {
+      this.errors.push(JSON.stringify(payload.errors ?? payload).slice(0, 300));
+      return;
+    }
+    this.events++;
+    if (ev.sequence <= this.lastSequence) {
+      this.duplicateEvents++;
+      return;
+    }
+    if (ev.sequence > this.lastSequence + 1) this.gaps += ev.sequence - this.lastSequence - 1;
+    this.lastSequence = ev.sequence;
+    if (ev.fill) this.fills.set(ev.fill.executionId, (this.fills.get(ev.fill.executionId) ?? 0) + 1);
+    this.orders.set(ev.order.id, {
+      filled: ev.order.filledQuantity,
+      status: ev.order.status,
+      clientOrderId: ev.order.clientOrderId,
+    });
+  }
+}
+
+async function main(): Promise<void> {
+  const seconds = envNumber("CHAOS_SECONDS", 180);
+  const seed = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : Date.now() % 1_000_000_007;
+  // One stream per loop: the loops interleave by timing, so a shared stream would not repeat from the seed.
+  const streams = [0, 1, 2].map((i) => seededRandom(seed * 3 + i));
+  const pickFrom =
+    (random: () => number) =>
+    <T>(list: readonly T[]): T =>
+      list[Math.floor(random() * list.length)]!;
+  const betweenFrom = (random: () => number) => (lo: number, hi: number) => lo + random() * (hi - lo);
+  console.log(`ibkr-graphql chaos: ${machineLine()}`);
+  console.log(`seed ${seed} (CHAOS_SEED=${seed} repeats this run), ${seconds} s of faults`);
+
+  const system: SimSystem = await startSimSystem({
+    brokerage: { partialFills: 2, partialFillIntervalMs: 100 },
+  });
+  const agent = new Agent({ connect: { ca: system.cpSim.caPem } });
+  const control = async (path: string, body: unknown = {}) => {
+    const res = await request(`${system.cpSim.url}${path}`, {
+      method: "POST",
+      dispatcher: agent,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`${path}: HTTP ${res.statusCode} ${text}`);
+    return JSON.parse(text) as unknown;
+  };
+  const simGet = async <T>(path: string): Promise<T> => {
+    const res = await request(`${system.cpSim.url}${path}`, { dispatcher: agent });
+    return (await res.body.json()) as T;
+  };
+  const gql = new GraphQLHttpClient(system.server.httpUrl, 4);
+  const subscriber = new ResumingSubscriber(system.server.wsUrl);
+  const faults: Record<string, number> = {};
+  const intents: Intent[] = [];
+  const log = (line: string) =>
+    console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}`);
+  let t0 = Date.now();
+
+  try {
+    await subscriber.start();
+    await waitUntil("the subscriber", () => system.broker.subscriberCounts().orderUpdates >= 1);
+    const memStart = await memorySample();
+    t0 = Date.now();
+    const end = t0 + seconds * 1000;
+    let running = true;
+
+    // ---- orders ----
+    let n = 0;
+    const attempt = async (intent: Intent): Promise<void> => {
+      intent.attempts++;
+      const r = await gql.post<PlaceOrderData>(PLACE_ORDER_MUTATION, { input: intent.input });
+      let payload = r.data?.placeOrder;
+      for (let round = 0; payload?.confirmation && round < 5; round++) {
+        const c = await gql.post<{ confirmOrder: PlaceOrderData["placeOrder"] }>(CONFIRM_ORDER_MUTATION, {
+          replyId: payload.confirmation.replyId,
+        });
+        if (c.errors?.length) {
+          intent.lastError = c.errors[0]?.extensions?.code ?? c.errors[0]?.message;
+          return;
+        }
+        payload = c.data?.confirmOrder;
+      }
+      if (payload?.order) {
+        intent.state = "placed";
+        intent.orderId = payload.order.id;
+        return;
+      }
+      const code = r.errors?.[0]?.extensions?.code ?? "UNKNOWN";
+      intent.lastError = `${code}: ${r.errors?.[0]?.message ?? ""}`.slice(0, 200);
+      if (!RETRY_CODES.has(code)) intent.state = "rejected";
+    };
+    const placer = (async () => {
+      const random = streams[0]!;
+      const pick = pickFrom(random);
+      const between = betweenFrom(random);
+      while (running) {
+        const conid = pick(CONIDS);
+        const quote = system.brokerage.quote(conid)!;
+        const market = random() < 0.5;
+        const side = pick(["BUY", "SELL"] as const);
+        // Limits a few ticks either side of the market: some fill at once, some wait for the price to move.
+        const offset = Math.round(quote.last * between(-0.004, 0.004) * 100) / 100;
+        const input: Record<string, unknown> = {
+          accountId: ACCOUNT,
+          contract: { conid },
+          side,
+          type: market ? "MARKET" : "LIMIT",
+          quantity: 1 + Math.floor(random() * 10),
+          clientOrderId: `${ORDER_PREFIX}${seed}-${n++}`,
+          ...(market ? {} : { limitPrice: Math.round((quote.last + offset) * 100) / 100 }),
+          ...(random() < 0.3 ? { via: "CLIENT_PORTAL" } : {}),
+        };
+        const intent: Intent = {
+          clientOrderId: input.clientOrderId as string,
+          input,
+          attempts: 0,
+          state: "open",
+        };
+        intents.push(intent);
+        await attempt(intent).catch((e: unknown) => (intent.lastError = String(e)));
+        // Earlier attempts whose outcome was not known: same clientOrderId, never a second order.
+        for (const open of intents.filter((i) => i.state === "open" && i !== intent && i.attempts < 50)) {
+          await attempt(open).catch((e: unknown) => (open.lastError = String(e)));
+        }
+        await sleep(between(250, 900));
+      }
+    })();
+
+    // ---- prices ----
+    const mover = (async () => {
+      const pick = pickFrom(streams[1]!);
+      const between = betweenFrom(streams[1]!);
+      while (running) {
+        await sleep(between(700, 2_000));
+        const conid = pick(CONIDS);
+        const last = system.brokerage.quote(conid)!.last;
+        const price = Math.round(last * (1 + between(-0.005, 0.005)) * 100) / 100;
+        await control("/sim/prices", { conid, price }).catch((e: unknown) =>
+          log(`price move failed: ${String(e)}`),
+        );
+      }
+    })();
+
+    // ---- faults ----
+    const injector = (async () => {
+      const pick = pickFrom(streams[2]!);
+      const between = betweenFrom(streams[2]!);
+      while (running) {
+        await sleep(between(4_000, 12_000));
+        if (!running) break;
+        const fault = pick(["tws-drop", "tws-zombie", "cp-expire", "cp-compete", "subscriber-drop"] as const);
+        faults[fault] = (faults[fault] ?? 0) + 1;
+        try {
+          switch (fault) {
+            case "tws-drop": {
+              const refuseMs = Math.round(between(0, 4_000));
+              await control("/sim/tws/disconnect", { refuseMs });
+              log(`fault: TWS connections dropped, reconnects refused for ${refuseMs} ms`);
+              break;
+            }
+            case "tws-zombie": {
+              const ms = Math.round(between(2_000, 12_000));
+              await control("/sim/tws/zombie", { enabled: true });
+              log(`fault: TWS zombie for ${ms} ms`);
+              await sleep(ms);
+              await control("/sim/tws/zombie", { enabled: false });
+              break;
+            }
+            case "cp-expire":
+              await control("/sim/session/expire");
+              log("fault: Client Portal brokerage session expired");
+              break;
+            case "cp-compete": {
+              await control("/sim/session/compete");
+              const ms = Math.round(between(2_000, 8_000));
+              log(`fault: competing Client Portal login; reauthenticate in ${ms} ms (as an operator would)`);
+              await sleep(ms);
+              const r = await gql.post("mutation { reauthenticate { ready } }");
+              if (r.errors?.length) log(`reauthenticate answered ${r.errors[0]?.extensions?.code}`);
+              break;
+            }
+            case "subscriber-drop":
+              subscriber.kill();
+              log("fault: subscriber connection killed (it resumes with afterSequence)");
+              break;
+          }
+        } catch (e) {
+          log(`fault ${fault} failed: ${String(e)}`);
+        }
+      }
+    })();
+
+    while (Date.now() < end) await sleep(250);
+    running = false;
+    log("faults stop; settling");
+    await Promise.all([placer, mover, injector]);
+
+    // ---- settle: everything healthy again, every open intent answered, the subscriber caught up ----
+    await control("/sim/tws/zombie", { enabled: false });
+    // As an operator would: reauthenticate while the Client Portal session is lost (the server allows a few
+    // per minute, so some attempts answer RATE_LIMITED).
+    await waitUntil(
+      "both APIs ready",
+      async () => {
+        if (system.broker.readiness().ready) return true;
+        const session = await simGet<{ authenticated: boolean; competing: boolean }>("/sim/session");
+        if (!session.authenticated || session.competing) {
+          const r = await gql.post("mutation { reauthenticate { ready } }");
+          if (r.errors?.length) log(`reauthenticate answered ${r.errors[0]?.extensions?.code}`);
+        }
+        return false;
+      },
+      180_000,
+      10_000,
+    ).catch((e: unknown) => log(String(e)));
+    for (let round = 0; round < 30 && intents.some((i) => i.state === "open"); round++) {
+      for (const open of intents.filter((i) => i.state === "open")) {
+        await attempt(open).catch((e: unknown) => (open.lastError = String(e)));
+      }
+      if (intents.some((i) => i.state === "open")) await sleep(2_000);
+    }
+    await system.brokerage.whenIdle();
+    const ours = (e: { orderRef: string | null }) => e.orderRef?.startsWith(ORDER_PREFIX) ?? false;
+    const bookExecutions = () => system.brokerage.executions().filter(ours);
+    const bookOrders = () => system.brokerage.listOrders().filter(ours);
+    // Fills of Client Portal orders arrive by polling (every 5.5 s while orders work, 30 s otherwise).
+    await waitUntil(
+      "the subscriber to see every fill in the book",
+      () => bookExecutions().every((x) => subscriber.fills.has(x.execId)) && true,
+      90_000,
+      250,
+    ).catch(() => log("some fills were still unseen after 90 s"));
+
+    // ---- report ----
+    const memEnd = await memorySample();
+    const executions: SimExecution[] = bookExecutions();
+    const lostFills = executions.filter((x) => !subscriber.fills.has(x.execId));
+    const duplicateFills = [...subscriber.fills.values()].filter((c) => c > 1).length;
+    const book = await simGet<{ orderRefs: { orderRef: string; submissions: number; permIds: number[] }[] }>(
+      "/sim/orders",
+    );
+    const duplicatePlacements = book.orderRefs.filter((r) => ours(r) && r.permIds.length > 1);
+    const orderMismatch = bookOrders().filter((o) => {
+      const seen = subscriber.orders.get(String(o.permId));
+      return !seen || seen.filled !== o.filled;
+    });
+    const placed = intents.filter((i) => i.state === "placed").length;
+    const rejected = intents.filter((i) => i.state === "rejected");
+    const unresolved = intents.filter((i) => i.state === "open");
+    const lost = lostFills.length + subscriber.gaps;
+    const duplicated = duplicateFills + subscriber.duplicateEvents + duplicatePlacements.length;
+
+    console.log("");
+    console.log(`seed                        ${seed}`);
+    console.log(
+      `duration                    ${seconds} s of faults + ${((Date.now() - end) / 1000).toFixed(0)} s settling`,
+    );
+    console.log(
+      `faults injected             ${
+        Object.entries(faults)
+          .map(([k, v]) => `${k} ×${v}`)
+          .join(", ") || "none"
+      }`,
+    );
+    console.log(
+      `orders placed               ${placed} of ${intents.length} requested (${intents.reduce((s, i) => s + i.attempts, 0)} attempts; ${rejected.length} rejected by IB, ${unresolved.length} unresolved)`,
+    );
+    console.log(
+      `orders in the book          ${bookOrders().length} (${duplicatePlacements.length} clientOrderIds placed more than once)`,
+    );
+    console.log(
+      `fills in the book           ${executions.length} executions, ${executions.reduce((s, x) => s + x.quantity, 0)} shares`,
+    );
+    console.log(
+      `fills seen by subscriber    ${[...subscriber.fills.keys()].filter((id) => executions.some((x) => x.execId === id)).length} of them (${subscriber.fills.size} distinct execution ids in all)`,
+    );
+    console.log(`orders whose final fill differs from the subscriber's view: ${orderMismatch.length}`);
+    console.log(
+      `subscriber                  ${subscriber.events} events, ${subscriber.drops} drops, ${subscriber.reconnects} resumes, last sequence ${subscriber.lastSequence}${subscriber.errors.length ? `, errors: ${subscriber.errors.slice(0, 3).join(" | ")}` : ""}`,
+    );
+    console.log(
+      `lost                        ${lost} (${lostFills.length} fills never seen, ${subscriber.gaps} sequence gaps)  goal 0`,
+    );
+    console.log(
+      `duplicated                  ${duplicated} (${duplicateFills} fills seen twice, ${subscriber.duplicateEvents} events replayed twice, ${duplicatePlacements.length} double placements)  goal 0`,
+    );
+    console.log(
+      `memory growth (in-process: server, simulators and subscriber)  heap ${mb(memEnd.heapUsed - memStart.heapUsed)}, RSS ${mb(memEnd.rss - memStart.rss)} (heap ${mb(memEnd.heapUsed)}, RSS ${mb(memEnd.rss)} at the end)`,
+    );
+    if (rejected.length)
+      console.log(`rejections: ${[...new Set(rejected.map((r) => r.lastError))].slice(0, 5).join(" | ")}`);
+    if (unresolved.length)
+      console.log(`unresolved: ${[...new Set(unresolved.map((r) => r.lastError))].slice(0, 5).join(" | ")}`);
+    const ok = lost === 0 && duplicated === 0;
+    console.log(
+      ok ? "PASS  no fill or event lost or duplicated" : "FAIL  the promise was broken (see above)",
+    );
+    process.exitCode = ok ? 0 : 2;
+  } finally {
+    subscriber.stop();
+    await gql.close();
+    await agent.close();
+    await system.stop();
+  }
+}
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (e: unknown) => {
+    console.error("chaos crashed:", e);
+    process.exit(1);
+  },
+);
