@@ -9,4 +9,11 @@ export {
   type EndpointLimit,
   type EndpointRule,
 } from "./endpoint-limits";
+export {
+  createCpHttpClient,
+  CpTransportError,
+  type CpHttpClient,
+  type CpHttpOptions,
+  type CpResponse,
+} from "./http-client";
 export type { SchedulerEvent, SchedulerStats } from "./request-scheduler";
