@@ -334,6 +334,8 @@ describe("IBApiNext against the TWS simulator", () => {
     assert.equal(details[0]?.contract.conId, 265598);
     assert.equal(details[0]?.longName, "APPLE INC");
     assert.equal(details[0]?.minTick, 0.01);
+    const direct = await ib.getContractDetails({ ...AAPL, exchange: "ISLAND" });
+    assert.equal(direct[0]?.contract.exchange, "ISLAND");
     const fut = await ib.getContractDetails({
       symbol: "ES",
       secType: SecType.FUT,
@@ -556,7 +558,8 @@ describe("low-level IBApi against the TWS simulator", () => {
     const id = c.nextId;
     assert.ok(id >= 1000);
     const from = c.log.length;
-    c.api.placeOrder(id, AAPL, mkt(10, { orderRef: "mkt-1" }));
+    // A multi-byte orderRef: frame lengths count UTF-8 bytes both ways.
+    c.api.placeOrder(id, AAPL, mkt(10, { orderRef: "mkt-1-ü€😀" }));
     await c.waitEvent(EventName.commissionReport, () => true, from);
     const seq = c.log
       .slice(from)
@@ -589,13 +592,20 @@ describe("low-level IBApi against the TWS simulator", () => {
     ]);
     const sim0 = brokerage.findOrderByTwsId(21, id);
     assert.ok(sim0 && sim0.permId > 0);
-    assert.equal(sim0.orderRef, "mkt-1");
+    assert.equal(sim0.orderRef, "mkt-1-ü€😀");
     assert.equal(sim0.api, "TWS");
     for (const args of c.events(EventName.orderStatus).filter((a) => a[0] === id))
       assert.equal(args[5], sim0.permId);
     const filled = c.events(EventName.orderStatus).find((a) => a[1] === "Filled")!;
     assert.deepEqual([filled[2], filled[3], filled[8]], [10, 0, 21]);
-    const exec = c.events(EventName.execDetails)[0]![2] as { execId: string; permId: number; shares: number };
+    const exec = c.events(EventName.execDetails)[0]![2] as {
+      execId: string;
+      permId: number;
+      shares: number;
+      orderRef: string;
+    };
+    assert.equal(exec.orderRef, "mkt-1-ü€😀");
+    assert.equal((c.events(EventName.openOrder)[0]![2] as Order).orderRef, "mkt-1-ü€😀");
     const report = c.events(EventName.commissionReport)[0]![0] as { execId: string };
     assert.equal(report.execId, exec.execId);
     assert.equal(exec.permId, sim0.permId);

@@ -44,7 +44,6 @@ import {
 export interface TwsGatewayOptions {
   brokerage: Brokerage;
   logger: Logger;
-  maxClients: number;
   firstOrderId: number;
   maxMessagesPerSecond: number;
   pacingDisconnectAfter: number;

@@ -69,7 +69,6 @@ export async function startTwsSimulator(options: TwsSimulatorOptions): Promise<T
   const gateway = new TwsGateway({
     brokerage: options.brokerage,
     logger,
-    maxClients,
     firstOrderId: options.firstOrderId ?? 1000,
     maxMessagesPerSecond: options.maxMessagesPerSecond ?? 50,
     pacingDisconnectAfter: options.pacingDisconnectAfter ?? 50,

@@ -72,7 +72,7 @@ export function matchContracts(instruments: readonly SimInstrument[], q: Contrac
       (!symbol || i.symbol === symbol) &&
       (!localSymbol || i.localSymbol === localSymbol) &&
       (!secType || i.secType === secType) &&
-      (!exchange || exchange === "SMART" || exchange === i.exchange) &&
+      (!exchange || exchange === i.exchange || (i.secType === "STK" && STOCK_EXCHANGE_SET.has(exchange))) &&
       (!currency || currency === i.currency) &&
       (!expiry || (i.lastTradeDate ?? "").startsWith(expiry)),
   );
@@ -95,6 +95,8 @@ const FX_ORDER_TYPES =
 const STOCK_EXCHANGES =
   "SMART,AMEX,NYSE,CBOE,PHLX,ISE,CHX,ARCA,ISLAND,DRCTEDGE,BEX,BATS,EDGEA,BYX,IEX,EDGX,FOXRIVER,PEARL,NYSENAT," +
   "LTSE,MEMX,IBEOS,OVERNIGHT,TPLUS0,PSX";
+
+const STOCK_EXCHANGE_SET = new Set(STOCK_EXCHANGES.split(","));
 
 /** Reference data IB shows for the default universe; unknown instruments get neutral values. */
 const REFERENCE: Readonly<
@@ -126,10 +128,8 @@ export function contractDetailsView(
 ): TwsContractDetailsView {
   const isStock = instrument.secType === "STK";
   const isFuture = instrument.secType === "FUT";
-  const exchange =
-    isStock && (requestedExchange === "" || requestedExchange.toUpperCase() === "SMART")
-      ? "SMART"
-      : instrument.exchange;
+  // Stocks can be routed to (and are described for) every exchange of their list; others only trade at home.
+  const exchange = isStock ? requestedExchange.trim().toUpperCase() || "SMART" : instrument.exchange;
   const ref = REFERENCE[instrument.conid];
   const trading = isStock
     ? sessionHours(todayYyyymmdd, "0400", "2000")
