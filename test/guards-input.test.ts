@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Client } from "graphql-ws";
-import type { Json } from "./helpers/cp-sim-client";
 import { codesOf, startSimApp, wsOnce, type SimApp } from "./helpers/sim-app";
 
 const ACCT = "DU1234567";
