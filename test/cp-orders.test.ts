@@ -129,6 +129,7 @@ describe("Client Portal orders over HTTPS", () => {
     assert.equal(out.order?.brokerOrderId, null);
     const stale = await h.broker.placeOrder(limitBuy("cp-q-3", 200), aapl);
     const replyId = stale.confirmation!.replyId;
+    assert.equal(h.broker.isConfirmationPending(replyId), true);
     // The hold (800 ms here) ends, other requests reach the gateway, and IB has forgotten the question.
     await waitFor(
       "the held question to expire",
@@ -138,6 +139,7 @@ describe("Client Portal orders over HTTPS", () => {
       h.broker.confirmOrder(replyId, true),
       (e) => isCode("NOT_FOUND")(e) && (e as AppError).details.expired === true,
     );
+    assert.equal(h.broker.isConfirmationPending(replyId), false);
     const refs = (await simOrders()).map((o) => o.cOID);
     assert.ok(!refs.includes("cp-q-2") && !refs.includes("cp-q-3"));
   });

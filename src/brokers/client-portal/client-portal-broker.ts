@@ -122,6 +122,11 @@ export interface ClientPortalAdapter extends ClientPortalBroker {
   stats(): SchedulerStats;
   /** The gateway's login page (`<url>/`). */
   readonly loginUrl: string;
+  /**
+   * Whether IB still holds this order question (it is forgotten once its hold ends): lets the service drop a
+   * stored confirmation that can no longer be answered and place the order again.
+   */
+  isConfirmationPending(replyId: string): boolean;
 }
 
 interface PendingReply {
@@ -254,6 +259,10 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
 
   stats(): SchedulerStats {
     return this.client.stats();
+  }
+
+  isConfirmationPending(replyId: string): boolean {
+    return this.pending.has(replyId);
   }
 
   isReady(): boolean {
