@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { parse } from "graphql";
 import type { Client } from "graphql-ws";
+import { createBrokerService } from "../src/brokers";
+import { createTwsBroker } from "../src/brokers/tws";
+import { silentLogger } from "../src/logger";
+import { startServer, type RunningServer } from "../src/server";
+import { startSimulators, type Simulators } from "../src/simulators";
+import { gql } from "./helpers/graphql";
+import { DEFAULT_GUARDS } from "./helpers/memory-app";
+import { fastTwsOptions } from "./helpers/tws-harness";
 import type { Json } from "./helpers/cp-sim-client";
 import {
   capturingLogger,
@@ -362,10 +371,10 @@ describe("live accounts, the IB_ACCOUNTS allowlist and per-order limits", () => 
         }),
       /MAX_ORDER_QUANTITY|MAX_ORDER_NOTIONAL/,
     );
-    // Within both limits: accepted.
-    const ok = await h.s.op(PLACE, order({ quantity: 10, limitPrice: 400, clientOrderId: "within-limits" }));
+    // Within both limits: accepted, and a refused attempt did not use up its clientOrderId.
+    const ok = await h.s.op(PLACE, order({ quantity: 10, limitPrice: 400, clientOrderId: "qty-HTTP" }));
     assert.deepEqual(ok.errors, undefined);
-    assert.equal((await h.s.simOrders()).filter((o) => o.clientOrderId === "within-limits").length, 1);
+    assert.equal((await h.s.simOrders()).filter((o) => o.clientOrderId === "qty-HTTP").length, 1);
   });
 
   it(
@@ -410,5 +419,36 @@ describe("ALLOW_LIVE_TRADING=true", () => {
       assert.equal(l.mode, "SIMULATED");
       assert.match(l.client, /^(http|ws) /);
     }
+  });
+});
+
+describe("a live TWS port (7496 / 4001)", () => {
+  let sims: Simulators;
+  let server: RunningServer;
+  before(async () => {
+    sims = await startSimulators({ brokerage: { tickIntervalMs: 0 } });
+    // startApp derives liveTwsPort from IB_TWS_PORT; the simulator cannot take 7496 in a test, so the
+    // service is composed here with the flag set, over the real simulator.
+    const broker = createBrokerService({
+      simulated: false,
+      logger: silentLogger(),
+      orderEventBuffer: 100,
+      guards: { ...DEFAULT_GUARDS, liveTwsPort: true },
+      tws: (sink) => createTwsBroker(fastTwsOptions(sims.tws, { clientId: 0 }), sink),
+    });
+    await broker.start();
+    server = await startServer({ broker, logger: silentLogger(), port: 0 });
+  });
+  after(async () => {
+    await server?.stop();
+    await sims?.stop();
+  });
+
+  it("puts the server in LIVE mode and refuses orders even to a DU account", async () => {
+    const session = await gql(server.httpUrl, parse("{ session { mode } }"));
+    assert.deepEqual(session.data, { session: { mode: "LIVE" } });
+    const r = await gql(server.httpUrl, parse(PLACE), order({ clientOrderId: "live-port-1" }));
+    assert.deepEqual(codesOf(r), ["LIVE_TRADING_DISABLED"]);
+    assert.equal(sims.brokerage.listOrders().length, 0);
   });
 });
