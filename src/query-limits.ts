@@ -26,13 +26,19 @@ export function checkComplexity(
   operationName: string | undefined,
   limits: QueryLimits = DEFAULT_QUERY_LIMITS,
 ): void {
-  const actual = getComplexity({
-    schema,
-    query,
-    variables: variables ?? {},
-    operationName,
-    estimators: [simpleEstimator({ defaultComplexity: 1 })],
-  });
+  let actual: number;
+  try {
+    actual = getComplexity({
+      schema,
+      query,
+      variables: variables ?? {},
+      operationName,
+      estimators: [simpleEstimator({ defaultComplexity: 1 })],
+    });
+  } catch {
+    // Bad variables: execution refuses them with BAD_USER_INPUT before any resolver runs, and says which.
+    return;
+  }
   if (actual > limits.maxComplexity) {
     throw new AppError(
       ErrorCode.BAD_USER_INPUT,

@@ -125,6 +125,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         }
         options.onSubscribe?.();
       },
+      // Errors before execution (validation, variables) skip onNext; they need the same codes.
+      onError: (_ctx, _id, _payload, errors) =>
+        errors.map((e) => {
+          const formatted = formatGraphQLError(e.toJSON(), e);
+          options.metrics?.recordError(String(formatted.extensions?.code));
+          return formatted;
+        }),
       onNext: (_ctx, _id, _payload, _args, result) => {
         const formatted = formatResult(result as ExecutionResult);
         for (const e of formatted.errors ?? []) options.metrics?.recordError(String(e.extensions?.code));
@@ -208,8 +215,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   // The landing page is static HTML a browser loads without headers; operations still need the token.
   const landingPageOrToken = (req: Request, res: Response, next: NextFunction) => {
-    const wantsPage = req.method === "GET" && req.accepts(["text/html", "application/json"]) === "text/html";
-    if (wantsPage && !req.query.query) return next();
+    // Only an explicit browser page load; `*/*` or no Accept header would let operations slip through.
+    const wantsPage = req.method === "GET" && (req.headers.accept ?? "").includes("text/html");
+    if (wantsPage && req.query.query === undefined) return next();
     requireToken(req, res, next);
   };
 
