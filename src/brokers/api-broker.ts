@@ -75,6 +75,8 @@ export interface ApiBroker {
 export interface ClientPortalBroker extends ApiBroker {
   status(): ClientPortalStatus;
   confirmOrder(replyId: string, confirmed: boolean): Promise<PlaceOutcome>;
+  /** IB still holds this question (it forgets one as soon as any other request reaches the gateway). */
+  isConfirmationPending(replyId: string): boolean;
   reauthenticate(): Promise<void>;
 }
 

@@ -375,7 +375,12 @@ class UnifiedBrokerService implements BrokerService {
           { clientOrderId: rec.clientOrderId, orderId: rec.orderId ?? null },
         );
       }
-      case "CONFIRMATION":
+      case "CONFIRMATION": {
+        if (rec.replyId && this.cp && !this.cp.isConfirmationPending(rec.replyId)) {
+          // IB dropped the question unanswered, so nothing was placed: the key may place again.
+          await this.store.delete(rec.clientOrderId);
+          return null;
+        }
         return {
           order: null,
           confirmation: {
@@ -384,6 +389,7 @@ class UnifiedBrokerService implements BrokerService {
             messageIds: rec.messageIds ?? [],
           },
         };
+      }
       case "FAILED":
         throw new AppError(
           (rec.errorCode as ErrorCode) ?? ErrorCode.ORDER_REJECTED,
@@ -432,10 +438,19 @@ class UnifiedBrokerService implements BrokerService {
         if (!confirmed) await this.store.delete(rec.clientOrderId);
         else return await this.recordOutcome(rec, outcome);
       }
-      if (outcome.order) this.tracker.observe({ order: outcome.order });
+      // A declined question leaves no order at IB; the placeholder the adapter returns is not tracked.
+      if (outcome.order && confirmed) this.tracker.observe({ order: outcome.order });
       this.log.info({ ...audit, orderId: outcome.order?.id }, "order confirmation answered");
       return { order: outcome.order ?? null, confirmation: outcome.confirmation ?? null };
     } catch (e) {
+      if (isAppError(e) && e.code === ErrorCode.NOT_FOUND) {
+        // The question expired at IB: nothing was placed, so its key must not stay stuck in CONFIRMATION.
+        const owner = this.replyOwners.get(replyId);
+        if (owner) {
+          this.replyOwners.delete(replyId);
+          await this.store.delete(owner);
+        }
+      }
       this.auditRefusal(audit, e);
       throw e;
     }
@@ -574,7 +589,14 @@ class UnifiedBrokerService implements BrokerService {
 
   /** Each ready side's answer; a side that fails is skipped as long as another answered. */
   private async fromEach<T>(fn: (b: ApiBroker) => Promise<T>): Promise<T[]> {
-    const sides = this.sides().filter((b) => b.isReady());
+    const all = this.sides();
+    if (all.length === 0) return [];
+    let sides = all.filter((b) => b.isReady());
+    if (sides.length === 0) {
+      // Nothing usable: say why (SESSION_NOT_READY / BROKER_UNAVAILABLE with the state), not an empty list.
+      all[0]!.assertReady();
+      sides = [all[0]!];
+    }
     const settled = await Promise.allSettled(sides.map(fn));
     const ok = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
