@@ -12,16 +12,6 @@ export interface CpCheckOptions {
   timeoutMs?: number;
 }
 
-const TLS_CODES = new Set([
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "CERT_HAS_EXPIRED",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
-  "CERT_SIGNATURE_FAILURE",
-]);
-
 /** Talks to the gateway with the server's own HTTP client, step by step, stopping at the first failure. */
 export async function checkClientPortal(o: CpCheckOptions): Promise<Check[]> {
   const checks: Check[] = [];

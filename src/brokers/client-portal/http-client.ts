@@ -92,7 +92,8 @@ const NOT_SENT_CODES = new Set([
   "UND_ERR_CLOSED",
 ]);
 
-const TLS_CODES = new Set([
+/** Certificate failures: the gateway's self-signed certificate is neither pinned nor explicitly accepted. */
+export const TLS_CODES: ReadonlySet<string> = new Set([
   "DEPTH_ZERO_SELF_SIGNED_CERT",
   "SELF_SIGNED_CERT_IN_CHAIN",
   "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
