@@ -128,8 +128,9 @@ async function main(): Promise<void> {
   console.log(`ibkr-graphql chaos: ${machineLine()}`);
   console.log(`seed ${seed} (CHAOS_SEED=${seed} repeats this run), ${seconds} s of faults`);
 
+  // Fills in two steps with a little delay, as SIMULATED mode's demo book does; prices move by our hand only.
   const system: SimSystem = await startSimSystem({
-    brokerage: { partialFills: 2, partialFillIntervalMs: 100 },
+    brokerage: { fillDelayMs: 50, partialFills: 2, partialFillIntervalMs: 250 },
   });
   const agent = new Agent({ connect: { ca: system.cpSim.caPem } });
   const control = async (path: string, body: unknown = {}) => {
@@ -370,8 +371,9 @@ async function main(): Promise<void> {
     console.log(
       `fills in the book           ${executions.length} executions, ${executions.reduce((s, x) => s + x.quantity, 0)} shares`,
     );
+    const seenOurs = executions.filter((x) => subscriber.fills.has(x.execId)).length;
     console.log(
-      `fills seen by subscriber    ${[...subscriber.fills.keys()].filter((id) => executions.some((x) => x.execId === id)).length} of them (${subscriber.fills.size} distinct execution ids in all)`,
+      `fills seen by subscriber    ${seenOurs} of them (plus ${subscriber.fills.size - seenOurs} of the seeded starting positions)`,
     );
     console.log(`orders whose final fill differs from the subscriber's view: ${orderMismatch.length}`);
     console.log(
@@ -383,8 +385,11 @@ async function main(): Promise<void> {
     console.log(
       `duplicated                  ${duplicated} (${duplicateFills} fills seen twice, ${subscriber.duplicateEvents} events replayed twice, ${duplicatePlacements.length} double placements)  goal 0`,
     );
+    const growth = memEnd.heapUsed - memStart.heapUsed;
     console.log(
-      `memory growth (in-process: server, simulators and subscriber)  heap ${mb(memEnd.heapUsed - memStart.heapUsed)}, RSS ${mb(memEnd.rss - memStart.rss)} (heap ${mb(memEnd.heapUsed)}, RSS ${mb(memEnd.rss)} at the end)`,
+      `memory growth               heap ${mb(growth)} (${(growth / Math.max(1, intents.length) / 1024).toFixed(1)} KB per order), ` +
+        `RSS ${mb(memEnd.rss - memStart.rss)}; at the end heap ${mb(memEnd.heapUsed)}, RSS ${mb(memEnd.rss)} ` +
+        "(one process: server, simulators with their request log, subscriber)",
     );
     if (rejected.length)
       console.log(`rejections: ${[...new Set(rejected.map((r) => r.lastError))].slice(0, 5).join(" | ")}`);

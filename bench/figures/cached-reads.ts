@@ -68,8 +68,9 @@ export async function cachedReads(): Promise<FigureResult> {
           `The query selects every Position field (${data.positions.length} rows). The server reads them from the ` +
             "TWS adapter's position subscription (no upstream call per query); the baseline returns the very " +
             "rows the server returned, as a constant, through the same SDL types and DateTime scalar.",
-          "The server runs as the product composes it in SIMULATED mode: both adapters, metrics plugin, depth and " +
-            "complexity limits, auth middleware (open, no token), silent logger.",
+          "The server is the product's composition (startApp, with IB_TWS_PORT and IB_CP_URL pointing at the " +
+            "simulators): both adapters, metrics, depth and complexity limits, auth middleware (open, no token), " +
+            "silent logger.",
         ],
       };
     } finally {

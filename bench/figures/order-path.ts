@@ -37,8 +37,8 @@ interface Pass {
   answered: number[];
 }
 
-async function runPass(samples: number, warmup: number, durableIdempotency: boolean): Promise<Pass> {
-  const system = await startSimSystem({ durableIdempotency });
+async function runPass(samples: number, warmup: number, mode: "gateways" | "simulated"): Promise<Pass> {
+  const system = await startSimSystem({ mode });
   const client = new GraphQLHttpClient(system.server.httpUrl, 1);
   const submitted = new Map<string, number>();
   const waiters = new Map<string, () => void>();
@@ -180,9 +180,9 @@ async function runPass(samples: number, warmup: number, durableIdempotency: bool
 export async function orderPath(): Promise<FigureResult> {
   const samples = envNumber("BENCH_ORDER_SAMPLES", 60);
   const warmup = 5;
-  const { ours, base, answered } = await runPass(samples, warmup, true);
-  // Diagnostic: the same path with the idempotency record kept in memory instead of fsync'ed.
-  const memory = await runPass(Math.min(samples, 30), warmup, false);
+  const { ours, base, answered } = await runPass(samples, warmup, "gateways");
+  // Diagnostic: SIMULATED mode, which keeps idempotency records in memory instead of fsync'ing them.
+  const memory = await runPass(Math.min(samples, 30), warmup, "simulated");
   const a = distribution(answered);
   const m = distribution(memory.ours);
   const mb = distribution(memory.base);
@@ -208,13 +208,14 @@ export async function orderPath(): Promise<FigureResult> {
       "Server side: the time from sending the HTTP mutation to the arrival of the order's SUBMITTED event on a " +
         "graphql-ws subscription of the same client (mutation → validation, guards → durable idempotency " +
         "record (fsync) → TWS adapter placeOrder → TWS simulator → openOrder acknowledgement → order tracker → " +
-        "graphql-ws). The server is the SIMULATED composition with both adapters and TWS client id 0.",
+        "graphql-ws). The server is startApp configured with IB_TWS_PORT and IB_CP_URL pointing at the " +
+        "simulators (a paper deployment's composition: both adapters, TWS client id 0, durable idempotency store).",
       "Baseline: IBApiNext (client id 99) on the same TWS simulator: `placeNewOrder` (which asks reqIds for " +
         "the next id, then sends placeOrder) until an `orderStatus` with status Submitted arrives " +
         "(orderStatus event of the IBApi that IBApiNext wraps).",
       `Breakdown: the SUBMITTED event arrived ${ms(o.p50)} p50 after the mutation was sent, the mutation's own ` +
         `HTTP answer ${ms(a.p50)} p50 (it waits for TWS's acknowledgement and the fsync of the PLACED record). ` +
-        `With the idempotency record in memory instead of fsync'ed (a second, diagnostic pass of ` +
+        `In SIMULATED mode, which keeps idempotency records in memory instead of fsync'ing them (a second, diagnostic pass of ` +
         `${memory.ours.length} samples, not the figure): p50 ${ms(m.p50)} against ${ms(mb.p50)} for the ` +
         `baseline (${ratio(m.p50 / mb.p50)}).`,
     ],

@@ -30,7 +30,7 @@ export async function uncachedReads(): Promise<FigureResult> {
   const spacingMs = 350;
   const system = await startSimSystem({
     tws: false,
-    clientPortal: { cacheTtlMs: 0, endpointRules: RULES },
+    app: { clientPortal: { cacheTtlMs: 0, endpointRules: RULES } },
   });
   const client = new GraphQLHttpClient(system.server.httpUrl, 1);
   const agent = new Agent({ connect: { ca: system.cpSim.caPem }, connections: 1, keepAliveTimeout: 30_000 });
@@ -115,7 +115,8 @@ export async function uncachedReads(): Promise<FigureResult> {
           `the baseline. Measured from the simulator's request log: ${upstreamPerQuery.toFixed(2)} summary calls ` +
           `per query, ${other} other upstream requests during the run (keep-alive, account-list refresh), ` +
           `${tooMany} answered 429.`,
-        "Only the Client Portal side is configured (with TWS connected, the summary would come from TWS).",
+        "The server is startApp with only IB_CP_URL set (pointing at the simulator, certificate pinned with " +
+          "IB_CP_CA_FILE): with TWS connected, the summary would come from TWS.",
         `Floor: the same query answered by bare Apollo 5 + express from a constant (no upstream) takes ` +
           `${ms(f.p50)} p50 / ${ms(f.p99)} p99 here, sampled in the same pairs: any GraphQL server in front of ` +
           "the gateway adds at least this HTTP round trip. The server's added p50 beyond that floor is " +

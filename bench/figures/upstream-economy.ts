@@ -135,7 +135,7 @@ export async function upstreamEconomy(): Promise<FigureResult> {
           `achieved ${load.requestsPerSec.toFixed(0)} req/s, ${load.non2xx} non-2xx, ${load.errors + load.timeouts} ` +
           `transport errors or timeouts, latency p50 ${load.latencyP50} ms / p99 ${load.latencyP99} ms.`,
         `GraphQL answers carrying errors: ${load.graphqlErrorResponses}${gqlErrors ? ` (${gqlErrors})` : ""}.`,
-        "Server: only the Client Portal side configured (every read goes to the gateway; with TWS connected " +
+        "Server: startApp with only IB_CP_URL set, pointing at the simulator (every read goes to the gateway; with TWS connected " +
           "positions and summaries would come from TWS), adapter defaults (read cache 1.5 s, the 5 s rule " +
           "endpoints answered from cache for their window, identical reads in flight coalesced, 8 requests per " +
           "1.1 s globally), simulator with IB's documented limits and 10-minute penalty box.",

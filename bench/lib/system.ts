@@ -1,29 +1,15 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  createBrokerService,
-  MemoryIdempotencyStore,
-  type BrokerService,
-  type TradingGuards,
-} from "../../src/brokers";
-import {
-  createClientPortalBroker,
-  type ClientPortalAdapter,
-  type ClientPortalBrokerOptions,
-} from "../../src/brokers/client-portal";
-import { createFileIdempotencyStore } from "../../src/brokers/file-idempotency-store";
-import { createTwsBroker, type TwsBrokerOptions } from "../../src/brokers/tws";
+import { startApp, type AppOptions } from "../../src/app";
+import type { BrokerService } from "../../src/brokers";
+import { loadConfig, type ConfigOverrides } from "../../src/config/config";
 import { silentLogger } from "../../src/logger";
-import { Metrics } from "../../src/metrics";
-import { startServer, type RunningServer } from "../../src/server";
-import { createBrokerage, type Brokerage, type BrokerageOptions } from "../../src/simulators/brokerage";
-import {
-  startClientPortalSimulator,
-  type ClientPortalSimulatorOptions,
-  type CpSimulator,
-} from "../../src/simulators/client-portal";
-import { startTwsSimulator, type TwsSimulator } from "../../src/simulators/tws";
+import type { RunningServer } from "../../src/server";
+import { startSimulators, type SimulatorsOptions } from "../../src/simulators";
+import type { Brokerage, BrokerageOptions } from "../../src/simulators/brokerage";
+import type { CpSimulator } from "../../src/simulators/client-portal";
+import type { TwsSimulator } from "../../src/simulators/tws";
 import { waitUntil } from "./stats";
 
 export const ACCOUNT = "DU1234567";
@@ -31,116 +17,88 @@ export const AAPL = 265598;
 export const MSFT = 272093;
 export const SPY = 756733;
 
-const GUARDS: TradingGuards = {
-  readOnly: false,
-  allowLiveTrading: false,
-  accounts: [],
-  maxOrderQuantity: null,
-  maxOrderNotional: null,
-  liveTwsPort: false,
-};
-
 export interface SimSystemOptions {
-  /** Run the TWS adapter (over the TWS simulator). @default true */
-  tws?: boolean | Partial<TwsBrokerOptions>;
-  /** Run the Client Portal adapter (over the Client Portal simulator). @default true */
-  clientPortal?: boolean | Partial<ClientPortalBrokerOptions>;
+  /**
+   * `gateways` (default): the simulators are started first and the server is configured with IB_CP_URL /
+   * IB_TWS_PORT pointing at them, the composition of a paper deployment (durable idempotency store).
+   * `simulated`: no gateway configured, startApp's SIMULATED mode (simulators in-process, in-memory
+   * idempotency store).
+   */
+  mode?: "gateways" | "simulated";
+  /** Configure the TWS side (gateways mode). @default true */
+  tws?: boolean;
+  /** Configure the Client Portal side (gateways mode). @default true */
+  clientPortal?: boolean;
+  /** Adapter option overrides, as startApp takes them. */
+  app?: AppOptions;
+  /** The shared book's behaviour. @default immediate acknowledgements and fills, no price ticking */
   brokerage?: BrokerageOptions;
-  cpSimulator?: Partial<ClientPortalSimulatorOptions>;
-  /** Put some positions in the book before the adapters connect. @default true */
+  simulators?: Omit<SimulatorsOptions, "brokerage">;
+  /** Put some positions in the book before the server connects (gateways mode). @default true */
   seedPositions?: boolean;
-  /** The fsync'ed file store the product uses; false = in memory (to isolate its cost). @default true */
-  durableIdempotency?: boolean;
 }
 
-/** Both simulators over one brokerage and the real server over the real adapters, all on port 0. */
+/** The simulators and the real server over the real adapters, all on free ports. */
 export interface SimSystem {
   brokerage: Brokerage;
   twsSim: TwsSimulator;
   cpSim: CpSimulator;
   server: RunningServer;
   broker: BrokerService;
-  cpAdapter?: ClientPortalAdapter;
   stop(): Promise<void>;
 }
 
 /**
- * The composition `startApp` uses in SIMULATED mode (simulators in-process, the server connected to them
- * over real sockets, durable idempotency store, metrics), with each side switchable and the adapters'
- * options open, so a figure can isolate one API or shorten a cache TTL. Logging is silent: the figures
- * measure the server, not the log sink.
+ * Starts the system under measurement through the product's own composition root (`startApp` with a config
+ * from `loadConfig`), silent logging (the figures measure the server, not a log sink).
  */
 export async function startSimSystem(options: SimSystemOptions = {}): Promise<SimSystem> {
-  const brokerage = createBrokerage({ accounts: [ACCOUNT], ...options.brokerage });
-  if (options.seedPositions ?? true) await seedPositions(brokerage);
-  const twsSim = await startTwsSimulator({ brokerage, port: 0 });
-  const cpSim = await startClientPortalSimulator({
-    brokerage,
-    twsControl: twsSim.control,
-    dailyResetTime: null,
-    requestLogSize: 200_000,
-    ...options.cpSimulator,
-  });
+  const mode = options.mode ?? "gateways";
   const dataDir = await mkdtemp(join(tmpdir(), "ibkr-graphql-bench-"));
-  const logger = silentLogger();
-  const twsOpt = options.tws ?? true;
-  const cpOpt = options.clientPortal ?? true;
-  let cpAdapter: ClientPortalAdapter | undefined;
-  const metrics: Metrics = new Metrics({ broker: () => broker });
-  const broker = createBrokerService({
-    simulated: true,
-    logger,
-    orderEventBuffer: 10_000,
-    idempotency:
-      (options.durableIdempotency ?? true)
-        ? await createFileIdempotencyStore(dataDir)
-        : new MemoryIdempotencyStore(),
-    guards: GUARDS,
-    hooks: {
-      onOrderEvent: (e) => metrics.recordOrderEvent(e),
-      onSessionEvent: (e) => metrics.recordSessionEvent(e),
-    },
-    tws: twsOpt
-      ? (sink) =>
-          createTwsBroker(
-            {
-              host: twsSim.host,
-              port: twsSim.port,
-              clientId: 0,
-              logger,
-              ...(typeof twsOpt === "object" ? twsOpt : {}),
-            },
-            sink,
-          )
-      : undefined,
-    clientPortal: cpOpt
-      ? (sink) =>
-          (cpAdapter = createClientPortalBroker(
-            {
-              url: cpSim.url,
-              caPem: cpSim.caPem,
-              logger,
-              ...(typeof cpOpt === "object" ? cpOpt : {}),
-            },
-            sink,
-          ))
-      : undefined,
+  const overrides: ConfigOverrides = { port: 0, landingPage: "none", dataDir };
+  const simulatorOptions: SimulatorsOptions = {
+    ...options.simulators,
+    brokerage: options.brokerage ?? {},
+    cp: { dailyResetTime: null, requestLogSize: 200_000, ...options.simulators?.cp },
+  };
+  let sims: Awaited<ReturnType<typeof startSimulators>> | undefined;
+  if (mode === "gateways") {
+    sims = await startSimulators(simulatorOptions);
+    if (options.seedPositions ?? true) await seedPositions(sims.brokerage);
+    if (options.clientPortal ?? true) {
+      const caFile = join(dataDir, "gateway.pem");
+      await writeFile(caFile, sims.cp.caPem);
+      overrides.cpUrl = sims.cp.url;
+      overrides.cpCaFile = caFile;
+    }
+    if (options.tws ?? true) {
+      overrides.twsHost = sims.tws.host;
+      overrides.twsPort = sims.tws.port;
+    }
+  }
+  const config = loadConfig({}, overrides, null);
+  const app = await startApp(config, silentLogger(), {
+    ...options.app,
+    ...(mode === "simulated" ? { simulators: simulatorOptions } : {}),
   });
-  await broker.start();
-  const server = await startServer({ broker, logger, port: 0, landingPage: "none", metrics });
-  await waitUntil("the server to be ready on the simulators", () => broker.readiness().ready, 20_000);
+  const simulators = sims ?? app.simulators;
+  if (!simulators) throw new Error("startApp did not start simulators in SIMULATED mode");
+  try {
+    await waitUntil("the server to be ready on the simulators", () => app.broker.readiness().ready, 30_000);
+  } catch (e) {
+    await app.stop();
+    await sims?.stop();
+    throw e;
+  }
   return {
-    brokerage,
-    twsSim,
-    cpSim,
-    server,
-    broker,
-    cpAdapter,
+    brokerage: simulators.brokerage,
+    twsSim: simulators.tws,
+    cpSim: simulators.cp,
+    server: app.server,
+    broker: app.broker,
     async stop() {
-      await server.stop();
-      await twsSim.stop();
-      await cpSim.stop();
-      brokerage.close();
+      await app.stop();
+      await sims?.stop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
