@@ -1,5 +1,10 @@
 import { readFileSync } from "node:fs";
-import { createCpHttpClient, CpTransportError, type CpResponse } from "../brokers/client-portal/http-client";
+import {
+  createCpHttpClient,
+  CpTransportError,
+  TLS_CODES,
+  type CpResponse,
+} from "../brokers/client-portal/http-client";
 import type { Check } from "./check";
 
 export interface CpCheckOptions {
