@@ -25,7 +25,7 @@ const fill = (id: string, qty: number) => ({ executionId: id, quantity: qty, pri
 
 describe("OrderTracker", () => {
   it("turns IB's repeated reports into one event per real change", () => {
-    const t = new OrderTracker(100);
+    const t = new OrderTracker({ bufferSize: 100 });
     const types = () => t.log.since(0).map((e) => e.type);
     t.observe({ order: base });
     t.observe({ order: base });
@@ -42,7 +42,7 @@ describe("OrderTracker", () => {
   });
 
   it("never moves an order backwards on a late report", () => {
-    const t = new OrderTracker(100);
+    const t = new OrderTracker({ bufferSize: 100 });
     t.observe({ order: { ...base, status: OrderStatus.FILLED, filledQuantity: 10, remainingQuantity: 0 } });
     t.observe({ order: { ...base, status: OrderStatus.SUBMITTED, filledQuantity: 4, remainingQuantity: 6 } });
     const o = t.get("1001")!;
@@ -51,7 +51,7 @@ describe("OrderTracker", () => {
   });
 
   it("keeps what only one API knows when both report an order", () => {
-    const t = new OrderTracker(100);
+    const t = new OrderTracker({ bufferSize: 100 });
     t.observe({ order: { ...base, brokerOrderId: "7" } });
     t.observe({
       order: { ...base, clientOrderId: null, source: BrokerApi.CLIENT_PORTAL, brokerOrderId: "1001" },
@@ -63,7 +63,7 @@ describe("OrderTracker", () => {
   });
 
   it("reports modifications, cancels and rejects", () => {
-    const t = new OrderTracker(100);
+    const t = new OrderTracker({ bufferSize: 100 });
     const lmt = { ...base, type: OrderType.LIMIT, limitPrice: 100, status: OrderStatus.SUBMITTED };
     t.observe({ order: lmt });
     t.observe({ order: { ...lmt, limitPrice: 101 } });
@@ -73,6 +73,27 @@ describe("OrderTracker", () => {
       t.log.since(0).map((e) => e.type),
       ["NEW", "SUBMITTED", "MODIFIED", "CANCELLED", "NEW", "REJECTED"],
     );
+  });
+});
+
+describe("OrderTracker memory", () => {
+  it("forgets long-finished orders and their executions, and only those", () => {
+    let now = Date.parse("2026-01-01T00:00:00Z");
+    const t = new OrderTracker({ bufferSize: 100, retentionMs: 24 * 3600_000, now: () => now });
+    const done = {
+      ...base,
+      status: OrderStatus.FILLED,
+      filledQuantity: 10,
+      remainingQuantity: 0,
+      updatedAt: new Date(now),
+    };
+    t.observe({ order: done, fill: fill("e1", 10) });
+    t.observe({ order: { ...base, id: "1002", status: OrderStatus.SUBMITTED, updatedAt: new Date(now) } });
+    now += 2 * 24 * 3600_000;
+    t.observe({ order: { ...base, id: "1003", updatedAt: new Date(now) } });
+    assert.equal(t.get("1001"), undefined);
+    assert.ok(t.get("1002"), "working orders are kept");
+    assert.ok(t.get("1003"));
   });
 });
 

@@ -131,7 +131,10 @@ class UnifiedBrokerService implements BrokerService {
   private readonly log: Logger;
 
   constructor(private readonly options: BrokerServiceOptions) {
-    this.tracker = new OrderTracker(options.orderEventBuffer, options.hooks?.onOrderEvent);
+    this.tracker = new OrderTracker({
+      bufferSize: options.orderEventBuffer,
+      onEvent: options.hooks?.onOrderEvent,
+    });
     this.store = options.idempotency ?? new MemoryIdempotencyStore();
     this.log = options.logger;
     const sink: BrokerEventSink = {

@@ -5,6 +5,19 @@ import type { OrderObservation } from "./api-broker";
 
 const SUBMITTED_LIKE = new Set([OrderStatus.PRE_SUBMITTED, OrderStatus.SUBMITTED]);
 
+export interface OrderTrackerOptions {
+  /** Events kept for `afterSequence` replays. */
+  bufferSize: number;
+  onEvent?: (e: OrderEvent) => void;
+  /**
+   * How long a finished order (and its execution ids) is remembered. It must outlive anything IB may still
+   * report about it (Client Portal trades go back up to 7 days), or a late report would look new and repeat
+   * its events. @default 7 days
+   */
+  retentionMs?: number;
+  now?: () => number;
+}
+
 /**
  * The one place where raw observations from both APIs become `OrderEvent`s. IB repeats openOrder /
  * orderStatus freely and both APIs may report the same order, so an event is emitted only for a real change:
@@ -13,13 +26,19 @@ const SUBMITTED_LIKE = new Set([OrderStatus.PRE_SUBMITTED, OrderStatus.SUBMITTED
 export class OrderTracker {
   readonly log: SequencedLog<OrderEvent>;
   private readonly orders = new Map<string, Order>();
-  private readonly executions = new Set<string>();
+  /** Execution id → order id, so a repeated or reconciled fill is recognized. */
+  private readonly executions = new Map<string, string>();
+  private lastPrune: number;
+  private readonly onEvent: (e: OrderEvent) => void;
+  private readonly retentionMs: number;
+  private readonly now: () => number;
 
-  constructor(
-    bufferSize: number,
-    private readonly onEvent: (e: OrderEvent) => void = () => {},
-  ) {
-    this.log = new SequencedLog<OrderEvent>({ bufferSize });
+  constructor(options: OrderTrackerOptions) {
+    this.log = new SequencedLog<OrderEvent>({ bufferSize: options.bufferSize });
+    this.onEvent = options.onEvent ?? (() => {});
+    this.retentionMs = options.retentionMs ?? 7 * 24 * 3600_000;
+    this.now = options.now ?? Date.now;
+    this.lastPrune = this.now();
   }
 
   get(id: string): Order | undefined {
@@ -34,7 +53,7 @@ export class OrderTracker {
     const prev = this.orders.get(obs.order.id);
     const order = merge(prev, obs.order);
     this.orders.set(order.id, order);
-    const at = new Date();
+    const at = new Date(this.now());
     const catchUp = obs.catchUp ?? false;
     const out: OrderEvent[] = [];
     const emit = (type: OrderEventType, fill?: OrderObservation["fill"]) =>
@@ -47,7 +66,7 @@ export class OrderTracker {
       emit(OrderEventType.MODIFIED);
     }
     if (obs.fill && !this.executions.has(obs.fill.executionId)) {
-      this.executions.add(obs.fill.executionId);
+      this.executions.set(obs.fill.executionId, order.id);
       emit(order.remainingQuantity <= 0 ? OrderEventType.FILL : OrderEventType.PARTIAL_FILL, obs.fill);
     }
     if (prev && prev.status !== order.status) {
@@ -62,7 +81,21 @@ export class OrderTracker {
       emit(order.status === OrderStatus.CANCELLED ? OrderEventType.CANCELLED : OrderEventType.REJECTED);
     }
     for (const e of out) this.onEvent(e);
+    this.pruneFinished(at.getTime());
     return out;
+  }
+
+  /** Keeps memory bounded on a server that runs for weeks: forgets long-finished orders, hourly. */
+  private pruneFinished(now: number): void {
+    if (now - this.lastPrune < 3600_000) return;
+    this.lastPrune = now;
+    const gone = new Set<string>();
+    for (const [id, o] of this.orders) {
+      if (TERMINAL_ORDER_STATUSES.has(o.status) && now - o.updatedAt.getTime() > this.retentionMs)
+        gone.add(id);
+    }
+    for (const id of gone) this.orders.delete(id);
+    for (const [exec, id] of this.executions) if (gone.has(id)) this.executions.delete(exec);
   }
 }
 
