@@ -36,6 +36,49 @@ async function closeCode(s: SimApp, params: Record<string, unknown> | undefined)
   }
 }
 
+/**
+ * Unauthenticated GETs that must all answer 401: `/metrics` (optional), an operation in `query`, and a
+ * persisted query that an authorised client registered, replayed by its hash alone (no `query` parameter).
+ */
+async function getBypasses(
+  s: SimApp,
+  base: string,
+  accepts: (string | undefined)[],
+  options: { metrics: boolean; persisted: boolean },
+): Promise<string[]> {
+  const query = "{ accounts { id } }";
+  const sha256Hash = createHash("sha256").update(query).digest("hex");
+  const extensions = { persistedQuery: { version: 1, sha256Hash } };
+  const registered = await request(s.httpUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...bearer(TRADE) },
+    body: JSON.stringify({ query, extensions }),
+  });
+  assert.equal(registered.statusCode, 200);
+  await registered.body.dump();
+  const failures: string[] = [];
+  for (const accept of accepts) {
+    const headers: Record<string, string> = { "apollo-require-preflight": "true" };
+    if (accept) headers.accept = accept;
+    const urls = [
+      `${s.httpUrl}?query=${encodeURIComponent(query)}`,
+      ...(options.persisted
+        ? [`${s.httpUrl}?extensions=${encodeURIComponent(JSON.stringify(extensions))}`]
+        : []),
+      ...(options.metrics ? [`${base}/metrics`] : []),
+    ];
+    for (const url of urls) {
+      const r = await request(url, { headers });
+      const text = await r.body.text();
+      // The landing page (HTML, no data) is fine; anything with data or metrics is a bypass.
+      if (r.statusCode !== 401 && (text.includes('"data"') || url.endsWith("/metrics"))) {
+        failures.push(`${url.replace(base, "")} accept=${accept}: ${r.statusCode} ${text.slice(0, 80)}`);
+      }
+    }
+  }
+  return failures;
+}
+
 describe("API_TOKEN and API_READ_TOKEN, over HTTP and graphql-ws", () => {
   let s: SimApp;
   let base = "";
@@ -60,33 +103,25 @@ describe("API_TOKEN and API_READ_TOKEN, over HTTP and graphql-ws", () => {
     assert.equal(await bookSize(), before);
   });
 
+  it("answers 401 to GET operations without the token, whatever they accept", async () => {
+    const failures = await getBypasses(s, base, ["*/*", undefined], { metrics: false, persisted: false });
+    assert.deepEqual(failures, []);
+  });
+
   it(
-    "answers 401 to GET /metrics and to GET /graphql operations without the token, whatever they accept",
-    { todo: "server.ts requireToken lets any GET that accepts */* (or no Accept) through (patch in report)" },
+    "answers 401 to GET /metrics and to persisted queries by hash without the token, whatever they accept",
+    {
+      todo:
+        "server.ts: requireToken (behind landingPageOrToken and /metrics) still skips the token for a GET " +
+        "without `query` that accepts */*, so /metrics and persisted queries by hash are open (patch in report)",
+    },
     async () => {
-      // A persisted query registered by an authorised client, replayed by hash alone: no `query` parameter.
-      const query = "{ accounts { id } }";
-      const sha256Hash = createHash("sha256").update(query).digest("hex");
-      const extensions = JSON.stringify({ persistedQuery: { version: 1, sha256Hash } });
-      const registered = await request(s.httpUrl, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...bearer(TRADE) },
-        body: JSON.stringify({ query, extensions: JSON.parse(extensions) }),
-      });
-      assert.equal(registered.statusCode, 200);
-      await registered.body.dump();
-      const failures: string[] = [];
-      for (const accept of [undefined, "*/*"]) {
-        const headers: Record<string, string> = { "apollo-require-preflight": "true" };
-        if (accept) headers.accept = accept;
-        const metrics = await request(base + "/metrics", { headers });
-        if (metrics.statusCode !== 401) failures.push(`/metrics accept=${accept}: ${metrics.statusCode}`);
-        await metrics.body.dump();
-        const apq = await request(`${s.httpUrl}?extensions=${encodeURIComponent(extensions)}`, { headers });
-        const text = await apq.body.text();
-        if (apq.statusCode !== 401)
-          failures.push(`persisted query accept=${accept}: ${apq.statusCode} ${text}`);
-      }
+      const failures = await getBypasses(
+        s,
+        base,
+        [undefined, "*/*", "application/json, text/html", "text/html"],
+        { metrics: true, persisted: true },
+      );
       assert.deepEqual(failures, []);
     },
   );

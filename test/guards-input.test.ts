@@ -19,17 +19,7 @@ interface Case {
   message: RegExp;
   /** A known gap: the input reaches a gateway (or answers the wrong code); see the report. */
   todo?: string;
-  /** A known gap of one transport only. */
-  todoHttp?: string;
-  todoWs?: string;
 }
-
-/** Variables that do not coerce: the complexity check runs first and its error loses its code. */
-const COERCION_HTTP =
-  "query-limits getComplexity's variable error answers INTERNAL_SERVER_ERROR (patch in report)";
-/** Errors graphql-ws sends before execution (validation, coercion) carry no extensions.code. */
-const WS_CODES =
-  "server.ts graphql-ws onError does not format errors, so they carry no code (patch in report)";
 
 let seq = 0;
 /** A valid LIMIT order with `over` applied (`undefined` removes a field), under a fresh clientOrderId. */
@@ -86,8 +76,7 @@ const placeCases: Case[] = [
   },
   {
     name: "NaN quantity (a string)",
-    todoHttp: COERCION_HTTP,
-    todoWs: WS_CODES,
+
     query: PLACE,
     variables: place({ quantity: "NaN" }),
     code: "BAD_USER_INPUT",
@@ -95,8 +84,7 @@ const placeCases: Case[] = [
   },
   {
     name: "quantity as a numeric string",
-    todoHttp: COERCION_HTTP,
-    todoWs: WS_CODES,
+
     query: PLACE,
     variables: place({ quantity: "10" }),
     code: "BAD_USER_INPUT",
@@ -104,8 +92,7 @@ const placeCases: Case[] = [
   },
   {
     name: "missing quantity",
-    todoHttp: COERCION_HTTP,
-    todoWs: WS_CODES,
+
     query: PLACE,
     variables: place({ quantity: undefined }),
     code: "BAD_USER_INPUT",
@@ -191,8 +178,7 @@ const placeCases: Case[] = [
   // enums
   {
     name: "unknown side",
-    todoHttp: COERCION_HTTP,
-    todoWs: WS_CODES,
+
     query: PLACE,
     variables: place({ side: "HOLD" }),
     code: "BAD_USER_INPUT",
@@ -200,8 +186,7 @@ const placeCases: Case[] = [
   },
   {
     name: "IB's order type spelling",
-    todoHttp: COERCION_HTTP,
-    todoWs: WS_CODES,
+
     query: PLACE,
     variables: place({ type: "LMT" }),
     code: "BAD_USER_INPUT",
@@ -209,8 +194,7 @@ const placeCases: Case[] = [
   },
   {
     name: "unknown timeInForce",
-    todoHttp: COERCION_HTTP,
-    todoWs: WS_CODES,
+
     query: PLACE,
     variables: place({ timeInForce: "FOK" }),
     code: "BAD_USER_INPUT",
@@ -218,8 +202,7 @@ const placeCases: Case[] = [
   },
   {
     name: "unknown via",
-    todoHttp: COERCION_HTTP,
-    todoWs: WS_CODES,
+
     query: PLACE,
     variables: place({ via: "FIX" }),
     code: "BAD_USER_INPUT",
@@ -227,8 +210,7 @@ const placeCases: Case[] = [
   },
   {
     name: "unknown secType",
-    todoHttp: COERCION_HTTP,
-    todoWs: WS_CODES,
+
     query: PLACE,
     variables: place({ contract: { symbol: "AAPL", secType: "XYZ" } }),
     code: "BAD_USER_INPUT",
@@ -236,7 +218,7 @@ const placeCases: Case[] = [
   },
   {
     name: "an unknown field",
-    todoWs: WS_CODES,
+
     query: inline("side: BUY, type: LIMIT, quantity: 1, limitPrice: 100, leverage: 10"),
     code: "BAD_USER_INPUT",
     message: /"leverage" is not defined/,
@@ -356,8 +338,7 @@ const placeCases: Case[] = [
   },
   {
     name: "conid beyond Int",
-    todoHttp: COERCION_HTTP,
-    todoWs: WS_CODES,
+
     query: PLACE,
     variables: place({ contract: { conid: 2 ** 31 } }),
     code: "BAD_USER_INPUT",
@@ -455,10 +436,9 @@ describe("malformed inputs never reach the simulators", () => {
   });
 
   for (const c of placeCases) {
-    const httpTodo = c.todo ?? c.todoHttp;
-    const wsTodo = c.todo ?? c.todoWs;
-    it(`placeOrder over HTTP: ${c.name}`, httpTodo ? { todo: httpTodo } : {}, () => check(c, "HTTP"));
-    it(`placeOrder over graphql-ws: ${c.name}`, wsTodo ? { todo: wsTodo } : {}, () => check(c, "graphql-ws"));
+    const options = c.todo ? { todo: c.todo } : {};
+    it(`placeOrder over HTTP: ${c.name}`, options, () => check(c, "HTTP"));
+    it(`placeOrder over graphql-ws: ${c.name}`, options, () => check(c, "graphql-ws"));
   }
 
   // The same mistakes written inline rather than in variables are caught by validation.
@@ -490,7 +470,7 @@ describe("malformed inputs never reach the simulators", () => {
   ];
   for (const c of literalCases) {
     it(`placeOrder over HTTP, inline: ${c.name}`, () => check(c, "HTTP"));
-    it(`placeOrder over graphql-ws, inline: ${c.name}`, { todo: WS_CODES }, () => check(c, "graphql-ws"));
+    it(`placeOrder over graphql-ws, inline: ${c.name}`, () => check(c, "graphql-ws"));
   }
 
   const changeCases = (): Case[] => [
@@ -580,8 +560,7 @@ describe("malformed inputs never reach the simulators", () => {
     },
     {
       name: "modify with an unknown timeInForce",
-      todoHttp: COERCION_HTTP,
-      todoWs: WS_CODES,
+
       query: MODIFY,
       variables: { id: target, m: { timeInForce: "GTD" } },
       code: "BAD_USER_INPUT",
@@ -597,30 +576,25 @@ describe("malformed inputs never reach the simulators", () => {
 
   // Built lazily: the modification target is placed in `before`.
   for (const c of changeCases()) {
-    const httpTodo = c.todo ?? c.todoHttp;
-    const wsTodo = c.todo ?? c.todoWs;
+    const options = c.todo ? { todo: c.todo } : {};
     const resolved = () => changeCases().find((x) => x.name === c.name)!;
-    it(`${c.name} over HTTP`, httpTodo ? { todo: httpTodo } : {}, () => check(resolved(), "HTTP"));
-    it(`${c.name} over graphql-ws`, wsTodo ? { todo: wsTodo } : {}, () => check(resolved(), "graphql-ws"));
+    it(`${c.name} over HTTP`, options, () => check(resolved(), "HTTP"));
+    it(`${c.name} over graphql-ws`, options, () => check(resolved(), "graphql-ws"));
   }
 
-  it(
-    "a variable of the wrong type answers HTTP 400 BAD_USER_INPUT with its reason, also in production",
-    { todo: COERCION_HTTP },
-    async () => {
-      const previous = process.env.NODE_ENV;
-      process.env.NODE_ENV = "production";
-      try {
-        const r = await s.op(PLACE, place({ side: "HOLD" }));
-        assert.equal(r.status, 400);
-        assert.deepEqual(codesOf(r), ["BAD_USER_INPUT"]);
-        assert.match(r.errors?.[0]?.message ?? "", /Value "HOLD" does not exist in "OrderSide" enum/);
-      } finally {
-        if (previous === undefined) delete process.env.NODE_ENV;
-        else process.env.NODE_ENV = previous;
-      }
-    },
-  );
+  it("a variable of the wrong type answers HTTP 400 BAD_USER_INPUT with its reason, also in production", async () => {
+    const previous = process.env.NODE_ENV;
+    process.env.NODE_ENV = "production";
+    try {
+      const r = await s.op(PLACE, place({ side: "HOLD" }));
+      assert.equal(r.status, 400);
+      assert.deepEqual(codesOf(r), ["BAD_USER_INPUT"]);
+      assert.match(r.errors?.[0]?.message ?? "", /Value "HOLD" does not exist in "OrderSide" enum/);
+    } finally {
+      if (previous === undefined) delete process.env.NODE_ENV;
+      else process.env.NODE_ENV = previous;
+    }
+  });
 
   it("queries and subscriptions: malformed arguments answer BAD_USER_INPUT", async () => {
     for (const q of [

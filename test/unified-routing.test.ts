@@ -207,27 +207,23 @@ describe("routing with one API down", () => {
     assert.deepEqual(accounts.data.accounts, [{ id: ACCT, sources: ["CLIENT_PORTAL"] }]);
   });
 
-  it(
-    "cancels a TWS-placed order through Client Portal while TWS is down",
-    { todo: "client-portal-broker brokerIdOf sends TWS's orderId instead of the permId (patch in report)" },
-    async () => {
-      const id = twsOwnedId;
-      // The TWS-placed order is cancelled through Client Portal; the client sees the same order.
-      const cancel = await s.op(
-        `mutation($id: ID!) { cancelOrder(id: $id) { id clientOrderId source status } }`,
-        {
-          id,
-        },
-      );
-      assert.deepEqual(cancel.errors, undefined);
-      assert.equal(cancel.data.cancelOrder.id, id);
-      assert.equal(cancel.data.cancelOrder.source, "TWS", "source stays the placing API");
-      await eventually(
-        "the cancel at the book",
-        async () => (await s.simOrders()).find((o) => String(o.permId) === id)?.status === "Cancelled",
-      );
-    },
-  );
+  it("cancels a TWS-placed order through Client Portal while TWS is down", async () => {
+    const id = twsOwnedId;
+    // The TWS-placed order is cancelled through Client Portal; the client sees the same order.
+    const cancel = await s.op(
+      `mutation($id: ID!) { cancelOrder(id: $id) { id clientOrderId source status } }`,
+      {
+        id,
+      },
+    );
+    assert.deepEqual(cancel.errors, undefined);
+    assert.equal(cancel.data.cancelOrder.id, id);
+    assert.equal(cancel.data.cancelOrder.source, "TWS", "source stays the placing API");
+    await eventually(
+      "the cancel at the book",
+      async () => (await s.simOrders()).find((o) => String(o.permId) === id)?.status === "Cancelled",
+    );
+  });
 
   it("with both down, reads and orders answer with a state, not an empty list or a generic error", async () => {
     await s.control("/sim/session/logout");
@@ -244,15 +240,11 @@ describe("routing with one API down", () => {
     assert.ok(["SESSION_NOT_READY", "BROKER_UNAVAILABLE"].includes(codesOf(positions)[0] ?? ""));
   });
 
-  it(
-    "with both down, `accounts` answers SESSION_NOT_READY rather than an empty list",
-    { todo: "broker-service fromEach returns [] when no side is ready (patch in report)" },
-    async () => {
-      const accounts = await s.op("{ accounts { id } }");
-      assert.ok(
-        ["SESSION_NOT_READY", "BROKER_UNAVAILABLE"].includes(codesOf(accounts)[0] ?? ""),
-        JSON.stringify(accounts),
-      );
-    },
-  );
+  it("with both down, `accounts` answers SESSION_NOT_READY rather than an empty list", async () => {
+    const accounts = await s.op("{ accounts { id } }");
+    assert.ok(
+      ["SESSION_NOT_READY", "BROKER_UNAVAILABLE"].includes(codesOf(accounts)[0] ?? ""),
+      JSON.stringify(accounts),
+    );
+  });
 });
