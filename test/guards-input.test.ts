@@ -364,7 +364,7 @@ const placeCases: Case[] = [
     query: PLACE,
     variables: place({ accountId: "DU9999999" }),
     code: "NOT_FOUND",
-    message: /Account DU9999999 is not managed/,
+    message: /Account DU9999999 is not (managed|an account of this IB login)/,
   },
   {
     name: "unknown account via Client Portal",

@@ -3,6 +3,18 @@ import { after, before, describe, it } from "node:test";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { parse } from "graphql";
 import type { Client } from "graphql-ws";
+import {
+  createBrokerService,
+  type BrokerEventSink,
+  type ClientPortalBroker,
+  type OrderRequest,
+  type PlaceOutcome,
+} from "../src/brokers";
+import { silentLogger } from "../src/logger";
+import type { Contract } from "../src/schema/contract.type";
+import { BrokerApi, OrderSide, OrderType, TimeInForce } from "../src/schema/enums";
+import { DEFAULT_GUARDS } from "./helpers/memory-app";
+import { MemoryTwsBroker } from "./helpers/memory-broker";
 import type { Json } from "./helpers/cp-sim-client";
 import { Subscription } from "./helpers/graphql";
 import { eventually, startSimApp, type SimApp } from "./helpers/sim-app";
@@ -221,4 +233,67 @@ describe("unified view over both simulators", () => {
     });
     check(back, "TWS");
   });
+});
+
+describe("the placing API's answer against a first report from the other API", () => {
+  it(
+    "keeps the placing API as source and its order id when the other API reported the order first",
+    {
+      todo:
+        "OrderTracker keeps the first reporter's source; broker-service should mark the placing API's " +
+        "answer authoritative (patch in report)",
+    },
+    async () => {
+      // A TWS client 0 hears of a Client Portal order (orderId 0, so no brokerOrderId) before Client
+      // Portal's HTTP answer arrives: a real race between two sockets, replayed here in its order with
+      // in-memory sides so the order of the two reports is certain.
+      let sink!: BrokerEventSink;
+      const service = createBrokerService({
+        simulated: true,
+        logger: silentLogger(),
+        orderEventBuffer: 100,
+        guards: DEFAULT_GUARDS,
+        tws: (s) => new MemoryTwsBroker(s),
+        clientPortal: (s) => {
+          sink = s;
+          const cp = new MemoryTwsBroker(s);
+          const place = cp.placeOrder.bind(cp);
+          const status = cp.status.bind(cp);
+          return Object.assign(cp, {
+            api: BrokerApi.CLIENT_PORTAL,
+            status: () => ({ ...status(), readOnly: false }),
+            async placeOrder(r: OrderRequest, c: Contract): Promise<PlaceOutcome> {
+              const { order } = await place(r, c);
+              assert.ok(order);
+              sink.order({ order: { ...order, source: BrokerApi.TWS, brokerOrderId: null } });
+              return { order: { ...order, source: BrokerApi.CLIENT_PORTAL, brokerOrderId: order.id } };
+            },
+          }) as unknown as ClientPortalBroker;
+        },
+      });
+      await service.start();
+      try {
+        const caller = { client: "test", canTrade: true };
+        const input = {
+          accountId: "DU0000001",
+          contract: { conid: AAPL },
+          side: OrderSide.BUY,
+          type: OrderType.LIMIT,
+          quantity: 1,
+          limitPrice: 100,
+          timeInForce: TimeInForce.DAY,
+          clientOrderId: "race-1",
+          via: BrokerApi.CLIENT_PORTAL,
+        };
+        const { order } = await service.placeOrder(input, caller);
+        assert.equal(order?.source, BrokerApi.CLIENT_PORTAL);
+        assert.equal(order?.brokerOrderId, order?.id);
+        const listed = await service.orders({});
+        assert.equal(listed.length, 1);
+        assert.equal(listed[0]?.source, BrokerApi.CLIENT_PORTAL);
+      } finally {
+        await service.close();
+      }
+    },
+  );
 });
