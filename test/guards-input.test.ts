@@ -596,6 +596,30 @@ describe("malformed inputs never reach the simulators", () => {
     }
   });
 
+  it("an operation above the complexity limit is refused over both transports, mutations included", async () => {
+    const reads = `{ ${Array.from({ length: 300 }, (_, i) => `s${i}: session { ready }`).join(" ")} }`;
+    const orders = Array.from(
+      { length: 200 },
+      (_, i) =>
+        `p${i}: placeOrder(input: { accountId: "${ACCT}", contract: { conid: ${AAPL} }, side: BUY, type: LIMIT,
+          quantity: 1, limitPrice: 100, clientOrderId: "many-${i}" }) { order { id status } }`,
+    );
+    const writes = `mutation { ${orders.join(" ")} }`;
+    for (const query of [reads, writes]) {
+      for (const transport of ["HTTP", "graphql-ws"] as const) {
+        await check(
+          {
+            name: `complexity ${query.slice(0, 8)}`,
+            query,
+            code: "BAD_USER_INPUT",
+            message: /complexity|too complex|limit/i,
+          },
+          transport,
+        );
+      }
+    }
+  });
+
   it("queries and subscriptions: malformed arguments answer BAD_USER_INPUT", async () => {
     for (const q of [
       `{ orders(accountId: "bad id!") { id } }`,
