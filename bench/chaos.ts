@@ -19,7 +19,7 @@ import {
   type OrderEventData,
   type PlaceOrderData,
 } from "./lib/operations";
-import { machineLine } from "./lib/report";
+import { machineLine, writeChaosSection } from "./lib/report";
 import { envNumber, mb, memorySample, seededRandom, sleep, waitUntil } from "./lib/stats";
 import { AAPL, ACCOUNT, MSFT, startSimSystem, type SimSystem } from "./lib/system";
 
@@ -350,55 +350,86 @@ async function main(): Promise<void> {
     const lost = lostFills.length + subscriber.gaps;
     const duplicated = duplicateFills + subscriber.duplicateEvents + duplicatePlacements.length;
 
-    console.log("");
-    console.log(`seed                        ${seed}`);
-    console.log(
-      `duration                    ${seconds} s of faults + ${((Date.now() - end) / 1000).toFixed(0)} s settling`,
-    );
-    console.log(
-      `faults injected             ${
-        Object.entries(faults)
-          .map(([k, v]) => `${k} ×${v}`)
-          .join(", ") || "none"
-      }`,
-    );
-    console.log(
-      `orders placed               ${placed} of ${intents.length} requested (${intents.reduce((s, i) => s + i.attempts, 0)} attempts; ${rejected.length} rejected by IB, ${unresolved.length} unresolved)`,
-    );
-    console.log(
-      `orders in the book          ${bookOrders().length} (${duplicatePlacements.length} clientOrderIds placed more than once)`,
-    );
-    console.log(
-      `fills in the book           ${executions.length} executions, ${executions.reduce((s, x) => s + x.quantity, 0)} shares`,
-    );
     const seenOurs = executions.filter((x) => subscriber.fills.has(x.execId)).length;
-    console.log(
-      `fills seen by subscriber    ${seenOurs} of them (plus ${subscriber.fills.size - seenOurs} of the seeded starting positions)`,
-    );
-    console.log(`orders whose final fill differs from the subscriber's view: ${orderMismatch.length}`);
-    console.log(
-      `subscriber                  ${subscriber.events} events, ${subscriber.drops} drops, ${subscriber.reconnects} resumes, last sequence ${subscriber.lastSequence}${subscriber.errors.length ? `, errors: ${subscriber.errors.slice(0, 3).join(" | ")}` : ""}`,
-    );
-    console.log(
-      `lost                        ${lost} (${lostFills.length} fills never seen, ${subscriber.gaps} sequence gaps)  goal 0`,
-    );
-    console.log(
-      `duplicated                  ${duplicated} (${duplicateFills} fills seen twice, ${subscriber.duplicateEvents} events replayed twice, ${duplicatePlacements.length} double placements)  goal 0`,
-    );
     const growth = memEnd.heapUsed - memStart.heapUsed;
-    console.log(
-      `memory growth               heap ${mb(growth)} (${(growth / Math.max(1, intents.length) / 1024).toFixed(1)} KB per order), ` +
-        `RSS ${mb(memEnd.rss - memStart.rss)}; at the end heap ${mb(memEnd.heapUsed)}, RSS ${mb(memEnd.rss)} ` +
-        "(one process: server, simulators with their request log, subscriber)",
-    );
-    if (rejected.length)
-      console.log(`rejections: ${[...new Set(rejected.map((r) => r.lastError))].slice(0, 5).join(" | ")}`);
-    if (unresolved.length)
-      console.log(`unresolved: ${[...new Set(unresolved.map((r) => r.lastError))].slice(0, 5).join(" | ")}`);
     const ok = lost === 0 && duplicated === 0;
-    console.log(
-      ok ? "PASS  no fill or event lost or duplicated" : "FAIL  the promise was broken (see above)",
-    );
+    const faultList =
+      Object.entries(faults)
+        .map(([k, v]) => `${k} ×${v}`)
+        .join(", ") || "none";
+    const attempts = intents.reduce((sum, i) => sum + i.attempts, 0);
+    const summary: [string, string][] = [
+      ["seed", String(seed)],
+      ["duration", `${seconds} s of faults + ${((Date.now() - end) / 1000).toFixed(0)} s settling`],
+      ["faults injected", faultList],
+      [
+        "orders placed",
+        `${placed} of ${intents.length} requested (${attempts} attempts; ${rejected.length} rejected by IB, ` +
+          `${unresolved.length} unresolved)`,
+      ],
+      [
+        "orders in the book",
+        `${bookOrders().length} (${duplicatePlacements.length} clientOrderIds placed more than once)`,
+      ],
+      [
+        "fills in the book",
+        `${executions.length} executions, ${executions.reduce((sum, x) => sum + x.quantity, 0)} shares`,
+      ],
+      [
+        "fills seen by the subscriber",
+        `${seenOurs} of them (plus ${subscriber.fills.size - seenOurs} of the seeded starting positions)`,
+      ],
+      ["orders whose final fill differs from the subscriber's view", String(orderMismatch.length)],
+      [
+        "subscriber",
+        `${subscriber.events} events, ${subscriber.drops} drops, ${subscriber.reconnects} resumes with ` +
+          `afterSequence, last sequence ${subscriber.lastSequence}` +
+          (subscriber.errors.length ? `, errors: ${subscriber.errors.slice(0, 3).join(" | ")}` : ""),
+      ],
+      ["lost (goal 0)", `${lost} (${lostFills.length} fills never seen, ${subscriber.gaps} sequence gaps)`],
+      [
+        "duplicated (goal 0)",
+        `${duplicated} (${duplicateFills} fills seen twice, ${subscriber.duplicateEvents} events replayed ` +
+          `twice, ${duplicatePlacements.length} double placements)`,
+      ],
+      [
+        "memory growth",
+        `heap ${mb(growth)} (${(growth / Math.max(1, intents.length) / 1024).toFixed(1)} KB per order), RSS ` +
+          `${mb(memEnd.rss - memStart.rss)}; at the end heap ${mb(memEnd.heapUsed)}, RSS ${mb(memEnd.rss)} (one ` +
+          "process: server, simulators with their request log, subscriber)",
+      ],
+    ];
+    if (rejected.length) {
+      summary.push(["rejections", [...new Set(rejected.map((r) => r.lastError))].slice(0, 5).join(" | ")]);
+    }
+    if (unresolved.length) {
+      summary.push(["unresolved", [...new Set(unresolved.map((r) => r.lastError))].slice(0, 5).join(" | ")]);
+    }
+    summary.push([
+      "result",
+      ok ? "PASS: no fill or event lost or duplicated" : "FAIL: the promise was broken",
+    ]);
+    console.log("");
+    for (const [label, value] of summary) console.log(`${label.padEnd(30)} ${value}`);
+    writeChaosSection([
+      "## Reliability (`npm run chaos`)",
+      "",
+      `- Date: ${new Date().toISOString()}`,
+      `- Machine: ${machineLine()}`,
+      "",
+      "| | |",
+      "| --- | --- |",
+      ...summary.map(([label, value]) => `| ${label} | ${value.replace(/\|/g, "\\|")} |`),
+      "",
+      "Faults every 4–12 s, one of: TWS connections dropped (`POST /sim/tws/disconnect`, reconnects refused " +
+        "0–4 s), TWS zombie for 2–12 s (`/sim/tws/zombie`), Client Portal session expired " +
+        "(`/sim/session/expire`), a competing login (`/sim/session/compete`, answered by the `reauthenticate` " +
+        "mutation 2–8 s later, as an operator would), the subscriber's connection killed. Meanwhile market and " +
+        "limit orders (30 % forced through Client Portal) every 0.25–0.9 s through `placeOrder`, retried with " +
+        "the same clientOrderId when the answer was SESSION_NOT_READY, BROKER_UNAVAILABLE, RATE_LIMITED or " +
+        "OUTCOME_UNKNOWN, and prices moved through `/sim/prices` every 0.7–2 s. Fills come in two executions. " +
+        "At the end the faults stop, the run settles, and the subscriber's view is compared with the book.",
+    ]);
     process.exitCode = ok ? 0 : 2;
   } finally {
     subscriber.stop();

@@ -6,13 +6,12 @@
  */
 import "reflect-metadata";
 import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { cachedReads } from "./figures/cached-reads";
 import { fanOut } from "./figures/fan-out";
 import { orderPath } from "./figures/order-path";
 import { uncachedReads } from "./figures/uncached-reads";
 import { upstreamEconomy } from "./figures/upstream-economy";
-import { formatRow, machineLine, resultsMarkdown, type FigureResult } from "./lib/report";
+import { formatRow, machineLine, RESULTS_PATH, resultsMarkdown, type FigureResult } from "./lib/report";
 
 const FIGURES: [number, () => Promise<FigureResult>][] = [
   [1, cachedReads],
@@ -41,9 +40,8 @@ async function main(): Promise<void> {
   if (only) {
     console.log(`partial run (BENCH_ONLY=${process.env.BENCH_ONLY}): bench/RESULTS.md not rewritten`);
   } else {
-    const path = join(__dirname, "..", "..", "..", "bench", "RESULTS.md");
-    writeFileSync(path, resultsMarkdown(results, { date: new Date().toISOString(), durationSec }));
-    console.log(`wrote ${path}`);
+    writeFileSync(RESULTS_PATH, resultsMarkdown(results, { date: new Date().toISOString(), durationSec }));
+    console.log(`wrote ${RESULTS_PATH}`);
   }
   console.log(`done in ${durationSec.toFixed(0)} s`);
 }

@@ -54,13 +54,22 @@ serveRpc({
     }
     return subscribers.length;
   },
-  report(args: { emitted: Record<string, number> }) {
+  /** Latencies against the brokerage's emission times; events of `excluded` orders (warm-up) are left out. */
+  report(args: { emitted: Record<string, number>; excluded: string[] }) {
+    const excluded = new Set(args.excluded);
     const latencies: number[] = [];
     let unmatched = 0;
+    let warmup = 0;
+    const unmatchedKeys: string[] = [];
     for (const [key, times] of arrivals) {
+      if (excluded.has(key.split("|")[0]!)) {
+        warmup += times.length;
+        continue;
+      }
       const t0 = args.emitted[key];
       if (t0 === undefined) {
         unmatched += times.length;
+        if (unmatchedKeys.length < 5) unmatchedKeys.push(key);
         continue;
       }
       for (const t of times) latencies.push(t - t0);
@@ -68,8 +77,10 @@ serveRpc({
     const counts = [...perSubscriber].sort((a, b) => a - b);
     return {
       latency: distribution(latencies),
-      received: latencies.length + unmatched,
+      received: latencies.length + unmatched + warmup,
+      warmup,
       unmatched,
+      unmatchedKeys,
       errors,
       closes,
       eventsPerSubscriber: { min: counts[0] ?? 0, max: counts[counts.length - 1] ?? 0 },

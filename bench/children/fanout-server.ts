@@ -19,9 +19,12 @@ let system: SimSystem | undefined;
 let bare: { brokerage: Brokerage; ws: BareGraphQLWs } | undefined;
 let client: GraphQLHttpClient | undefined;
 const emitted = new Map<string, number>();
+/** Orders already in the book when recording began (the seeded positions); the server may still report them. */
+let preexisting: string[] = [];
 let placed = 0;
 
 function record(brokerage: Brokerage): void {
+  preexisting = brokerage.listOrders().map((o) => String(o.permId));
   brokerage.on("order", ({ order }) => {
     const key = simOrderKey(order);
     if (!emitted.has(key)) emitted.set(key, wallNow());
@@ -81,7 +84,7 @@ serveRpc({
     if (!r.order) throw new Error(`brokerage rejected the order: ${r.reject?.reason}`);
     return String(r.order.permId);
   },
-  emissions: () => Object.fromEntries(emitted),
+  emissions: () => ({ emitted: Object.fromEntries(emitted), preexisting }),
   async exit() {
     await client?.close();
     await system?.stop();

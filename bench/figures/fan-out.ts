@@ -23,7 +23,9 @@ const WARMUP_SUBSCRIBERS = 20;
 interface ClientReport {
   latency: Distribution;
   received: number;
+  warmup: number;
   unmatched: number;
+  unmatchedKeys: string[];
   errors: number;
   closes: number;
   eventsPerSubscriber: { min: number; max: number };
@@ -98,12 +100,13 @@ async function run(kind: FanoutServerKind, subscribers: number, orders: number):
       if (left > 0) await sleep(left);
     }
     const seconds = (Date.now() - t0) / 1000;
-    const emitted = await server.call<Record<string, number>>("emissions");
-    for (const key of Object.keys(emitted)) {
-      if (warmup.has(key.split("|")[0]!)) emitted[key] = Number.NaN;
-    }
+    const { emitted, preexisting } = await server.call<{
+      emitted: Record<string, number>;
+      preexisting: string[];
+    }>("emissions");
     const report = await clients.call<ClientReport>("report", {
-      emitted: Object.fromEntries(Object.entries(emitted).filter(([, t]) => Number.isFinite(t))),
+      emitted,
+      excluded: [...warmup, ...preexisting],
     });
     return {
       latency: report.latency,
@@ -152,8 +155,9 @@ export async function fanOut(): Promise<FigureResult> {
   ];
   const describe = (name: string, r: FanoutRun) =>
     `${name}: ${r.orders} orders in ${r.seconds.toFixed(1)} s, ${r.report.received} events received ` +
-    `(${r.report.eventsPerSubscriber.min}–${r.report.eventsPerSubscriber.max} per subscriber), ` +
-    `${r.report.unmatched} without a matching brokerage event, ${r.report.errors} errors, ` +
+    `(${r.report.eventsPerSubscriber.min}–${r.report.eventsPerSubscriber.max} per subscriber, ${r.report.warmup} ` +
+    `of warm-up orders or of the seeded positions' orders), ${r.report.unmatched} without a matching brokerage event` +
+    `${r.report.unmatchedKeys.length ? ` (${r.report.unmatchedKeys.join(", ")})` : ""}, ${r.report.errors} errors, ` +
     `${r.report.closes} dropped connections, ${r.timedOut} orders not seen filled by every subscriber in 20 s; ` +
     `latency p90 ${ms(r.latency.p90)}, max ${ms(r.latency.max)}.`;
   return {

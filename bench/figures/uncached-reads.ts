@@ -26,7 +26,7 @@ const RULES: EndpointRule[] = [
  * baseline and server, one pair at a time, paced under IB's 10 requests/s.
  */
 export async function uncachedReads(): Promise<FigureResult> {
-  const pairs = envNumber("BENCH_UNCACHED_SAMPLES", 80);
+  const pairs = envNumber("BENCH_UNCACHED_SAMPLES", 60);
   const spacingMs = 350;
   const system = await startSimSystem({
     tws: false,

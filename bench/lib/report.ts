@@ -1,4 +1,30 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
+import { join } from "node:path";
+
+/** bench/RESULTS.md of the repository (the compiled code runs from .build/bench-run/bench/lib). */
+export const RESULTS_PATH = join(__dirname, "..", "..", "..", "..", "bench", "RESULTS.md");
+
+const CHAOS_START = "<!-- chaos:start -->";
+const CHAOS_END = "<!-- chaos:end -->";
+
+/** The reliability section `npm run chaos` maintains, as it stands in RESULTS.md (empty when absent). */
+export function currentChaosSection(): string {
+  if (!existsSync(RESULTS_PATH)) return "";
+  const text = readFileSync(RESULTS_PATH, "utf8");
+  const start = text.indexOf(CHAOS_START);
+  const end = text.indexOf(CHAOS_END);
+  return start >= 0 && end > start ? text.slice(start, end + CHAOS_END.length) : "";
+}
+
+/** Replaces (or appends) the reliability section of RESULTS.md, leaving the bench table alone. */
+export function writeChaosSection(lines: string[]): void {
+  const section = [CHAOS_START, ...lines, CHAOS_END].join("\n");
+  const text = existsSync(RESULTS_PATH) ? readFileSync(RESULTS_PATH, "utf8") : "# Benchmark results\n";
+  const old = currentChaosSection();
+  const next = old ? text.replace(old, section) : `${text.trimEnd()}\n\n${section}\n`;
+  writeFileSync(RESULTS_PATH, next);
+}
 
 export type Verdict = "PASS" | "MISS" | "INFO";
 
@@ -67,5 +93,7 @@ export function resultsMarkdown(
     for (const n of f.notes) lines.push(`- ${n}`);
     lines.push("");
   }
+  const chaos = currentChaosSection();
+  if (chaos) lines.push(chaos, "");
   return lines.join("\n");
 }
