@@ -46,8 +46,12 @@ describe("routing with one API down", () => {
     assert.equal(rz.body.ready, ss.ready);
     assert.equal(rz.body.components.tws.ready, expect.tws, "/readyz tws.ready");
     assert.equal(rz.body.components.clientPortal.ready, expect.cp, "/readyz clientPortal.ready");
-    assert.equal(rz.body.components.tws.state, ss.tws.state);
-    assert.equal(rz.body.components.clientPortal.state, ss.clientPortal.state);
+    // Read a moment apart: a side that is up must read the same; a side that is down may move between
+    // down states (TWS retries: DISCONNECTED ⇄ CONNECTING) but never read as up in one and down in the other.
+    if (expect.tws) assert.equal(rz.body.components.tws.state, ss.tws.state);
+    else assert.notEqual(rz.body.components.tws.state, "CONNECTED");
+    if (expect.cp) assert.equal(rz.body.components.clientPortal.state, ss.clientPortal.state);
+    else assert.notEqual(rz.body.components.clientPortal.state, "AUTHENTICATED");
     assert.equal(ss.tws.state === "CONNECTED", expect.tws, `tws state ${ss.tws.state}`);
     assert.equal(ss.clientPortal.state === "AUTHENTICATED", expect.cp, `cp state ${ss.clientPortal.state}`);
     return ss;
