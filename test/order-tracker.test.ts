@@ -62,6 +62,19 @@ describe("OrderTracker", () => {
     assert.equal(o.brokerOrderId, "7");
   });
 
+  it("gives the placing API's identity precedence over whichever API reported first", () => {
+    const t = new OrderTracker({
+      bufferSize: 100,
+      placedVia: (o) => (o.clientOrderId === "c-1" ? BrokerApi.TWS : undefined),
+    });
+    t.observe({ order: { ...base, source: BrokerApi.CLIENT_PORTAL, brokerOrderId: "1001" } });
+    assert.equal(t.get("1001")?.source, BrokerApi.TWS);
+    assert.equal(t.get("1001")?.brokerOrderId, null, "Client Portal's id is not a TWS order id");
+    t.observe({ order: { ...base, brokerOrderId: "1000" } });
+    assert.equal(t.get("1001")?.brokerOrderId, "1000");
+    assert.ok(t.log.since(0).every((e) => e.order.source === BrokerApi.TWS));
+  });
+
   it("reports modifications, cancels and rejects", () => {
     const t = new OrderTracker({ bufferSize: 100 });
     const lmt = { ...base, type: OrderType.LIMIT, limitPrice: 100, status: OrderStatus.SUBMITTED };

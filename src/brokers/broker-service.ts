@@ -134,6 +134,7 @@ class UnifiedBrokerService implements BrokerService {
     this.tracker = new OrderTracker({
       bufferSize: options.orderEventBuffer,
       onEvent: options.hooks?.onOrderEvent,
+      placedVia: (o) => (o.clientOrderId ? this.store.get(o.clientOrderId)?.api : undefined),
     });
     this.store = options.idempotency ?? new MemoryIdempotencyStore();
     this.log = options.logger;

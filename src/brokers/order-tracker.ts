@@ -1,5 +1,5 @@
 import { SequencedLog } from "../events";
-import { OrderEventType, OrderStatus, TERMINAL_ORDER_STATUSES } from "../schema/enums";
+import { OrderEventType, OrderStatus, TERMINAL_ORDER_STATUSES, type BrokerApi } from "../schema/enums";
 import type { Order, OrderEvent } from "../schema/order.type";
 import type { OrderObservation } from "./api-broker";
 
@@ -16,6 +16,11 @@ export interface OrderTrackerOptions {
    */
   retentionMs?: number;
   now?: () => number;
+  /**
+   * The API this server placed an order through, if it did. Both APIs report every order and either may
+   * report first; the placing API's identity and order id win over whichever came first.
+   */
+  placedVia?: (order: Order) => BrokerApi | undefined;
 }
 
 /**
@@ -32,12 +37,14 @@ export class OrderTracker {
   private readonly onEvent: (e: OrderEvent) => void;
   private readonly retentionMs: number;
   private readonly now: () => number;
+  private readonly placedVia: (order: Order) => BrokerApi | undefined;
 
   constructor(options: OrderTrackerOptions) {
     this.log = new SequencedLog<OrderEvent>({ bufferSize: options.bufferSize });
     this.onEvent = options.onEvent ?? (() => {});
     this.retentionMs = options.retentionMs ?? 7 * 24 * 3600_000;
     this.now = options.now ?? Date.now;
+    this.placedVia = options.placedVia ?? (() => undefined);
     this.lastPrune = this.now();
   }
 
@@ -51,7 +58,7 @@ export class OrderTracker {
 
   observe(obs: OrderObservation): OrderEvent[] {
     const prev = this.orders.get(obs.order.id);
-    const order = merge(prev, obs.order);
+    const order = merge(prev, obs.order, this.placedVia(obs.order));
     this.orders.set(order.id, order);
     const at = new Date(this.now());
     const catchUp = obs.catchUp ?? false;
@@ -103,8 +110,11 @@ export class OrderTracker {
  * Keeps what one API knows and the other may not (clientOrderId, the placing API's id) and never lets a late
  * or repeated report move an order backwards (less filled, or out of a terminal state).
  */
-function merge(prev: Order | undefined, next: Order): Order {
-  if (!prev) return { ...next };
+function merge(prev: Order | undefined, next: Order, placedVia: BrokerApi | undefined): Order {
+  const source = placedVia ?? prev?.source ?? next.source;
+  // An order id means something only in the API that issued it.
+  const reporterPlaced = next.source === source;
+  if (!prev) return { ...next, source, brokerOrderId: reporterPlaced ? next.brokerOrderId : null };
   const prevTerminal = TERMINAL_ORDER_STATUSES.has(prev.status);
   const stale = next.filledQuantity < prev.filledQuantity;
   return {
@@ -112,9 +122,8 @@ function merge(prev: Order | undefined, next: Order): Order {
     ...next,
     clientOrderId: next.clientOrderId ?? prev.clientOrderId,
     permId: next.permId ?? prev.permId,
-    brokerOrderId:
-      prev.source === next.source ? (next.brokerOrderId ?? prev.brokerOrderId) : prev.brokerOrderId,
-    source: prev.source,
+    brokerOrderId: reporterPlaced ? (next.brokerOrderId ?? prev.brokerOrderId) : prev.brokerOrderId,
+    source,
     status: prevTerminal && !TERMINAL_ORDER_STATUSES.has(next.status) ? prev.status : next.status,
     filledQuantity: stale ? prev.filledQuantity : next.filledQuantity,
     remainingQuantity: stale ? prev.remainingQuantity : next.remainingQuantity,
