@@ -191,28 +191,20 @@ describe("unified view over both simulators", () => {
     }
   });
 
-  it(
-    "carries the placing API as source in orders, order(id) and every event, whichever API reported first",
-    {
-      todo:
-        "race: the other API's first report (Client Portal's order poll, TWS client 0's watch) sets the " +
-        "source; under load a TWS order shows CLIENT_PORTAL (patch in report)",
-    },
-    async () => {
-      const orders = (await s.op(ORDERS)).data.orders as Json[];
-      for (const p of placements) {
-        const o = orders.find((x) => x.clientOrderId === p.coid);
-        assert.equal(o?.source, p.via, `${p.coid}: source in orders`);
-        const events = seen.filter((e) => e.order.clientOrderId === p.coid);
-        assert.ok(events.length > 0);
-        assert.deepEqual(
-          events.filter((e) => e.order.source !== p.via).map((e) => `${e.type} ${e.order.source}`),
-          [],
-          `${p.coid}: every event's source`,
-        );
-      }
-    },
-  );
+  it("carries the placing API as source in orders, order(id) and every event, whichever API reported first", async () => {
+    const orders = (await s.op(ORDERS)).data.orders as Json[];
+    for (const p of placements) {
+      const o = orders.find((x) => x.clientOrderId === p.coid);
+      assert.equal(o?.source, p.via, `${p.coid}: source in orders`);
+      const events = seen.filter((e) => e.order.clientOrderId === p.coid);
+      assert.ok(events.length > 0);
+      assert.deepEqual(
+        events.filter((e) => e.order.source !== p.via).map((e) => `${e.type} ${e.order.source}`),
+        [],
+        `${p.coid}: every event's source`,
+      );
+    }
+  });
 
   it("serves positions from TWS while it is connected and from Client Portal while it is not", async () => {
     const expected = [
@@ -255,64 +247,56 @@ describe("unified view over both simulators", () => {
 });
 
 describe("the placing API's answer against a first report from the other API", () => {
-  it(
-    "keeps the placing API as source and its order id when the other API reported the order first",
-    {
-      todo:
-        "OrderTracker keeps the first reporter's source; broker-service should mark the placing API's " +
-        "answer authoritative (patch in report)",
-    },
-    async () => {
-      // A TWS client 0 hears of a Client Portal order (orderId 0, so no brokerOrderId) before Client
-      // Portal's HTTP answer arrives: a real race between two sockets, replayed here in its order with
-      // in-memory sides so the order of the two reports is certain.
-      let sink!: BrokerEventSink;
-      const service = createBrokerService({
-        simulated: true,
-        logger: silentLogger(),
-        orderEventBuffer: 100,
-        guards: DEFAULT_GUARDS,
-        tws: (s) => new MemoryTwsBroker(s),
-        clientPortal: (s) => {
-          sink = s;
-          const cp = new MemoryTwsBroker(s);
-          const place = cp.placeOrder.bind(cp);
-          const status = cp.status.bind(cp);
-          return Object.assign(cp, {
-            api: BrokerApi.CLIENT_PORTAL,
-            status: () => ({ ...status(), readOnly: false }),
-            async placeOrder(r: OrderRequest, c: Contract): Promise<PlaceOutcome> {
-              const { order } = await place(r, c);
-              assert.ok(order);
-              sink.order({ order: { ...order, source: BrokerApi.TWS, brokerOrderId: null } });
-              return { order: { ...order, source: BrokerApi.CLIENT_PORTAL, brokerOrderId: order.id } };
-            },
-          }) as unknown as ClientPortalBroker;
-        },
-      });
-      await service.start();
-      try {
-        const caller = { client: "test", canTrade: true };
-        const input = {
-          accountId: "DU0000001",
-          contract: { conid: AAPL },
-          side: OrderSide.BUY,
-          type: OrderType.LIMIT,
-          quantity: 1,
-          limitPrice: 100,
-          timeInForce: TimeInForce.DAY,
-          clientOrderId: "race-1",
-          via: BrokerApi.CLIENT_PORTAL,
-        };
-        const { order } = await service.placeOrder(input, caller);
-        assert.equal(order?.source, BrokerApi.CLIENT_PORTAL);
-        assert.equal(order?.brokerOrderId, order?.id);
-        const listed = await service.orders({});
-        assert.equal(listed.length, 1);
-        assert.equal(listed[0]?.source, BrokerApi.CLIENT_PORTAL);
-      } finally {
-        await service.close();
-      }
-    },
-  );
+  it("keeps the placing API as source and its order id when the other API reported the order first", async () => {
+    // A TWS client 0 hears of a Client Portal order (orderId 0, so no brokerOrderId) before Client
+    // Portal's HTTP answer arrives: a real race between two sockets, replayed here in its order with
+    // in-memory sides so the order of the two reports is certain.
+    let sink!: BrokerEventSink;
+    const service = createBrokerService({
+      simulated: true,
+      logger: silentLogger(),
+      orderEventBuffer: 100,
+      guards: DEFAULT_GUARDS,
+      tws: (s) => new MemoryTwsBroker(s),
+      clientPortal: (s) => {
+        sink = s;
+        const cp = new MemoryTwsBroker(s);
+        const place = cp.placeOrder.bind(cp);
+        const status = cp.status.bind(cp);
+        return Object.assign(cp, {
+          api: BrokerApi.CLIENT_PORTAL,
+          status: () => ({ ...status(), readOnly: false }),
+          async placeOrder(r: OrderRequest, c: Contract): Promise<PlaceOutcome> {
+            const { order } = await place(r, c);
+            assert.ok(order);
+            sink.order({ order: { ...order, source: BrokerApi.TWS, brokerOrderId: null } });
+            return { order: { ...order, source: BrokerApi.CLIENT_PORTAL, brokerOrderId: order.id } };
+          },
+        }) as unknown as ClientPortalBroker;
+      },
+    });
+    await service.start();
+    try {
+      const caller = { client: "test", canTrade: true };
+      const input = {
+        accountId: "DU0000001",
+        contract: { conid: AAPL },
+        side: OrderSide.BUY,
+        type: OrderType.LIMIT,
+        quantity: 1,
+        limitPrice: 100,
+        timeInForce: TimeInForce.DAY,
+        clientOrderId: "race-1",
+        via: BrokerApi.CLIENT_PORTAL,
+      };
+      const { order } = await service.placeOrder(input, caller);
+      assert.equal(order?.source, BrokerApi.CLIENT_PORTAL);
+      assert.equal(order?.brokerOrderId, order?.id);
+      const listed = await service.orders({});
+      assert.equal(listed.length, 1);
+      assert.equal(listed[0]?.source, BrokerApi.CLIENT_PORTAL);
+    } finally {
+      await service.close();
+    }
+  });
 });
