@@ -172,14 +172,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   await apollo.start();
 
   const requireToken = (req: Request, res: Response, next: NextFunction) => {
-    // The landing page is static HTML a browser loads without headers; operations still need the token.
-    if (
-      req.method === "GET" &&
-      req.accepts(["text/html", "application/json"]) === "text/html" &&
-      !req.query.query
-    ) {
-      return next();
-    }
     const grant = checkToken(auth, req.headers.authorization);
     if (!grant.ok) {
       res
@@ -216,8 +208,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // The landing page is static HTML a browser loads without headers; operations still need the token.
   const landingPageOrToken = (req: Request, res: Response, next: NextFunction) => {
     // Only an explicit browser page load; `*/*` or no Accept header would let operations slip through.
+    // A GET with no parameters at all can only get the page (or a 400): `query`, and a persisted query's
+    // `extensions` (Apollo runs those by hash alone), need the token.
     const wantsPage = req.method === "GET" && (req.headers.accept ?? "").includes("text/html");
-    if (wantsPage && req.query.query === undefined) return next();
+    if (wantsPage && Object.keys(req.query).length === 0) return next();
     requireToken(req, res, next);
   };
 

@@ -372,7 +372,6 @@ const placeCases: Case[] = [
     variables: place({ accountId: "DU9999999", via: "CLIENT_PORTAL" }),
     code: "NOT_FOUND",
     message: /DU9999999/,
-    todo: "an unknown account goes to the gateway's order endpoint through Client Portal (patch in report)",
   },
   {
     name: "unknown conid",

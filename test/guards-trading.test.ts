@@ -160,23 +160,15 @@ describe("READ_ONLY=true", () => {
     assert.deepEqual(placed.map((l) => l.client.split(" ")[0]).sort(), ["http", "ws"]);
   });
 
-  it(
-    "logs refused modify and cancel with the order's account",
-    { todo: "broker-service audits modify/cancel refusals without accountId (patch in report)" },
-    () => {
-      const changes = h.refusals().filter((l) => l.op === "modifyOrder" || l.op === "cancelOrder");
-      assert.equal(changes.length, 4);
-      for (const l of changes) assert.equal(l.accountId, PAPER, JSON.stringify(l));
-    },
-  );
+  it("logs refused modify and cancel with the order's account", () => {
+    const changes = h.refusals().filter((l) => l.op === "modifyOrder" || l.op === "cancelOrder");
+    assert.equal(changes.length, 4);
+    for (const l of changes) assert.equal(l.accountId, PAPER, JSON.stringify(l));
+  });
 
-  it(
-    "refuses reauthenticate with READ_ONLY too (every mutation)",
-    { todo: "broker-service reauthenticate checks only the token, not READ_ONLY (patch in report)" },
-    async () => {
-      await h.refused("reauthenticate", "READ_ONLY", REAUTH, () => undefined, /read-only/);
-    },
-  );
+  it("refuses reauthenticate with READ_ONLY too (every mutation)", async () => {
+    await h.refused("reauthenticate", "READ_ONLY", REAUTH, () => undefined, /read-only/);
+  });
 });
 
 describe("live accounts, the IB_ACCOUNTS allowlist and per-order limits", () => {
@@ -230,23 +222,15 @@ describe("live accounts, the IB_ACCOUNTS allowlist and per-order limits", () => 
     assert.equal(l?.accountId, LIVE);
   });
 
-  it(
-    "lets a live order entered elsewhere be cancelled: cancelling only lowers risk",
-    {
-      todo:
-        "broker-service routeExisting sends an order entered elsewhere to TWS, which may not change it " +
-        "(patch in report)",
-    },
-    async () => {
-      const r = await h.s.op(CANCEL, { id: liveTarget });
-      assert.deepEqual(r.errors, undefined);
-      await eventually(
-        "the live order cancelled",
-        async () =>
-          (await h.s.simOrders()).find((o) => String(o.permId) === liveTarget)?.status === "Cancelled",
-      );
-    },
-  );
+  it("lets a live order entered elsewhere be cancelled: cancelling only lowers risk", async () => {
+    const r = await h.s.op(CANCEL, { id: liveTarget });
+    assert.deepEqual(r.errors, undefined);
+    await eventually(
+      "the live order cancelled",
+      async () =>
+        (await h.s.simOrders()).find((o) => String(o.permId) === liveTarget)?.status === "Cancelled",
+    );
+  });
 
   it("hides accounts outside IB_ACCOUNTS and refuses to trade them", async () => {
     const r = await h.s.op(
@@ -377,26 +361,22 @@ describe("live accounts, the IB_ACCOUNTS allowlist and per-order limits", () => 
     assert.equal((await h.s.simOrders()).filter((o) => o.clientOrderId === "qty-HTTP").length, 1);
   });
 
-  it(
-    "refuses a modification that takes an order above MAX_ORDER_QUANTITY or MAX_ORDER_NOTIONAL",
-    { todo: "broker-service modifyOrder does not apply the per-order limits (patch in report)" },
-    async () => {
-      await h.refused(
-        "modify quantity to 1000",
-        "FORBIDDEN",
-        MODIFY,
-        () => ({ id: paperTarget, m: { quantity: 1000 } }),
-        /MAX_ORDER_QUANTITY/,
-      );
-      await h.refused(
-        "modify limit price to 10000",
-        "FORBIDDEN",
-        MODIFY,
-        () => ({ id: paperTarget, m: { limitPrice: 10_000 } }),
-        /MAX_ORDER_NOTIONAL/,
-      );
-    },
-  );
+  it("refuses a modification that takes an order above MAX_ORDER_QUANTITY or MAX_ORDER_NOTIONAL", async () => {
+    await h.refused(
+      "modify quantity to 1000",
+      "FORBIDDEN",
+      MODIFY,
+      () => ({ id: paperTarget, m: { quantity: 1000 } }),
+      /MAX_ORDER_QUANTITY/,
+    );
+    await h.refused(
+      "modify limit price to 10000",
+      "FORBIDDEN",
+      MODIFY,
+      () => ({ id: paperTarget, m: { limitPrice: 10_000 } }),
+      /MAX_ORDER_NOTIONAL/,
+    );
+  });
 });
 
 describe("ALLOW_LIVE_TRADING=true", () => {

@@ -140,17 +140,11 @@ describe("routing with one API down", () => {
     await assertTruthful({ tws: true, cp: true });
   });
 
-  it(
-    "cancelling a Client Portal order while Client Portal is down answers with Client Portal's state",
-    {
-      todo: "broker-service routeExisting falls back to TWS, which answers ORDER_REJECTED (patch in report)",
-    },
-    () => {
-      assert.deepEqual(codesOf(cpOwnedCancel), ["SESSION_NOT_READY"], JSON.stringify(cpOwnedCancel.errors));
-      assert.equal(cpOwnedCancel.errors?.[0]?.extensions?.api, "CLIENT_PORTAL");
-      assert.equal(cpOwnedCancel.errors?.[0]?.extensions?.state, "LOGIN_REQUIRED");
-    },
-  );
+  it("cancelling a Client Portal order while Client Portal is down answers with Client Portal's state", () => {
+    assert.deepEqual(codesOf(cpOwnedCancel), ["SESSION_NOT_READY"], JSON.stringify(cpOwnedCancel.errors));
+    assert.equal(cpOwnedCancel.errors?.[0]?.extensions?.api, "CLIENT_PORTAL");
+    assert.equal(cpOwnedCancel.errors?.[0]?.extensions?.state, "LOGIN_REQUIRED");
+  });
 
   it("with Client Portal's brokerage session expired: SESSION_NOT_READY, nothing placed, then it heals", async () => {
     await s.control("/sim/session/expire");
@@ -171,17 +165,12 @@ describe("routing with one API down", () => {
     await assertTruthful({ tws: true, cp: true });
   });
 
-  it(
-    "a SESSION_NOT_READY met before the supervisor noticed the expiry does not say state AUTHENTICATED",
-    { todo: "client-portal-broker readFailure reports the supervisor's stale state (patch in report)" },
-    async () => {
-      await s.control("/sim/session/expire");
-      const r = await s.op(PLACE, limitOrder("route-cp-exp-2", "CLIENT_PORTAL"));
-      await eventually("Client Portal healed", cpHealed);
-      if (r.errors)
-        assert.notEqual(r.errors[0]?.extensions?.state, "AUTHENTICATED", JSON.stringify(r.errors));
-    },
-  );
+  it("a SESSION_NOT_READY met before the supervisor noticed the expiry does not say state AUTHENTICATED", async () => {
+    await s.control("/sim/session/expire");
+    const r = await s.op(PLACE, limitOrder("route-cp-exp-2", "CLIENT_PORTAL"));
+    await eventually("Client Portal healed", cpHealed);
+    if (r.errors) assert.notEqual(r.errors[0]?.extensions?.state, "AUTHENTICATED", JSON.stringify(r.errors));
+  });
 
   it("with TWS dropped: orders go through Client Portal, via TWS answers with TWS's state", async () => {
     // An order TWS placed, to be cancelled while TWS is away.

@@ -68,6 +68,8 @@ export interface ApiBroker {
   placeOrder(request: OrderRequest, contract: Contract): Promise<PlaceOutcome>;
   modifyOrder(order: Order, changes: ModifyOrderInput): Promise<Order>;
   cancelOrder(order: Order): Promise<Order>;
+  /** Whether this API may modify or cancel the order; absent means it may. */
+  canChange?(order: Order): boolean;
   /** The order placed earlier with this clientOrderId, if IB knows one (reconciliation). */
   findByClientOrderId(clientOrderId: string): Promise<Order | null>;
 }

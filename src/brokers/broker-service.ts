@@ -268,6 +268,7 @@ class UnifiedBrokerService implements BrokerService {
       const request = validatePlaceOrder(input);
       this.checkAllowed(request.accountId);
       this.checkLive(request.accountId);
+      await this.checkKnownAccount(request.accountId);
       const api = this.route(input.via ?? null);
       const result = await this.mutex.run(request.clientOrderId, () => this.placeOnce(api, request));
       this.log.info(
@@ -461,14 +462,22 @@ class UnifiedBrokerService implements BrokerService {
   }
 
   async modifyOrder(id: string, input: ModifyOrderInput, caller: Caller): Promise<Order> {
-    const audit = { op: "modifyOrder", client: caller.client, orderId: id };
+    const audit = {
+      op: "modifyOrder",
+      client: caller.client,
+      orderId: id,
+      accountId: this.accountOfKnown(id),
+    };
     try {
       this.checkWritable(caller);
       const order = await this.requireOrder(id);
+      audit.accountId = order.accountId;
       this.checkAllowed(order.accountId);
       this.checkLive(order.accountId);
       const changes = validateModifyOrder(order.type, input);
       const api = this.routeExisting(order);
+      // The per-order limits hold for the order as it will be, not only as it was placed.
+      await this.checkLimits(api, modifiedRequest(order, changes), order.contract.conid);
       const updated = await api.modifyOrder(order, changes);
       this.tracker.observe({ order: updated });
       this.log.info(
@@ -483,10 +492,16 @@ class UnifiedBrokerService implements BrokerService {
   }
 
   async cancelOrder(id: string, caller: Caller): Promise<Order> {
-    const audit = { op: "cancelOrder", client: caller.client, orderId: id };
+    const audit = {
+      op: "cancelOrder",
+      client: caller.client,
+      orderId: id,
+      accountId: this.accountOfKnown(id),
+    };
     try {
       this.checkWritable(caller);
       const order = await this.requireOrder(id);
+      audit.accountId = order.accountId;
       this.checkAllowed(order.accountId);
       const api = this.routeExisting(order);
       const updated = await api.cancelOrder(order);
@@ -507,6 +522,14 @@ class UnifiedBrokerService implements BrokerService {
       throw new AppError(
         ErrorCode.FORBIDDEN,
         "This API token may read but not manage the session; use API_TOKEN.",
+      );
+    }
+    if (this.options.guards.readOnly) {
+      // Taking the brokerage session over ends the user's other login (TWS, the website): not read-only.
+      throw new AppError(
+        ErrorCode.READ_ONLY,
+        "This server is read-only (READ_ONLY=true): mutations are disabled, reauthenticate included. An " +
+          "expired session heals on its own; end a competing login where it was opened.",
       );
     }
     this.log.info({ op: "reauthenticate", client: caller.client }, "reauthenticate requested");
@@ -569,11 +592,22 @@ class UnifiedBrokerService implements BrokerService {
     return candidates[0]!;
   }
 
-  /** An existing order is changed through the API that placed it, else whichever is ready. */
+  /**
+   * An existing order is changed through the API that placed it, else through another ready API that may
+   * change it. TWS lets only the placing client id change an order, so an order entered elsewhere (Client
+   * Portal, the website, TWS's own window) goes through Client Portal even when TWS reported it first; when
+   * no able API is ready, the answer carries the state of the one that could do it.
+   */
   private routeExisting(order: Order): ApiBroker {
-    const placing = this.side(order.source);
+    const able = this.sides().filter((b) => b.canChange?.(order) ?? true);
+    const placing = able.find((b) => b.api === order.source);
     if (placing?.isReady()) return placing;
-    return this.route(null);
+    const ready = able.find((b) => b.isReady());
+    if (ready) return ready;
+    const first = placing ?? able[0];
+    if (!first) return this.route(null);
+    first.assertReady();
+    return first;
   }
 
   private async requireOrder(id: string): Promise<Order> {
@@ -617,6 +651,26 @@ class UnifiedBrokerService implements BrokerService {
     if (!any) return empty;
     any.assertReady();
     return fn(any);
+  }
+
+  /**
+   * An account no API lists is refused before anything is sent: TWS checks its managed accounts itself, but
+   * Client Portal would post the order to the gateway, which rejects it. Skipped when no API can list
+   * accounts right now (routing then answers with the state).
+   */
+  private async checkKnownAccount(id: string): Promise<void> {
+    if (this.knownAccounts.some((a) => a.id === id)) return;
+    const accounts = await this.accounts().catch(() => null);
+    if (!accounts || accounts.length === 0 || accounts.some((a) => a.id === id)) return;
+    throw notFound(
+      `Account ${id} is not an account of this IB login (${accounts.map((a) => a.id).join(", ")}); use \`accounts\` to list them.`,
+      { field: "accountId", accountId: id },
+    );
+  }
+
+  /** The account of an order already tracked, for the audit line of a refusal (no upstream read). */
+  private accountOfKnown(id: string): string | undefined {
+    return this.tracker.get(id)?.accountId;
   }
 
   private accountAllowed(id: string): boolean {
@@ -704,6 +758,21 @@ const NOTHING_SENT: ReadonlySet<string> = new Set([
   ErrorCode.RATE_LIMITED,
   ErrorCode.FORBIDDEN,
 ]);
+
+/** The order as a modification would leave it, for the per-order limits. */
+function modifiedRequest(order: Order, changes: ModifyOrderInput): OrderRequest {
+  return {
+    accountId: order.accountId,
+    contract: { conid: order.contract.conid },
+    side: order.side,
+    type: order.type,
+    quantity: changes.quantity ?? order.quantity,
+    limitPrice: changes.limitPrice ?? order.limitPrice ?? null,
+    stopPrice: changes.stopPrice ?? order.stopPrice ?? null,
+    timeInForce: changes.timeInForce ?? order.timeInForce,
+    clientOrderId: order.clientOrderId ?? "",
+  };
+}
 
 export function isLiveAccount(accountId: string): boolean {
   return /^U\d/.test(accountId) || /^F\d/.test(accountId) || /^I\d/.test(accountId);

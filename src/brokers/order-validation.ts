@@ -85,7 +85,9 @@ function checkPrice(type: OrderType, price: number | null | undefined, field: st
   if (required) {
     if (price == null) throw badInput(`${field} is required for ${type} orders.`, { field });
     if (!Number.isFinite(price) || price <= 0 || price > MAX_PRICE) {
-      throw badInput(`${field} must be a positive finite price (got ${price}).`, { field });
+      throw badInput(`${field} must be a positive finite price up to ${MAX_PRICE} (got ${price}).`, {
+        field,
+      });
     }
     return price;
   }

@@ -209,7 +209,7 @@ export class ClientPortalSupervisor {
           : (this.message ?? "the session is being restored");
     return new AppError(
       ErrorCode.SESSION_NOT_READY,
-      `The Client Portal session is ${this.state}: ${hint}.`,
+      `The Client Portal session is ${this.state}: ${hint.replace(/\.+$/, "")}.`,
       details,
     );
   }

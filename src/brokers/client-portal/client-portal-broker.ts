@@ -493,8 +493,8 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
       const expired = this.expiredReplies.has(replyId);
       throw notFound(
         expired
-          ? `Confirmation ${replyId} expired: IB keeps an order question only until the next request reaches the gateway, and it was held ${this.holdMs()} ms. Nothing was placed; place the order again.`
-          : `No pending Client Portal confirmation with replyId "${replyId}"; nothing was placed. Place the order again.`,
+          ? `Confirmation ${replyId.slice(0, 40)} expired: IB keeps an order question only until the next request reaches the gateway, and it was held ${this.holdMs()} ms. Nothing was placed; place the order again.`
+          : `No pending Client Portal confirmation with replyId "${replyId.slice(0, 40)}"; nothing was placed. Place the order again.`,
         { replyId, expired },
       );
     }
@@ -894,7 +894,14 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
         return new AppError(
           ErrorCode.SESSION_NOT_READY,
           `The Client Portal session is not usable right now (${e.error ?? "HTTP 401"}); it is being checked.`,
-          { api: BrokerApi.CLIENT_PORTAL, state: this.supervisor.currentState },
+          // The gateway said so before the supervisor noticed: never report AUTHENTICATED with this error.
+          {
+            api: BrokerApi.CLIENT_PORTAL,
+            state:
+              this.supervisor.currentState === ClientPortalState.AUTHENTICATED
+                ? ClientPortalState.EXPIRED
+                : this.supervisor.currentState,
+          },
         );
       }
       return new AppError(

@@ -829,6 +829,17 @@ class TwsAdapter implements TwsBroker {
     return { ...out, status: OrderStatus.PENDING_CANCEL, updatedAt: new Date() };
   }
 
+  /**
+   * TWS lets only the placing client id change an order. Unknown orders count as changeable (ownOrder
+   * reads the open orders and says why when it is not).
+   */
+  canChange(order: Order): boolean {
+    const conn = this.supervisor.current();
+    const rec = this.stream.get(Number(order.permId ?? order.id));
+    if (!conn || !rec) return true;
+    return rec.orderId > 0 && rec.clientId === conn.clientId;
+  }
+
   /** The record of an order this connection may change: TWS lets only the placing client id do that. */
   private async ownOrder(conn: TwsConnection, order: Order, what: string): Promise<TwsOrderRecord> {
     const permId = Number(order.permId ?? order.id);
@@ -841,7 +852,9 @@ class TwsAdapter implements TwsBroker {
     if (rec.orderId <= 0 || rec.clientId !== conn.clientId) {
       throw new AppError(
         ErrorCode.ORDER_REJECTED,
-        `Order ${order.id} was placed by TWS client ${rec.clientId ?? "?"} (or in TWS itself); this server is client ${conn.clientId} and TWS only lets the placing client ${what} it. Use TWS, or the Client Portal API (via: CLIENT_PORTAL).`,
+        rec.orderId <= 0
+          ? `Order ${order.id} was entered outside the TWS API (Client Portal, the website or TWS's own window); TWS lets no API client ${what} it. Use via: CLIENT_PORTAL.`
+          : `Order ${order.id} was placed by TWS client ${rec.clientId ?? "?"}; this server is client ${conn.clientId} and TWS only lets the placing client ${what} it. Use TWS, or the Client Portal API (via: CLIENT_PORTAL).`,
         { id: order.id, clientId: rec.clientId, api: "TWS" },
       );
     }
