@@ -161,6 +161,8 @@ class UnifiedBrokerService implements BrokerService {
 
   async start(): Promise<void> {
     await Promise.all([this.cp?.start(), this.tws?.start()]);
+    // Knowing the accounts from the start is what lets a live login put the server in LIVE mode at once.
+    await this.accounts().catch(() => undefined);
   }
 
   async close(): Promise<void> {
