@@ -181,6 +181,30 @@ export async function fanOut(): Promise<FigureResult> {
         `${subscribers}. Latency counts every subscriber (${WARMUP_SUBSCRIBERS} + ${subscribers}).`,
       describe("Server", ours),
       describe("Baseline", base),
+      ...(rows[0]!.verdict === "MISS"
+        ? [
+            "Why the latency goal is missed: graphql-ws executes the subscription's selection set and serializes " +
+              `the result once per subscriber per event, so every order change costs ${subscribers + WARMUP_SUBSCRIBERS} ` +
+              "executions before the last subscriber is served; the bare baseline pays the same and is at " +
+              `p99 ${ms(base.latency.p99)} itself. The product's extra (${ratio(ours.latency.p99 / base.latency.p99)} ` +
+              "at p99) is the TWS hop (simulator → socket → @stoqey/ib → adapter → tracker) and type-graphql's " +
+              "resolver layer in each execution. What would close it: execute once per event and document " +
+              "(orderUpdates results depend on the event, not on the subscriber, so a `subscribe` override in " +
+              "useServer can memoise the ExecutionResult per source event and document) and send that same " +
+              "result to every subscriber of the document.",
+          ]
+        : []),
+      ...(rows[1]!.verdict === "MISS"
+        ? [
+            "Why the memory goal is missed: the product and the bare graphql-ws server cost the same per " +
+              `subscriber (heap ratio ${ratio(ours.heapPerSubscriber / base.heapPerSubscriber)}), so it is not the ` +
+              "server's own state: a bare `ws` connection costs about 2.5 KB of heap (measured separately), and " +
+              "graphql-ws parses every subscription's query into its own DocumentNode, which it keeps for the " +
+              "life of the subscription (about 23 KB for this OrderEvent selection). What would close it: parse " +
+              "and validate each distinct query once and hand graphql-ws the shared DocumentNode from `onSubscribe` " +
+              "(it accepts ready ExecutionArgs), which would also save a parse per subscribe.",
+          ]
+        : []),
     ],
   };
 }

@@ -145,6 +145,15 @@ export async function upstreamEconomy(): Promise<FigureResult> {
         "Upstream figures are the simulator's own request log (`GET /sim/requests`), restricted to the load " +
           "window; the peak is the most requests in any sliding window of the endpoint's limit (1 s for the " +
           "global limit), counted the way the simulator enforces it.",
+        ...(rows[0]!.verdict === "MISS"
+          ? [
+              "Why missed: an endpoint row above shows more requests in one of IB's windows than IB allows, or " +
+                "the gateway answered 429 (each one starts IB's penalty box, during which every request fails). " +
+                "What would close it: the adapter's pacing rules (src/brokers/client-portal/endpoint-limits.ts) " +
+                "must cover that endpoint with a margin, and cached answers must serve reads while its window is " +
+                "closed.",
+            ]
+          : []),
       ],
     };
   } finally {
