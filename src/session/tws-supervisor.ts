@@ -55,6 +55,11 @@ export interface TwsConnection {
   readonly alive: boolean;
   /** Resolves with the reason once this connection is closed or abandoned. */
   readonly closed: Promise<string>;
+  /**
+   * Calls `listener` once, with the reason, when the connection closes (at once if it already has).
+   * Returns the unsubscribe. Unlike `closed.then`, a finished request leaves nothing behind.
+   */
+  onClosed(listener: (reason: string) => void): () => void;
 }
 
 export interface TwsSupervisorHandlers {
@@ -110,14 +115,34 @@ class Live implements TwsConnection {
   accounts: string[] = [];
   connectedAt = new Date();
   readonly closed: Promise<string>;
-  close: (reason: string) => void = () => undefined;
+  private closeReason: string | undefined;
+  private readonly listeners = new Set<(reason: string) => void>();
+  private resolveClosed: (reason: string) => void = () => undefined;
   constructor(
     readonly api: IBApiNext,
     readonly raw: IBApi,
     readonly clientId: number,
     readonly generation: number,
   ) {
-    this.closed = new Promise((resolve) => (this.close = resolve));
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+  }
+
+  close(reason: string): void {
+    if (this.closeReason !== undefined) return;
+    this.closeReason = reason;
+    this.resolveClosed(reason);
+    const listeners = [...this.listeners];
+    this.listeners.clear();
+    for (const l of listeners) l(reason);
+  }
+
+  onClosed(listener: (reason: string) => void): () => void {
+    if (this.closeReason !== undefined) {
+      listener(this.closeReason);
+      return () => undefined;
+    }
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 }
 

@@ -21,15 +21,25 @@ export function withDeadline<T>(
   conn?: TwsConnection,
   cleanup?: () => void,
 ): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(requestTimeout(what, ms)), ms);
-  });
-  const racers: Promise<T>[] = [p, timeout];
-  if (conn) racers.push(conn.closed.then((reason) => Promise.reject(connectionLost(what, reason))));
-  return Promise.race(racers).finally(() => {
-    clearTimeout(timer);
-    cleanup?.();
+  // Not Promise.race with conn.closed: every call would leave a reaction on that long-lived promise,
+  // keeping each read's result alive until the connection closes (a leak of ~1.4 KB per read).
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    let off: (() => void) | undefined;
+    const finish = (settle: () => void) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      off?.();
+      cleanup?.();
+      settle();
+    };
+    const timer = setTimeout(() => finish(() => reject(requestTimeout(what, ms))), ms);
+    off = conn?.onClosed((reason) => finish(() => reject(connectionLost(what, reason))));
+    p.then(
+      (v) => finish(() => resolve(v)),
+      (e: unknown) => finish(() => reject(e)),
+    );
   });
 }
 
