@@ -13,7 +13,7 @@ import {
   type PlaceOrderInput,
 } from "./generated/graphql";
 import { createFileIdempotencyStore } from "../src/brokers/file-idempotency-store";
-import { gql, gqlData, Subscription, wsClient } from "./helpers/graphql";
+import { gql, gqlData, Subscription, waitFor, wsClient } from "./helpers/graphql";
 import { startTwsApp, type TwsApp } from "./helpers/tws-app";
 import { startSimPair, type SimPair } from "./helpers/tws-harness";
 
@@ -259,6 +259,44 @@ describe("TWS end to end: drops, zombies, restarts", () => {
     assert.ok(placed, "placed after the gateway recovered");
     const stats = pair.brokerage.orderRefStats().find((s) => s.orderRef === i.clientOrderId);
     assert.equal(stats?.submissions, 1, "the zombie never saw the first attempt; exactly one order exists");
+  });
+
+  it("resolves an order swallowed by a hang the connection survived: unknown, then placed once", async (t) => {
+    const pair = await startSimPair();
+    t.after(() => pair.stop());
+    // No probes: the hang is shorter than zombie detection, so the same connection carries on.
+    const app = await startTwsApp(pair, await dataDir(), {
+      probeIntervalMs: 60_000,
+      probeTimeoutMs: 60_000,
+      ackTimeoutMs: 300,
+      settleMs: 600,
+    });
+    t.after(async () => {
+      pair.sim.control.setZombie(false);
+      await app.stop();
+    });
+    await gqlData(app.server.httpUrl, PlaceOrderDocument, { input: input({ quantity: 1 }) });
+    const i = input({ quantity: 3 });
+    pair.sim.control.setZombie(true);
+    const r = await gql(app.server.httpUrl, PlaceOrderDocument, { input: i });
+    assert.equal(r.errors?.[0]?.extensions?.code, "OUTCOME_UNKNOWN", JSON.stringify(r.errors));
+    pair.sim.control.setZombie(false);
+    const soon = await gql(app.server.httpUrl, PlaceOrderDocument, { input: i });
+    assert.equal(soon.errors?.[0]?.extensions?.code, "OUTCOME_UNKNOWN", "still settling: nothing resent yet");
+    let placed = false;
+    await waitFor(
+      async () => {
+        const again = await gql(app.server.httpUrl, PlaceOrderDocument, { input: i });
+        placed = !again.errors;
+        return placed || again.errors?.[0]?.extensions?.code !== "OUTCOME_UNKNOWN";
+      },
+      "the unknown outcome to resolve",
+      5000,
+      100,
+    );
+    assert.ok(placed, "placed once TWS's lists, asked well after the send, showed it never arrived");
+    const stats = pair.brokerage.orderRefStats().find((x) => x.orderRef === i.clientOrderId);
+    assert.equal(stats?.submissions, 1);
   });
 
   it("after a server restart with the same data dir, the same clientOrderId places nothing", async (t) => {

@@ -92,6 +92,13 @@ export interface TwsBrokerOptions extends Omit<TwsSupervisorOptions, "logger" | 
    * @default 5000
    */
   pollIntervalMs?: number;
+  /**
+   * How long after a placement was sent, on a connection that stayed up, its absence from TWS's lists
+   * still means "maybe in flight" (OUTCOME_UNKNOWN) rather than "never arrived". At least the read
+   * deadline, so no list request that started before the send can be the one that proves absence.
+   * @default 10_000
+   */
+  settleMs?: number;
   /** Builds the IBApiNext client; for tests. */
   createClient?: (options: IBApiNextCreationOptions) => IBApiNext;
 }
@@ -140,6 +147,7 @@ class TwsAdapter implements TwsBroker {
       | "cancelWaitMs"
       | "rejectGraceMs"
       | "pollIntervalMs"
+      | "settleMs"
     >
   >;
   private readonly waiters = new Map<number, Set<Waiter>>();
@@ -147,7 +155,7 @@ class TwsAdapter implements TwsBroker {
   private subs: Subscription[] = [];
   private nextOrderId = 0;
   /** clientOrderIds sent on a connection, for reconciliation: connection generation by key. */
-  private readonly sent = new Map<string, number>();
+  private readonly sent = new Map<string, { generation: number; at: number }>();
   private readonly contracts = new Map<string, { contract: Contract; at: number }>();
   private summaries = snapshot<Map<string, SummaryValues>>();
   /** account → conId → position, from reqPositions (every account). */
@@ -170,6 +178,7 @@ class TwsAdapter implements TwsBroker {
       cancelWaitMs: options.cancelWaitMs ?? 3000,
       rejectGraceMs: options.rejectGraceMs ?? 250,
       pollIntervalMs: options.pollIntervalMs ?? 5000,
+      settleMs: options.settleMs ?? 10_000,
     };
     this.stream = new TwsOrderStream({
       commissionWaitMs: this.o.commissionWaitMs,
@@ -703,7 +712,7 @@ class TwsAdapter implements TwsBroker {
       }
       this.wait(orderId, waiter);
       this.sent.delete(clientOrderId);
-      this.sent.set(clientOrderId, conn.generation);
+      this.sent.set(clientOrderId, { generation: conn.generation, at: Date.now() });
       if (this.sent.size > 10_000) this.sent.delete(this.sent.keys().next().value!);
       this.log.info({ orderId, clientOrderId, clientId: conn.clientId }, "placing order");
       try {
@@ -863,17 +872,21 @@ class TwsAdapter implements TwsBroker {
 
   async findByClientOrderId(clientOrderId: string): Promise<Order | null> {
     const conn = this.ready();
+    const startedAt = Date.now();
     await this.reconcile(conn, "catch-up");
     const rec = this.stream.byClientOrderId(clientOrderId);
     if (rec) return toOrder(rec);
-    const sentOn = this.sent.get(clientOrderId);
-    if (sentOn === conn.generation) {
-      // Sent on this very connection and not visible yet: TWS may still be processing it.
+    const sent = this.sent.get(clientOrderId);
+    if (sent?.generation === conn.generation && startedAt - sent.at < this.o.settleMs) {
+      // Sent on this very connection moments ago and not visible yet: TWS may still be processing it.
       throw outcomeUnknown(
         `Order "${clientOrderId}" was sent to TWS but TWS does not show it yet; it will not be resent. Retry shortly.`,
         { clientOrderId },
       );
     }
+    // TWS handles one connection's messages in order, and the reconciliation above started well after the
+    // placement was sent: an order TWS does not list never arrived (e.g. a gateway that hung and recovered
+    // without dropping the connection swallowed it).
     return null;
   }
 
