@@ -25,7 +25,8 @@ export function withDeadline<T>(
   // keeping each read's result alive until the connection closes (a leak of ~1.4 KB per read).
   return new Promise<T>((resolve, reject) => {
     let done = false;
-    let off: (() => void) | undefined;
+    // Assigned after the fact: onClosed may call back at once, before it returns.
+    let off: (() => void) | undefined = undefined;
     const finish = (settle: () => void) => {
       if (done) return;
       done = true;
