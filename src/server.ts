@@ -6,14 +6,7 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { expressMiddleware } from "@as-integrations/express5";
 import express, { type NextFunction, type Request, type Response } from "express";
-import {
-  GraphQLError,
-  parse,
-  specifiedRules,
-  validate,
-  type ExecutionResult,
-  type GraphQLSchema,
-} from "graphql";
+import { GraphQLError, type ExecutionResult, type GraphQLSchema } from "graphql";
 import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
@@ -26,6 +19,7 @@ import type { Logger } from "./logger";
 import type { Metrics } from "./metrics";
 import { playgroundLandingPage } from "./playground";
 import { checkComplexity, complexityPlugin, depthRule } from "./query-limits";
+import { SubscriptionEngine } from "./subscriptions";
 import type { AppContext } from "./resolvers";
 import { buildAppSchema } from "./schema/build-schema";
 
@@ -84,13 +78,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
 
   const limitRules = [depthRule()];
+  const engine = new SubscriptionEngine(schema(), limitRules);
+  const wsContext = (ctx: { extra: { request: IncomingMessage } }): AppContext => {
+    const grant = (ctx.extra as { grant?: { canTrade: boolean; principal: string } }).grant;
+    return {
+      broker,
+      caller: { client: `ws ${clientOf(ctx.extra.request)}`, canTrade: grant?.canTrade ?? false },
+    };
+  };
   const wsCleanup = useServer<
     Record<string, unknown> | undefined,
     { grant?: { canTrade: boolean; principal: string } }
   >(
     {
       schema: schema(),
-      validate: (s, doc, rules) => validate(s, doc, [...(rules ?? specifiedRules), ...limitRules]),
       onConnect: (ctx) => {
         const params = ctx.connectionParams ?? {};
         const grant = checkToken(auth, params.authorization ?? params.Authorization ?? params.token);
@@ -104,19 +105,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         (ctx.extra as { grant?: unknown }).grant = grant;
         return true;
       },
-      context: (ctx): AppContext => {
-        const grant = (ctx.extra as { grant?: { canTrade: boolean; principal: string } }).grant;
-        return {
-          broker,
-          caller: { client: `ws ${clientOf(ctx.extra.request)}`, canTrade: grant?.canTrade ?? false },
-        };
-      },
-      onSubscribe: (_ctx, _id, payload) => {
+      onSubscribe: (ctx, _id, payload) => {
         options.metrics?.recordOperation("subscription", "ws");
+        const document = engine.prepare(payload.query);
+        if (!("kind" in document)) return document;
         try {
           checkComplexity(
             schema(),
-            parse(payload.query),
+            document,
             payload.variables ?? undefined,
             payload.operationName ?? undefined,
           );
@@ -124,7 +120,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           return [e instanceof GraphQLError ? e : new GraphQLError(String(e))];
         }
         options.onSubscribe?.();
+        return {
+          schema: schema(),
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: wsContext(ctx),
+        };
       },
+      subscribe: (args) => engine.subscribe(args),
       // Errors before execution (validation, variables) skip onNext; they need the same codes.
       onError: (_ctx, _id, _payload, errors) =>
         errors.map((e) => {
