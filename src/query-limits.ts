@@ -19,6 +19,9 @@ export function depthRule(limits: QueryLimits = DEFAULT_QUERY_LIMITS): Validatio
 }
 
 /** Throws BAD_USER_INPUT when an operation selects more than the limit, before any resolver runs. */
+/** Complexity by document and variables: Apollo and the subscription engine reuse parsed documents. */
+const complexityCache = new WeakMap<DocumentNode, Map<string, number>>();
+
 export function checkComplexity(
   schema: GraphQLSchema,
   query: DocumentNode,
@@ -26,9 +29,29 @@ export function checkComplexity(
   operationName: string | undefined,
   limits: QueryLimits = DEFAULT_QUERY_LIMITS,
 ): void {
-  let actual: number;
+  const key = `${operationName ?? ""}\u0000${JSON.stringify(variables ?? {})}`;
+  let perDoc = complexityCache.get(query);
+  let actual = perDoc?.get(key);
+  if (actual === undefined) actual = compute(schema, query, variables, operationName);
+  if (actual === undefined) return;
+  if (!perDoc) complexityCache.set(query, (perDoc = new Map()));
+  if (perDoc.size < 100) perDoc.set(key, actual);
+  if (actual > limits.maxComplexity) {
+    throw new AppError(
+      ErrorCode.BAD_USER_INPUT,
+      `Operation complexity ${actual} exceeds the limit of ${limits.maxComplexity}; request fewer fields.`,
+    );
+  }
+}
+
+function compute(
+  schema: GraphQLSchema,
+  query: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+  operationName: string | undefined,
+): number | undefined {
   try {
-    actual = getComplexity({
+    return getComplexity({
       schema,
       query,
       variables: variables ?? {},
@@ -37,13 +60,7 @@ export function checkComplexity(
     });
   } catch {
     // Bad variables: execution refuses them with BAD_USER_INPUT before any resolver runs, and says which.
-    return;
-  }
-  if (actual > limits.maxComplexity) {
-    throw new AppError(
-      ErrorCode.BAD_USER_INPUT,
-      `Operation complexity ${actual} exceeds the limit of ${limits.maxComplexity}; request fewer fields.`,
-    );
+    return undefined;
   }
 }
 

@@ -351,7 +351,13 @@ class UnifiedBrokerService implements BrokerService {
     const now = new Date().toISOString();
     if (outcome.order) {
       this.tracker.observe({ order: outcome.order });
-      await this.store.put({ ...base, state: "PLACED", orderId: outcome.order.id, updatedAt: now });
+      // Not awaited: the store answers from memory at once, and if the process dies before this reaches the
+      // disk the key is still PENDING there, which a retry reconciles against IB (and finds the order).
+      this.store
+        .put({ ...base, state: "PLACED", orderId: outcome.order.id, updatedAt: now })
+        .catch((e: unknown) =>
+          this.log.error({ err: e, clientOrderId: base.clientOrderId }, "idempotency write failed"),
+        );
       return { order: this.tracker.get(outcome.order.id) ?? outcome.order, confirmation: null };
     }
     const c = outcome.confirmation;
