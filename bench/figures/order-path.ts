@@ -14,7 +14,7 @@ import { GraphQLHttpClient, RawSubscriber } from "../lib/graphql-client";
 import { ORDER_UPDATES_SUBSCRIPTION, PLACE_ORDER_MUTATION, type OrderEventData } from "../lib/operations";
 import { verdict, type FigureResult } from "../lib/report";
 import { distribution, envNumber, ms, ratio, sleep, waitUntil, wallNow } from "../lib/stats";
-import { AAPL, ACCOUNT, startSimSystem } from "../lib/system";
+import { AAPL, ACCOUNT, startRemoteSimSystem, startSimSystem } from "../lib/system";
 
 const GOAL_RATIO = 1.2;
 const LIMIT_PRICE = 100;
@@ -37,8 +37,17 @@ interface Pass {
   answered: number[];
 }
 
-async function runPass(samples: number, warmup: number, mode: "gateways" | "simulated"): Promise<Pass> {
-  const system = await startSimSystem({ mode });
+async function runPass(samples: number, warmup: number, mode: "remote" | "simulated"): Promise<Pass> {
+  // `remote`: the simulators in their own process, like a real gateway, and the server configured with
+  // IB_TWS_PORT / IB_CP_URL (durable idempotency store). `simulated`: everything in one process.
+  const system =
+    mode === "remote"
+      ? await startRemoteSimSystem()
+      : await startSimSystem({ mode }).then((s) => ({
+          ...s,
+          twsHost: s.twsSim.host,
+          twsPort: s.twsSim.port,
+        }));
   const client = new GraphQLHttpClient(system.server.httpUrl, 1);
   const submitted = new Map<string, number>();
   const waiters = new Map<string, () => void>();
@@ -53,8 +62,8 @@ async function runPass(samples: number, warmup: number, mode: "gateways" | "simu
     },
   });
   const ib = new IBApiNext({
-    host: system.twsSim.host,
-    port: system.twsSim.port,
+    host: system.twsHost,
+    port: system.twsPort,
     logger: quiet,
     reconnectInterval: 0,
   });
@@ -180,7 +189,7 @@ async function runPass(samples: number, warmup: number, mode: "gateways" | "simu
 export async function orderPath(): Promise<FigureResult> {
   const samples = envNumber("BENCH_ORDER_SAMPLES", 60);
   const warmup = 5;
-  const { ours, base, answered } = await runPass(samples, warmup, "gateways");
+  const { ours, base, answered } = await runPass(samples, warmup, "remote");
   // Diagnostic: SIMULATED mode, which keeps idempotency records in memory instead of fsync'ing them.
   const memory = await runPass(Math.min(samples, 30), warmup, "simulated");
   const a = distribution(answered);
@@ -208,14 +217,16 @@ export async function orderPath(): Promise<FigureResult> {
       "Server side: the time from sending the HTTP mutation to the arrival of the order's SUBMITTED event on a " +
         "graphql-ws subscription of the same client (mutation → validation, guards → durable idempotency " +
         "record (fsync) → TWS adapter placeOrder → TWS simulator → openOrder acknowledgement → order tracker → " +
-        "graphql-ws). The server is startApp configured with IB_TWS_PORT and IB_CP_URL pointing at the " +
-        "simulators (a paper deployment's composition: both adapters, TWS client id 0, durable idempotency store).",
+        "graphql-ws). The simulators run in a child process of their own, as a real gateway would; the server " +
+        "is startApp in this process configured with IB_TWS_PORT and IB_CP_URL pointing at them (a paper " +
+        "deployment's composition: both adapters, TWS client id 0, durable idempotency store).",
       "Baseline: IBApiNext (client id 99) on the same TWS simulator: `placeNewOrder` (which asks reqIds for " +
         "the next id, then sends placeOrder) until an `orderStatus` with status Submitted arrives " +
         "(orderStatus event of the IBApi that IBApiNext wraps).",
       `Breakdown: the SUBMITTED event arrived ${ms(o.p50)} p50 after the mutation was sent, the mutation's own ` +
-        `HTTP answer ${ms(a.p50)} p50 (it waits for TWS's acknowledgement and the fsync of the PLACED record). ` +
-        `In SIMULATED mode, which keeps idempotency records in memory instead of fsync'ing them (a second, diagnostic pass of ` +
+        `HTTP answer ${ms(a.p50)} p50 (it waits for TWS's acknowledgement; the PENDING record is fsync'ed before ` +
+        `the order is sent). In SIMULATED mode, everything in one process and idempotency records in memory (a ` +
+        `second, diagnostic pass of ` +
         `${memory.ours.length} samples, not the figure): p50 ${ms(m.p50)} against ${ms(mb.p50)} for the ` +
         `baseline (${ratio(m.p50 / mb.p50)}).`,
       ...(r50 <= GOAL_RATIO

@@ -10,6 +10,7 @@ import { startSimulators, type SimulatorsOptions } from "../../src/simulators";
 import type { Brokerage, BrokerageOptions } from "../../src/simulators/brokerage";
 import type { CpSimulator } from "../../src/simulators/client-portal";
 import type { TwsSimulator } from "../../src/simulators/tws";
+import { startChild } from "./child-rpc";
 import { waitUntil } from "./stats";
 
 export const ACCOUNT = "DU1234567";
@@ -102,6 +103,56 @@ export async function startSimSystem(options: SimSystemOptions = {}): Promise<Si
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The server in this process over simulators in a child process (see children/sim-child). */
+export interface RemoteSimSystem {
+  server: RunningServer;
+  broker: BrokerService;
+  twsHost: string;
+  twsPort: number;
+  stop(): Promise<void>;
+}
+
+export async function startRemoteSimSystem(): Promise<RemoteSimSystem> {
+  const child = startChild(join(__dirname, "..", "children", "sim-child.js"));
+  const dataDir = await mkdtemp(join(tmpdir(), "ibkr-graphql-bench-"));
+  try {
+    const sims = await child.call<{ cpUrl: string; caPem: string; twsHost: string; twsPort: number }>(
+      "start",
+    );
+    const caFile = join(dataDir, "gateway.pem");
+    await writeFile(caFile, sims.caPem);
+    const config = loadConfig(
+      {},
+      {
+        port: 0,
+        landingPage: "none",
+        dataDir,
+        cpUrl: sims.cpUrl,
+        cpCaFile: caFile,
+        twsHost: sims.twsHost,
+        twsPort: sims.twsPort,
+      },
+      null,
+    );
+    const app = await startApp(config, silentLogger());
+    await waitUntil("the server to be ready on the simulators", () => app.broker.readiness().ready, 30_000);
+    return {
+      server: app.server,
+      broker: app.broker,
+      twsHost: sims.twsHost,
+      twsPort: sims.twsPort,
+      async stop() {
+        await app.stop();
+        await child.stop();
+        await rm(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    await child.stop();
+    throw e;
+  }
 }
 
 /** A few filled buys so that `positions` has rows to serialize. */
