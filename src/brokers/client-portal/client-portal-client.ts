@@ -209,6 +209,7 @@ export class ClientPortalClient {
         { api: BrokerApi.CLIENT_PORTAL },
       );
     }
+    const epoch = this.epoch;
     const primer = options.raw ? null : primerFor(path);
     // An order flow primes before it takes the lane; inside the lane only a forgotten priming is redone.
     if (primer === "iserver" && !options.lane) await this.primeIserver();
@@ -224,7 +225,22 @@ export class ClientPortalClient {
       else await (primer === "iserver" ? this.primeIserver() : this.primePortfolio());
       result = await this.paced(method, path, body, options);
     }
+    if (method === "GET" && result.status === 200 && !result.error) this.notePrimed(path, epoch);
     return result;
+  }
+
+  /**
+   * A successful read of an accounts endpoint is the priming itself: without noting it, the next portfolio
+   * read would prime again and wait out IB's 1-per-5-s window on /portfolio/accounts.
+   */
+  private notePrimed(path: string, epoch: number): void {
+    if (epoch !== this.epoch) return;
+    const bare = path.split("?")[0];
+    if (bare === "/portfolio/accounts" && this.portfolioPrimed?.epoch !== epoch) {
+      this.portfolioPrimed = { epoch, promise: Promise.resolve() };
+    } else if (bare === "/iserver/accounts" && this.iserverPrimed?.epoch !== epoch) {
+      this.iserverPrimed = { epoch, promise: Promise.resolve() };
+    }
   }
 
   private async paced(

@@ -1,0 +1,24 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { startApp } from "../src/app";
+import { loadConfig } from "../src/config/config";
+import { silentLogger } from "../src/logger";
+import { AccountsDocument, PositionsDocument } from "./generated/graphql";
+import { gqlData, waitFor } from "./helpers/graphql";
+
+describe("Client Portal must-call-first priming", () => {
+  it("counts a plain /portfolio/accounts read as the priming, so portfolio reads never prime twice", async (t) => {
+    const app = await startApp(loadConfig({ PORT: "0" }, {}, null), silentLogger());
+    t.after(() => app.stop());
+    await gqlData(app.server.httpUrl, AccountsDocument);
+    // Client Portal answers positions when TWS is down; take TWS away to make it do so.
+    app.simulators!.tws.control.disconnectAll({ refuseMs: 60_000 });
+    await waitFor(() => !app.broker.readiness().components.tws!.ready, "TWS noticed as down");
+    const list = await gqlData(app.server.httpUrl, PositionsDocument, {});
+    assert.ok(Array.isArray(list.positions));
+    const primings = app
+      .simulators!.cp.control.requests()
+      .filter((r) => r.method === "GET" && r.path.endsWith("/portfolio/accounts"));
+    assert.equal(primings.length, 1, "a second call would wait out IB's 1-per-5-s window");
+  });
+});
