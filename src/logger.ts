@@ -38,7 +38,12 @@ export function createLogger(options: LoggerOptions): Logger {
       ? {
           transport: {
             target: "pino-pretty",
-            options: { colorize: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname,service" },
+            options: {
+              colorize: true,
+              singleLine: true,
+              translateTime: "SYS:HH:MM:ss.l",
+              ignore: "pid,hostname,service",
+            },
           },
         }
       : {}),
