@@ -31,7 +31,13 @@ import {
   type IdempotencyStore,
 } from "./idempotency";
 import { OrderTracker } from "./order-tracker";
-import { checkAccountId, checkOrderId, validateModifyOrder, validatePlaceOrder } from "./order-validation";
+import {
+  checkAccountId,
+  checkOrderId,
+  requestAfterModify,
+  validateModifyOrder,
+  validatePlaceOrder,
+} from "./order-validation";
 
 /** Who is calling, for the audit log line of every mutation. */
 export interface Caller {
@@ -469,55 +475,42 @@ class UnifiedBrokerService implements BrokerService {
     }
   }
 
-  async modifyOrder(id: string, input: ModifyOrderInput, caller: Caller): Promise<Order> {
-    const audit = {
-      op: "modifyOrder",
-      client: caller.client,
-      orderId: id,
-      accountId: this.accountOfKnown(id),
-    };
-    try {
-      this.checkWritable(caller);
-      const order = await this.requireOrder(id);
-      audit.accountId = order.accountId;
-      this.checkAllowed(order.accountId);
+  modifyOrder(id: string, input: ModifyOrderInput, caller: Caller): Promise<Order> {
+    return this.changeOrder("modifyOrder", id, caller, "order modified", async (order) => {
       this.checkLive(order.accountId);
       const changes = validateModifyOrder(order.type, input);
       const api = this.routeExisting(order);
       // The per-order limits hold for the order as it will be, not only as it was placed.
-      await this.checkLimits(api, modifiedRequest(order, changes), order.contract.conid);
-      const updated = await api.modifyOrder(order, changes);
-      this.tracker.observe({ order: updated });
-      this.log.info(
-        { ...audit, accountId: order.accountId, mode: this.mode(), api: api.api },
-        "order modified",
-      );
-      return this.tracker.get(updated.id) ?? updated;
-    } catch (e) {
-      this.auditRefusal(audit, e);
-      throw e;
-    }
+      await this.checkLimits(api, requestAfterModify(order, changes), order.contract.conid);
+      return { api, updated: await api.modifyOrder(order, changes) };
+    });
   }
 
-  async cancelOrder(id: string, caller: Caller): Promise<Order> {
-    const audit = {
-      op: "cancelOrder",
-      client: caller.client,
-      orderId: id,
-      accountId: this.accountOfKnown(id),
-    };
+  /** Cancelling is allowed on live accounts without ALLOW_LIVE_TRADING: it only lowers risk. */
+  cancelOrder(id: string, caller: Caller): Promise<Order> {
+    return this.changeOrder("cancelOrder", id, caller, "order cancel requested", async (order) => {
+      const api = this.routeExisting(order);
+      return { api, updated: await api.cancelOrder(order) };
+    });
+  }
+
+  /** What modify and cancel share: the guards, the audit line (accepted or refused), and tracking. */
+  private async changeOrder(
+    op: "modifyOrder" | "cancelOrder",
+    id: string,
+    caller: Caller,
+    accepted: string,
+    change: (order: Order) => Promise<{ api: ApiBroker; updated: Order }>,
+  ): Promise<Order> {
+    const audit = { op, client: caller.client, orderId: id, accountId: this.accountOfKnown(id) };
     try {
       this.checkWritable(caller);
       const order = await this.requireOrder(id);
       audit.accountId = order.accountId;
       this.checkAllowed(order.accountId);
-      const api = this.routeExisting(order);
-      const updated = await api.cancelOrder(order);
+      const { api, updated } = await change(order);
       this.tracker.observe({ order: updated });
-      this.log.info(
-        { ...audit, accountId: order.accountId, mode: this.mode(), api: api.api },
-        "order cancel requested",
-      );
+      this.log.info({ ...audit, mode: this.mode(), api: api.api }, accepted);
       return this.tracker.get(updated.id) ?? updated;
     } catch (e) {
       this.auditRefusal(audit, e);
@@ -766,21 +759,6 @@ const NOTHING_SENT: ReadonlySet<string> = new Set([
   ErrorCode.RATE_LIMITED,
   ErrorCode.FORBIDDEN,
 ]);
-
-/** The order as a modification would leave it, for the per-order limits. */
-function modifiedRequest(order: Order, changes: ModifyOrderInput): OrderRequest {
-  return {
-    accountId: order.accountId,
-    contract: { conid: order.contract.conid },
-    side: order.side,
-    type: order.type,
-    quantity: changes.quantity ?? order.quantity,
-    limitPrice: changes.limitPrice ?? order.limitPrice ?? null,
-    stopPrice: changes.stopPrice ?? order.stopPrice ?? null,
-    timeInForce: changes.timeInForce ?? order.timeInForce,
-    clientOrderId: order.clientOrderId ?? "",
-  };
-}
 
 export function isLiveAccount(accountId: string): boolean {
   return /^U\d/.test(accountId) || /^F\d/.test(accountId) || /^I\d/.test(accountId);

@@ -32,6 +32,7 @@ import { arr, isObject, num, str, type Json } from "./cp-parse";
 import type { EndpointLimit, EndpointRule } from "./endpoint-limits";
 import { ContractResolver } from "./contract-resolver";
 import { CpTransportError, type CpResponse } from "./http-client";
+import { requestAfterModify } from "../order-validation";
 import { OrderFollower } from "./order-follower";
 import {
   RequestPriority,
@@ -528,17 +529,7 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
     await this.client.primeIserver().catch((e: unknown) => {
       throw this.readFailure("accounts", e);
     });
-    const request: OrderRequest = {
-      accountId: order.accountId,
-      contract: { conid: order.contract.conid },
-      side: order.side,
-      type: order.type,
-      quantity: changes.quantity ?? order.quantity,
-      limitPrice: changes.limitPrice ?? order.limitPrice ?? null,
-      stopPrice: changes.stopPrice ?? order.stopPrice ?? null,
-      timeInForce: changes.timeInForce ?? order.timeInForce,
-      clientOrderId: order.clientOrderId ?? "",
-    };
+    const request = requestAfterModify(order, changes);
     const lane = await this.client.acquireExclusive(this.options.orderLaneWaitMs ?? 20_000);
     try {
       const path = `/iserver/account/${encodeURIComponent(order.accountId)}/order/${encodeURIComponent(this.brokerIdOf(order))}`;
