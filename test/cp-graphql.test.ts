@@ -1,3 +1,4 @@
+import { DEFAULT_GUARDS } from "./helpers/memory-app";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createBrokerService, type BrokerService } from "../src/brokers";
@@ -52,14 +53,7 @@ describe("Client Portal through the GraphQL server", () => {
       simulated: true,
       logger: silentLogger(),
       orderEventBuffer: 1000,
-      guards: {
-        readOnly: false,
-        allowLiveTrading: false,
-        accounts: [],
-        maxOrderQuantity: null,
-        maxOrderNotional: null,
-        liveTwsPort: false,
-      },
+      guards: DEFAULT_GUARDS,
       clientPortal: (sink) => (cp = createClientPortalBroker(brokerOptions(sim), sink)),
     });
     await broker.start();

@@ -1,3 +1,4 @@
+import { eventually as waitFor } from "./wait";
 import { Agent, request } from "undici";
 import type { OrderObservation } from "../../src/brokers";
 import {
@@ -87,21 +88,6 @@ export interface SessionRecord {
   at: number;
 }
 
-/** Waits for `check` to return a value (not undefined/false) within `timeoutMs`, polling every 20 ms. */
-export async function waitFor<T>(
-  what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 5_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 export interface CpHarness {
   sim: CpSimulator;
   broker: ClientPortalAdapter;
@@ -168,3 +154,5 @@ export async function startCpHarness(
 export function rateReport(log: CpRequestLogEntry[]): { total: number; tooMany: number } {
   return { total: log.length, tooMany: log.filter((e) => e.status === 429).length };
 }
+
+export { waitFor };

@@ -1,3 +1,4 @@
+import { eventually } from "./wait";
 import { Readable } from "node:stream";
 import { Agent, request } from "undici";
 import type { CpSimulator } from "../../src/simulators/client-portal";
@@ -67,11 +68,15 @@ export async function waitFor<T>(
   probe: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 3_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  // Here `false` is a legitimate value: only undefined means "not yet".
+  const found = await eventually(
+    what,
+    async () => {
+      const v = await probe();
+      return v === undefined ? undefined : { v };
+    },
+    timeoutMs,
+    10,
+  );
+  return found.v;
 }

@@ -1,3 +1,4 @@
+import { eventually } from "./wait";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print, type FormattedExecutionResult } from "graphql";
 import { createClient, type Client } from "graphql-ws";
@@ -120,13 +121,8 @@ export async function waitFor(
   timeoutMs = 5000,
   everyMs = 10,
 ) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+  await eventually(what, check, timeoutMs, everyMs);
 }
-
 /** graphql-ws reports socket closes as CloseEvents and results as error arrays; keep their code visible. */
 function asError(e: unknown): Error {
   if (e instanceof Error) return e;

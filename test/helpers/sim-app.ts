@@ -233,17 +233,4 @@ export function codesOf(r: { errors?: readonly { extensions?: Record<string, unk
   return (r.errors ?? []).map((e) => String(e.extensions?.code));
 }
 
-/** Waits until `check` returns a value other than undefined/false, polling every 20 ms, within `timeoutMs`. */
-export async function eventually<T>(
-  what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 5_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { eventually } from "./wait";

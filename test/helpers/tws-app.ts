@@ -1,3 +1,4 @@
+import { DEFAULT_GUARDS } from "./memory-app";
 import { createBrokerService, type BrokerService } from "../../src/brokers";
 import { createFileIdempotencyStore } from "../../src/brokers/file-idempotency-store";
 import { createTwsBroker, type TwsBrokerOptions } from "../../src/brokers/tws";
@@ -27,14 +28,7 @@ export async function startTwsApp(
     logger: silentLogger(),
     orderEventBuffer: 1000,
     idempotency: await createFileIdempotencyStore(dataDir),
-    guards: {
-      readOnly: false,
-      allowLiveTrading: false,
-      accounts: [],
-      maxOrderQuantity: null,
-      maxOrderNotional: null,
-      liveTwsPort: false,
-    },
+    guards: DEFAULT_GUARDS,
     tws: (sink) => createTwsBroker(fastTwsOptions(pair.sim, over), sink),
   });
   await broker.start();
