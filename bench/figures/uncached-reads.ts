@@ -127,10 +127,10 @@ export async function uncachedReads(): Promise<FigureResult> {
           : [
               "Why missed: the added latency contains one more HTTP round trip (client → GraphQL server), which " +
                 `alone costs the floor above (${ms(f.p50)} p50 on this machine), plus the server's own work ` +
-                `(${ms(addedP50 - f.p50)} p50): Apollo's request pipeline with the complexity plugin walking the ` +
-                "document on every request, type-graphql's resolvers, the account list read (from cache) and the " +
-                "adapter's scheduler and mapping. What would close it: caching the complexity per document, which " +
-                "is a pure function of document and variables; beyond that, a goal of ≤ 1 ms over the floor " +
+                `(${ms(addedP50 - f.p50)} p50): Apollo's request pipeline (the complexity check is cached per document ` +
+                "and variables), type-graphql's resolvers, the account list read (from cache) and the adapter's " +
+                "scheduler and mapping. What would close it: little more on the server's side; a goal of ≤ 1 ms " +
+                "over the floor " +
                 "(rather than over a bare socket call) is what an HTTP GraphQL server can promise on a machine " +
                 "like this one.",
             ]),
