@@ -104,6 +104,14 @@ export interface TwsBrokerOptions extends Omit<TwsSupervisorOptions, "logger" | 
 }
 
 /** A request waiting for TWS's answer about one of our order ids. */
+/** How a pending order exchange settles (see awaitOrder). */
+interface Settle<T> {
+  resolve(value: T): void;
+  reject(error: unknown): void;
+  /** A timer that is cleared when the exchange settles. */
+  later(ms: number, fn: () => void): void;
+}
+
 interface Waiter {
   /** The connection it was sent on; only that connection's loss settles it. */
   generation: number;
@@ -655,73 +663,55 @@ class TwsAdapter implements TwsBroker {
     order: IbOrder,
     clientOrderId: string,
   ): Promise<TwsOrderRecord> {
-    return new Promise<TwsOrderRecord>((resolve, reject) => {
-      let acked: TwsOrderRecord | undefined;
-      let grace: NodeJS.Timeout | undefined;
-      const finish = (fn: () => void) => {
-        clearTimeout(timer);
-        clearTimeout(grace);
-        this.unwait(orderId, waiter);
-        fn();
-      };
-      const waiter: Waiter = {
-        generation: conn.generation,
+    let acked: TwsOrderRecord | undefined;
+    let grace = false;
+    const unknown = (why: string) =>
+      outcomeUnknown(
+        `${why}; it may or may not be at IB. It will not be resent; retry with the same clientOrderId to reconcile.`,
+        { clientOrderId, brokerOrderId: String(orderId) },
+      );
+    return this.awaitOrder<TwsOrderRecord>(conn, orderId, {
+      deadlineMs: this.o.ackTimeoutMs,
+      atDeadline: (s) =>
+        s.reject(unknown(`TWS did not acknowledge order ${orderId} within ${this.o.ackTimeoutMs} ms`)),
+      lost: (reason) =>
+        unknown(`The TWS connection was lost before order ${orderId} was acknowledged (${reason})`),
+      handlers: (s) => ({
         onOpenOrder: (rec) => {
           if (acked) return;
           acked = rec;
           const status = toOrder(rec).status;
           if ((status === OrderStatus.INACTIVE || status === OrderStatus.CANCELLED) && rec.filled === 0) {
             // Usually an error frame with IB's reason follows; wait for it briefly.
-            grace = setTimeout(() => finish(() => resolve(rec)), this.o.rejectGraceMs);
+            grace = true;
+            s.later(this.o.rejectGraceMs, () => s.resolve(rec));
             return;
           }
-          finish(() => resolve(rec));
+          s.resolve(rec);
         },
         onError: (f) => {
           if (acked && !grace) return;
           if (!isFatalForOrder(f.code, f.message)) return;
-          finish(() => reject(placementError(f, clientOrderId)));
+          s.reject(placementError(f, clientOrderId));
         },
-        onLost: (reason) =>
-          finish(() =>
-            reject(
-              outcomeUnknown(
-                `The TWS connection was lost before order ${orderId} was acknowledged (${reason}); it may or may not be at IB. It will not be resent; retry with the same clientOrderId to reconcile.`,
-                { clientOrderId, brokerOrderId: String(orderId) },
-              ),
-            ),
-          ),
-      };
-      const timer = setTimeout(
-        () =>
-          finish(() =>
-            reject(
-              outcomeUnknown(
-                `TWS did not acknowledge order ${orderId} within ${this.o.ackTimeoutMs} ms; it may or may not be at IB. It will not be resent; retry with the same clientOrderId to reconcile.`,
-                { clientOrderId, brokerOrderId: String(orderId) },
-              ),
-            ),
-          ),
-        this.o.ackTimeoutMs,
-      );
-      if (!conn.alive || this.supervisor.current() !== conn) {
-        // Lost between the readiness check and here: nothing went out, so the key may be used again.
-        const s = this.status();
-        finish(() => reject(notReady(s.state, s.lastError ?? null)));
-        return;
-      }
-      this.wait(orderId, waiter);
-      this.sent.delete(clientOrderId);
-      this.sent.set(clientOrderId, { generation: conn.generation, at: Date.now() });
-      if (this.sent.size > 10_000) this.sent.delete(this.sent.keys().next().value!);
-      this.log.info({ orderId, clientOrderId, clientId: conn.clientId }, "placing order");
-      try {
-        conn.api.placeOrder(orderId, contract, order);
-      } catch (e) {
-        finish(() =>
-          reject(outcomeUnknown(`Sending order ${orderId} to TWS failed: ${String(e)}`, { clientOrderId })),
-        );
-      }
+      }),
+      send: (s) => {
+        if (!conn.alive || this.supervisor.current() !== conn) {
+          // Lost between the readiness check and here: nothing went out, so the key may be used again.
+          const st = this.status();
+          s.reject(notReady(st.state, st.lastError ?? null));
+          return;
+        }
+        this.sent.delete(clientOrderId);
+        this.sent.set(clientOrderId, { generation: conn.generation, at: Date.now() });
+        if (this.sent.size > 10_000) this.sent.delete(this.sent.keys().next().value!);
+        this.log.info({ orderId, clientOrderId, clientId: conn.clientId }, "placing order");
+        try {
+          conn.api.placeOrder(orderId, contract, order);
+        } catch (e) {
+          s.reject(outcomeUnknown(`Sending order ${orderId} to TWS failed: ${String(e)}`, { clientOrderId }));
+        }
+      },
     });
   }
 
@@ -747,48 +737,31 @@ class TwsAdapter implements TwsBroker {
       (terms.stopPrice == null || ibNumber(r.order.auxPrice) === terms.stopPrice) &&
       toTimeInForce(r.order.tif) === terms.timeInForce;
     const orderId = rec.orderId;
-    const updated = await new Promise<TwsOrderRecord>((resolve, reject) => {
-      const finish = (fn: () => void) => {
-        clearTimeout(timer);
-        this.unwait(orderId, waiter);
-        fn();
-      };
-      const waiter: Waiter = {
-        generation: conn.generation,
+    const updated = await this.awaitOrder<TwsOrderRecord>(conn, orderId, {
+      deadlineMs: this.o.ackTimeoutMs,
+      atDeadline: (s) =>
+        s.reject(
+          outcomeUnknown(
+            `TWS did not confirm the modification within ${this.o.ackTimeoutMs} ms; re-read the order.`,
+            { orderId: order.id },
+          ),
+        ),
+      lost: (reason) =>
+        outcomeUnknown(`The TWS connection was lost before the modification was confirmed (${reason}).`, {
+          orderId: order.id,
+        }),
+      handlers: (s) => ({
         onOpenOrder: (r) => {
-          if (matches(r)) finish(() => resolve(r));
+          if (matches(r)) s.resolve(r);
         },
         onError: (f) => {
-          if (isFatalForOrder(f.code, f.message) || f.code >= 10_000)
-            finish(() => reject(modifyError(f, order.id)));
+          if (isFatalForOrder(f.code, f.message) || f.code >= 10_000) s.reject(modifyError(f, order.id));
         },
-        onLost: (reason) =>
-          finish(() =>
-            reject(
-              outcomeUnknown(
-                `The TWS connection was lost before the modification was confirmed (${reason}).`,
-                { orderId: order.id },
-              ),
-            ),
-          ),
-      };
-      const timer = setTimeout(
-        () =>
-          finish(() =>
-            reject(
-              outcomeUnknown(
-                `TWS did not confirm the modification within ${this.o.ackTimeoutMs} ms; re-read the order.`,
-                {
-                  orderId: order.id,
-                },
-              ),
-            ),
-          ),
-        this.o.ackTimeoutMs,
-      );
-      this.wait(orderId, waiter);
-      this.log.info({ orderId, permId: rec.permId }, "modifying order");
-      conn.api.modifyOrder(orderId, contract, ibOrder);
+      }),
+      send: () => {
+        this.log.info({ orderId, permId: rec.permId }, "modifying order");
+        conn.api.modifyOrder(orderId, contract, ibOrder);
+      },
     });
     return toOrder(updated);
   }
@@ -798,40 +771,33 @@ class TwsAdapter implements TwsBroker {
     const rec = await this.ownOrder(conn, order, "cancel");
     const orderId = rec.orderId;
     const cancelled = (r: TwsOrderRecord) => ["Cancelled", "ApiCancelled"].includes(r.ibStatus);
-    const result = await new Promise<TwsOrderRecord>((resolve, reject) => {
-      const finish = (fn: () => void) => {
-        clearTimeout(timer);
-        this.unwait(orderId, waiter);
-        fn();
-      };
-      const waiter: Waiter = {
-        generation: conn.generation,
+    const result = await this.awaitOrder<TwsOrderRecord>(conn, orderId, {
+      // No answer yet is not a failure: the cancel is on its way and the stream will show the outcome.
+      deadlineMs: this.o.cancelWaitMs,
+      atDeadline: (s) => s.resolve(rec),
+      lost: (reason) =>
+        outcomeUnknown(
+          `The TWS connection was lost before the cancel was confirmed (${reason}); re-read the order.`,
+          { orderId: order.id },
+        ),
+      handlers: (s) => ({
         onStatus: (r) => {
-          if (cancelled(r)) finish(() => resolve(r));
+          if (cancelled(r)) s.resolve(r);
         },
         onError: (f) => {
-          if (f.code === TwsErrorCode.ORDER_CANCELLED) finish(() => resolve(rec));
-          else if (f.code === TwsErrorCode.CANCEL_NOT_FOUND || f.code === TwsErrorCode.CANCEL_NOT_POSSIBLE)
-            finish(() => reject(cancelError(f, order.id)));
-          else if (f.code === 161) finish(() => reject(cancelError(f, order.id)));
+          if (f.code === TwsErrorCode.ORDER_CANCELLED) s.resolve(rec);
+          else if (
+            f.code === TwsErrorCode.CANCEL_NOT_FOUND ||
+            f.code === TwsErrorCode.CANCEL_NOT_POSSIBLE ||
+            f.code === 161
+          )
+            s.reject(cancelError(f, order.id));
         },
-        onLost: (reason) =>
-          finish(() =>
-            reject(
-              outcomeUnknown(
-                `The TWS connection was lost before the cancel was confirmed (${reason}); re-read the order.`,
-                {
-                  orderId: order.id,
-                },
-              ),
-            ),
-          ),
-      };
-      // No answer yet is not a failure: the cancel is on its way and the stream will show the outcome.
-      const timer = setTimeout(() => finish(() => resolve(rec)), this.o.cancelWaitMs);
-      this.wait(orderId, waiter);
-      this.log.info({ orderId, permId: rec.permId }, "cancelling order");
-      conn.api.cancelOrder(orderId);
+      }),
+      send: () => {
+        this.log.info({ orderId, permId: rec.permId }, "cancelling order");
+        conn.api.cancelOrder(orderId);
+      },
     });
     const out = toOrder(result);
     if (cancelled(result) || out.status === OrderStatus.FILLED) return out;
@@ -891,6 +857,50 @@ class TwsAdapter implements TwsBroker {
   }
 
   // ---- waiters ----
+
+  /**
+   * The one pattern behind placing, modifying and cancelling: send a message about `orderId`, then settle
+   * on TWS's answer (from `handlers`), the loss of the connection it went out on, or a deadline. `later`
+   * timers die with the settlement.
+   */
+  private awaitOrder<T>(
+    conn: TwsConnection,
+    orderId: number,
+    spec: {
+      deadlineMs: number;
+      atDeadline: (s: Settle<T>) => void;
+      lost: (reason: string) => Error;
+      handlers: (s: Settle<T>) => Omit<Waiter, "generation" | "onLost">;
+      send: (s: Settle<T>) => void;
+    },
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timers: NodeJS.Timeout[] = [];
+      let done = false;
+      const finish = (fn: () => void) => {
+        if (done) return;
+        done = true;
+        for (const t of timers) clearTimeout(t);
+        this.unwait(orderId, waiter);
+        fn();
+      };
+      const settle: Settle<T> = {
+        resolve: (v) => finish(() => resolve(v)),
+        reject: (e) => finish(() => reject(e)),
+        later: (ms, fn) => {
+          timers.push(setTimeout(fn, ms));
+        },
+      };
+      const waiter: Waiter = {
+        generation: conn.generation,
+        ...spec.handlers(settle),
+        onLost: (reason) => settle.reject(spec.lost(reason)),
+      };
+      settle.later(spec.deadlineMs, () => spec.atDeadline(settle));
+      this.wait(orderId, waiter);
+      spec.send(settle);
+    });
+  }
 
   private wait(orderId: number, w: Waiter): void {
     let set = this.waiters.get(orderId);
