@@ -468,14 +468,30 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
       throw this.readFailure("accounts", e);
     });
     const lane = await this.client.acquireExclusive(this.options.orderLaneWaitMs ?? 20_000);
-    let keep = false;
-    try {
+    return this.inOrderFlow(lane, request, contract, async () => {
       const path = `/iserver/account/${encodeURIComponent(request.accountId)}/orders`;
       const body = { orders: [this.orderBody(request, contract, true)] };
       const r = await this.orderCall("placement", () =>
         this.client.post(path, body, { lane, priority: RequestPriority.ORDER }),
       );
-      const outcome = await this.answerQuestions(lane, r, request, contract);
+      return this.answerQuestions(lane, r, request, contract);
+    });
+  }
+
+  /**
+   * Runs one step of an order flow on its exclusive lane. A step that ends in a question keeps the lane
+   * (IB forgets the question as soon as any other request reaches the gateway) until confirmOrder or the
+   * hold expires; any other end releases it.
+   */
+  private async inOrderFlow(
+    lane: ExclusiveLane<CpResponse>,
+    request: OrderRequest,
+    contract: Contract,
+    step: () => Promise<PlaceOutcome>,
+  ): Promise<PlaceOutcome> {
+    let keep = false;
+    try {
+      const outcome = await step();
       if (outcome.confirmation) {
         keep = true;
         this.holdForConfirmation(outcome.confirmation.replyId, lane, request, contract);
@@ -502,8 +518,7 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
     this.pending.delete(replyId);
     this.clock.clearTimeout(pending.timer);
     const { lane, request, contract } = pending;
-    let keep = false;
-    try {
+    return this.inOrderFlow(lane, request, contract, async () => {
       const r = await this.orderCall("confirmation", () =>
         this.client.post(
           `/iserver/reply/${encodeURIComponent(replyId)}`,
@@ -512,16 +527,8 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
         ),
       );
       if (!confirmed) return { order: this.declinedOrder(replyId, request, contract) };
-      const outcome = await this.answerQuestions(lane, r, request, contract);
-      if (outcome.confirmation) {
-        keep = true;
-        this.holdForConfirmation(outcome.confirmation.replyId, lane, request, contract);
-      }
-      return outcome;
-    } finally {
-      if (!keep) lane.release();
-      this.follower.kick();
-    }
+      return this.answerQuestions(lane, r, request, contract);
+    });
   }
 
   async modifyOrder(order: Order, changes: ModifyOrderInput): Promise<Order> {
