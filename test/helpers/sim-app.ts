@@ -1,3 +1,4 @@
+import { FAST_TWS_TIMINGS } from "./tws-harness";
 import { parse, print, type FormattedExecutionResult } from "graphql";
 import { createClient, type Client } from "graphql-ws";
 import { request } from "undici";
@@ -110,21 +111,7 @@ export async function startSimApp(options: SimAppOptions = {}): Promise<SimApp> 
       penaltyMs: 60_000,
       ...options.clientPortal,
     },
-    tws: {
-      clientIdRange: 3,
-      connectTimeoutMs: 1000,
-      probeIntervalMs: 300,
-      probeTimeoutMs: 400,
-      reconnectMinMs: 50,
-      reconnectMaxMs: 300,
-      ackTimeoutMs: 2000,
-      requestTimeoutMs: 2000,
-      commissionWaitMs: 200,
-      cancelWaitMs: 1000,
-      rejectGraceMs: 100,
-      pollIntervalMs: 300,
-      ...options.tws,
-    },
+    tws: { ...FAST_TWS_TIMINGS, ...options.tws },
   });
   const simulators = app.simulators;
   if (!simulators) {

@@ -5,28 +5,27 @@ import { createBrokerage, type Brokerage, type BrokerageOptions } from "../../sr
 import { startTwsSimulator, type TwsSimulator, type TwsSimulatorOptions } from "../../src/simulators/tws";
 
 /** Short intervals so that drops, zombies and retries resolve within a test's few seconds. */
+/** TWS adapter timings short enough for tests (app-level: host, port and client id come from the app). */
+export const FAST_TWS_TIMINGS = {
+  clientIdRange: 3,
+  connectTimeoutMs: 1000,
+  probeIntervalMs: 300,
+  probeTimeoutMs: 400,
+  reconnectMinMs: 50,
+  reconnectMaxMs: 300,
+  ackTimeoutMs: 2000,
+  requestTimeoutMs: 2000,
+  commissionWaitMs: 200,
+  cancelWaitMs: 1000,
+  rejectGraceMs: 100,
+  pollIntervalMs: 300,
+} satisfies Partial<TwsBrokerOptions>;
+
 export function fastTwsOptions(
   sim: { host: string; port: number },
   over: Partial<TwsBrokerOptions> = {},
 ): TwsBrokerOptions {
-  return {
-    host: sim.host,
-    port: sim.port,
-    clientId: 7,
-    clientIdRange: 3,
-    connectTimeoutMs: 1000,
-    probeIntervalMs: 300,
-    probeTimeoutMs: 400,
-    reconnectMinMs: 50,
-    reconnectMaxMs: 300,
-    ackTimeoutMs: 2000,
-    requestTimeoutMs: 2000,
-    commissionWaitMs: 200,
-    cancelWaitMs: 1000,
-    rejectGraceMs: 100,
-    pollIntervalMs: 300,
-    ...over,
-  };
+  return { host: sim.host, port: sim.port, clientId: 7, ...FAST_TWS_TIMINGS, ...over };
 }
 
 /** A BrokerEventSink that records everything and lets a test wait for what it expects. */
