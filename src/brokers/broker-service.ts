@@ -425,6 +425,16 @@ class UnifiedBrokerService implements BrokerService {
           );
         }
         const found = await api.findByClientOrderId(rec.clientOrderId);
+        if (!found && Date.now() - Date.parse(rec.updatedAt) > RECONCILE_HORIZON_MS) {
+          // IB's lists (open and completed orders, executions) cover about a trading day: past that, not
+          // finding the order proves nothing, so the key is never placed again.
+          throw new AppError(
+            ErrorCode.OUTCOME_UNKNOWN,
+            `The outcome of clientOrderId "${rec.clientOrderId}" from ${rec.updatedAt} is unknown and too old to ` +
+              "reconcile against IB's lists. Check the account's orders and trades, then use a new clientOrderId.",
+            { clientOrderId: rec.clientOrderId, api: rec.api, since: rec.updatedAt },
+          );
+        }
         if (found) {
           this.tracker.observe({ order: found });
           await this.store.put({
@@ -450,29 +460,47 @@ class UnifiedBrokerService implements BrokerService {
       this.checkWritable(caller);
       const cp = this.requireCp();
       const owner = this.replyOwners.get(replyId);
-      const rec = owner ? this.store.get(owner) : undefined;
-      const outcome = await cp.confirmOrder(replyId, confirmed);
-      this.replyOwners.delete(replyId);
-      if (rec) {
-        if (!confirmed) await this.store.delete(rec.clientOrderId);
-        else return await this.recordOutcome(rec, outcome);
-      }
-      // A declined question leaves no order at IB; the placeholder the adapter returns is not tracked.
-      if (outcome.order && confirmed) this.tracker.observe({ order: outcome.order });
-      this.log.info({ ...audit, orderId: outcome.order?.id }, "order confirmation answered");
-      return { order: outcome.order ?? null, confirmation: outcome.confirmation ?? null };
+      // Under the key's lock: a placeOrder retry with the same clientOrderId must not find the question
+      // gone (the adapter drops it before sending the answer) and place the order a second time.
+      const run = () => this.confirmOnce(cp, replyId, confirmed, owner);
+      const result = owner ? await this.mutex.run(owner, run) : await run();
+      this.log.info({ ...audit, orderId: result.order?.id }, "order confirmation answered");
+      return result;
     } catch (e) {
-      if (isAppError(e) && e.code === ErrorCode.NOT_FOUND) {
-        // The question expired at IB: nothing was placed, so its key must not stay stuck in CONFIRMATION.
-        const owner = this.replyOwners.get(replyId);
-        if (owner) {
-          this.replyOwners.delete(replyId);
-          await this.store.delete(owner);
-        }
-      }
       this.auditRefusal(audit, e);
       throw e;
     }
+  }
+
+  private async confirmOnce(
+    cp: ClientPortalBroker,
+    replyId: string,
+    confirmed: boolean,
+    owner: string | undefined,
+  ): Promise<PlaceOrderPayload> {
+    const rec = owner ? this.store.get(owner) : undefined;
+    let outcome: PlaceOutcome;
+    try {
+      outcome = await cp.confirmOrder(replyId, confirmed);
+    } catch (e) {
+      this.replyOwners.delete(replyId);
+      if (rec && isAppError(e) && (e.code === ErrorCode.NOT_FOUND || NOTHING_SENT.has(e.code))) {
+        // The question expired at IB, or the answer never left: nothing was placed.
+        await this.store.delete(rec.clientOrderId);
+      } else if (rec && confirmed) {
+        // The "yes" may have reached IB: a retry must reconcile against IB, not treat the key as free.
+        await this.store.put({ ...rec, state: "UNKNOWN", updatedAt: new Date().toISOString() });
+      }
+      throw e;
+    }
+    this.replyOwners.delete(replyId);
+    if (rec) {
+      if (!confirmed) await this.store.delete(rec.clientOrderId);
+      else return await this.recordOutcome(rec, outcome);
+    }
+    // A declined question leaves no order at IB; the placeholder the adapter returns is not tracked.
+    if (outcome.order && confirmed) this.tracker.observe({ order: outcome.order });
+    return { order: outcome.order ?? null, confirmation: outcome.confirmation ?? null };
   }
 
   modifyOrder(id: string, input: ModifyOrderInput, caller: Caller): Promise<Order> {
@@ -749,6 +777,9 @@ class UnifiedBrokerService implements BrokerService {
     );
   }
 }
+
+/** How far back IB's order and execution lists reliably reach when reconciling an unknown outcome. */
+const RECONCILE_HORIZON_MS = 20 * 3600_000;
 
 /** Codes an adapter uses only when nothing was sent upstream, so the key may be used again. */
 const NOTHING_SENT: ReadonlySet<string> = new Set([
