@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { OrderRequest } from "../src/brokers";
+import { OrderTracker } from "../src/brokers/order-tracker";
 import { AppError } from "../src/errors";
 import type { Contract } from "../src/schema/contract.type";
 import { BrokerApi, OrderSide, OrderStatus, OrderType, SecType, TimeInForce } from "../src/schema/enums";
@@ -157,12 +158,16 @@ describe("Client Portal orders over HTTPS", () => {
     await observed(placed.id, (o) => o.status === OrderStatus.CANCELLED);
   });
 
-  it("reports IB's rejection as ORDER_REJECTED with IB's reason", async () => {
+  it("answers a cOID IB already has with OUTCOME_UNKNOWN (an earlier attempt is at IB), not a rejection", async () => {
+    // A rejection would be remembered for good, hiding an order that is live at IB; an unknown outcome
+    // makes a retry reconcile and find it.
     await assert.rejects(h.broker.placeOrder(limitBuy("cp-fill-1", 150), aapl), (e) => {
-      assert.ok(isCode("ORDER_REJECTED")(e), String(e));
-      assert.match((e as AppError).message, /already|duplicate|registered/i);
+      assert.ok(isCode("OUTCOME_UNKNOWN")(e), String(e));
+      assert.match((e as AppError).message, /already registered/i);
       return true;
     });
+    const found = await h.broker.findByClientOrderId("cp-fill-1");
+    assert.equal(found?.clientOrderId, "cp-fill-1");
   });
 
   it("follows orders placed elsewhere through the same gateway", async () => {
@@ -214,5 +219,53 @@ describe("Client Portal auto-confirmed questions", () => {
     const big = await h.broker.placeOrder(limitBuy("auto-2", 180, 600), aapl);
     assert.deepEqual(big.confirmation?.messageIds, ["o383"]);
     await h.broker.confirmOrder(big.confirmation!.replyId, false);
+  });
+});
+
+describe("Client Portal fills found in one poll", () => {
+  let h: CpHarness;
+  before(async () => {
+    h = await startCpHarness({
+      sim: {
+        ...ROOMY_GLOBAL.sim,
+        brokerageOptions: {
+          accounts: [ACCT],
+          tickIntervalMs: 0,
+          fillDelayMs: 200,
+          partialFills: 2,
+          partialFillIntervalMs: 10,
+        },
+      },
+      broker: ROOMY_GLOBAL.broker,
+    });
+  });
+  after(() => h.close());
+
+  it("reports each execution with the order as it was after it: PARTIAL_FILL, then FILL", async () => {
+    await waitFor("ready", () => h.broker.isReady(), 5000);
+    const aapl = await h.broker.resolveContract({ conid: AAPL });
+    const out = await h.broker.placeOrder(
+      { ...limitBuy("two-fills", 150), type: OrderType.MARKET, limitPrice: null },
+      aapl,
+    );
+    const tracker = new OrderTracker({ bufferSize: 100 });
+    tracker.observe({ order: out.order! });
+    let n = 0;
+    await waitFor(
+      "both fills",
+      () => {
+        for (; n < h.observations.length; n++) tracker.observe(h.observations[n]!);
+        return tracker.log.since(0).filter((e) => e.fill).length >= 2;
+      },
+      10_000,
+    );
+    const fills = tracker.log.since(0).filter((e) => e.fill);
+    assert.deepEqual(
+      fills.map((e) => [e.type, e.fill!.quantity]),
+      [
+        ["PARTIAL_FILL", 5],
+        ["FILL", 5],
+      ],
+    );
   });
 });

@@ -727,10 +727,20 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
         { orderId, httpStatus: r.status },
       );
     }
-    if (r.status === 503 || r.status === 502 || r.status === 504) {
+    // A gateway failure without IB's reason, or a 200 this code cannot read, says nothing about IB's side;
+    // so does "already registered" (an earlier attempt with this cOID is at IB). Only IB's own refusal is
+    // ORDER_REJECTED, which the service remembers for good as FAILED.
+    if (
+      r.status === 503 ||
+      r.status === 502 ||
+      r.status === 504 ||
+      (r.status >= 500 && r.error === null) ||
+      (r.status === 200 && reason === null) ||
+      (reason !== null && /already registered/i.test(reason))
+    ) {
       throw new AppError(
         ErrorCode.OUTCOME_UNKNOWN,
-        `The gateway timed out on the ${what} (HTTP ${r.status}); it may or may not have reached IB. It will not be resent.`,
+        `The gateway's answer to the ${what} (HTTP ${r.status}${reason ? `: ${reason}` : ""}) does not say whether IB has the order; it will not be resent. Retry the same clientOrderId to reconcile.`,
         { orderId, httpStatus: r.status },
       );
     }
