@@ -74,7 +74,9 @@ export class OrderTracker {
     }
     if (obs.fill && !this.executions.has(obs.fill.executionId)) {
       this.executions.set(obs.fill.executionId, order.id);
-      emit(order.remainingQuantity <= 0 ? OrderEventType.FILL : OrderEventType.PARTIAL_FILL, obs.fill);
+      // The order as of this execution decides: the merged order may already show later fills (the other
+      // API, or an orders poll, reported them first), which would make every fill of a poll round a FILL.
+      emit(obs.order.remainingQuantity <= 0 ? OrderEventType.FILL : OrderEventType.PARTIAL_FILL, obs.fill);
     }
     if (prev && prev.status !== order.status) {
       if (order.status === OrderStatus.CANCELLED) emit(OrderEventType.CANCELLED);

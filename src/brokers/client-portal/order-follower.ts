@@ -174,14 +174,20 @@ export class OrderFollower {
       for (const t of trades)
         filledByOrder.set(t.orderId, (filledByOrder.get(t.orderId) ?? 0) + t.fill.quantity);
       // Oldest first, so a later execution is never reported before an earlier one of the same order.
+      const cumulative = new Map<string, number>();
       for (const t of [...trades].sort((a, b) => a.fill.at.getTime() - b.fill.at.getTime())) {
+        const upToHere = (cumulative.get(t.orderId) ?? 0) + t.fill.quantity;
+        cumulative.set(t.orderId, upToHere);
         if (this.executions.has(t.fill.executionId)) continue;
         const order = this.latest.get(t.orderId);
         if (!order) continue;
         this.executions.add(t.fill.executionId);
+        const executedTotal = filledByOrder.get(t.orderId) ?? 0;
+        const current = withFills(order, executedTotal);
         this.executedByOrder.set(t.orderId, (this.executedByOrder.get(t.orderId) ?? 0) + t.fill.quantity);
         this.o.sink.order({
-          order: withFills(order, filledByOrder.get(t.orderId) ?? 0),
+          // Executions after this one are not part of it (older ones may be past IB's trades window).
+          order: atFill(current, current.filledQuantity - (executedTotal - upToHere)),
           fill: t.fill,
           catchUp: catchUpOf(t.orderId),
         });
@@ -239,6 +245,18 @@ const MAX_FILL_ROUNDS = 10;
 
 function isWarmUp(json: unknown): boolean {
   return isObject(json) && json.snapshot === false;
+}
+
+/** The order as it was right after an execution that brought it to `filled`: each fill reads as its own step. */
+function atFill(order: Order, filled: number): Order {
+  if (filled >= order.filledQuantity) return order;
+  const remaining = Math.max(0, order.quantity - filled);
+  return {
+    ...order,
+    filledQuantity: filled,
+    remainingQuantity: remaining,
+    status: remaining <= 0 ? OrderStatus.FILLED : OrderStatus.PARTIALLY_FILLED,
+  };
 }
 
 function fingerprint(o: Order): string {
