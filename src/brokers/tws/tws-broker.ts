@@ -92,13 +92,6 @@ export interface TwsBrokerOptions extends Omit<TwsSupervisorOptions, "logger" | 
    * @default 5000
    */
   pollIntervalMs?: number;
-  /**
-   * How long after a placement was sent, on a connection that stayed up, its absence from TWS's lists
-   * still means "maybe in flight" (OUTCOME_UNKNOWN) rather than "never arrived". At least the read
-   * deadline, so no list request that started before the send can be the one that proves absence.
-   * @default 10_000
-   */
-  settleMs?: number;
   /** Builds the IBApiNext client; for tests. */
   createClient?: (options: IBApiNextCreationOptions) => IBApiNext;
 }
@@ -155,7 +148,6 @@ class TwsAdapter implements TwsBroker {
       | "cancelWaitMs"
       | "rejectGraceMs"
       | "pollIntervalMs"
-      | "settleMs"
     >
   >;
   private readonly waiters = new Map<number, Set<Waiter>>();
@@ -163,7 +155,7 @@ class TwsAdapter implements TwsBroker {
   private subs: Subscription[] = [];
   private nextOrderId = 0;
   /** clientOrderIds sent on a connection, for reconciliation: connection generation by key. */
-  private readonly sent = new Map<string, { generation: number; at: number }>();
+  private readonly sent = new Map<string, { generation: number }>();
   private readonly contracts = new Map<string, { contract: Contract; at: number }>();
   private summaries = snapshot<Map<string, SummaryValues>>();
   /** account → conId → position, from reqPositions (every account). */
@@ -186,7 +178,6 @@ class TwsAdapter implements TwsBroker {
       cancelWaitMs: options.cancelWaitMs ?? 3000,
       rejectGraceMs: options.rejectGraceMs ?? 250,
       pollIntervalMs: options.pollIntervalMs ?? 5000,
-      settleMs: options.settleMs ?? 10_000,
     };
     this.stream = new TwsOrderStream({
       commissionWaitMs: this.o.commissionWaitMs,
@@ -703,7 +694,7 @@ class TwsAdapter implements TwsBroker {
           return;
         }
         this.sent.delete(clientOrderId);
-        this.sent.set(clientOrderId, { generation: conn.generation, at: Date.now() });
+        this.sent.set(clientOrderId, { generation: conn.generation });
         if (this.sent.size > 10_000) this.sent.delete(this.sent.keys().next().value!);
         this.log.info({ orderId, clientOrderId, clientId: conn.clientId }, "placing order");
         try {
@@ -838,21 +829,20 @@ class TwsAdapter implements TwsBroker {
 
   async findByClientOrderId(clientOrderId: string): Promise<Order | null> {
     const conn = this.ready();
-    const startedAt = Date.now();
     await this.reconcile(conn, "catch-up");
     const rec = this.stream.byClientOrderId(clientOrderId);
     if (rec) return toOrder(rec);
-    const sent = this.sent.get(clientOrderId);
-    if (sent?.generation === conn.generation && startedAt - sent.at < this.o.settleMs) {
-      // Sent on this very connection moments ago and not visible yet: TWS may still be processing it.
+    if (this.sent.get(clientOrderId)?.generation === conn.generation) {
+      // Sent on this very connection and not listed: TWS may still hold it (an order precaution dialog
+      // waiting in TWS, a gateway that hung and may process its input later), so absence proves nothing.
+      // Only a later connection's lists can say it never arrived.
       throw outcomeUnknown(
-        `Order "${clientOrderId}" was sent to TWS but TWS does not show it yet; it will not be resent. Retry shortly.`,
+        `Order "${clientOrderId}" was sent to TWS on the current connection but TWS does not show it; it will ` +
+          "not be resent. If TWS shows an order dialog, answer it there; otherwise the outcome is settled after " +
+          "the next reconnect.",
         { clientOrderId },
       );
     }
-    // TWS handles one connection's messages in order, and the reconciliation above started well after the
-    // placement was sent: an order TWS does not list never arrived (e.g. a gateway that hung and recovered
-    // without dropping the connection swallowed it).
     return null;
   }
 
