@@ -42,15 +42,16 @@ async function listeningUrl(child: ChildProcess, timeoutMs: number): Promise<str
 }
 
 describe("ibkr-graphql CLI", () => {
-  it("serves the session query within 3 s and exits 0 within 2 s of SIGTERM with a subscriber", async () => {
+  it("serves the session query, and on SIGTERM with a subscriber stops in order and exits 0", async () => {
     const started = Date.now();
     const child = run(["serve", "--port", "0"]);
+    let log = "";
+    child.stdout!.on("data", (c: Buffer) => (log += c.toString()));
     try {
       const url = await listeningUrl(child, 10_000);
       const data = await gqlData(url, SessionDocument);
-      const readyAfter = Date.now() - started;
       assert.ok(["SIMULATED", "PAPER", "LIVE"].includes(data.session.mode));
-      console.log(`# session answered ${readyAfter} ms after spawn`);
+      console.log(`# session answered ${Date.now() - started} ms after spawn`);
       const client = wsClient(url.replace("http", "ws"));
       const sub = new Subscription(client, SessionEventsDocument);
       await new Promise((r) => setImmediate(r));
@@ -58,9 +59,10 @@ describe("ibkr-graphql CLI", () => {
       const t0 = Date.now();
       child.kill("SIGTERM");
       const [code] = (await exited) as [number];
-      const took = Date.now() - t0;
+      console.log(`# exited ${Date.now() - t0} ms after SIGTERM`);
       assert.equal(code, 0);
-      assert.ok(took < 2000, `exit took ${took} ms`);
+      // main.ts exits at 2 s whatever happens; the orderly stop must have finished before that deadline.
+      assert.doesNotMatch(log, /shutdown deadline reached/);
       await assert.rejects(sub.next(3000));
       await client.dispose();
     } finally {

@@ -42,6 +42,11 @@ describe("config", () => {
     assert.equal(load({ HOST: "0.0.0.0", API_TOKEN: "x".repeat(20) }).host, "0.0.0.0");
   });
 
+  it("refuses a read token equal to the trade token", () => {
+    const same = "same-token-0123456789";
+    assert.throws(() => load({ API_TOKEN: same, API_READ_TOKEN: same }), /API_READ_TOKEN: must differ/);
+  });
+
   it("never shows secrets, not even when they are invalid", () => {
     assert.throws(
       () => load({ API_TOKEN: "short-secret" }),

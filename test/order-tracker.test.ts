@@ -124,6 +124,13 @@ describe("SequencedLog", () => {
     assert.throws(() => log.subscribe(() => true, 1), /older than the replay buffer/);
   });
 
+  it("leaves no subscriber behind when a resume overflows the backlog", () => {
+    const log = new SequencedLog<{ sequence: number }>({ bufferSize: 10, subscriberBacklog: 2 });
+    for (let i = 0; i < 5; i++) log.append({});
+    log.subscribe(() => true, 0);
+    assert.equal(log.subscriberCount, 0);
+  });
+
   it("cuts off a subscriber that stops reading instead of growing without bound", async () => {
     const log = new SequencedLog<{ sequence: number }>({ bufferSize: 10, subscriberBacklog: 2 });
     const it = log.subscribe();

@@ -15,7 +15,11 @@ import {
   type PlaceOrderMutationVariables,
 } from "./generated/graphql";
 import { gql, gqlData, Subscription, wsClient } from "./helpers/graphql";
-import { startMemoryApp, type MemoryApp } from "./helpers/memory-app";
+import { createBrokerService, MemoryIdempotencyStore } from "../src/brokers";
+import type { AppError } from "../src/errors";
+import { silentLogger } from "../src/logger";
+import { MemoryTwsBroker } from "./helpers/memory-broker";
+import { DEFAULT_GUARDS, startMemoryApp, type MemoryApp } from "./helpers/memory-app";
 
 const order = (over: Partial<PlaceOrderMutationVariables["input"]> = {}): PlaceOrderMutationVariables => ({
   input: {
@@ -284,5 +288,34 @@ describe("API token", () => {
     assert.equal((await gql(app.server.httpUrl, SessionDocument, undefined, h)).status, 200);
     const r = await gql(app.server.httpUrl, PlaceOrderDocument, order({ clientOrderId: "ro-1" }), h);
     assert.equal(r.errors?.[0]?.extensions?.code, "FORBIDDEN");
+  });
+});
+
+describe("unknown outcomes", () => {
+  it("never places again a key whose outcome is unknown and too old for IB's lists to settle", async () => {
+    const store = new MemoryIdempotencyStore();
+    let tws!: MemoryTwsBroker;
+    const broker = createBrokerService({
+      simulated: true,
+      logger: silentLogger(),
+      orderEventBuffer: 10,
+      idempotency: store,
+      guards: DEFAULT_GUARDS,
+      tws: (sink) => (tws = new MemoryTwsBroker(sink)),
+    });
+    await broker.start();
+    try {
+      const caller = { client: "test", canTrade: true };
+      const input = { ...order({ clientOrderId: "old-1" }).input, timeInForce: "DAY" } as never;
+      tws.loseNextAnswer = true;
+      await assert.rejects(broker.placeOrder(input, caller), (e: AppError) => e.code === "OUTCOME_UNKNOWN");
+      const rec = store.get("old-1")!;
+      assert.equal(rec.state, "UNKNOWN");
+      await store.put({ ...rec, updatedAt: new Date(Date.now() - 2 * 24 * 3600_000).toISOString() });
+      await assert.rejects(broker.placeOrder(input, caller), /too old to reconcile/);
+      assert.equal(tws.placed.filter((p) => p.clientOrderId === "old-1").length, 1, "never resent");
+    } finally {
+      await broker.close();
+    }
   });
 });

@@ -175,6 +175,11 @@ function crossCheck(c: Config, problems: string[]): void {
       "IB_CP_CA_FILE and IB_CP_INSECURE_TLS=true contradict each other: pin the certificate or opt out, not both.",
     );
   }
+  if (c.apiReadToken && c.apiReadToken === c.apiToken) {
+    problems.push(
+      "API_READ_TOKEN: must differ from API_TOKEN, or the read-only token could trade (got the same value)",
+    );
+  }
   if (!isLoopback(c.host) && !c.apiToken) {
     problems.push(
       `HOST: binding ${c.host} exposes the server beyond this machine, which requires API_TOKEN; ` +

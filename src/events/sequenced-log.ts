@@ -55,8 +55,10 @@ export class SequencedLog<T extends { sequence: number }> {
           ),
       ),
     };
-    if (afterSequence != null) for (const e of this.since(afterSequence)) if (accept(e)) entry.queue.push(e);
+    // Registered before the replay: a replay that overflows the backlog closes the entry, which must find
+    // itself in the set to leave it. All synchronous, so no live event can fall in between.
     this.subscribers.add(entry);
+    if (afterSequence != null) for (const e of this.since(afterSequence)) if (accept(e)) entry.queue.push(e);
     return entry.queue;
   }
 

@@ -31,6 +31,8 @@ export class MemoryTwsBroker implements TwsBroker {
   readonly api = BrokerApi.TWS;
   connected = true;
   placed: OrderRequest[] = [];
+  /** The next placement is sent but its answer is lost (a transport failure after sending). */
+  loseNextAnswer = false;
   private orders = new Map<string, Order>();
   private nextPermId = 9000;
 
@@ -101,6 +103,10 @@ export class MemoryTwsBroker implements TwsBroker {
   }
   async placeOrder(r: OrderRequest, contract: Contract): Promise<PlaceOutcome> {
     this.placed.push(r);
+    if (this.loseNextAnswer) {
+      this.loseNextAnswer = false;
+      throw new Error("socket hang up");
+    }
     const now = new Date();
     const permId = String(this.nextPermId++);
     const order: Order = {
