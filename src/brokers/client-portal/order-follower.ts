@@ -23,6 +23,8 @@ export interface OrderFollowerOptions {
   failure(what: string, e: unknown): Error;
 }
 
+const MAX_REMEMBERED = 10_000;
+
 /**
  * Follows Client Portal orders by polling live orders and trades within IB's 1-per-5-s limits, fast only
  * while something is happening, and reports every change (and every execution, by id) to the sink. The
@@ -200,6 +202,27 @@ export class OrderFollower {
       }
     }
     this.observedEpoch = epoch;
+    this.forgetFinished();
+  }
+
+  /**
+   * Keeps a server that runs for weeks bounded: past MAX_REMEMBERED orders, the oldest finished ones are
+   * forgotten (never a working one), and execution ids past MAX_REMEMBERED * 5, oldest first. The
+   * OrderTracker keeps its own week of history, so a late report of a forgotten order repeats no event.
+   */
+  private forgetFinished(): void {
+    if (this.latest.size > MAX_REMEMBERED) {
+      for (const [id, order] of this.latest) {
+        if (this.latest.size <= MAX_REMEMBERED * 0.9) break;
+        if (!TERMINAL_ORDER_STATUSES.has(order.status) || this.awaitingFills.has(id)) continue;
+        for (const m of [this.latest, this.reported, this.firstSeen, this.executedByOrder]) m.delete(id);
+        this.local.delete(id);
+      }
+    }
+    for (const id of this.executions) {
+      if (this.executions.size <= MAX_REMEMBERED * 5) break;
+      this.executions.delete(id);
+    }
   }
 
   private working(): boolean {

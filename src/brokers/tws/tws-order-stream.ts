@@ -268,6 +268,7 @@ export class TwsOrderStream {
         updatedAt: now,
       };
       this.records.set(permId, rec);
+      this.forgetFinished();
     } else {
       if (orderId > 0) rec.orderId = orderId;
       rec.clientId = clientId ?? rec.clientId;
@@ -283,6 +284,21 @@ export class TwsOrderStream {
     }
     if (rec.clientId != null && rec.orderId > 0) this.byTwsId.set(`${rec.clientId}:${rec.orderId}`, permId);
     return rec;
+  }
+
+  /**
+   * Keeps a server that runs for weeks bounded: past MAX_REMEMBERED orders, the oldest finished ones are
+   * forgotten (never a working one). The OrderTracker keeps its own week of history for deduplication.
+   */
+  private forgetFinished(): void {
+    if (this.records.size <= MAX_REMEMBERED) return;
+    for (const [permId, rec] of this.records) {
+      if (this.records.size <= MAX_REMEMBERED * 0.9) break;
+      if (!TERMINAL_IB.has(rec.ibStatus) || this.queues.has(permId)) continue;
+      this.records.delete(permId);
+      this.reportedFilled.delete(permId);
+      if (rec.clientId != null) this.byTwsId.delete(`${rec.clientId}:${rec.orderId}`);
+    }
   }
 
   private setStatus(rec: TwsOrderRecord, status: string): void {
