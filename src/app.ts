@@ -97,6 +97,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
               readOnly: config.cpReadOnly,
               tickleMs: config.cpTickleMs,
               autoConfirm: config.cpAutoConfirm,
+              takeOverCompeting: config.cpTakeOverCompeting,
               logger,
               onSchedulerEvent: (e) => {
                 if (e.type === "request") {

@@ -56,6 +56,7 @@ const SETTINGS = {
     schema: z.coerce.number().int().min(200).max(60_000),
     default: "55000",
   },
+  cpTakeOverCompeting: { env: "IB_CP_TAKE_OVER_COMPETING", example: "false", schema: bool, default: "false" },
   cpAutoConfirm: { env: "IB_CP_AUTO_CONFIRM", example: "o163,o354", schema: list, default: "" },
   twsHost: { env: "IB_TWS_HOST", example: "127.0.0.1", schema: z.string().min(1), default: "127.0.0.1" },
   twsPort: { env: "IB_TWS_PORT", example: "7497", schema: port.optional() },
