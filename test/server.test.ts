@@ -319,3 +319,26 @@ describe("unknown outcomes", () => {
     }
   });
 });
+
+describe("landing pages", () => {
+  for (const [page, expect] of [
+    ["playground", /GraphQL Playground/i],
+    ["none", null],
+  ] as const) {
+    it(`serves the ${page} landing page option`, async () => {
+      const app = await startMemoryApp({}, { landingPage: page });
+      try {
+        const r = await request(app.server.httpUrl, { headers: { accept: "text/html" } });
+        const body = await r.body.text();
+        if (expect) {
+          assert.equal(r.statusCode, 200);
+          assert.match(body, expect);
+        } else {
+          assert.doesNotMatch(body, /sandbox|playground/i);
+        }
+      } finally {
+        await app.server.stop();
+      }
+    });
+  }
+});
