@@ -680,29 +680,14 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
       );
     }
     const accepted = this.acceptedOf(r, "placement", null);
-    const now = new Date(this.clock.now());
-    const order: Order = {
+    const order = this.orderOf(request, contract, {
       id: accepted.orderId,
-      clientOrderId: request.clientOrderId,
-      accountId: request.accountId,
-      contract,
-      side: request.side,
-      type: request.type,
-      quantity: request.quantity,
-      limitPrice: request.limitPrice,
-      stopPrice: request.stopPrice,
-      timeInForce: request.timeInForce,
       status: orderStatusOf(accepted.status ?? "PendingSubmit", 0, request.quantity),
-      filledQuantity: 0,
       remainingQuantity: request.quantity,
-      averageFillPrice: null,
-      source: BrokerApi.CLIENT_PORTAL,
       permId: accepted.orderId,
       brokerOrderId: accepted.orderId,
       statusMessage: null,
-      createdAt: now,
-      updatedAt: now,
-    };
+    });
     this.follower.note(order);
     return { order };
   }
@@ -840,9 +825,24 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
 
   /** confirmOrder(…, false): IB discarded the order; nothing exists at IB under this request. */
   private declinedOrder(replyId: string, request: OrderRequest, contract: Contract): Order {
+    return this.orderOf(request, contract, {
+      id: `declined-${replyId.replace(/[^0-9A-Za-z_-]/g, "").slice(0, 50)}`,
+      status: OrderStatus.CANCELLED,
+      remainingQuantity: 0,
+      permId: null,
+      brokerOrderId: null,
+      statusMessage: "Declined with confirmOrder(confirmed: false); nothing was placed at IB.",
+    });
+  }
+
+  /** An order as this adapter's request describes it, before any fill: what differs is IB's answer. */
+  private orderOf(
+    request: OrderRequest,
+    contract: Contract,
+    answer: Pick<Order, "id" | "status" | "remainingQuantity" | "permId" | "brokerOrderId" | "statusMessage">,
+  ): Order {
     const now = new Date(this.clock.now());
     return {
-      id: `declined-${replyId.replace(/[^0-9A-Za-z_-]/g, "").slice(0, 50)}`,
       clientOrderId: request.clientOrderId,
       accountId: request.accountId,
       contract,
@@ -852,16 +852,12 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
       limitPrice: request.limitPrice,
       stopPrice: request.stopPrice,
       timeInForce: request.timeInForce,
-      status: OrderStatus.CANCELLED,
       filledQuantity: 0,
-      remainingQuantity: 0,
       averageFillPrice: null,
       source: BrokerApi.CLIENT_PORTAL,
-      permId: null,
-      brokerOrderId: null,
-      statusMessage: "Declined with confirmOrder(confirmed: false); nothing was placed at IB.",
       createdAt: now,
       updatedAt: now,
+      ...answer,
     };
   }
 
