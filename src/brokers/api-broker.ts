@@ -6,19 +6,9 @@ import type { Fill, Order, OrderConfirmation } from "../schema/order.type";
 import type { Position } from "../schema/position.type";
 import type { ClientPortalStatus, TwsStatus } from "../schema/session.type";
 import type { SessionEventType } from "../schema/enums";
+import type { OrderRequest } from "./order-terms";
 
-/** An order request after validation: every field checked, the contract still as the user gave it. */
-export interface OrderRequest {
-  accountId: string;
-  contract: ContractInput;
-  side: OrderSide;
-  type: OrderType;
-  quantity: number;
-  limitPrice: number | null;
-  stopPrice: number | null;
-  timeInForce: TimeInForce;
-  clientOrderId: string;
-}
+export type { OrderRequest } from "./order-terms";
 
 export type PlaceOutcome =
   { order: Order; confirmation?: undefined } | { confirmation: OrderConfirmation; order?: undefined };

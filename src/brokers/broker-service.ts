@@ -30,6 +30,7 @@ import {
   type IdempotencyRecord,
   type IdempotencyStore,
 } from "./idempotency";
+import { accountTypeOf } from "./order-terms";
 import { OrderTracker } from "./order-tracker";
 import {
   checkAccountId,
@@ -792,7 +793,7 @@ const NOTHING_SENT: ReadonlySet<string> = new Set([
 ]);
 
 export function isLiveAccount(accountId: string): boolean {
-  return /^U\d/.test(accountId) || /^F\d/.test(accountId) || /^I\d/.test(accountId);
+  return accountTypeOf(accountId) === AccountType.LIVE;
 }
 
 function fingerprintOf(r: OrderRequest): string {

@@ -3,7 +3,7 @@ import type { ContractInput } from "../schema/contract.type";
 import { OrderType, SecType } from "../schema/enums";
 import type { ModifyOrderInput, PlaceOrderInput } from "../schema/order.input";
 import type { Order } from "../schema/order.type";
-import type { OrderRequest } from "./api-broker";
+import { termsAfterModify, type OrderRequest } from "./order-terms";
 
 const ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 const SYMBOL_PATTERN = /^[A-Za-z0-9.\- /]{1,32}$/;
@@ -144,14 +144,8 @@ function normalizeContract(c: ContractInput): ContractInput {
 /** The order as a modification would leave it: what the limits check and Client Portal resends whole. */
 export function requestAfterModify(order: Order, changes: ModifyOrderInput): OrderRequest {
   return {
-    accountId: order.accountId,
+    ...termsAfterModify(order, changes),
     contract: { conid: order.contract.conid },
-    side: order.side,
-    type: order.type,
-    quantity: changes.quantity ?? order.quantity,
-    limitPrice: changes.limitPrice ?? order.limitPrice ?? null,
-    stopPrice: changes.stopPrice ?? order.stopPrice ?? null,
-    timeInForce: changes.timeInForce ?? order.timeInForce,
     clientOrderId: order.clientOrderId ?? "",
   };
 }

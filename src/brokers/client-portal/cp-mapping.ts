@@ -11,14 +11,12 @@ import {
 } from "../../schema/enums";
 import type { Fill, Order } from "../../schema/order.type";
 import type { Position } from "../../schema/position.type";
+import { accountTypeOf } from "../order-terms";
 import { ibTime, int, isObject, num, str, type Json } from "./cp-parse";
 
 /** Client Portal shapes → the domain model (src/schema). One place, so both directions agree. */
 
-export function accountTypeOf(id: string): AccountType {
-  // Paper accounts are DU… (individual) or DF… (advisor); IB's `type: "DEMO"` is not reliable.
-  return /^D[A-Z]?\d/.test(id) ? AccountType.PAPER : AccountType.LIVE;
-}
+export { accountTypeOf };
 
 export function mapAccount(id: string, currency: string | null): Account {
   return { id, type: accountTypeOf(id), currency, sources: [BrokerApi.CLIENT_PORTAL] };

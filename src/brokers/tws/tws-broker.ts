@@ -51,7 +51,6 @@ import {
   accountTypeOf,
   ibNumber,
   ibText,
-  termsOf,
   toAccountSummary,
   toContract,
   toIbOrder,
@@ -59,10 +58,10 @@ import {
   toOrder,
   toPosition,
   toTimeInForce,
-  type OrderTerms,
   type SummaryValues,
   type TwsOrderRecord,
 } from "./tws-mapping";
+import { termsAfterModify } from "../order-terms";
 import { TwsOrderStream } from "./tws-order-stream";
 import { fetchCompletedOrders, fetchExecutions, fetchOpenOrders, withDeadline } from "./tws-requests";
 
@@ -619,7 +618,7 @@ class TwsAdapter implements TwsBroker {
       );
     }
     const ibContract = toIbOrderContract(contract, request.contract.exchange);
-    const ibOrder = toIbOrder(termsOf(request));
+    const ibOrder = toIbOrder(request);
     for (let attempt = 0; ; attempt++) {
       const orderId = this.allocateOrderId();
       try {
@@ -710,16 +709,7 @@ class TwsAdapter implements TwsBroker {
     const conn = this.ready();
     const rec = await this.ownOrder(conn, order, "modify");
     const current = toOrder(rec);
-    const terms: OrderTerms = {
-      accountId: current.accountId,
-      side: current.side,
-      type: current.type,
-      quantity: changes.quantity ?? current.quantity,
-      limitPrice: changes.limitPrice ?? current.limitPrice ?? null,
-      stopPrice: changes.stopPrice ?? current.stopPrice ?? null,
-      timeInForce: changes.timeInForce ?? current.timeInForce,
-      clientOrderId: current.clientOrderId ?? null,
-    };
+    const terms = termsAfterModify(current, changes);
     const ibOrder = toIbOrder(terms);
     const contract = toIbOrderContract(toContract(rec.contract), ibText(rec.contract.exchange));
     const matches = (r: TwsOrderRecord) =>

@@ -22,7 +22,9 @@ import {
 } from "../../schema/enums";
 import type { Fill, Order } from "../../schema/order.type";
 import type { Position } from "../../schema/position.type";
-import type { OrderRequest } from "../api-broker";
+import { accountTypeOf, type OrderTerms } from "../order-terms";
+
+export { accountTypeOf };
 
 /** IB's "unset" markers for int and double fields. */
 const UNSET_INT = 2147483647;
@@ -84,31 +86,6 @@ const IB_ORDER_TYPE: Record<OrderType, IbOrderType> = {
   [OrderType.STOP]: IbOrderType.STP,
   [OrderType.STOP_LIMIT]: IbOrderType.STP_LMT,
 };
-
-/** Terms of one order as TWS expects them in placeOrder; used for new orders and for modifications. */
-export interface OrderTerms {
-  accountId: string;
-  side: OrderSide;
-  type: OrderType;
-  quantity: number;
-  limitPrice: number | null;
-  stopPrice: number | null;
-  timeInForce: TimeInForce;
-  clientOrderId: string | null;
-}
-
-export function termsOf(r: OrderRequest): OrderTerms {
-  return {
-    accountId: r.accountId,
-    side: r.side,
-    type: r.type,
-    quantity: r.quantity,
-    limitPrice: r.limitPrice,
-    stopPrice: r.stopPrice,
-    timeInForce: r.timeInForce,
-    clientOrderId: r.clientOrderId,
-  };
-}
 
 /** The whole IB order: TWS replaces an order with what placeOrder carries, so modifications send all terms. */
 export function toIbOrder(t: OrderTerms): IbOrder {
@@ -300,9 +277,6 @@ export function toAccountSummary(values: SummaryValues): AccountSummary {
 }
 
 /** IB's paper accounts start with D (DU…, DF…); everything else trades real money. */
-export function accountTypeOf(accountId: string): AccountType {
-  return /^D/.test(accountId) ? AccountType.PAPER : AccountType.LIVE;
-}
 
 const ZONE_ABBREVIATIONS: Record<string, number> = {
   UTC: 0,
