@@ -1,14 +1,17 @@
-import type { BrokerEventSink } from "../brokers/api-broker";
-import { systemClock, type Clock, type TimerHandle } from "../brokers/client-portal/clock";
-import type { AuthStatus } from "../brokers/client-portal/cp-parse";
 import { AppError, ErrorCode } from "../errors";
 import { BrokerApi, ClientPortalState, SessionEventType } from "../schema/enums";
 import type { ClientPortalStatus } from "../schema/session.type";
-import type { ClientPortalSessionApi, SessionProbe } from "./client-portal-session-api";
+import type { AuthStatus, ClientPortalSessionApi, SessionProbe } from "./client-portal-session-api";
+import { systemClock, type Clock, type TimerHandle } from "./clock";
+
+/** Where the supervisor reports session changes (the adapter's event sink satisfies it). */
+export interface SessionEventSink {
+  session(api: BrokerApi, type: SessionEventType, message?: string): void;
+}
 
 export interface ClientPortalSupervisorOptions {
   api: ClientPortalSessionApi;
-  sink: Pick<BrokerEventSink, "session">;
+  sink: SessionEventSink;
   /** Where a person logs in (the gateway's `/`), shown in LOGIN_REQUIRED. */
   loginUrl: string;
   /**

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from "../../src/brokers/client-portal/clock";
+import type { Clock, TimerHandle } from "../../src/session/clock";
 
 interface Timer {
   id: number;

@@ -1,7 +1,7 @@
 import { AppError, ErrorCode } from "../../errors";
 import { isObject } from "./cp-parse";
 import { BrokerApi } from "../../schema/enums";
-import type { Clock } from "./clock";
+import type { Clock } from "../../session/clock";
 import type { EndpointLimit, EndpointRule, HttpMethod } from "./endpoint-limits";
 import {
   createCpHttpClient,

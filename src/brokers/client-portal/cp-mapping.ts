@@ -1,18 +1,10 @@
 import type { Account, AccountSummary } from "../../schema/account.type";
 import type { Contract } from "../../schema/contract.type";
-import {
-  AccountType,
-  BrokerApi,
-  OrderSide,
-  OrderStatus,
-  OrderType,
-  SecType,
-  TimeInForce,
-} from "../../schema/enums";
-import type { Fill, Order } from "../../schema/order.type";
+import { BrokerApi, OrderSide, OrderStatus, OrderType, SecType, TimeInForce } from "../../schema/enums";
+import type { Fill, Order, OrderConfirmation } from "../../schema/order.type";
 import type { Position } from "../../schema/position.type";
-import { accountTypeOf } from "../order-terms";
-import { ibTime, int, isObject, num, str, type Json } from "./cp-parse";
+import { accountTypeOf, type OrderRequest } from "../order-terms";
+import { arr, ibTime, int, isObject, num, str, type Json } from "./cp-parse";
 
 /** Client Portal shapes → the domain model (src/schema). One place, so both directions agree. */
 
@@ -252,5 +244,114 @@ export function mapTrade(t: Json): CpTrade | null {
       commission: num(t.commission),
       at: ibTime(t.trade_time_r) ?? ibTime(t.trade_time) ?? new Date(),
     },
+  };
+}
+
+/**
+ * A filled order gone from the live list, rebuilt from its executions (all of one order, oldest first). IB's
+ * trades do not carry the order's type or limit: it reads as a filled DAY market order.
+ */
+export function orderFromTrades(
+  clientOrderId: string,
+  trades: readonly CpTrade[],
+  known?: Contract,
+): Order | null {
+  const first = trades[0];
+  if (!first) return null;
+  const quantity = trades.reduce((s, t) => s + t.fill.quantity, 0);
+  const notional = trades.reduce((s, t) => s + t.fill.quantity * t.fill.price, 0);
+  const conid = first.conid ?? 0;
+  const contract = known ?? { conid, symbol: String(conid), secType: SecType.STK, currency: "USD" };
+  return {
+    id: first.orderId,
+    clientOrderId,
+    accountId: first.accountId ?? "",
+    contract,
+    side: first.side,
+    type: OrderType.MARKET,
+    quantity,
+    limitPrice: null,
+    stopPrice: null,
+    timeInForce: TimeInForce.DAY,
+    status: OrderStatus.FILLED,
+    filledQuantity: quantity,
+    remainingQuantity: 0,
+    averageFillPrice: quantity > 0 ? notional / quantity : null,
+    source: BrokerApi.CLIENT_PORTAL,
+    permId: first.orderId,
+    brokerOrderId: first.orderId,
+    statusMessage: null,
+    createdAt: first.fill.at,
+    updatedAt: trades.at(-1)?.fill.at ?? first.fill.at,
+  };
+}
+
+/** An IB order question (`[{id, message[], messageIds[]}]`), as our OrderConfirmation. */
+export function mapQuestion(json: unknown): OrderConfirmation | null {
+  const row = Array.isArray(json) ? json[0] : json;
+  if (!isObject(row)) return null;
+  const replyId = str(row.id);
+  if (!replyId || str(row.order_id) || !("message" in row || "messageIds" in row)) return null;
+  const messages = arr(row.message).filter((m): m is string => typeof m === "string");
+  if (typeof row.message === "string") messages.push(row.message);
+  const messageIds = arr(row.messageIds).filter((m): m is string => typeof m === "string");
+  return { replyId, messages, messageIds };
+}
+
+/** The order object IB's order endpoints take; `withCoid` for placements (a modification keeps its cOID). */
+export function cpOrderBody(request: OrderRequest, contract: Contract, withCoid: boolean): Json {
+  const body: Json = {
+    acctId: request.accountId,
+    conid: contract.conid,
+    secType: `${contract.conid}:${contract.secType}`,
+    orderType: cpOrderType(request.type),
+    side: request.side,
+    quantity: request.quantity,
+    tif: request.timeInForce,
+    outsideRTH: false,
+  };
+  if (withCoid && request.clientOrderId) body.cOID = request.clientOrderId;
+  if (contract.exchange && contract.exchange !== "SMART") body.listingExchange = contract.exchange;
+  if (contract.symbol) body.ticker = contract.symbol;
+  switch (request.type) {
+    case OrderType.LIMIT:
+      body.price = request.limitPrice;
+      break;
+    case OrderType.STOP:
+      body.price = request.stopPrice;
+      break;
+    case OrderType.STOP_LIMIT:
+      body.price = request.limitPrice;
+      body.auxPrice = request.stopPrice;
+      break;
+    default:
+      break;
+  }
+  return body;
+}
+
+/** An order as a request describes it, before any fill: what differs is IB's answer. */
+export function orderOfRequest(
+  request: OrderRequest,
+  contract: Contract,
+  answer: Pick<Order, "id" | "status" | "remainingQuantity" | "permId" | "brokerOrderId" | "statusMessage">,
+  now: Date,
+): Order {
+  return {
+    clientOrderId: request.clientOrderId,
+    accountId: request.accountId,
+    contract,
+    side: request.side,
+    type: request.type,
+    quantity: request.quantity,
+    limitPrice: request.limitPrice,
+    stopPrice: request.stopPrice,
+    timeInForce: request.timeInForce,
+    filledQuantity: 0,
+    averageFillPrice: null,
+    source: BrokerApi.CLIENT_PORTAL,
+    createdAt: now,
+    updatedAt: now,
+    ...answer,
   };
 }

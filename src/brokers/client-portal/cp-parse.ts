@@ -3,6 +3,8 @@
  * booleans as booleans or "1"/"0"/"true", and IB marks unset doubles with Double.MAX_VALUE.
  */
 
+import type { AuthStatus } from "../../session/client-portal-session-api";
+
 export type Json = Record<string, unknown>;
 
 export function isObject(v: unknown): v is Json {
@@ -42,15 +44,6 @@ export function bool(v: unknown): boolean {
 
 export function arr(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
-}
-
-/** IB's `{authenticated, connected, competing, established, message, fail}`, wherever it is nested. */
-export interface AuthStatus {
-  authenticated: boolean;
-  connected: boolean;
-  competing: boolean;
-  established: boolean | null;
-  message: string | null;
 }
 
 export function parseAuthStatus(v: unknown): AuthStatus | null {

@@ -2,7 +2,7 @@ export {
   createClientPortalBroker,
   type ClientPortalAdapter,
   type ClientPortalBrokerOptions,
-} from "./client-portal-broker";
+} from "./cp-broker";
 export {
   DEFAULT_ENDPOINT_RULES,
   endpointTemplate,

@@ -2,7 +2,7 @@ import { TERMINAL_ORDER_STATUSES, OrderStatus } from "../../schema/enums";
 import type { Order } from "../../schema/order.type";
 import type { BrokerEventSink } from "../api-broker";
 import type { ClientPortalClient, CpResult } from "./client-portal-client";
-import type { Clock, TimerHandle } from "./clock";
+import type { Clock, TimerHandle } from "../../session/clock";
 import { mapLiveOrder, mapTrade, type CpTrade } from "./cp-mapping";
 import { arr, isObject } from "./cp-parse";
 import { RequestPriority } from "./request-scheduler";
@@ -13,11 +13,11 @@ export interface OrderFollowerOptions {
   clock: Clock;
   /** Whether the brokerage session is usable now. */
   isReady(): boolean;
-  /** Poll period while orders are working or were touched recently (IB allows 1 per 5 s). @default 5500 */
+  /** Poll period while orders are working or were touched recently (IB allows 1 per 5 s). */
   activePollMs: number;
-  /** Poll period otherwise, to notice orders placed elsewhere (IB's website, another client). @default 30000 */
+  /** Poll period otherwise, to notice orders placed elsewhere (IB's website, another client). */
   backgroundPollMs: number;
-  /** How long after a placement, modification or cancel polling stays fast. @default 60000 */
+  /** How long after a placement, modification or cancel polling stays fast. */
   activeWindowMs: number;
   /** Maps a transport or HTTP failure of a read to an AppError. */
   failure(what: string, e: unknown): Error;

@@ -1,6 +1,6 @@
 import { AppError, ErrorCode } from "../../errors";
 import { BrokerApi } from "../../schema/enums";
-import { systemClock, type Clock, type TimerHandle } from "./clock";
+import { systemClock, type Clock, type TimerHandle } from "../../session/clock";
 import {
   DEFAULT_ENDPOINT_RULES,
   endpointKey,

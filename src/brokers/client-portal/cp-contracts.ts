@@ -1,18 +1,20 @@
-import { AppError, ErrorCode, notFound } from "../../errors";
+/**
+ * Instruments through Client Portal: contract resolution (conid or symbol → Contract, kept for the process's
+ * life) and the last price the order guards compare a limit with.
+ */
+import { notFound, AppError, ErrorCode } from "../../errors";
 import type { Contract, ContractInput } from "../../schema/contract.type";
 import { SecType } from "../../schema/enums";
-import type { ClientPortalClient, CpResult } from "./client-portal-client";
+import type { CpResult } from "./client-portal-client";
+import type { CpConnection } from "./cp-connection";
+import type { CpErrors } from "./cp-errors";
 import { mapContractInfo } from "./cp-mapping";
-import { arr, int, isObject, str } from "./cp-parse";
+import { arr, int, isObject, num, str } from "./cp-parse";
 
-export interface ContractResolverOptions {
-  client: ClientPortalClient;
-  /** Read-only users have no brokerage session: only `/trsrv` lookups. */
-  readOnly: boolean;
-  /** Runs a read, turning transport failures into AppErrors. */
-  call(what: string, fn: () => Promise<CpResult>): Promise<CpResult>;
-  /** The AppError for a read that came back unusable. */
-  failure(what: string, r: CpResult): Error;
+/** What the lookups run on. */
+export interface CpContractsDeps {
+  connection: CpConnection;
+  errors: CpErrors;
 }
 
 /** Derivatives need an expiry (and strike, right) that ContractInput cannot carry: by conid only. */
@@ -23,16 +25,22 @@ const BY_CONID_ONLY = new Set<SecType>([SecType.OPT, SecType.FOP, SecType.FUT, S
  * read-only users), stock symbol → `/trsrv/stocks`, other symbols → `/iserver/secdef/search`. Conids never
  * change for an instrument's life, so every answer is kept for the process's life.
  */
-export class ContractResolver {
+export class CpContracts {
   private readonly known = new Map<string, Contract>();
+  private readonly connection: CpConnection;
+  private readonly errors: CpErrors;
 
-  constructor(private readonly o: ContractResolverOptions) {}
+  constructor(deps: CpContractsDeps) {
+    this.connection = deps.connection;
+    this.errors = deps.errors;
+  }
 
   cached(conid: number): Contract | undefined {
     return this.known.get(`conid:${conid}`);
   }
 
   async resolve(input: ContractInput): Promise<Contract> {
+    this.connection.assertReady();
     if (input.conid != null) return this.byConid(input.conid);
     const symbol = input.symbol?.trim().toUpperCase();
     if (!symbol) {
@@ -76,22 +84,40 @@ export class ContractResolver {
     return contract;
   }
 
+  /** The last traded price, or null when unknown or the session is not usable (the guards then skip it). */
+  async lastPrice(conid: number): Promise<number | null> {
+    if (this.connection.readOnly || !this.connection.isReady()) return null;
+    const path = `/iserver/marketdata/snapshot?conids=${conid}&fields=31`;
+    for (let i = 0; i < 2; i++) {
+      // The first snapshot of a conid only subscribes; the second one carries prices.
+      const r = await this.errors.read("market data", () =>
+        this.connection.client.get(path, { fresh: i > 0 }),
+      );
+      const row = arr(r.json)[0];
+      const last = isObject(row) ? num(String(row["31"] ?? "").replace(/^[CH]/, "")) : null;
+      if (last !== null) return last;
+    }
+    return null;
+  }
+
   private async byConid(conid: number): Promise<Contract> {
     const key = `conid:${conid}`;
     const cached = this.known.get(key);
     if (cached) return cached;
     let contract: Contract | null = null;
-    if (this.o.readOnly) {
-      const r = await this.o.call("contract", () => this.o.client.get(`/trsrv/secdef?conids=${conid}`));
+    if (this.connection.readOnly) {
+      const r = await this.errors.read("contract", () =>
+        this.connection.client.get(`/trsrv/secdef?conids=${conid}`),
+      );
       const row = isObject(r.json) ? arr(r.json.secdef)[0] : undefined;
       contract = r.status === 200 && isObject(row) ? mapContractInfo(row) : null;
     } else {
-      const r = await this.o.call("contract", () =>
-        this.o.client.get(`/iserver/contract/${conid}/info`, { cacheTtlMs: 60_000 }),
+      const r = await this.errors.read("contract", () =>
+        this.connection.client.get(`/iserver/contract/${conid}/info`, { cacheTtlMs: 60_000 }),
       );
       if (r.status === 200 && r.error === null && isObject(r.json)) contract = mapContractInfo(r.json);
       // IB answers an unknown conid with 400 or 500; only session and gateway failures are not "not found".
-      else if (r.status === 401 || r.status >= 502) throw this.o.failure("contract", r);
+      else if (r.status === 401 || r.status >= 502) throw this.errors.readFailure("contract", r);
     }
     if (!contract) {
       throw notFound(`No contract with conid ${conid} is known to IB.`, { field: "contract.conid", conid });
@@ -127,7 +153,7 @@ export class ContractResolver {
   }
 
   private async searchConid(symbol: string, secType: SecType): Promise<number | null> {
-    if (this.o.readOnly) return null;
+    if (this.connection.readOnly) return null;
     const r = await this.read(
       "contract search",
       `/iserver/secdef/search?symbol=${encodeURIComponent(symbol)}&secType=${secType}`,
@@ -144,8 +170,6 @@ export class ContractResolver {
   }
 
   private async read(what: string, path: string): Promise<CpResult> {
-    const r = await this.o.call(what, () => this.o.client.get(path));
-    if (r.status !== 200 || r.error !== null) throw this.o.failure(what, r);
-    return r;
+    return this.errors.readOk(what, () => this.connection.client.get(path));
   }
 }

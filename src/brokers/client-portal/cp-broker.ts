@@ -1,0 +1,160 @@
+/**
+ * The Client Portal adapter as the broker service sees it: wires the connection (client and session
+ * supervisor), the error table, the portfolio reads, contract lookups and the order flows, and hands each
+ * ClientPortalBroker call to the part that owns it. No behaviour of its own lives here.
+ */
+import type { Account, AccountSummary } from "../../schema/account.type";
+import type { Contract, ContractInput } from "../../schema/contract.type";
+import { BrokerApi } from "../../schema/enums";
+import type { ModifyOrderInput } from "../../schema/order.input";
+import type { Order } from "../../schema/order.type";
+import type { Position } from "../../schema/position.type";
+import type { ClientPortalStatus } from "../../schema/session.type";
+import type {
+  BrokerEventSink,
+  ClientPortalBroker,
+  ComponentReadiness,
+  OrderRequest,
+  PlaceOutcome,
+} from "../api-broker";
+import { CpConnection, type CpConnectionOptions } from "./cp-connection";
+import { CpContracts } from "./cp-contracts";
+import { CpErrors } from "./cp-errors";
+import { CpOrders, type CpOrdersOptions } from "./cp-orders";
+import { CpPortfolio } from "./cp-portfolio";
+import type { SchedulerStats } from "./request-scheduler";
+
+/** Every option of the adapter, each documented (with its default) by the part that uses it. */
+export interface ClientPortalBrokerOptions extends CpConnectionOptions, CpOrdersOptions {}
+
+/** The adapter plus what the lead needs for metrics. */
+export interface ClientPortalAdapter extends ClientPortalBroker {
+  /** Scheduler counters: requests by endpoint and status, waits, queue length, 429s. */
+  stats(): SchedulerStats;
+  /** The gateway's login page (`<url>/`). */
+  readonly loginUrl: string;
+  /**
+   * Whether IB still holds this order question (it is forgotten once its hold ends): lets the service drop a
+   * stored confirmation that can no longer be answered and place the order again.
+   */
+  isConfirmationPending(replyId: string): boolean;
+}
+
+export function createClientPortalBroker(
+  options: ClientPortalBrokerOptions,
+  sink: BrokerEventSink,
+): ClientPortalAdapter {
+  return new ClientPortalBrokerImpl(options, sink);
+}
+
+class ClientPortalBrokerImpl implements ClientPortalAdapter {
+  readonly api = BrokerApi.CLIENT_PORTAL;
+  readonly loginUrl: string;
+  private readonly connection: CpConnection;
+  private readonly portfolio: CpPortfolio;
+  private readonly contracts: CpContracts;
+  private readonly orders: CpOrders;
+  private closed = false;
+
+  constructor(options: ClientPortalBrokerOptions, sink: BrokerEventSink) {
+    // The orders' session setup runs only once the supervisor finds a session, after construction.
+    this.connection = new CpConnection(options, sink, () => this.orders.sessionOpened());
+    this.loginUrl = this.connection.loginUrl;
+    const errors = new CpErrors(this.connection);
+    const parts = { connection: this.connection, errors };
+    this.portfolio = new CpPortfolio(parts);
+    this.contracts = new CpContracts(parts);
+    this.orders = new CpOrders(options, { ...parts, contracts: this.contracts, sink });
+  }
+
+  // ---- lifecycle and state ----
+
+  async start(): Promise<void> {
+    await this.connection.start();
+    this.orders.start();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.connection.stop();
+    this.orders.stop();
+    await this.connection.close();
+  }
+
+  status(): ClientPortalStatus {
+    return this.connection.status();
+  }
+
+  stats(): SchedulerStats {
+    return this.connection.stats();
+  }
+
+  isReady(): boolean {
+    return this.connection.isReady();
+  }
+
+  readiness(): ComponentReadiness {
+    return this.connection.readiness();
+  }
+
+  assertReady(): void {
+    this.connection.assertReady();
+  }
+
+  reauthenticate(): Promise<void> {
+    return this.connection.reauthenticate();
+  }
+
+  // ---- reads ----
+
+  listAccounts(): Promise<Account[]> {
+    return this.portfolio.listAccounts();
+  }
+
+  getAccountSummary(accountId: string): Promise<AccountSummary | null> {
+    return this.portfolio.getAccountSummary(accountId);
+  }
+
+  listPositions(accountId?: string): Promise<Position[]> {
+    return this.portfolio.listPositions(accountId);
+  }
+
+  resolveContract(input: ContractInput): Promise<Contract> {
+    return this.contracts.resolve(input);
+  }
+
+  lastPrice(conid: number): Promise<number | null> {
+    return this.contracts.lastPrice(conid);
+  }
+
+  listOrders(): Promise<Order[]> {
+    return this.orders.listOrders();
+  }
+
+  findByClientOrderId(clientOrderId: string): Promise<Order | null> {
+    return this.orders.findByClientOrderId(clientOrderId);
+  }
+
+  // ---- orders ----
+
+  placeOrder(request: OrderRequest, contract: Contract): Promise<PlaceOutcome> {
+    return this.orders.placeOrder(request, contract);
+  }
+
+  confirmOrder(replyId: string, confirmed: boolean): Promise<PlaceOutcome> {
+    return this.orders.confirmOrder(replyId, confirmed);
+  }
+
+  isConfirmationPending(replyId: string): boolean {
+    return this.orders.isConfirmationPending(replyId);
+  }
+
+  modifyOrder(order: Order, changes: ModifyOrderInput): Promise<Order> {
+    return this.orders.modifyOrder(order, changes);
+  }
+
+  cancelOrder(order: Order): Promise<Order> {
+    return this.orders.cancelOrder(order);
+  }
+}
