@@ -1,11 +1,10 @@
 import type { Account, AccountSummary } from "../schema/account.type";
 import type { Contract, ContractInput } from "../schema/contract.type";
-import type { BrokerApi, OrderSide, OrderType, TimeInForce } from "../schema/enums";
+import type { BrokerApi, SessionEventType } from "../schema/enums";
 import type { ModifyOrderInput } from "../schema/order.input";
 import type { Fill, Order, OrderConfirmation } from "../schema/order.type";
 import type { Position } from "../schema/position.type";
 import type { ClientPortalStatus, TwsStatus } from "../schema/session.type";
-import type { SessionEventType } from "../schema/enums";
 import type { OrderRequest } from "./order-terms";
 
 export type { OrderRequest } from "./order-terms";
