@@ -98,6 +98,15 @@ describe("store open", () => {
     await (await openSqliteStore(garbage)).close();
   });
 
+  it("reports a DATA_DIR that cannot be created", async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, "file"), "");
+    await assert.rejects(
+      openSqliteStore(join(dir, "file", "data")),
+      storeError("STORE_UNREADABLE", /Cannot use DATA_DIR/),
+    );
+  });
+
   it("refuses calls after close", async () => {
     const store = await openSqliteStore(await tempDir());
     await store.close();

@@ -143,8 +143,7 @@ export async function openSqliteStore(
   dataDir: string,
   options: SqliteStoreOptions = {},
 ): Promise<SqliteStore> {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const lock = acquireOwnerLock(join(dataDir, "store.lock"));
+  const lock = lockDataDir(dataDir);
   let db: Database.Database | undefined;
   try {
     const path = join(dataDir, options.fileName ?? "store.sqlite");
@@ -157,6 +156,21 @@ export async function openSqliteStore(
     db?.close();
     lock.release();
     throw e;
+  }
+}
+
+function lockDataDir(dataDir: string): OwnerLock {
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    return acquireOwnerLock(join(dataDir, "store.lock"));
+  } catch (e) {
+    if (e instanceof StoreError) throw e;
+    throw new StoreError(
+      "STORE_UNREADABLE",
+      `Cannot use DATA_DIR ${dataDir}: ${(e as Error).message}. It must be a directory this server may write.`,
+      { dataDir },
+      { cause: e },
+    );
   }
 }
 
@@ -222,6 +236,8 @@ export class SqliteStore implements Store {
   private closed = false;
   private readonly savepoint: (fn: () => unknown) => unknown;
   private readonly sql;
+  /** Prepared once per distinct query text (which filters are set, how many statuses). */
+  private readonly listOrderStatements = new Map<string, Database.Statement<(string | number)[], OrderRow>>();
 
   /** @internal use `openSqliteStore` */
   constructor(
@@ -383,10 +399,12 @@ export class SqliteStore implements Store {
     const sql =
       `SELECT * FROM orders ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ` +
       "ORDER BY updated_at DESC, id LIMIT ?";
-    return this.db
-      .prepare<(string | number)[], OrderRow>(sql)
-      .all(...params, q.limit ?? 1000)
-      .map(orderOf);
+    let statement = this.listOrderStatements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare<(string | number)[], OrderRow>(sql);
+      this.listOrderStatements.set(sql, statement);
+    }
+    return statement.all(...params, q.limit ?? 1000).map(orderOf);
   }
 
   addFill(f: Fill): Promise<boolean> {
