@@ -1,0 +1,29 @@
+export { checkCursor, encodeCursor, parseCursor } from "./cursor";
+export { StoreError, type StoreErrorCode } from "./errors";
+export { IDEMPOTENCY_JSONL_FILE } from "./jsonl-import";
+export {
+  DEFAULT_JOURNAL_RETENTION_DAYS,
+  openSqliteStore,
+  SCHEMA_VERSION,
+  SqliteStore,
+  type SqliteStoreOptions,
+} from "./sqlite-store";
+export type {
+  CursorCheck,
+  CursorPosition,
+  CursorRejection,
+  Fill,
+  FillQuery,
+  IdempotencyLookup,
+  JournalBounds,
+  JournalEntry,
+  JournalEvent,
+  JournalStream,
+  JsonValue,
+  OrderQuery,
+  OrderSnapshot,
+  RateLimitMemory,
+  RetentionOptions,
+  RetentionStep,
+  Store,
+} from "./store";

@@ -1,0 +1,170 @@
+import assert from "node:assert/strict";
+import { appendFile, mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import Database from "better-sqlite3";
+import { createFileIdempotencyStore } from "../src/brokers/file-idempotency-store";
+import type { IdempotencyRecord } from "../src/brokers/idempotency";
+import { BrokerApi } from "../src/schema/enums";
+import { IDEMPOTENCY_JSONL_FILE, openSqliteStore } from "../src/store";
+
+const dirs: string[] = [];
+after(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), "store-idem-"));
+  dirs.push(d);
+  return d;
+}
+
+function record(id: string, over: Partial<IdempotencyRecord> = {}): IdempotencyRecord {
+  return {
+    clientOrderId: id,
+    fingerprint: `fp-${id}`,
+    state: "PLACED",
+    api: BrokerApi.TWS,
+    accountId: "DU1234567",
+    orderId: `9${id.length}`,
+    updatedAt: new Date().toISOString(),
+    ...over,
+  };
+}
+
+describe("store idempotency keys", () => {
+  it("puts, overwrites, gets and deletes records across a restart", async () => {
+    const dir = await tempDir();
+    const a = await openSqliteStore(dir);
+    await a.putIdempotency(record("k1", { state: "PENDING" }));
+    await a.putIdempotency(
+      record("k1", { state: "CONFIRMATION", replyId: "r1", messages: ["Are you sure?"] }),
+    );
+    await a.putIdempotency(record("k2"));
+    await a.deleteIdempotency("k2");
+    await a.close();
+    const b = await openSqliteStore(dir);
+    try {
+      const k1 = await b.getIdempotency("k1");
+      assert.equal(k1.status, "present");
+      assert.equal(k1.status === "present" && k1.record.state, "CONFIRMATION");
+      assert.deepEqual(k1.status === "present" && k1.record.messages, ["Are you sure?"]);
+      assert.deepEqual(await b.getIdempotency("k2"), { status: "absent" });
+    } finally {
+      await b.close();
+    }
+  });
+
+  it("writes the key and its PENDING event together", async () => {
+    const store = await openSqliteStore(await tempDir());
+    try {
+      const entry = await store.putIdempotencyWithEvent(record("k1", { state: "PENDING" }), {
+        type: "PENDING",
+        clientOrderId: "k1",
+      });
+      assert.equal(entry.sequence, 1);
+      assert.equal((await store.getIdempotency("k1")).status, "present");
+      assert.deepEqual(
+        (await store.readAfter("order", 0, 10)).map((e) => e.payload),
+        [{ type: "PENDING", clientOrderId: "k1" }],
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("a stored record that cannot be read blocks its key instead of vanishing", async () => {
+    const dir = await tempDir();
+    const a = await openSqliteStore(dir);
+    await a.putIdempotency(record("k1"));
+    await a.putIdempotency(record("k2"));
+    await a.close();
+    const db = new Database(join(dir, "store.sqlite"));
+    db.prepare(
+      'UPDATE idempotency SET record = \'{"clientOrderId":"k1","sta\' WHERE client_order_id = \'k1\'',
+    ).run();
+    db.prepare(
+      `UPDATE idempotency SET record = '{"clientOrderId":"k2","state":"WEIRD"}' WHERE client_order_id = 'k2'`,
+    ).run();
+    db.close();
+    const b = await openSqliteStore(dir);
+    try {
+      assert.deepEqual(await b.getIdempotency("k1"), {
+        status: "corrupt",
+        clientOrderId: "k1",
+        raw: '{"clientOrderId":"k1","sta',
+      });
+      assert.equal((await b.getIdempotency("k2")).status, "corrupt");
+    } finally {
+      await b.close();
+    }
+  });
+});
+
+describe("migration from idempotency.jsonl", () => {
+  it("imports a file written by the file store once, then renames it", async () => {
+    const dir = await tempDir();
+    const file = await createFileIdempotencyStore(dir);
+    await file.put(record("pending", { state: "PENDING" }));
+    await file.put(record("placed", { state: "PENDING" }));
+    await file.put(record("placed", { state: "PLACED", orderId: "1001" }));
+    await file.put(record("failed", { state: "FAILED", errorCode: "REJECTED", errorMessage: "no margin" }));
+    await file.put(record("gone"));
+    await file.delete("gone");
+    await file.close();
+    // Damage as a disk or an editor could: an unreadable line that still names its key, one that does not,
+    // and a torn last line from a crash mid-write.
+    const path = join(dir, IDEMPOTENCY_JSONL_FILE);
+    await appendFile(path, '{"op":"put","record":{"clientOrderId":"damaged","state":"PLA\n');
+    await appendFile(path, "\u0000\u0000garbage\n");
+    await appendFile(path, '{"op":"put","record":{"clientOrderId":"torn"');
+
+    const store = await openSqliteStore(dir);
+    try {
+      const get = async (k: string) => store.getIdempotency(k);
+      const placed = await get("placed");
+      assert.equal(placed.status === "present" && placed.record.orderId, "1001");
+      assert.equal((await get("pending")).status, "present");
+      const failed = await get("failed");
+      assert.equal(failed.status === "present" && failed.record.errorMessage, "no margin");
+      assert.deepEqual(await get("gone"), { status: "absent" });
+      assert.equal((await get("damaged")).status, "corrupt");
+      assert.deepEqual(await get("torn"), { status: "absent" }); // never acknowledged, as today
+      await assert.rejects(stat(path), { code: "ENOENT" });
+      assert.match(await readFile(`${path}.migrated`, "utf8"), /"placed"/);
+    } finally {
+      await store.close();
+    }
+    const raw = new Database(join(dir, "store.sqlite"), { readonly: true });
+    try {
+      assert.deepEqual(raw.prepare("SELECT raw FROM quarantine").pluck().all(), ["\u0000\u0000garbage"]);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it("does not import twice when the rename did not happen", async () => {
+    const dir = await tempDir();
+    const file = await createFileIdempotencyStore(dir);
+    await file.put(record("k1"));
+    await file.close();
+    const path = join(dir, IDEMPOTENCY_JSONL_FILE);
+    const text = await readFile(path, "utf8");
+    await (await openSqliteStore(dir)).close();
+
+    // As if the process died after the import committed but before the rename: the file is back, and the
+    // key was deleted since. The import must not bring it back.
+    const a = await openSqliteStore(dir);
+    await a.deleteIdempotency("k1");
+    await a.close();
+    await appendFile(path, text);
+    const b = await openSqliteStore(dir);
+    try {
+      assert.deepEqual(await b.getIdempotency("k1"), { status: "absent" });
+      await assert.rejects(stat(path), { code: "ENOENT" });
+    } finally {
+      await b.close();
+    }
+  });
+});
