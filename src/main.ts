@@ -5,7 +5,7 @@ import { Command, Option } from "commander";
 import { printSchema } from "graphql";
 import { startApp } from "./app";
 import { formatChecks, runDoctor } from "./doctor/doctor";
-import { startSimulators } from "./simulators";
+import { RATE_LIMIT_PROFILES, startSimulators, type CpRateLimitProfile } from "./simulators";
 import { ConfigError, loadConfig, redactedConfig, type ConfigOverrides } from "./config/config";
 import { createLogger } from "./logger";
 import { buildAppSchema } from "./schema/build-schema";
@@ -65,7 +65,14 @@ async function sim(flags: {
   accounts: string;
   cpLogin: "auto" | "manual";
   certFile?: string;
+  rateLimits: CpRateLimitProfile;
+  penaltySeconds?: string;
 }) {
+  const penaltySeconds = flags.penaltySeconds === undefined ? undefined : Number(flags.penaltySeconds);
+  if (penaltySeconds !== undefined && !(Number.isFinite(penaltySeconds) && penaltySeconds >= 0)) {
+    console.error(`--penalty-seconds must be a number of seconds ≥ 0 (got ${flags.penaltySeconds})`);
+    process.exit(2);
+  }
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? "info", format: "auto" });
   const sims = await startSimulators({
     host: flags.host,
@@ -74,6 +81,12 @@ async function sim(flags: {
     accounts: flags.accounts.split(",").map((a) => a.trim()),
     cpLogin: flags.cpLogin,
     brokerage: { tickIntervalMs: 1000, fillDelayMs: 50, partialFills: 2, partialFillIntervalMs: 250 },
+    cp: {
+      rateLimits: {
+        profile: flags.rateLimits,
+        penaltyMs: penaltySeconds === undefined ? undefined : penaltySeconds * 1000,
+      },
+    },
     logger,
   });
   if (flags.certFile) writeFileSync(flags.certFile, sims.cp.caPem);
@@ -81,6 +94,7 @@ async function sim(flags: {
     [
       `Client Portal gateway simulator: ${sims.cp.apiBaseUrl}  (login page ${sims.cp.url}/, control API ${sims.cp.url}/sim)`,
       `TWS / IB Gateway simulator:      ${sims.tws.host}:${sims.tws.port}`,
+      `Client Portal rate limits:       ${flags.rateLimits} (penalty ${penaltySeconds ?? 600} s; see GET ${sims.cp.url}/sim)`,
       `Point the server at them:  IB_CP_URL=${sims.cp.url} IB_CP_CA_FILE=${flags.certFile ?? "<--cert-file>"} IB_TWS_PORT=${sims.tws.port} npm start`,
     ].join("\n"),
   );
@@ -148,6 +162,18 @@ export function buildCli(): Command {
         .default("auto"),
     )
     .option("--cert-file <file>", "write the Client Portal simulator's certificate here (for IB_CP_CA_FILE)")
+    .addOption(
+      new Option(
+        "--rate-limits <profile>",
+        "Client Portal rate limits: IB's documented ones, five times IB's allowance, or none",
+      )
+        .choices([...RATE_LIMIT_PROFILES])
+        .default("ib"),
+    )
+    .option(
+      "--penalty-seconds <n>",
+      "how long the Client Portal simulator answers 429 after a rate-limit violation (IB: 600)",
+    )
     .action(sim);
 
   program

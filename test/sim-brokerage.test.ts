@@ -292,6 +292,65 @@ describe("simulated brokerage", () => {
     b.close();
   });
 
+  it("PnL reads: per account (reqPnL) and per position (reqPnLSingle), closed positions of the day included", async () => {
+    const b = createBrokerage();
+    assert.deepEqual(b.pnl(ACCOUNT), { account: ACCOUNT, dailyPnl: 0, unrealizedPnl: 0, realizedPnl: 0 });
+    assert.equal(b.positionPnl(ACCOUNT, ES), undefined, "never held");
+    assert.throws(() => b.pnl("U0000000"), /Unknown account/);
+    b.placeOrder({
+      account: ACCOUNT,
+      contract: { conid: ES },
+      side: "BUY",
+      orderType: "MKT",
+      quantity: 2,
+      api: "TWS",
+    });
+    await b.whenIdle();
+    b.setPrice(ES, 5610.25);
+    const open = b.positionPnl(ACCOUNT, ES)!;
+    const unrealized = 10.25 * 2 * 50 - 1.7;
+    assert.deepEqual(open, {
+      account: ACCOUNT,
+      conid: ES,
+      position: 2,
+      dailyPnl: unrealized,
+      unrealizedPnl: unrealized,
+      realizedPnl: 0,
+      value: 2 * 5610.25 * 50,
+    });
+    assert.deepEqual(b.pnl(ACCOUNT), {
+      account: ACCOUNT,
+      dailyPnl: unrealized,
+      unrealizedPnl: unrealized,
+      realizedPnl: 0,
+    });
+    b.placeOrder({
+      account: ACCOUNT,
+      contract: { conid: ES },
+      side: "SELL",
+      orderType: "MKT",
+      quantity: 2,
+      api: "TWS",
+    });
+    await b.whenIdle();
+    const realized = 10.25 * 2 * 50 - 3.4;
+    assert.deepEqual(b.positionPnl(ACCOUNT, ES), {
+      account: ACCOUNT,
+      conid: ES,
+      position: 0,
+      dailyPnl: realized,
+      unrealizedPnl: 0,
+      realizedPnl: realized,
+      value: 0,
+    });
+    const total = b.pnl(ACCOUNT);
+    assert.equal(total.realizedPnl, b.accountValues(ACCOUNT).realizedPnl);
+    assert.equal(total.dailyPnl, realized);
+    b.reset();
+    assert.equal(b.positionPnl(ACCOUNT, ES), undefined, "a reset starts a new day");
+    b.close();
+  });
+
   it("fills FX and rounds prices to the tick", async () => {
     const b = createBrokerage();
     assert.equal(b.setPrice(EURUSD, 1.0912345).last, 1.09125);

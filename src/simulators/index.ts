@@ -96,7 +96,9 @@ export {
 } from "./brokerage";
 export {
   startClientPortalSimulator,
+  RATE_LIMIT_PROFILES,
   type ClientPortalSimulatorOptions,
+  type CpRateLimitProfile,
   type CpSimulator,
   type CpSimulatorControl,
 } from "./client-portal";

@@ -170,6 +170,28 @@ export interface SimAccountValues {
   realizedPnl: number;
 }
 
+/** An account's PnL, as TWS reqPnL reports it. */
+export interface SimPnl {
+  account: string;
+  /** Since the start of the book's day (creation or reset): realized + unrealized. */
+  dailyPnl: number;
+  unrealizedPnl: number;
+  realizedPnl: number;
+}
+
+/** One position's PnL, as TWS reqPnLSingle reports it. */
+export interface SimPositionPnl {
+  account: string;
+  conid: number;
+  /** Signed quantity; 0 for a position closed during the day. */
+  position: number;
+  dailyPnl: number;
+  unrealizedPnl: number;
+  realizedPnl: number;
+  /** Market value. */
+  value: number;
+}
+
 export interface SimQuote {
   conid: number;
   last: number;

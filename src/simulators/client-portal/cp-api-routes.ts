@@ -1,4 +1,5 @@
 import type { Brokerage, SimOrder } from "../brokerage";
+import { iserverAccountSummaryJson } from "./cp-contract-responses";
 import {
   type CpQuestionOptions,
   type ReplyBook,
@@ -25,6 +26,7 @@ import {
   trsrvSecdefJson,
   trsrvStockJson,
 } from "./cp-responses";
+import { boolParam, parseBool } from "./cp-params";
 import type { CpSession, CpSessionSnapshot } from "./cp-session";
 
 export interface Reply {
@@ -155,8 +157,8 @@ export function createApiRoutes(st: ApiState): Route[] {
       tier: "sso",
       handler: ({ body, now }) => {
         const b0 = record(body);
-        if (b0.publish === false || b0.publish === "false") return fail(500, "publish must be true");
-        st.session.reauthenticate(now, { compete: b0.compete === true || b0.compete === "true" });
+        if (parseBool(b0.publish) === false) return fail(500, "publish must be true");
+        st.session.reauthenticate(now, { compete: boolParam(b0.compete) });
         return ok(authStatusJson(st.session.snapshot(now), st.identity, false));
       },
     },
@@ -275,13 +277,38 @@ export function createApiRoutes(st: ApiState): Route[] {
       },
     },
 
+    {
+      methods: ["GET"],
+      pattern: "/portfolio/positions/:conid",
+      tier: "portfolio-primed",
+      // The same position object as /portfolio/{accountId}/position/{conid}, keyed by every account holding it
+      // (client-portal-api.md §3.7; cpapi-openapi.json: `{ACCTID: [position]}`).
+      handler: ({ params }) => {
+        const out: Record<string, unknown[]> = {};
+        for (const a of b.accounts()) {
+          const p = b.position(a, Number(params.conid));
+          if (p) out[a] = [positionJson(p, st.positionsPageSize)];
+        }
+        return ok(out);
+      },
+    },
+    {
+      methods: ["GET"],
+      pattern: "/iserver/account/:accountId/summary",
+      tier: "iserver-primed",
+      handler: ({ params }) =>
+        knownAccount(params.accountId)
+          ? ok(iserverAccountSummaryJson(b.accountValues(params.accountId!)))
+          : fail(400, `Account ${params.accountId} not found`),
+    },
+
     // ---- orders ----
     {
       methods: ["GET"],
       pattern: "/iserver/account/orders",
       tier: "iserver-primed",
       handler: ({ query }) => {
-        const force = query.get("force") === "true";
+        const force = boolParam(query.get("force"));
         if (force || !st.session.flags.ordersPrimed) {
           // The live-orders view is a subscription-backed cache: its first answer is empty.
           st.session.flags.ordersPrimed = true;
@@ -332,7 +359,7 @@ export function createApiRoutes(st: ApiState): Route[] {
       keepsPendingReply: true,
       handler: ({ params, body }) => {
         const c = record(body).confirmed;
-        const r = st.replies.answer(params.replyId!, c === true || c === "true");
+        const r = st.replies.answer(params.replyId!, boolParam(c));
         return { status: r.status, body: r.body };
       },
     },
@@ -459,7 +486,7 @@ export function createApiRoutes(st: ApiState): Route[] {
         const bd = record(body);
         const symbol = String(query.get("symbol") ?? bd.symbol ?? "").trim();
         if (!symbol) return fail(500, "symbol is required");
-        const byName = (query.get("name") ?? String(bd.name ?? "")) === "true";
+        const byName = boolParam(query.get("name") ?? bd.name);
         const secType = String(query.get("secType") ?? bd.secType ?? "").toUpperCase();
         const upper = symbol.toUpperCase();
         const found = b

@@ -1,6 +1,7 @@
 import type { Brokerage, SimQuote } from "../brokerage";
 import { TWS_NOTICE_CODES, type TwsFaultControl } from "../control";
 import type { Reply } from "./cp-api-routes";
+import type { CpRateLimitSettings } from "./cp-rate-limiter";
 import type { CpSimulatorControl } from "./cp-simulator";
 
 export interface ControlRoute {
@@ -23,6 +24,8 @@ export function createControlRoutes(deps: {
   brokerage: Brokerage;
   control: CpSimulatorControl;
   twsControl?: TwsFaultControl;
+  /** The rate limits in force, shown by `GET /sim` so a user can see what the CLI flags chose. */
+  rateLimits?: () => CpRateLimitSettings;
 }): ControlRoute[] {
   const { brokerage, control, twsControl } = deps;
 
@@ -56,6 +59,7 @@ export function createControlRoutes(deps: {
         ok({
           endpoints: routes.flatMap((r) => r.methods.map((m) => `${m} ${r.pattern}`)),
           tws: twsControl ? "attached" : "not attached",
+          ...(deps.rateLimits ? { rateLimits: deps.rateLimits() } : {}),
         }),
     },
     { methods: ["GET"], pattern: "/sim/session", handler: () => ok(control.session()) },

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Brokerage, SimInstrument, SimOrderType, SimSide, SimTimeInForce } from "../brokerage";
+import { boolParam } from "./cp-params";
 import { listingExchange, priceString } from "./cp-responses";
 
 /** When the simulator asks IB's precautionary questions before accepting an order. */
@@ -90,7 +91,7 @@ export function parseCpOrder(raw: unknown): ParseResult {
       limitPrice,
       stopPrice,
       tif,
-      outsideRth: o.outsideRTH === true || o.outsideRTH === "true",
+      outsideRth: boolParam(o.outsideRTH),
       cOID,
     },
   };

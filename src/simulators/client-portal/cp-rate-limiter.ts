@@ -29,15 +29,38 @@ export const DEFAULT_ENDPOINT_LIMITS: readonly CpEndpointLimit[] = [
   { method: "*", path: "/fyi/notifications", max: 1, windowMs: 1_000 },
 ];
 
+/**
+ * `ib`: IB's documented limits. `relaxed`: the same endpoints with five times the allowance (and 50 requests per
+ * second overall), for a standalone user whose client was written against IB's limits loosely: a Python client
+ * that opens its order stream with `orders?force=true` and then `orders` at once asks twice within IB's 5 s window
+ * and would sit out IB's 10-minute penalty. `off`: no limits.
+ */
+export type CpRateLimitProfile = "ib" | "relaxed" | "off";
+
+export const RATE_LIMIT_PROFILES: readonly CpRateLimitProfile[] = ["ib", "relaxed", "off"];
+
+/** How many times IB's per-endpoint allowance `relaxed` grants. */
+const RELAXED_FACTOR = 5;
+
 export interface CpRateLimitOptions {
-  /** Turn every limit off. @default true */
+  /** @default "ib" */
+  profile?: CpRateLimitProfile;
+  /** Turn every limit off (same as profile `off`). @default true */
   enabled?: boolean;
-  /** Global limit across all API requests, per second. @default 10 */
+  /** Global limit across all API requests, per second. @default 10 (`relaxed`: 50) */
   globalPerSecond?: number;
   /** How long every request is answered 429 after a violation. @default 600_000 (10 minutes, as IB) */
   penaltyMs?: number;
-  /** @default DEFAULT_ENDPOINT_LIMITS */
+  /** @default DEFAULT_ENDPOINT_LIMITS (`relaxed`: their allowance × 5) */
   endpoints?: readonly CpEndpointLimit[];
+}
+
+/** The limits in force, as `GET /sim` shows them. */
+export interface CpRateLimitSettings {
+  profile: CpRateLimitProfile;
+  globalPerSecond: number;
+  penaltySeconds: number;
+  endpoints: CpEndpointLimit[];
 }
 
 export type RateVerdict = { ok: true } | { ok: false; reason: string; penaltyUntil: number };
@@ -49,14 +72,21 @@ export type RateVerdict = { ok: true } | { ok: false; reason: string; penaltyUnt
 export interface CpRateLimiter {
   check(method: string, apiPath: string, now: number): RateVerdict;
   penaltyUntil(): number | null;
+  settings(): CpRateLimitSettings;
   reset(): void;
 }
 
 export function createRateLimiter(options: CpRateLimitOptions = {}): CpRateLimiter {
-  const enabled = options.enabled ?? true;
-  const globalPerSecond = options.globalPerSecond ?? 10;
+  const profile: CpRateLimitProfile = options.enabled === false ? "off" : (options.profile ?? "ib");
+  const enabled = profile !== "off";
+  const relaxed = profile === "relaxed";
+  const globalPerSecond = options.globalPerSecond ?? (relaxed ? 50 : 10);
   const penaltyMs = options.penaltyMs ?? 600_000;
-  const limits = (options.endpoints ?? DEFAULT_ENDPOINT_LIMITS).map((l) => ({
+  const endpoints = (options.endpoints ?? DEFAULT_ENDPOINT_LIMITS).map((l) => ({
+    ...l,
+    max: relaxed && !options.endpoints ? l.max * RELAXED_FACTOR : l.max,
+  }));
+  const limits = endpoints.map((l) => ({
     ...l,
     pattern: new RegExp(`^${l.path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]+")}/?$`),
   }));
@@ -106,6 +136,12 @@ export function createRateLimiter(options: CpRateLimitOptions = {}): CpRateLimit
       return { ok: true };
     },
     penaltyUntil: () => penalty,
+    settings: () => ({
+      profile,
+      globalPerSecond,
+      penaltySeconds: penaltyMs / 1000,
+      endpoints: enabled ? endpoints.map((l) => ({ ...l })) : [],
+    }),
     reset() {
       global = [];
       perEndpoint = new Map();

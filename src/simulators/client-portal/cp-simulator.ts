@@ -5,6 +5,7 @@ import { createBrokerage, type Brokerage, type BrokerageOptions } from "../broke
 import { silentLogger, type Logger } from "../../logger";
 import type { TwsFaultControl } from "../control";
 import { createApiRoutes, type ApiState, type Reply, type Route } from "./cp-api-routes";
+import { createContractRoutes } from "./cp-contract-routes";
 import { createControlRoutes, type ControlRoute } from "./cp-control-routes";
 import { type CpQuestionOptions, createReplyBook } from "./cp-orders";
 import { createRateLimiter, type CpRateLimitOptions } from "./cp-rate-limiter";
@@ -36,7 +37,13 @@ export interface ClientPortalSimulatorOptions {
   reauthDelayMs?: number;
   /** Local time `HH:MM` of the daily reset that ends every login; null disables it. @default "01:00" */
   dailyResetTime?: string | null;
+  /** IB's rate limits by default; `{ profile: "relaxed" }` or `"off"` for standalone use. */
   rateLimits?: CpRateLimitOptions;
+  /**
+   * How `/iserver/*` answers while the brokerage session is not open. 401 `{"error":"no bridge","statusCode":401}`
+   * by default; 400 `{"error":"Bad Request: no bridge","statusCode":400}` is the variant ibind reports. @default 401
+   */
+  noBridgeStatus?: 401 | 400;
   questions?: CpQuestionOptions;
   /** Page size of `/portfolio/{accountId}/positions/{pageId}`. @default 100 */
   positionsPageSize?: number;
@@ -223,6 +230,16 @@ export async function startClientPortalSimulator(
     clock,
   );
   const limiter = createRateLimiter(options.rateLimits);
+  // The "no bridge" answer (SSO login present, brokerage session not open). Live gateways are seen answering
+  // either 401 {"error":"no bridge","statusCode":401} (client-portal-api.md §2.3 and its state list, what IBeam's
+  // and this project's session checks key on) or 400 with "Bad Request: no bridge" (ibind's IbkrClient._request
+  // matches that text with status 400 and tells the user to call initialize_brokerage_session). The default is the
+  // reference's 401, the same {error, statusCode} body IB uses for its other gateway errors; the 400 variant is an
+  // option so that clients written against it can be exercised too.
+  const noBridge: Reply =
+    options.noBridgeStatus === 400
+      ? { status: 400, body: { error: "Bad Request: no bridge", statusCode: 400 } }
+      : { status: 401, body: { error: "no bridge", statusCode: 401 } };
   const replies = createReplyBook();
   const state: ApiState = {
     brokerage,
@@ -244,7 +261,7 @@ export async function startClientPortalSimulator(
     replies.invalidate();
   });
 
-  const apiRoutes = compile<Route>(createApiRoutes(state));
+  const apiRoutes = compile<Route>([...createApiRoutes(state), ...createContractRoutes(state)]);
   const logSize = options.requestLogSize ?? 1_000;
   let requestLog: CpRequestLogEntry[] = [];
   let seq = 0;
@@ -304,7 +321,12 @@ export async function startClientPortalSimulator(
   };
 
   const controlRoutes = compile<ControlRoute>(
-    createControlRoutes({ brokerage, control, twsControl: options.twsControl }),
+    createControlRoutes({
+      brokerage,
+      control,
+      twsControl: options.twsControl,
+      rateLimits: () => limiter.settings(),
+    }),
   );
 
   function send(res: ServerResponse, reply: Reply): void {
@@ -347,7 +369,7 @@ export async function startClientPortalSimulator(
     if (snap.state === "NO_SSO")
       return { status: 401, body: { error: "not authenticated", statusCode: 401 } };
     if (route.tier !== "sso" && route.tier !== "portfolio-primed" && snap.state !== "AUTHENTICATED") {
-      return { status: 401, body: { error: "no bridge", statusCode: 401 } };
+      return noBridge;
     }
     if (route.tier === "iserver-primed" && !session.flags.iserverAccountsQueried) {
       return { status: 500, body: { error: "Please query /accounts first" } };

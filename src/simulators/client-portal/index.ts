@@ -7,7 +7,14 @@ export {
   type CpSimulatorControl,
 } from "./cp-simulator";
 export type { CpSessionState } from "./cp-session";
-export { DEFAULT_ENDPOINT_LIMITS, type CpEndpointLimit, type CpRateLimitOptions } from "./cp-rate-limiter";
+export {
+  DEFAULT_ENDPOINT_LIMITS,
+  RATE_LIMIT_PROFILES,
+  type CpEndpointLimit,
+  type CpRateLimitOptions,
+  type CpRateLimitProfile,
+  type CpRateLimitSettings,
+} from "./cp-rate-limiter";
 export type { CpQuestionOptions } from "./cp-orders";
 export type { CpIdentity } from "./cp-responses";
 export { generateLocalhostCertificate, type CpTlsMaterial, type CpTlsOptions } from "./cp-tls";
