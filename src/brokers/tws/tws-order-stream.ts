@@ -43,7 +43,9 @@ const MAX_REMEMBERED = 50_000;
  *   (IB sends it a few frames after the execution); later observations of that order wait behind it;
  * - during a reconciliation, live messages are held so that fills found by the snapshot (which happened
  *   first) are reported before anything that arrived live meanwhile;
- * - a status rendered before a fill that was already reported is dropped instead of moving the order back.
+ * - a status rendered before a fill that was already reported is dropped instead of moving the order back;
+ * - a state the OrderTracker already has is not sent again: TWS follows each openOrder with an orderStatus
+ *   that usually says the same, and repeats every open order whenever the open orders are listed.
  */
 export class TwsOrderStream {
   /** Every order seen today, by permId. */
@@ -53,7 +55,8 @@ export class TwsOrderStream {
   private readonly timers = new Map<number, NodeJS.Timeout>();
   private readonly commissions = new Map<string, IbCommissionReport>();
   private readonly reported = new Set<string>();
-  private readonly reportedFilled = new Map<number, number>();
+  /** The last order reported per permId, and the most filled quantity reported (fills may come late). */
+  private readonly lastReported = new Map<number, { order: Order; filled: number }>();
   private readonly commissionWaitMs: number;
   private held: Item[] | null = null;
   private holds = 0;
@@ -304,7 +307,7 @@ export class TwsOrderStream {
       if (this.records.size <= MAX_REMEMBERED * 0.9) break;
       if (!TERMINAL_IB.has(rec.ibStatus) || this.queues.has(permId)) continue;
       this.records.delete(permId);
-      this.reportedFilled.delete(permId);
+      this.lastReported.delete(permId);
       if (rec.clientId != null) this.byTwsId.delete(`${rec.clientId}:${rec.orderId}`);
     }
   }
@@ -387,7 +390,8 @@ export class TwsOrderStream {
   }
 
   private report(item: Item): void {
-    const lastFilled = this.reportedFilled.get(item.permId) ?? 0;
+    const last = this.lastReported.get(item.permId);
+    const lastFilled = last?.filled ?? 0;
     let fill: OrderObservation["fill"];
     if (item.fill) {
       const execId = item.fill.execution.execId!;
@@ -396,8 +400,13 @@ export class TwsOrderStream {
       fill = toFill(item.fill.execution, this.commissions.get(execId));
     } else if (item.order.filledQuantity < lastFilled) {
       return; // rendered before a fill that is already out: it would move the order back
+    } else if (last && sameState(last.order, item.order)) {
+      return; // the tracker has this state already
     }
-    this.reportedFilled.set(item.permId, Math.max(lastFilled, item.order.filledQuantity));
+    this.lastReported.set(item.permId, {
+      order: item.order,
+      filled: Math.max(lastFilled, item.order.filledQuantity),
+    });
     try {
       this.options.emit(
         fill
@@ -427,6 +436,11 @@ function renderFill(rec: TwsOrderView, e: IbExecution): Order {
         ? base.status
         : OrderStatus.PARTIALLY_FILLED,
   };
+}
+
+/** Equal but for the time of the message that rendered them. */
+function sameState(a: Order, b: Order): boolean {
+  return JSON.stringify({ ...a, updatedAt: null }) === JSON.stringify({ ...b, updatedAt: null });
 }
 
 function remember<K, V>(store: Map<K, V> | Set<K>, key: K, value?: V): void {

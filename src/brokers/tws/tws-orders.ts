@@ -8,8 +8,9 @@
  *   copy of every order (getAutoOpenOrders's is never pruned); it still serves the next valid order id.
  * - hearing: one set of listeners per connection (`attach`) hands every openOrder, orderStatus,
  *   completedOrder, live execDetails and commissionReport to the TwsOrderStream, the only way into the
- *   OrderTracker, and the openOrder/orderStatus/error frames of this client's order ids to the exchanges
- *   waiting on them (`awaitOrder`).
+ *   OrderTracker (which so gets each order state once, however often TWS repeats it), and the
+ *   openOrder/orderStatus/error frames of this client's order ids to the exchanges waiting on them
+ *   (`awaitOrder`).
  * - settling: an exchange ends on TWS's answer, the loss of the connection it was sent on, or a deadline.
  *   A placement that got no answer is OUTCOME_UNKNOWN and never resent; its clientOrderId is remembered
  *   with the connection it went out on, so `findByClientOrderId` can tell "never arrived" (a later
