@@ -4,7 +4,6 @@
  * orders of other clients work, and tells the parts when a connection is gone. The supervisor itself
  * (src/session) knows nothing of brokers.
  */
-import type { IBApiNext, IBApiNextCreationOptions } from "@stoqey/ib";
 import type { AppError } from "../../errors";
 import type { Logger } from "../../logger";
 import type { SessionEventType } from "../../schema/enums";
@@ -20,15 +19,13 @@ import { notReady } from "./tws-errors";
 import type { TwsReconciler } from "./tws-reconcile";
 
 /** Where TWS is, how the connection is supervised, and how often foreign orders are reconciled. */
-export interface TwsConnectionOptions extends Omit<TwsSupervisorOptions, "logger" | "createClient"> {
+export interface TwsConnectionOptions extends Omit<TwsSupervisorOptions, "logger"> {
   /**
    * While orders of other client ids are working (placed before a client-id rotation, or by other
    * programs), reconcile this often: TWS sends their changes only to the client that placed them. 0 = off.
    * @default 5000
    */
   pollIntervalMs?: number;
-  /** Builds the IBApiNext client; for tests. */
-  createClient?: (options: IBApiNextCreationOptions) => IBApiNext;
 }
 
 /** What a part of the adapter does with each connection; every hook is optional. */
