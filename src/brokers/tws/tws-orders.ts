@@ -16,13 +16,14 @@
  *   with the connection it went out on, so `findByClientOrderId` can tell "never arrived" (a later
  *   connection's lists lack it) from "TWS may still hold it" (the same connection's lists lack it).
  */
-import type {
-  Contract as IbContract,
-  Execution as IbExecution,
-  Order as IbOrder,
-  OrderState as IbOrderState,
+import {
+  EventName,
+  type CommissionReport as IbCommissionReport,
+  type Contract as IbContract,
+  type Execution as IbExecution,
+  type Order as IbOrder,
+  type OrderState as IbOrderState,
 } from "@stoqey/ib";
-import { EventName, type CommissionReport as IbCommissionReport } from "@stoqey/ib";
 import { AppError, ErrorCode, notFound } from "../../errors";
 import type { Logger } from "../../logger";
 import type { Contract } from "../../schema/contract.type";

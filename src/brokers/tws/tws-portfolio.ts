@@ -54,7 +54,10 @@ export class TwsPortfolio implements TwsConnectionPart {
 
   // ---- connection ----
 
-  /** Positions and portfolio come from the raw messages: IBApiNext 1.6.10's lists drop every entry after a flat position. */
+  /**
+   * Positions and portfolio come from the raw messages: IBApiNext 1.6.10's lists drop every entry after a
+   * flat position.
+   */
   attach(conn: TwsConnection): void {
     const { raw } = conn;
     raw.on(EventName.position, (account: string, contract: IbContract, pos: number, avgCost?: number) => {
