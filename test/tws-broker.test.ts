@@ -130,6 +130,31 @@ describe("TWS adapter over the simulator", () => {
     });
   });
 
+  it("reports each order state once: not again for the orderStatus after its openOrder, nor on a re-listing", async (t) => {
+    const { broker, sink } = await startTwsAdapter(pair, { clientId: 10 });
+    t.after(() => broker.close());
+    const contract = await broker.resolveContract({ conid: AAPL });
+    const price = pair.brokerage.quote(AAPL)!.last;
+    const placed = await broker.placeOrder(
+      request({ type: OrderType.LIMIT, limitPrice: price - 30, quantity: 1 }),
+      contract,
+    );
+    const id = placed.order!.id;
+    // Each listing makes TWS send the order's openOrder and orderStatus again, after the first pair.
+    await broker.listOrders();
+    await broker.listOrders();
+    assert.equal((await broker.findByClientOrderId(placed.order!.clientOrderId!))?.id, id);
+    assert.deepEqual(
+      sink.orders.filter((o) => o.order.id === id).map((o) => o.order.status),
+      [OrderStatus.SUBMITTED],
+    );
+    await broker.cancelOrder(placed.order!);
+    await sink.until(
+      () => sink.orders.some((o) => o.order.id === id && o.order.status === OrderStatus.CANCELLED),
+      "cancel confirmed",
+    );
+  });
+
   it("maps rejections: unknown contract, insufficient buying power, unmanaged account", async (t) => {
     const { broker } = await startTwsAdapter(pair, { clientId: 9 });
     t.after(() => broker.close());

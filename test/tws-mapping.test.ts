@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { placementError, cancelError, isFatalForOrder, reasonOf } from "../src/brokers/tws/tws-errors";
+import { accountTypeOf } from "../src/brokers/order-terms";
 import {
-  accountTypeOf,
   ibNumber,
   parseIbTime,
   toAccountSummary,
@@ -11,7 +11,7 @@ import {
   toOrderStatus,
   toOrderType,
   toTimeInForce,
-  type TwsOrderRecord,
+  type TwsOrderView,
 } from "../src/brokers/tws/tws-mapping";
 import { ErrorCode } from "../src/errors";
 import { AccountType, OrderSide, OrderStatus, OrderType, TimeInForce } from "../src/schema/enums";
@@ -83,7 +83,7 @@ describe("TWS → domain mapping", () => {
 
   it("renders a record: permId as id, TWS orderId as brokerOrderId, no stop price on a limit order", () => {
     const now = new Date();
-    const rec: TwsOrderRecord = {
+    const rec: TwsOrderView = {
       permId: 1928374001,
       orderId: 1001,
       clientId: 7,

@@ -1,13 +1,8 @@
-import {
-  EventName,
-  IBApi,
-  IBApiNext,
-  type IBApiNextCreationOptions,
-  type Logger as IbLogger,
-} from "@stoqey/ib";
+import { EventName, IBApi, IBApiNext } from "@stoqey/ib";
 import type { Logger } from "../logger";
 import { SessionEventType, TwsState } from "../schema/enums";
 import type { TwsStatus } from "../schema/session.type";
+import { openTwsClient, type TwsClientFactory } from "./tws-client";
 
 /** Where and how to connect, and every interval of the supervision (short ones in tests). */
 export interface TwsSupervisorOptions {
@@ -31,15 +26,15 @@ export interface TwsSupervisorOptions {
   maxReqPerSec?: number;
   logger: Logger;
   /** Builds the client; for tests that want to observe it. @default `new IBApiNext(options)` */
-  createClient?: (options: IBApiNextCreationOptions) => IBApiNext;
+  createClient?: TwsClientFactory;
 }
 
 /** One live TWS connection. A reconnect makes a new one; an old one never comes back. */
 export interface TwsConnection {
   readonly api: IBApiNext;
   /**
-   * The socket-level API under `api`, for what IBApiNext does not expose: live execDetails and
-   * commissionReport, completed orders, system notices.
+   * The socket-level API under `api` (the same socket and pacing), for what IBApiNext does not expose or
+   * keeps copies of: the whole order path (orders, their lists and executions), positions, system notices.
    */
   readonly raw: IBApi;
   readonly clientId: number;
@@ -195,7 +190,7 @@ class Supervisor implements TwsSupervisor {
     this.createClient = options.createClient ?? ((o) => new IBApiNext(o));
   }
 
-  private readonly createClient: (options: IBApiNextCreationOptions) => IBApiNext;
+  private readonly createClient: TwsClientFactory;
 
   start(): Promise<void> {
     if (!this.started) {
@@ -272,20 +267,7 @@ class Supervisor implements TwsSupervisor {
     const clientId = this.currentClientId();
     const generation = ++this.generation;
     this.state = TwsState.CONNECTING;
-    const api = this.createClient({
-      host: this.o.host,
-      port: this.o.port,
-      // Ours, not IBApiNext's: its reconnect would replay queued requests (orders!) on the next socket.
-      reconnectInterval: 0,
-      connectionWatchdogInterval: 0,
-      maxReqPerSec: this.o.maxReqPerSec,
-      logger: ibLogger(this.log),
-    });
-    const raw = rawApiOf(api);
-    separateRequestIds(api);
-    // IBApiNext closes the socket itself on 1100/2110; TWS keeps it open and later says 1101/1102, which we
-    // want to see. So its notice handler goes; ours below replaces it.
-    for (const l of raw.listeners(EventName.info)) raw.removeListener(EventName.info, l as never);
+    const { api, raw } = openTwsClient(this.createClient, this.o, this.log);
     const conn = new Live(api, raw, clientId, generation);
     this.conn = conn;
     this.log.info({ host: this.o.host, port: this.o.port, clientId, generation }, "connecting to TWS");
@@ -576,40 +558,4 @@ class Supervisor implements TwsSupervisor {
     this.lastEvent = { type, message };
     this.handlers.session(type, message);
   }
-}
-
-/** The IBApi that IBApiNext 1.6.10 wraps (its private `api` field); checked so a version bump fails loudly. */
-function rawApiOf(api: IBApiNext): IBApi {
-  const raw = (api as unknown as { api?: unknown }).api;
-  if (!(raw instanceof IBApi)) {
-    throw new Error("@stoqey/ib changed: IBApiNext no longer wraps an IBApi in `api`; pin 1.6.10");
-  }
-  return raw;
-}
-
-/** Where IBApiNext's request ids start: far above any order id, which TWS routes errors by too. */
-export const REQUEST_ID_BASE = 1 << 30;
-
-/**
- * TWS addresses an error frame by id, and request ids and order ids share that space: error 202 for order
- * 5 would also end IBApiNext's request 5, and a contract lookup's error 200 for request 5 would look like
- * the rejection of order 5. IBApiNext 1.6.10 counts request ids from 1 in a private field; start it high.
- */
-function separateRequestIds(api: IBApiNext): void {
-  const a = api as unknown as { _nextReqId?: unknown };
-  if (typeof a._nextReqId !== "number") {
-    throw new Error("@stoqey/ib changed: IBApiNext has no numeric _nextReqId; pin 1.6.10");
-  }
-  a._nextReqId = REQUEST_ID_BASE;
-}
-
-function ibLogger(log: Logger): IbLogger {
-  const text = (args: unknown[]) =>
-    args.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(" ");
-  return {
-    debug: (tag, ...args) => log.trace({ tag }, text(args)),
-    info: (tag, ...args) => log.debug({ tag }, text(args)),
-    warn: (tag, ...args) => log.debug({ tag }, text(args)),
-    error: (tag, ...args) => log.debug({ tag }, text(args)),
-  };
 }

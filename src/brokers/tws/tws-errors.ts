@@ -7,6 +7,8 @@ export const TwsErrorCode = {
   ORDER_REJECTED: 201,
   ORDER_CANCELLED: 202,
   SECURITY_NOT_ALLOWED: 203,
+  /** Cancel attempted when the order is not in a cancellable state. */
+  ORDER_NOT_CANCELLABLE: 161,
   CANCEL_NOT_FOUND: 10147,
   CANCEL_NOT_POSSIBLE: 10148,
   /** "Order Message: … Warning: …": informational, the order still works. */

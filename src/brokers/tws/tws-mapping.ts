@@ -11,20 +11,10 @@ import {
 } from "@stoqey/ib";
 import type { AccountSummary } from "../../schema/account.type";
 import type { Contract } from "../../schema/contract.type";
-import {
-  AccountType,
-  BrokerApi,
-  OrderSide,
-  OrderStatus,
-  OrderType,
-  SecType,
-  TimeInForce,
-} from "../../schema/enums";
+import { BrokerApi, OrderSide, OrderStatus, OrderType, SecType, TimeInForce } from "../../schema/enums";
 import type { Fill, Order } from "../../schema/order.type";
 import type { Position } from "../../schema/position.type";
-import { accountTypeOf, type OrderTerms } from "../order-terms";
-
-export { accountTypeOf };
+import type { OrderTerms } from "../order-terms";
 
 /** IB's "unset" markers for int and double fields. */
 const UNSET_INT = 2147483647;
@@ -173,7 +163,7 @@ export function toOrderStatus(
 }
 
 /** What the adapter knows of one TWS order, merged from openOrder, orderStatus, execDetails and errors. */
-export interface TwsOrderRecord {
+export interface TwsOrderView {
   permId: number;
   /** TWS orderId; 0 for orders not placed through the API. */
   orderId: number;
@@ -189,7 +179,7 @@ export interface TwsOrderRecord {
   updatedAt: Date;
 }
 
-export function toOrder(r: TwsOrderRecord): Order {
+export function toOrder(r: TwsOrderView): Order {
   const quantity = ibNumber(r.order.totalQuantity) ?? 0;
   const type = toOrderType(r.order);
   const filled = r.filled;
@@ -275,8 +265,6 @@ export function toAccountSummary(values: SummaryValues): AccountSummary {
     asOf: new Date(newest || Date.now()),
   };
 }
-
-/** IB's paper accounts start with D (DU…, DF…); everything else trades real money. */
 
 const ZONE_ABBREVIATIONS: Record<string, number> = {
   UTC: 0,

@@ -9,7 +9,7 @@ import type { Logger } from "../../logger";
 import { OrderStatus, TERMINAL_ORDER_STATUSES } from "../../schema/enums";
 import type { Order } from "../../schema/order.type";
 import type { OrderObservation } from "../api-broker";
-import { ibNumber, ibText, parseIbTime, toFill, toOrder, type TwsOrderRecord } from "./tws-mapping";
+import { ibNumber, ibText, parseIbTime, toFill, toOrder, type TwsOrderView } from "./tws-mapping";
 
 /** One observation waiting to be reported, rendered when it arrived. */
 interface Item {
@@ -27,6 +27,12 @@ export interface ExecutionSnapshot {
   execution: IbExecution;
 }
 
+/** Timing of the order stream. */
+export interface TwsOrderStreamOptions {
+  /** How long a fill waits for its commissionReport before it is reported without commission. @default 1000 */
+  commissionWaitMs?: number;
+}
+
 const TERMINAL_IB = new Set(["Filled", "Cancelled", "ApiCancelled", "Inactive"]);
 const MAX_REMEMBERED = 50_000;
 
@@ -37,40 +43,45 @@ const MAX_REMEMBERED = 50_000;
  *   (IB sends it a few frames after the execution); later observations of that order wait behind it;
  * - during a reconciliation, live messages are held so that fills found by the snapshot (which happened
  *   first) are reported before anything that arrived live meanwhile;
- * - a status rendered before a fill that was already reported is dropped instead of moving the order back.
+ * - a status rendered before a fill that was already reported is dropped instead of moving the order back;
+ * - a state the OrderTracker already has is not sent again: TWS follows each openOrder with an orderStatus
+ *   that usually says the same, and repeats every open order whenever the open orders are listed.
  */
 export class TwsOrderStream {
   /** Every order seen today, by permId. */
-  readonly records = new Map<number, TwsOrderRecord>();
+  readonly records = new Map<number, TwsOrderView>();
   private readonly byTwsId = new Map<string, number>();
   private readonly queues = new Map<number, Item[]>();
   private readonly timers = new Map<number, NodeJS.Timeout>();
   private readonly commissions = new Map<string, IbCommissionReport>();
   private readonly reported = new Set<string>();
-  private readonly reportedFilled = new Map<number, number>();
+  /** The last order reported per permId, and the most filled quantity reported (fills may come late). */
+  private readonly lastReported = new Map<number, { order: Order; filled: number }>();
+  private readonly commissionWaitMs: number;
   private held: Item[] | null = null;
   private holds = 0;
   private closed = false;
 
   constructor(
-    private readonly options: {
-      commissionWaitMs: number;
+    private readonly options: TwsOrderStreamOptions & {
       emit: (obs: OrderObservation) => void;
       logger: Logger;
     },
-  ) {}
+  ) {
+    this.commissionWaitMs = options.commissionWaitMs ?? 1000;
+  }
 
-  get(permId: number): TwsOrderRecord | undefined {
+  get(permId: number): TwsOrderView | undefined {
     return this.records.get(permId);
   }
 
-  byOrderId(clientId: number, orderId: number): TwsOrderRecord | undefined {
+  byOrderId(clientId: number, orderId: number): TwsOrderView | undefined {
     const permId = this.byTwsId.get(`${clientId}:${orderId}`);
     return permId === undefined ? undefined : this.records.get(permId);
   }
 
-  byClientOrderId(ref: string): TwsOrderRecord | undefined {
-    let found: TwsOrderRecord | undefined;
+  byClientOrderId(ref: string): TwsOrderView | undefined {
+    let found: TwsOrderView | undefined;
     for (const r of this.records.values()) {
       if (ibText(r.order.orderRef) === ref && (!found || r.createdAt >= found.createdAt)) found = r;
     }
@@ -84,7 +95,7 @@ export class TwsOrderStream {
     contract: IbContract,
     order: IbOrder,
     state: IbOrderState,
-  ): TwsOrderRecord | undefined {
+  ): TwsOrderView | undefined {
     const permId = ibNumber(order.permId);
     if (!permId) return undefined;
     const rec = this.upsert(permId, orderId, ibNumber(order.clientId), contract, order);
@@ -104,7 +115,7 @@ export class TwsOrderStream {
     permId: number | undefined,
     clientId: number | undefined,
     whyHeld: string | undefined,
-  ): TwsOrderRecord | undefined {
+  ): TwsOrderView | undefined {
     const rec =
       (permId ? this.records.get(permId) : undefined) ??
       (clientId != null ? this.byOrderId(clientId, orderId) : undefined);
@@ -125,7 +136,7 @@ export class TwsOrderStream {
   }
 
   /** reqCompletedOrders: how an order ended (filled, cancelled, rejected), also for orders we never saw. */
-  onCompletedOrder(contract: IbContract, order: IbOrder, state: IbOrderState): TwsOrderRecord | undefined {
+  onCompletedOrder(contract: IbContract, order: IbOrder, state: IbOrderState): TwsOrderView | undefined {
     const permId = ibNumber(order.permId);
     if (!permId) return undefined;
     const rec = this.upsert(permId, ibNumber(order.orderId) ?? 0, ibNumber(order.clientId), contract, order);
@@ -150,7 +161,7 @@ export class TwsOrderStream {
     if (!execId || this.reported.has(execId)) return;
     const rec = this.applyExecution(contract, execution);
     if (!rec) return;
-    const waitUntil = this.commissions.has(execId) ? undefined : Date.now() + this.options.commissionWaitMs;
+    const waitUntil = this.commissions.has(execId) ? undefined : Date.now() + this.commissionWaitMs;
     this.enqueue({
       permId: rec.permId,
       order: renderFill(rec, execution),
@@ -229,7 +240,7 @@ export class TwsOrderStream {
   }
 
   /** Work orders of other client ids: their live messages do not reach this connection. */
-  workingOrders(): TwsOrderRecord[] {
+  workingOrders(): TwsOrderView[] {
     return [...this.records.values()].filter((r) => !TERMINAL_IB.has(r.ibStatus));
   }
 
@@ -249,7 +260,7 @@ export class TwsOrderStream {
     clientId: number | null,
     contract: IbContract,
     order: IbOrder,
-  ): TwsOrderRecord {
+  ): TwsOrderView {
     const now = new Date();
     let rec = this.records.get(permId);
     if (!rec) {
@@ -296,18 +307,18 @@ export class TwsOrderStream {
       if (this.records.size <= MAX_REMEMBERED * 0.9) break;
       if (!TERMINAL_IB.has(rec.ibStatus) || this.queues.has(permId)) continue;
       this.records.delete(permId);
-      this.reportedFilled.delete(permId);
+      this.lastReported.delete(permId);
       if (rec.clientId != null) this.byTwsId.delete(`${rec.clientId}:${rec.orderId}`);
     }
   }
 
-  private setStatus(rec: TwsOrderRecord, status: string): void {
+  private setStatus(rec: TwsOrderView, status: string): void {
     // Never out of a terminal state: IB may repeat an older status after a fill or cancel.
     if (TERMINAL_IB.has(rec.ibStatus) && !TERMINAL_IB.has(status)) return;
     rec.ibStatus = status;
   }
 
-  private applyExecution(contract: IbContract, e: IbExecution): TwsOrderRecord | undefined {
+  private applyExecution(contract: IbContract, e: IbExecution): TwsOrderView | undefined {
     const permId = ibNumber(e.permId);
     if (!permId) return undefined;
     let rec = this.records.get(permId);
@@ -332,7 +343,7 @@ export class TwsOrderStream {
     return rec;
   }
 
-  private enqueueState(rec: TwsOrderRecord): void {
+  private enqueueState(rec: TwsOrderView): void {
     this.enqueue({ permId: rec.permId, order: toOrder(rec), catchUp: false });
   }
 
@@ -379,7 +390,8 @@ export class TwsOrderStream {
   }
 
   private report(item: Item): void {
-    const lastFilled = this.reportedFilled.get(item.permId) ?? 0;
+    const last = this.lastReported.get(item.permId);
+    const lastFilled = last?.filled ?? 0;
     let fill: OrderObservation["fill"];
     if (item.fill) {
       const execId = item.fill.execution.execId!;
@@ -388,8 +400,13 @@ export class TwsOrderStream {
       fill = toFill(item.fill.execution, this.commissions.get(execId));
     } else if (item.order.filledQuantity < lastFilled) {
       return; // rendered before a fill that is already out: it would move the order back
+    } else if (last && sameState(last.order, item.order)) {
+      return; // the tracker has this state already
     }
-    this.reportedFilled.set(item.permId, Math.max(lastFilled, item.order.filledQuantity));
+    this.lastReported.set(item.permId, {
+      order: item.order,
+      filled: Math.max(lastFilled, item.order.filledQuantity),
+    });
     try {
       this.options.emit(
         fill
@@ -403,7 +420,7 @@ export class TwsOrderStream {
 }
 
 /** The order as it was right after this execution: its cumulative quantity and average price. */
-function renderFill(rec: TwsOrderRecord, e: IbExecution): Order {
+function renderFill(rec: TwsOrderView, e: IbExecution): Order {
   const base = toOrder(rec);
   const cum = ibNumber(e.cumQty) ?? base.filledQuantity;
   const quantity = base.quantity > 0 ? base.quantity : cum;
@@ -419,6 +436,11 @@ function renderFill(rec: TwsOrderRecord, e: IbExecution): Order {
         ? base.status
         : OrderStatus.PARTIALLY_FILLED,
   };
+}
+
+/** Equal but for the time of the message that rendered them. */
+function sameState(a: Order, b: Order): boolean {
+  return JSON.stringify({ ...a, updatedAt: null }) === JSON.stringify({ ...b, updatedAt: null });
 }
 
 function remember<K, V>(store: Map<K, V> | Set<K>, key: K, value?: V): void {

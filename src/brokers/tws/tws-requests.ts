@@ -4,11 +4,18 @@ import {
   type Contract as IbContract,
   type Execution as IbExecution,
   type ExecutionFilter,
-  type OpenOrder,
 } from "@stoqey/ib";
 import type { TwsConnection } from "../../session/tws-supervisor";
 import { connectionLost, requestTimeout } from "./tws-errors";
 import type { ExecutionSnapshot } from "./tws-order-stream";
+
+/** The deadline every read of the adapter's parts shares. */
+export interface TwsRequestOptions {
+  /** Deadline of reads: contract details, open/completed orders, executions, account data. @default 10_000 */
+  requestTimeoutMs?: number;
+}
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 /**
  * `p`, or BROKER_UNAVAILABLE after `ms` or as soon as `conn` is lost (a read on a dead connection would only
@@ -80,37 +87,51 @@ export function fetchExecutions(
   });
 }
 
-const completedInFlight = new WeakMap<TwsConnection, Promise<number[]>>();
+/** Lists in flight per connection: these requests carry no id, so concurrent callers share one. */
+const listsInFlight = new WeakMap<TwsConnection, Map<string, Promise<void>>>();
 
 /**
- * reqCompletedOrders(apiOnly=false): the permIds of today's finished orders. The messages themselves are
- * handled by the connection's permanent completedOrder listener. The request has no id, so concurrent
- * callers share one.
+ * One of TWS's id-less list requests on the raw API, settled by its end marker. The listed orders
+ * themselves are heard by the connection's permanent order listeners (tws-orders.ts), so this only sends
+ * the request and waits; concurrent callers share the request in flight.
  */
-export function fetchCompletedOrders(conn: TwsConnection, ms: number): Promise<number[]> {
-  const existing = completedInFlight.get(conn);
+function listRequest(
+  conn: TwsConnection,
+  what: string,
+  end: EventName.openOrderEnd | EventName.completedOrdersEnd,
+  send: () => void,
+  ms: number,
+): Promise<void> {
+  let inFlight = listsInFlight.get(conn);
+  if (!inFlight) listsInFlight.set(conn, (inFlight = new Map()));
+  const existing = inFlight.get(what);
   if (existing) return existing;
-  const permIds: number[] = [];
-  const onOrder = (_c: IbContract, order: { permId?: number }) => {
-    if (order.permId) permIds.push(order.permId);
-  };
   let onEnd: () => void = () => undefined;
-  const done = new Promise<number[]>((resolve) => {
-    onEnd = () => resolve(permIds);
+  const done = new Promise<void>((resolve) => (onEnd = resolve));
+  // Both end markers carry no arguments: either overload of `on` describes them.
+  const marker = end as EventName.openOrderEnd;
+  conn.raw.on(marker, onEnd);
+  send();
+  const p = withDeadline(done, ms, what, conn, () => {
+    conn.raw.off(marker, onEnd);
+    inFlight.delete(what);
   });
-  conn.raw.on(EventName.completedOrder, onOrder);
-  conn.raw.on(EventName.completedOrdersEnd, onEnd);
-  conn.raw.reqCompletedOrders(false);
-  const p = withDeadline(done, ms, "reqCompletedOrders", conn, () => {
-    conn.raw.off(EventName.completedOrder, onOrder);
-    conn.raw.off(EventName.completedOrdersEnd, onEnd);
-    completedInFlight.delete(conn);
-  });
-  completedInFlight.set(conn, p);
+  inFlight.set(what, p);
   return p;
 }
 
-/** reqAllOpenOrders through IBApiNext (which shares concurrent calls): every client's working orders. */
-export function fetchOpenOrders(conn: TwsConnection, ms: number): Promise<OpenOrder[]> {
-  return withDeadline(conn.api.getAllOpenOrders(), ms, "reqAllOpenOrders", conn);
+/** reqCompletedOrders(apiOnly=false): today's finished orders, of every client and of TWS itself. */
+export function fetchCompletedOrders(conn: TwsConnection, ms: number): Promise<void> {
+  return listRequest(
+    conn,
+    "reqCompletedOrders",
+    EventName.completedOrdersEnd,
+    () => conn.raw.reqCompletedOrders(false),
+    ms,
+  );
+}
+
+/** reqAllOpenOrders: every client's working orders. */
+export function fetchOpenOrders(conn: TwsConnection, ms: number): Promise<void> {
+  return listRequest(conn, "reqAllOpenOrders", EventName.openOrderEnd, () => conn.raw.reqAllOpenOrders(), ms);
 }
