@@ -8,7 +8,7 @@ import { formatChecks, runDoctor } from "./doctor/doctor";
 import { startSimulators } from "./simulators";
 import { ConfigError, loadConfig, redactedConfig, type ConfigOverrides } from "./config/config";
 import { createLogger, type Logger } from "./logger";
-import { buildAppSchema } from "./schema/build-schema";
+import { buildAppSchema } from "./build-schema";
 
 /** Exit codes: 0 ok, 1 runtime failure (or a shutdown past its deadline), 2 bad configuration or usage. */
 const EXIT_FAILURE = 1;
