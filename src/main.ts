@@ -7,10 +7,11 @@ import { startApp } from "./app";
 import { formatChecks, runDoctor } from "./doctor/doctor";
 import { RATE_LIMIT_PROFILES, startSimulators, type CpRateLimitProfile } from "./simulators";
 import { ConfigError, loadConfig, redactedConfig, type ConfigOverrides } from "./config/config";
-import { createLogger } from "./logger";
-import { buildAppSchema } from "./schema/build-schema";
+import { createLogger, type Logger } from "./logger";
+import { buildAppSchema } from "./build-schema";
 
-/** Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage. */
+/** Exit codes: 0 ok, 1 runtime failure (or a shutdown past its deadline), 2 bad configuration or usage. */
+const EXIT_FAILURE = 1;
 const EXIT_BAD_CONFIG = 2;
 const SHUTDOWN_DEADLINE_MS = 2000;
 
@@ -36,26 +37,38 @@ async function serve(flags: { host?: string; port?: string; landingPage?: string
     `ibkr-graphql listening on ${app.server.httpUrl}`,
   );
 
+  stopOnSignals(logger, () => app.stop());
+}
+
+/**
+ * SIGTERM/SIGINT run the orderly `stop` and exit 0, or exit 1 if it fails or has not finished within
+ * SHUTDOWN_DEADLINE_MS: a supervisor (systemd, Docker, a test) must see the process end whatever hangs, a
+ * gateway connection or a log reader that went away. A second signal exits at once.
+ */
+function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
   let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, "second signal during shutdown; exiting now");
+      process.exit(EXIT_FAILURE);
+    }
     stopping = true;
     logger.info({ signal }, "shutting down");
-    const deadline = setTimeout(() => {
-      logger.warn("shutdown deadline reached; exiting");
-      process.exit(0);
-    }, SHUTDOWN_DEADLINE_MS);
-    deadline.unref();
-    app.stop().then(
+    // unref: a stop that finishes early must not be held up by this timer.
+    setTimeout(() => {
+      logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, "shutdown deadline reached; exiting");
+      process.exit(EXIT_FAILURE);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    stop().then(
       () => process.exit(0),
       (e: unknown) => {
         logger.error({ err: e }, "error during shutdown");
-        process.exit(1);
+        process.exit(EXIT_FAILURE);
       },
     );
   };
-  process.on("SIGINT", () => shutdown("SIGINT"));
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
 }
 
 async function sim(flags: {
@@ -98,11 +111,7 @@ async function sim(flags: {
       `Point the server at them:  IB_CP_URL=${sims.cp.url} IB_CP_CA_FILE=${flags.certFile ?? "<--cert-file>"} IB_TWS_PORT=${sims.tws.port} npm start`,
     ].join("\n"),
   );
-  const stop = () => {
-    void sims.stop().then(() => process.exit(0));
-  };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  stopOnSignals(logger, () => sims.stop());
 }
 
 async function doctor(flags: { json?: boolean; sim?: boolean; timeout: string }) {

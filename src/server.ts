@@ -21,7 +21,7 @@ import { playgroundLandingPage } from "./playground";
 import { checkComplexity, complexityPlugin, depthRule } from "./query-limits";
 import { SubscriptionEngine } from "./subscriptions";
 import type { AppContext } from "./resolvers";
-import { buildAppSchema } from "./schema/build-schema";
+import { buildAppSchema } from "./build-schema";
 
 export interface ServerOptions {
   broker: BrokerService;
