@@ -187,3 +187,51 @@ describe("TWS simulator: an answer to every request", () => {
     }
   });
 });
+
+describe("TWS simulator: multi-account and P&L subscriptions", () => {
+  it("reports P&L from the brokerage's positions and pushes it when the price moves", async () => {
+    const brokerage = createBrokerage();
+    const sim = await startTwsSimulator({ brokerage });
+    cleanups.push(async () => {
+      await sim.stop();
+      brokerage.close();
+    });
+    const { client, nextValidId } = await startAtVersion(sim.port, 3, "v157..178");
+    cleanups.push(() => client.close());
+    const at = (f: string[]): ReturnType<typeof decodeServerMessage> => decodeServerMessage(f, 178);
+    client.send(
+      placeOrderAt(
+        { orderId: nextValidId, symbol: "AAPL", action: "BUY", quantity: 4, orderType: "MKT" },
+        178,
+      ),
+    );
+    await client.next((f) => at(f).name === "commissionReport");
+    await brokerage.whenIdle();
+    const position = brokerage.position(ACCOUNT, AAPL_CONID);
+    assert.equal(position?.quantity, 4);
+
+    client.send([92, 21, ACCOUNT, ""]);
+    client.send([94, 22, ACCOUNT, "", AAPL_CONID]);
+    const first = at(await client.next((f) => f[0] === "95"));
+    assert.deepEqual(
+      [first.values.position, first.values.unrealized, first.values.value],
+      [4, position?.unrealizedPnl, position?.marketValue],
+    );
+    brokerage.setPrice(AAPL_CONID, (position?.marketPrice ?? 100) + 10);
+    await brokerage.whenIdle();
+    // The account total is pushed first, then each single position.
+    const total = at(await client.next((f) => f[0] === "94"));
+    assert.equal(total.values.reqId, 21);
+    const moved = at(await client.next((f) => f[0] === "95"));
+    const after = brokerage.position(ACCOUNT, AAPL_CONID);
+    assert.equal(moved.values.unrealized, after?.unrealizedPnl);
+    assert.ok(Number(moved.values.unrealized) > Number(first.values.unrealized));
+    assert.equal(total.values.unrealized, after?.unrealizedPnl);
+
+    client.send([77, 1, 30]);
+    client.send([76, 1, 31, "DU0000000", "", 1]);
+    await client.next((f) => f[0] === "4" && f[2] === "31" && f[3] === "321");
+    client.send([92, 32, "", ""]);
+    await client.next((f) => f[0] === "4" && f[2] === "32" && f[3] === "321");
+  });
+});

@@ -293,13 +293,11 @@ export function parsePlaceOrder(fields: readonly string[], v: number = MAX_SERVE
   const pegOffsets = at(V.PEGBEST_PEGMID_OFFSETS);
   if (pegOffsets && contract.exchange === "IBKRATS") peg.minTradeQty = c.int();
   let sendMidOffsets = false;
-  if (!pegOffsets) {
-    // PEG BEST / PEG MID offsets did not exist yet.
-  } else if (isPegBest(orderType)) {
+  if (pegOffsets && isPegBest(orderType)) {
     peg.minCompeteSize = c.int();
     peg.competeAgainstBestOffset = c.num();
     sendMidOffsets = peg.competeAgainstBestOffset === Infinity;
-  } else if (isPegMid(orderType)) {
+  } else if (pegOffsets && isPegMid(orderType)) {
     sendMidOffsets = true;
   }
   if (sendMidOffsets) {
