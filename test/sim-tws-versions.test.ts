@@ -92,7 +92,7 @@ describe("TWS simulator: version negotiation", () => {
 });
 
 describe("TWS simulator: a full session at each client version", () => {
-  for (const max of [157, 163, 176, 178, 187, 193]) {
+  for (const max of [100, 130, 148, 157, 163, 176, 178, 187, 193]) {
     it(`v100..${max}: accounts, contract details, place / modify / cancel, fill with commission`, async () => {
       const { brokerage, sim } = await startEnv();
       const { client: raw, version, nextValidId: nextId } = await startAtVersion(sim.port, 5, `v100..${max}`);
