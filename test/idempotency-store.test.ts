@@ -4,9 +4,13 @@ import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/p
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { createBrokerService } from "../src/brokers";
 import { createFileIdempotencyStore } from "../src/brokers/file-idempotency-store";
 import type { IdempotencyRecord } from "../src/brokers/idempotency";
-import { BrokerApi } from "../src/schema/enums";
+import { BrokerApi, OrderSide, OrderType, TimeInForce } from "../src/schema/enums";
+import type { PlaceOrderInput } from "../src/schema/order.input";
+import { DEFAULT_GUARDS } from "./helpers/memory-app";
+import { MemoryTwsBroker } from "./helpers/memory-broker";
 import { capturingLogger } from "./helpers/sim-app";
 
 const dirs: string[] = [];
@@ -160,6 +164,49 @@ describe("file idempotency store", () => {
     assert.ok(c.damaged?.("victim"), "the block survives compaction and a restart");
     assert.ok(c.get("bystander"));
     await c.close();
+  });
+
+  it("after a restart, placeOrder with a damaged key answers IDEMPOTENCY_CONFLICT and places nothing", async () => {
+    const dir = await tempDir();
+    const input = {
+      clientOrderId: "dmg-1",
+      accountId: "DU0000001",
+      contract: { conid: 265598 },
+      side: OrderSide.BUY,
+      type: OrderType.LIMIT,
+      quantity: 1,
+      limitPrice: 100,
+      timeInForce: TimeInForce.DAY,
+    } as PlaceOrderInput;
+    const caller = { client: "test", canTrade: true };
+    const run = async (fn: (place: () => Promise<unknown>, tws: MemoryTwsBroker) => Promise<void>) => {
+      let tws!: MemoryTwsBroker;
+      const log = capturingLogger();
+      const broker = createBrokerService({
+        simulated: true,
+        logger: log.logger,
+        orderEventBuffer: 10,
+        guards: DEFAULT_GUARDS,
+        idempotency: await createFileIdempotencyStore(dir),
+        tws: (sink) => (tws = new MemoryTwsBroker(sink)),
+      });
+      await broker.start();
+      await fn(() => broker.placeOrder(input, caller), tws);
+      await broker.close();
+      return log.lines;
+    };
+    await run(async (place) => void (await place()));
+    const file = join(dir, "idempotency.jsonl");
+    await writeFile(file, (await readFile(file, "utf8")).replace('"state"', '"st\u0000te"'));
+
+    const lines = await run(async (place, tws) => {
+      await assert.rejects(place(), (e: Error & { code?: string }) => e.code === "IDEMPOTENCY_CONFLICT");
+      assert.equal(tws.placed.length, 0, "nothing sent a second time");
+    });
+    assert.ok(
+      lines.some((l) => l.level === 50 && l.clientOrderId === "dmg-1"),
+      "an error-level line names the blocked key at start",
+    );
   });
 
   it("has a put on disk once it resolves: a writer killed with SIGKILL right after loses nothing", async () => {
