@@ -109,8 +109,9 @@ export function createBrokerService(options: BrokerServiceOptions): BrokerServic
 }
 
 /**
- * The one broker-facing interface resolvers use. It owns what is common to both APIs: validation, trading
- * guards, idempotency, routing, the merged view, and the sequenced event streams.
+ * The one broker-facing interface resolvers use: a facade over what is common to both APIs. It runs each
+ * mutation's steps in order (validation, trading guards, routing, idempotency; each in its own module) with
+ * the audit line, and owns the merged view of both APIs and the sequenced event streams.
  */
 class UnifiedBrokerService implements BrokerService {
   private readonly tracker: OrderTracker;
