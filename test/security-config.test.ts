@@ -9,6 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { request } from "undici";
 import { ConfigError, loadConfig, redactedConfig, redactUrlCredentials } from "../src/config/config";
 import { runDoctor } from "../src/doctor/doctor";
+import { serverOptionsOf } from "../src/server";
 import { wsClient } from "./helpers/graphql";
 import { startMemoryApp, type MemoryApp } from "./helpers/memory-app";
 import { wsOnce } from "./helpers/sim-app";
@@ -142,6 +143,20 @@ describe("security: production hides the schema over both transports", () => {
       assert.doesNotMatch(await res.body.text(), /Did you mean|"session"/);
     } finally {
       await client.dispose();
+    }
+  });
+
+  it("INTROSPECTION=true turns introspection back on in production, over graphql-ws too", async () => {
+    assert.equal(loadConfig({}, {}, null).introspection, undefined, "unset: NODE_ENV decides");
+    const config = loadConfig({ INTROSPECTION: "true" }, {}, null);
+    const open = await startMemoryApp({}, serverOptionsOf(config));
+    const client = wsClient(open.server.wsUrl);
+    try {
+      const w = await wsOnce(client, '{ __type(name: "Order") { name } }');
+      assert.deepEqual(w.data, { __type: { name: "Order" } });
+    } finally {
+      await client.dispose();
+      await open.server.stop();
     }
   });
 
