@@ -8,7 +8,7 @@ import { startApp } from "./app";
 import { formatChecks, runDoctor } from "./doctor/doctor";
 import { startSimulators } from "./simulators";
 import { ConfigError, loadConfig, redactedConfig, type ConfigOverrides } from "./config/config";
-import { createLogger } from "./logger";
+import { createLogger, type Logger } from "./logger";
 import { buildAppSchema } from "./schema/build-schema";
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage. */
@@ -25,6 +25,19 @@ function configOrExit(overrides: ConfigOverrides) {
     }
     throw e;
   }
+}
+
+/** Longest value of a client's choosing in a log line; a refused 150 kB clientOrderId stays a short line. */
+const LOGGED_VALUE_MAX = 256;
+
+/** The audit lines' fields that carry what a client sent (or an error message quoting it), truncated. */
+function boundedAuditValues(logger: Logger): Logger {
+  const truncate = (v: unknown) =>
+    typeof v === "string" && v.length > LOGGED_VALUE_MAX
+      ? `${v.slice(0, LOGGED_VALUE_MAX)}…(${v.length} characters)`
+      : v;
+  const keys = ["client", "accountId", "clientOrderId", "orderId", "replyId", "reason"];
+  return logger.child({}, { serializers: Object.fromEntries(keys.map((k) => [k, truncate])) });
 }
 
 /**
@@ -49,7 +62,7 @@ function exitOnStorageError(e: unknown, dataDir: string): never {
 
 async function serve(flags: { host?: string; port?: string; landingPage?: string }) {
   const config = configOrExit({ host: flags.host, port: flags.port, landingPage: flags.landingPage });
-  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+  const logger = boundedAuditValues(createLogger({ level: config.logLevel, format: config.logFormat }));
   logger.debug({ config: redactedConfig(config) }, "configuration");
   const app = await startApp(config, logger).catch((e: unknown) => exitOnStorageError(e, config.dataDir));
   logger.info(

@@ -13,6 +13,7 @@ import { serverOptionsOf } from "../src/server";
 import { wsClient } from "./helpers/graphql";
 import { startMemoryApp, type MemoryApp } from "./helpers/memory-app";
 import { wsOnce } from "./helpers/sim-app";
+import { eventually } from "./helpers/wait";
 
 const MAIN = join(__dirname, "..", "src", "main.js");
 const problemsOf = (f: () => unknown): string[] => {
@@ -97,6 +98,53 @@ describe("security: configuration fails closed", () => {
     const checks = await runDoctor(config, { timeoutMs: 1000 });
     assert.ok(checks.length > 0);
     assert.doesNotMatch(JSON.stringify(checks), /pa55w0rd/);
+  });
+});
+
+describe("security: audit lines", () => {
+  it("a refused 150 kB clientOrderId writes a short audit line (serve)", async () => {
+    const child = spawn(process.execPath, [MAIN, "serve"], {
+      env: { PATH: process.env.PATH, LOG_FORMAT: "json", PORT: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const lines: string[] = [];
+    let buf = "";
+    child.stdout.on("data", (c: Buffer) => {
+      buf += c.toString();
+      const parts = buf.split("\n");
+      buf = parts.pop()!;
+      lines.push(...parts);
+    });
+    try {
+      const url = await eventually(
+        "listening",
+        () => {
+          const l = lines.find((x) => x.includes("ibkr-graphql listening on"));
+          return l ? (JSON.parse(l) as { url: string }).url : undefined;
+        },
+        30_000,
+      );
+      const huge = "x".repeat(150_000);
+      const res = await request(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          query: `mutation { placeOrder(input: { accountId: "DU1234567", contract: { conid: 265598 }, side: BUY,
+            type: LIMIT, quantity: 1, limitPrice: 100, clientOrderId: "${huge}" }) { order { id } } }`,
+        }),
+      });
+      await res.body.dump();
+      const audit = await eventually(
+        "the audit line",
+        () => lines.find((l) => l.includes('"placeOrder"')),
+        10_000,
+      );
+      assert.ok(audit.length < 4_000, `audit line of ${audit.length} characters`);
+      assert.match(audit, /"clientOrderId":"x{256}…\(150000 characters\)"/);
+    } finally {
+      child.kill("SIGTERM");
+      await once(child, "exit");
+    }
   });
 });
 
