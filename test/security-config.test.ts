@@ -59,6 +59,23 @@ describe("security: configuration fails closed", () => {
     );
   });
 
+  it("ALLOWED_ORIGINS=* or ALLOWED_HOSTS=* needs API_TOKEN", () => {
+    assert.match(
+      problemsOf(() => loadConfig({ ALLOWED_ORIGINS: "*" }, {}, null)).join(),
+      /ALLOWED_ORIGINS: `\*`/,
+    );
+    assert.match(
+      problemsOf(() => loadConfig({ ALLOWED_HOSTS: "*" }, {}, null)).join(),
+      /ALLOWED_HOSTS: `\*`/,
+    );
+    const c = loadConfig(
+      { ALLOWED_ORIGINS: "*", ALLOWED_HOSTS: "*", API_TOKEN: "a-long-random-token-0123" },
+      {},
+      null,
+    );
+    assert.deepEqual([c.allowedOrigins, c.allowedHosts], [["*"], ["*"]]);
+  });
+
   it("a *_FILE that is a directory or empty is a configuration problem naming it", () => {
     const empty = join(dir, "empty");
     writeFileSync(empty, "\n");

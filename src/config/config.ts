@@ -262,6 +262,18 @@ function crossCheck(c: Config, problems: string[]): void {
       "API_READ_TOKEN: must differ from API_TOKEN, or the read-only token could trade (got the same value)",
     );
   }
+  if (c.allowedOrigins.includes("*") && !c.apiToken) {
+    problems.push(
+      "ALLOWED_ORIGINS: `*` lets a page on any site use the server, which requires API_TOKEN; " +
+        "list the frontends instead (example: ALLOWED_ORIGINS=https://app.example.com)",
+    );
+  }
+  if (c.allowedHosts.includes("*") && !c.apiToken) {
+    problems.push(
+      "ALLOWED_HOSTS: `*` turns off the DNS-rebinding check, which requires API_TOKEN; " +
+        "list the names clients use instead (example: ALLOWED_HOSTS=ibkr-graphql.internal)",
+    );
+  }
   if (!isLoopback(c.host) && !c.apiToken) {
     problems.push(
       `HOST: binding ${c.host} exposes the server beyond this machine, which requires API_TOKEN; ` +
