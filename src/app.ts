@@ -1,12 +1,11 @@
-import {
-  createBrokerService,
-  MemoryIdempotencyStore,
-  type BrokerService,
-  type IdempotencyStore,
-} from "./brokers";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createBrokerService, type BrokerService } from "./brokers";
 import { createClientPortalBroker, type ClientPortalAdapter } from "./brokers/client-portal";
-import { createFileIdempotencyStore } from "./brokers/file-idempotency-store";
+import type { SchedulerMemory } from "./brokers/client-portal/request-scheduler";
 import { createTwsBroker } from "./brokers/tws";
+import { createOrderHistory, createStoreIdempotencyStore, openSqliteStore, type Store } from "./store";
 import type { Config } from "./config/config";
 import type { Logger } from "./logger";
 import { Metrics } from "./metrics";
@@ -16,6 +15,8 @@ import { startSimulators, type Simulators } from "./simulators";
 export interface App {
   server: RunningServer;
   broker: BrokerService;
+  /** The journal, orders, fills, idempotency keys and rate-limit memory. */
+  store: Store;
   /** Present in SIMULATED mode. */
   simulators?: Simulators;
   stop(): Promise<void>;
@@ -27,7 +28,11 @@ export interface AppOptions {
   /** Overrides of the adapters' timing options (tests). */
   clientPortal?: Partial<Parameters<typeof createClientPortalBroker>[0]>;
   tws?: Partial<Parameters<typeof createTwsBroker>[0]>;
+  /** Pause between retention steps. @default 1000 ms; retention runs every hour until nothing is due. */
+  retentionStepMs?: number;
 }
+
+const RETENTION_EVERY_MS = 3600_000;
 
 /**
  * The composition root: one config in, a running server out. In SIMULATED mode the simulators are started
@@ -60,72 +65,135 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     logger.warn("IB_CP_INSECURE_TLS=true: the Client Portal gateway's certificate is NOT verified");
   }
 
-  // A simulated brokerage starts empty each run, so its idempotency keys must too.
-  const idempotency: IdempotencyStore = config.simulated
-    ? new MemoryIdempotencyStore()
-    : await createFileIdempotencyStore(config.dataDir);
+  // A simulated brokerage starts empty each run, so its journal and keys must too: they live in a private
+  // directory removed on stop. Against gateways they live in DATA_DIR (a StoreError here: see main.ts).
+  const storeDir = config.simulated ? await mkdtemp(join(tmpdir(), "ibkr-graphql-sim-")) : config.dataDir;
+  const dropStoreDir = async () => {
+    if (config.simulated) await rm(storeDir, { recursive: true, force: true });
+  };
+  let store: Store;
+  try {
+    store = await openSqliteStore(storeDir, { retentionDays: config.journalRetentionDays, logger });
+  } catch (e) {
+    await simulators?.stop();
+    await dropStoreDir();
+    throw e;
+  }
+  const storeLog = logger.child({ component: "store" });
+  let broker: BrokerService;
   let cpAdapter: ClientPortalAdapter | undefined;
   const metrics: Metrics = new Metrics({
     broker: () => broker,
     schedulerQueue: () => cpAdapter?.stats().queueLength ?? 0,
   });
-  const broker = createBrokerService({
-    simulated: config.simulated,
-    logger,
-    orderEventBuffer: config.orderEventBuffer,
-    idempotency,
-    hooks: {
-      onOrderEvent: (e) => metrics.recordOrderEvent(e),
-      onSessionEvent: (e) => metrics.recordSessionEvent(e),
-    },
-    guards: {
-      readOnly: config.readOnly,
-      allowLiveTrading: config.allowLiveTrading,
-      accounts: config.accounts,
-      maxOrderQuantity: config.maxOrderQuantity ?? null,
-      maxOrderNotional: config.maxOrderNotional ?? null,
-      liveTwsPort: config.twsPort === 7496 || config.twsPort === 4001,
-    },
-    clientPortal: cp
-      ? (sink) =>
-          (cpAdapter = createClientPortalBroker(
-            {
-              url: cp.url,
-              caPem: cp.caPem,
-              caFile: config.cpCaFile,
-              insecureTls: config.cpInsecureTls,
-              readOnly: config.cpReadOnly,
-              tickleMs: config.cpTickleMs,
-              autoConfirm: config.cpAutoConfirm,
-              takeOverCompeting: config.cpTakeOverCompeting,
-              logger,
-              onSchedulerEvent: (e) => {
-                if (e.type === "request") {
-                  metrics.recordUpstream("CLIENT_PORTAL", e.endpoint, e.status);
-                  metrics.recordSchedulerWait(e.waitedMs / 1000);
-                }
+  try {
+    const idempotency = await createStoreIdempotencyStore(store);
+    const rateMemory = await store.rateLimitMemory();
+    const remember = (what: string) => (err: unknown) =>
+      storeLog.warn({ err }, `could not remember the Client Portal ${what}`);
+    const rateLimitMemory: SchedulerMemory = {
+      ...rateMemory,
+      noteWindow: (endpoint, until) =>
+        void store.noteEndpointWindow(endpoint, until).catch(remember("window")),
+      notePenalty: (until) => void store.setPenaltyUntil(until).catch(remember("penalty")),
+    };
+    if (rateMemory.penaltyUntil !== null) {
+      logger.warn(
+        { until: new Date(rateMemory.penaltyUntil).toISOString() },
+        "Client Portal is still in the previous process's 429 penalty; its traffic waits until it ends",
+      );
+    }
+    broker = buildBroker(idempotency, rateLimitMemory);
+  } catch (e) {
+    await store.close();
+    await simulators?.stop();
+    await dropStoreDir();
+    throw e;
+  }
+
+  function buildBroker(
+    idempotency: Awaited<ReturnType<typeof createStoreIdempotencyStore>>,
+    rateLimitMemory: SchedulerMemory,
+  ): BrokerService {
+    return createBrokerService({
+      simulated: config.simulated,
+      logger,
+      orderEventBuffer: config.orderEventBuffer,
+      idempotency,
+      journal: store,
+      history: createOrderHistory(store, { logger: storeLog }),
+      hooks: {
+        onOrderEvent: (e) => metrics.recordOrderEvent(e),
+        onSessionEvent: (e) => metrics.recordSessionEvent(e),
+      },
+      guards: {
+        readOnly: config.readOnly,
+        allowLiveTrading: config.allowLiveTrading,
+        accounts: config.accounts,
+        maxOrderQuantity: config.maxOrderQuantity ?? null,
+        maxOrderNotional: config.maxOrderNotional ?? null,
+        liveTwsPort: config.twsPort === 7496 || config.twsPort === 4001,
+      },
+      clientPortal: cp
+        ? (sink) =>
+            (cpAdapter = createClientPortalBroker(
+              {
+                url: cp.url,
+                caPem: cp.caPem,
+                caFile: config.cpCaFile,
+                insecureTls: config.cpInsecureTls,
+                readOnly: config.cpReadOnly,
+                tickleMs: config.cpTickleMs,
+                autoConfirm: config.cpAutoConfirm,
+                takeOverCompeting: config.cpTakeOverCompeting,
+                logger,
+                rateLimitMemory,
+                onSchedulerEvent: (e) => {
+                  if (e.type === "request") {
+                    metrics.recordUpstream("CLIENT_PORTAL", e.endpoint, e.status);
+                    metrics.recordSchedulerWait(e.waitedMs / 1000);
+                  }
+                },
+                ...options.clientPortal,
               },
-              ...options.clientPortal,
-            },
-            sink,
-          ))
-      : undefined,
-    tws: tws
-      ? (sink) =>
-          createTwsBroker(
-            {
-              host: tws.host,
-              port: tws.port,
-              clientId: config.twsClientId,
-              clientIdRange: config.twsClientIdRange,
-              logger,
-              ...options.tws,
-            },
-            sink,
-          )
-      : undefined,
-  });
-  await broker.start();
+              sink,
+            ))
+        : undefined,
+      tws: tws
+        ? (sink) =>
+            createTwsBroker(
+              {
+                host: tws.host,
+                port: tws.port,
+                clientId: config.twsClientId,
+                clientIdRange: config.twsClientIdRange,
+                logger,
+                // The first connection after a restart reports fills of journaled orders it missed.
+                knownOrder: sink.knownOrder ? (id) => sink.knownOrder!(id) : undefined,
+                ...options.tws,
+              },
+              sink,
+            )
+        : undefined,
+    });
+  }
+  const retention = scheduleRetention(store, storeLog, options.retentionStepMs ?? 1000);
+  let closed = false;
+  const closeStore = async () => {
+    if (closed) return;
+    closed = true;
+    retention.stop();
+    await store.close();
+    await dropStoreDir();
+  };
+  try {
+    await broker.start();
+  } catch (e) {
+    await broker.close();
+    await closeStore();
+    await simulators?.stop();
+    throw e;
+  }
   let server: RunningServer;
   try {
     server = await startServer({
@@ -140,17 +208,54 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     });
   } catch (e) {
     await broker.close();
+    await closeStore();
     await simulators?.stop();
     throw e;
   }
   return {
     server,
     broker,
+    store,
     simulators,
     stop: async () => {
+      // The server's stop closes the broker, which waits for the journal's last appends.
       await server.stop();
+      await closeStore();
       await simulators?.stop();
       logger.debug("simulators stopped");
+    },
+  };
+}
+
+/**
+ * Retention off the hot path: one small step (milliseconds of write lock) at a time with a pause between,
+ * hourly, until nothing is due. The first run starts a step's pause after start-up, not during it.
+ */
+function scheduleRetention(store: Store, log: Logger, stepMs: number): { stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const step = () => {
+    store.retentionStep().then(
+      (r) => {
+        if (stopped) return;
+        if (r.journal + r.orders + r.fills + r.idempotency > 0) log.info({ deleted: r }, "retention step");
+        timer = setTimeout(step, r.more ? stepMs : RETENTION_EVERY_MS);
+        timer.unref();
+      },
+      (err: unknown) => {
+        if (stopped) return;
+        log.warn({ err }, "retention step failed; retrying in an hour");
+        timer = setTimeout(step, RETENTION_EVERY_MS);
+        timer.unref();
+      },
+    );
+  };
+  timer = setTimeout(step, stepMs);
+  timer.unref();
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
     },
   };
 }

@@ -23,6 +23,8 @@ export const ErrorCode = {
   TOO_MANY_CONNECTIONS: "TOO_MANY_CONNECTIONS",
   /** Operations in flight on one graphql-ws connection over the limit. */
   TOO_MANY_SUBSCRIPTIONS: "TOO_MANY_SUBSCRIPTIONS",
+  /** A resume position (`after` cursor or `afterSequence`) the journal cannot honour; bounds in extensions. */
+  CURSOR_INVALID: "CURSOR_INVALID",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -10,6 +10,7 @@ import { RATE_LIMIT_PROFILES, startSimulators, type CpRateLimitProfile } from ".
 import { ConfigError, loadConfig, redactedConfig, type ConfigOverrides } from "./config/config";
 import { createLogger, type Logger } from "./logger";
 import { buildAppSchema } from "./build-schema";
+import { StoreError } from "./store";
 
 /** Exit codes: 0 ok, 1 runtime failure (or a shutdown past its deadline), 2 bad configuration or usage. */
 const EXIT_FAILURE = 1;
@@ -46,6 +47,12 @@ function boundedAuditValues(logger: Logger): Logger {
  * mount, a file in the way): that is the setting's fault, so exit 2 naming it, without a stack.
  */
 function exitOnStorageError(e: unknown, dataDir: string): never {
+  // The store refused (DATA_DIR locked by another server, an unreadable or newer database): its message
+  // says what to do, a stack would bury it.
+  if (e instanceof StoreError) {
+    console.error(`Cannot start: ${e.message}`);
+    process.exit(EXIT_BAD_CONFIG);
+  }
   const err = e as NodeJS.ErrnoException;
   const fsCodes = ["EACCES", "EPERM", "EROFS", "ENOTDIR", "EISDIR", "EEXIST", "ENOSPC"];
   if (

@@ -137,7 +137,7 @@ describe("unified view over both simulators", () => {
     // Fence: the server's last sequence right now (its replay buffer, read in-process); the live
     // subscription must reach it before the test looks.
     const lastSequence = async (): Promise<number> => {
-      const replay = s.app.broker.orderUpdates({ afterSequence: 0 });
+      const replay = await s.app.broker.orderUpdates({ afterSequence: 0 });
       let last = 0;
       for (;;) {
         // Buffered events are queued synchronously on subscribe, so they all resolve before a macrotask.

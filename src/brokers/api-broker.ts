@@ -24,6 +24,8 @@ export interface OrderObservation {
 export interface BrokerEventSink {
   order(observation: OrderObservation): void;
   session(api: BrokerApi, type: SessionEventType, message?: string): void;
+  /** Whether the server knows this order already, journaled by an earlier run included. */
+  knownOrder?(orderId: string): boolean;
 }
 
 export interface ComponentReadiness {

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { SequencedLog } from "../events";
+import { JournaledLog, MemoryJournal, type Journal, type ResumeFrom } from "../events";
 import { AppError, ErrorCode, isAppError, notFound } from "../errors";
 import type { Account, AccountSummary } from "../schema/account.type";
 import {
@@ -11,7 +11,7 @@ import {
   type OrderStatus,
 } from "../schema/enums";
 import type { ModifyOrderInput, PlaceOrderInput } from "../schema/order.input";
-import type { Order, OrderEvent, PlaceOrderPayload } from "../schema/order.type";
+import type { Fill, Order, OrderEvent, PlaceOrderPayload } from "../schema/order.type";
 import type { Position } from "../schema/position.type";
 import type { ClientPortalStatus, SessionEvent, SessionStatus, TwsStatus } from "../schema/session.type";
 import type {
@@ -24,7 +24,7 @@ import type {
 import { MemoryIdempotencyStore, type IdempotencyStore } from "./idempotency";
 import { OrderIdempotency } from "./order-idempotency";
 import { termsAfterModify, type OrderTerms } from "./order-terms";
-import { OrderTracker } from "./order-tracker";
+import { OrderTracker, type OrderEventData, type OrderHistoryWriter } from "./order-tracker";
 import { checkAccountId, checkOrderId, validateModifyOrder, validatePlaceOrder } from "./order-validation";
 import { marketPrice, route, routeExisting, sidesOf, type Sides } from "./routing";
 import {
@@ -45,16 +45,38 @@ export interface Caller {
   canTrade: boolean;
 }
 
+/** What the journal keeps of orders and fills beyond this process (implemented over the store). */
+export interface OrderHistory extends OrderHistoryWriter {
+  /** Newest first. */
+  listOrders(query: {
+    accountId?: string | null;
+    statuses?: readonly string[] | null;
+    since?: Date | null;
+    until?: Date | null;
+  }): Promise<Order[]>;
+  /** Oldest first. */
+  listFills(query: { accountId: string; since?: Date | null; until?: Date | null }): Promise<Fill[]>;
+  /** What a previous run left that the tracker must know again: recent orders and their execution ids. */
+  load(): Promise<{ orders: Order[]; executions: { executionId: string; orderId: string }[] }>;
+}
+
 export interface BrokerServiceOptions {
   /** The server runs on its own simulators. */
   simulated: boolean;
   guards: TradingGuards;
   orderEventBuffer: number;
   idempotency?: IdempotencyStore;
+  /**
+   * Where events are journaled before delivery (the store). Without it: an in-memory journal of
+   * `orderEventBuffer` events, which a restart forgets.
+   */
+  journal?: Journal;
+  /** Orders and fills kept across restarts (the store). */
+  history?: OrderHistory;
   logger: Logger;
   /** Called for every emitted event (metrics). */
   hooks?: {
-    onOrderEvent?: (e: OrderEvent) => void;
+    onOrderEvent?: (e: OrderEventData) => void;
     onSessionEvent?: (e: SessionEvent) => void;
   };
   clientPortal?: (sink: BrokerEventSink) => ClientPortalBroker;
@@ -73,22 +95,34 @@ export interface BrokerService {
   account(id: string): Promise<Account | null>;
   accountSummary(id: string): Promise<AccountSummary | null>;
   positions(accountId?: string | null): Promise<Position[]>;
-  orders(filter: { accountId?: string | null; status?: OrderStatus[] | null }): Promise<Order[]>;
+  orders(filter: OrdersFilter): Promise<Order[]>;
+  executions(filter: {
+    accountId?: string | null;
+    since?: Date | null;
+    until?: Date | null;
+  }): Promise<Fill[]>;
   order(id: string): Promise<Order | null>;
   placeOrder(input: PlaceOrderInput, caller: Caller): Promise<PlaceOrderPayload>;
   modifyOrder(id: string, input: ModifyOrderInput, caller: Caller): Promise<Order>;
   cancelOrder(id: string, caller: Caller): Promise<Order>;
   confirmOrder(replyId: string, confirmed: boolean, caller: Caller): Promise<PlaceOrderPayload>;
   reauthenticate(caller: Caller): Promise<SessionStatus>;
-  orderUpdates(filter: {
-    accountId?: string | null;
-    afterSequence?: number | null;
-  }): AsyncIterableIterator<OrderEvent>;
-  sessionEvents(): AsyncIterableIterator<SessionEvent>;
+  orderUpdates(
+    filter: { accountId?: string | null } & ResumeFrom,
+  ): Promise<AsyncIterableIterator<OrderEvent>> | AsyncIterableIterator<OrderEvent>;
+  sessionEvents(): Promise<AsyncIterableIterator<SessionEvent>> | AsyncIterableIterator<SessionEvent>;
   /** Live subscriber counts, for metrics. */
   subscriberCounts(): { orderUpdates: number; sessionEvents: number };
   start(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface OrdersFilter {
+  accountId?: string | null;
+  status?: OrderStatus[] | null;
+  /** Inclusive bounds on `updatedAt`. */
+  since?: Date | null;
+  until?: Date | null;
 }
 
 const DISABLED_CP: ClientPortalStatus = {
@@ -115,7 +149,8 @@ export function createBrokerService(options: BrokerServiceOptions): BrokerServic
  */
 class UnifiedBrokerService implements BrokerService {
   private readonly tracker: OrderTracker;
-  private readonly sessionLog = new SequencedLog<SessionEvent>({ bufferSize: 200 });
+  private readonly orderLog: JournaledLog<OrderEvent>;
+  private readonly sessionLog: JournaledLog<SessionEvent>;
   private readonly cp?: ClientPortalBroker;
   private readonly tws?: TwsBroker;
   private readonly store: IdempotencyStore;
@@ -123,13 +158,24 @@ class UnifiedBrokerService implements BrokerService {
   private readonly log: Logger;
 
   constructor(private readonly options: BrokerServiceOptions) {
+    this.log = options.logger;
+    const journal = options.journal ?? new MemoryJournal(options.orderEventBuffer);
+    const onAppendError = (stream: string) => (err: unknown) =>
+      this.log.error({ err, stream }, "journal append failed: the event is not delivered");
+    this.orderLog = new JournaledLog({ journal, stream: "order", onAppendError: onAppendError("order") });
+    this.sessionLog = new JournaledLog({
+      journal,
+      stream: "session",
+      onAppendError: onAppendError("session"),
+    });
     this.tracker = new OrderTracker({
       bufferSize: options.orderEventBuffer,
       onEvent: options.hooks?.onOrderEvent,
       placedVia: (o) => (o.clientOrderId ? this.idempotency.placedVia(o.clientOrderId) : undefined),
+      publish: (e) => void this.orderLog.append(e).catch(() => undefined),
+      history: options.history,
     });
     this.store = options.idempotency ?? new MemoryIdempotencyStore();
-    this.log = options.logger;
     this.idempotency = new OrderIdempotency({
       store: this.store,
       tracker: this.tracker,
@@ -139,20 +185,18 @@ class UnifiedBrokerService implements BrokerService {
       findOrder: (id) => this.order(id),
     });
     const sink: BrokerEventSink = {
+      knownOrder: (id) => this.tracker.get(id) !== undefined,
       order: (obs) => {
         if (!this.accountAllowed(obs.order.accountId)) return;
         this.tracker.observe(obs);
       },
       session: (api, type, message) => {
-        const event = this.sessionLog.append({
-          api,
-          type,
-          message: message ?? null,
-          at: new Date(),
-          status: this.status(),
-        });
-        this.log.info({ api, event: type, message, sequence: event.sequence }, "session transition");
-        options.hooks?.onSessionEvent?.(event);
+        const data = { api, type, message: message ?? null, at: new Date(), status: this.status() };
+        this.log.info({ api, event: type, message }, "session transition");
+        void this.sessionLog.append(data).then(
+          (event) => options.hooks?.onSessionEvent?.(event),
+          () => undefined,
+        );
       },
     };
     this.cp = options.clientPortal?.(sink);
@@ -161,15 +205,27 @@ class UnifiedBrokerService implements BrokerService {
 
   async start(): Promise<void> {
     this.idempotency.reportCorrupt();
+    if (this.options.history) {
+      // Before the adapters connect: their first reports are then compared with the journaled state, so
+      // only what changed while the server was down becomes an event.
+      const { orders, executions } = await this.options.history.load();
+      this.tracker.restore(
+        orders.filter((o) => this.accountAllowed(o.accountId)),
+        executions,
+      );
+      if (orders.length > 0) this.log.info({ orders: orders.length }, "orders restored from the journal");
+    }
     await Promise.all([this.cp?.start(), this.tws?.start()]);
     // Knowing the accounts from the start is what lets a live login put the server in LIVE mode at once.
     await this.accounts().catch(() => undefined);
   }
 
   async close(): Promise<void> {
-    this.tracker.log.closeAll();
+    this.orderLog.closeAll();
     this.sessionLog.closeAll();
     await Promise.allSettled([this.cp?.close(), this.tws?.close()]);
+    // Events already handed to the journal are committed before the store is closed under them.
+    await Promise.all([this.orderLog.flushed(), this.sessionLog.flushed()]);
     await this.store.close();
   }
 
@@ -237,17 +293,54 @@ class UnifiedBrokerService implements BrokerService {
     return list.filter((p) => this.accountAllowed(p.accountId));
   }
 
-  async orders(filter: { accountId?: string | null; status?: OrderStatus[] | null }): Promise<Order[]> {
+  async orders(filter: OrdersFilter): Promise<Order[]> {
     if (filter.accountId != null) this.checkAllowed(checkAccountId(filter.accountId));
     const lists = await this.fromEach((b) => b.listOrders());
     for (const list of lists)
       for (const o of list) if (this.accountAllowed(o.accountId)) this.tracker.observe({ order: o });
-    return this.tracker
-      .all()
+    const byId = new Map(this.tracker.all().map((o) => [o.id, o]));
+    // Finished orders older than the tracker's memory come from the journal; the tracker's copy wins.
+    const stored = this.options.history
+      ? await this.options.history.listOrders({
+          accountId: filter.accountId,
+          statuses: filter.status,
+          since: filter.since,
+          until: filter.until,
+        })
+      : [];
+    for (const o of stored) if (!byId.has(o.id)) byId.set(o.id, o);
+    const since = filter.since?.getTime() ?? -Infinity;
+    const until = filter.until?.getTime() ?? Infinity;
+    return [...byId.values()]
       .filter((o) => this.accountAllowed(o.accountId))
       .filter((o) => filter.accountId == null || o.accountId === filter.accountId)
       .filter((o) => !filter.status?.length || filter.status.includes(o.status))
+      .filter((o) => o.updatedAt.getTime() >= since && o.updatedAt.getTime() <= until)
       .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  }
+
+  async executions(filter: {
+    accountId?: string | null;
+    since?: Date | null;
+    until?: Date | null;
+  }): Promise<Fill[]> {
+    if (filter.accountId != null) this.checkAllowed(checkAccountId(filter.accountId));
+    const history = this.options.history;
+    if (!history) return [];
+    let accounts: string[];
+    if (filter.accountId != null) accounts = [filter.accountId];
+    else {
+      const known = new Set(this.knownAccounts.map((a) => a.id));
+      for (const o of this.tracker.all()) known.add(o.accountId);
+      accounts = [...known].filter((a) => this.accountAllowed(a));
+    }
+    const lists = await Promise.all(
+      accounts.map((accountId) => history.listFills({ accountId, since: filter.since, until: filter.until })),
+    );
+    // Stored once per execution id already; the map keeps that true across accounts too.
+    const byId = new Map<string, Fill>();
+    for (const f of lists.flat()) if (!byId.has(f.executionId)) byId.set(f.executionId, f);
+    return [...byId.values()].sort((a, b) => a.at.getTime() - b.at.getTime());
   }
 
   async order(id: string): Promise<Order | null> {
@@ -369,13 +462,13 @@ class UnifiedBrokerService implements BrokerService {
     return this.status();
   }
 
-  orderUpdates(filter: { accountId?: string | null; afterSequence?: number | null }) {
+  orderUpdates(filter: { accountId?: string | null } & ResumeFrom) {
     const accountId = filter.accountId != null ? checkAccountId(filter.accountId) : null;
     if (accountId != null) this.checkAllowed(accountId);
-    return this.tracker.log.subscribe(
-      (e) => accountId == null || e.order.accountId === accountId,
-      filter.afterSequence,
-    );
+    return this.orderLog.subscribe((e) => accountId == null || e.order.accountId === accountId, {
+      after: filter.after,
+      afterSequence: filter.afterSequence,
+    });
   }
 
   sessionEvents() {
@@ -383,7 +476,7 @@ class UnifiedBrokerService implements BrokerService {
   }
 
   subscriberCounts() {
-    return { orderUpdates: this.tracker.log.subscriberCount, sessionEvents: this.sessionLog.subscriberCount };
+    return { orderUpdates: this.orderLog.subscriberCount, sessionEvents: this.sessionLog.subscriberCount };
   }
 
   // ---- helpers ----

@@ -13,8 +13,11 @@ export {
   type BrokerService,
   type BrokerServiceOptions,
   type Caller,
+  type OrderHistory,
+  type OrdersFilter,
   type Readiness,
   type TradingGuards,
 } from "./broker-service";
 export { MemoryIdempotencyStore, type IdempotencyRecord, type IdempotencyStore } from "./idempotency";
 export { accountTypeOf } from "./order-terms";
+export type { OrderEventData, OrderHistoryWriter } from "./order-tracker";

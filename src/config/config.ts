@@ -91,6 +91,12 @@ const SETTINGS = {
   maxOrderQuantity: { env: "MAX_ORDER_QUANTITY", example: "1000", schema: positive.optional() },
   maxOrderNotional: { env: "MAX_ORDER_NOTIONAL", example: "50000", schema: positive.optional() },
   dataDir: { env: "DATA_DIR", example: "./data", schema: z.string().min(1), default: "./data" },
+  journalRetentionDays: {
+    env: "JOURNAL_RETENTION_DAYS",
+    example: "30",
+    schema: z.coerce.number().int().min(1).max(3650),
+    default: "30",
+  },
   orderEventBuffer: {
     env: "ORDER_EVENT_BUFFER",
     example: "10000",

@@ -1,3 +1,10 @@
 export { AsyncQueue } from "./async-queue";
 export { Pacer } from "./pacer";
 export { SequencedLog, type SequencedLogOptions } from "./sequenced-log";
+export {
+  JournaledLog,
+  MemoryJournal,
+  type Journal,
+  type JournaledLogOptions,
+  type ResumeFrom,
+} from "./journaled-log";

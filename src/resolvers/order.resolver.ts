@@ -14,7 +14,8 @@ import {
 } from "type-graphql";
 import { OrderStatus } from "../schema/enums";
 import { ModifyOrderInput, PlaceOrderInput } from "../schema/order.input";
-import { Order, OrderEvent, PlaceOrderPayload } from "../schema/order.type";
+import { Fill, Order, OrderEvent, PlaceOrderPayload } from "../schema/order.type";
+import { DateTime } from "../schema/scalars";
 import type { AppContext } from "./context";
 
 @ArgsType()
@@ -22,19 +23,51 @@ class OrderUpdatesArgs {
   @Field(() => ID, { nullable: true })
   accountId?: string | null;
 
-  @Field(() => Int, { nullable: true, description: "Replay buffered events after this sequence first." })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "Replay the journal after this cursor (an event's `cursor`) first, then continue live. One the journal " +
+      "cannot honour (another server's, purged by JOURNAL_RETENTION_DAYS) is CURSOR_INVALID.",
+  })
+  after?: string | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: "Older form of `after`: a sequence of this server's journal, checked against its bounds.",
+  })
   afterSequence?: number | null;
 }
 
 @Resolver(() => Order)
 export class OrderResolver {
-  @Query(() => [Order], { description: "Orders from both APIs, merged without duplicates." })
+  @Query(() => [Order], {
+    description:
+      "Orders from both APIs, merged without duplicates, with the finished ones the journal kept from " +
+      "before a restart.",
+  })
   orders(
     @Arg("accountId", () => ID, { nullable: true }) accountId: string | null,
     @Arg("status", () => [OrderStatus], { nullable: true }) status: OrderStatus[] | null,
+    @Arg("since", () => DateTime, { nullable: true, description: "Orders last updated at or after this." })
+    since: Date | null,
+    @Arg("until", () => DateTime, { nullable: true, description: "Orders last updated at or before this." })
+    until: Date | null,
     @Ctx() { broker }: AppContext,
   ): Promise<Order[]> {
-    return broker.orders({ accountId, status });
+    return broker.orders({ accountId, status, since, until });
+  }
+
+  @Query(() => [Fill], {
+    description:
+      "Executions from both APIs, once each (by execution id), oldest first, as far back as the journal keeps.",
+  })
+  executions(
+    @Arg("accountId", () => ID, { nullable: true }) accountId: string | null,
+    @Arg("since", () => DateTime, { nullable: true }) since: Date | null,
+    @Arg("until", () => DateTime, { nullable: true }) until: Date | null,
+    @Ctx() { broker }: AppContext,
+  ): Promise<Fill[]> {
+    return broker.executions({ accountId, since, until });
   }
 
   @Query(() => Order, { nullable: true })
@@ -74,11 +107,13 @@ export class OrderResolver {
   }
 
   @Subscription(() => OrderEvent, {
-    description: "Every order change, once, in order. Resume with afterSequence after a reconnect.",
+    description:
+      "Every order change, once, in order, journaled first. Resume with `after` (a cursor) after a reconnect or a restart.",
     subscribe: ({ args, context }) => {
       const a = args as OrderUpdatesArgs;
       return (context as AppContext).broker.orderUpdates({
         accountId: a.accountId,
+        after: a.after,
         afterSequence: a.afterSequence,
       });
     },

@@ -92,10 +92,30 @@ export class PlaceOrderPayload {
   confirmation?: OrderConfirmation | null;
 }
 
-@ObjectType()
+@ObjectType({ description: "One execution; `executions` lists them from the journal, both APIs merged." })
 export class Fill {
-  @Field(() => String)
+  @Field(() => String, { description: "IB's execution id: one fill, however many APIs reported it." })
   executionId!: string;
+
+  // Optional here because the adapters report a bare fill; the order tracker adds the order's identity
+  // before any fill reaches a client (events and `executions` alike).
+  @Field(() => ID)
+  orderId?: string;
+
+  @Field(() => ID)
+  accountId?: string;
+
+  @Field(() => OrderSide)
+  side?: OrderSide;
+
+  @Field(() => Contract)
+  contract?: Contract;
+
+  @Field(() => BrokerApi, { description: "The API that reported the execution." })
+  source?: BrokerApi;
+
+  @Field(() => DateTime, { description: "When IB executed it (the same as `at`)." })
+  time?: Date;
 
   @Field(() => Float)
   quantity!: number;
@@ -113,9 +133,16 @@ export class Fill {
 @ObjectType()
 export class OrderEvent {
   @Field(() => Int, {
-    description: "Strictly increasing; pass the last one seen as `afterSequence` to resume.",
+    description:
+      "The journal's position: strictly increasing across restarts, never reused, not consecutive (session " +
+      "events share the numbering). Prefer `cursor` to resume.",
   })
   sequence!: number;
+
+  @Field(() => String, {
+    description: "Opaque position of this event in the journal: pass the last one seen as `after` to resume.",
+  })
+  cursor!: string;
 
   @Field(() => OrderEventType)
   type!: OrderEventType;

@@ -83,8 +83,11 @@ export class SessionStatus {
 
 @ObjectType()
 export class SessionEvent {
-  @Field(() => Int)
+  @Field(() => Int, { description: "The journal's position (shared with order events)." })
   sequence!: number;
+
+  @Field(() => String, { description: "Opaque position of this event in the journal." })
+  cursor!: string;
 
   @Field(() => BrokerApi)
   api!: BrokerApi;

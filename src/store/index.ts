@@ -27,3 +27,5 @@ export type {
   RetentionStep,
   Store,
 } from "./store";
+export { createStoreIdempotencyStore } from "./store-idempotency";
+export { createOrderHistory } from "./order-history";

@@ -431,6 +431,10 @@ export class SqliteStore implements Store {
 
   async getIdempotency(clientOrderId: string): Promise<IdempotencyLookup> {
     this.readable();
+    return this.lookupNow(clientOrderId);
+  }
+
+  private lookupNow(clientOrderId: string): IdempotencyLookup {
     const row = this.sql.getIdempotency.get(clientOrderId);
     if (!row) return { status: "absent" };
     if (row.corrupt === 0) {
@@ -442,6 +446,14 @@ export class SqliteStore implements Store {
       }
     }
     return { status: "corrupt", clientOrderId, raw: row.record };
+  }
+
+  async listIdempotency(): Promise<IdempotencyLookup[]> {
+    this.readable();
+    return this.db
+      .prepare<[], { client_order_id: string }>("SELECT client_order_id FROM idempotency")
+      .all()
+      .map((r) => this.lookupNow(r.client_order_id));
   }
 
   putIdempotency(record: IdempotencyRecord): Promise<void> {

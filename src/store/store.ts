@@ -153,6 +153,12 @@ export interface Store {
   listFills(query: FillQuery): Promise<Fill[]>;
 
   getIdempotency(clientOrderId: string): Promise<IdempotencyLookup>;
+  /**
+   * Every stored key (present or corrupt), for a cache loaded at start: `IdempotencyStore.get` is
+   * synchronous. Optional only so that a store written before it still compiles; the server refuses to
+   * start on a store without it (a key it cannot list could place an order twice).
+   */
+  listIdempotency?(): Promise<IdempotencyLookup[]>;
   putIdempotency(record: IdempotencyRecord): Promise<void>;
   /**
    * Stores the record and journals the order's event (its PENDING event) in ONE transaction: after a crash

@@ -16,6 +16,7 @@ import {
   type ExclusiveLane,
   type RequestScheduler,
   type SchedulerEvent,
+  type SchedulerMemory,
   type SchedulerStats,
 } from "./request-scheduler";
 
@@ -38,6 +39,8 @@ export interface ClientPortalClientOptions extends CpHttpOptions {
   endpointRules?: readonly EndpointRule[];
   clock?: Clock;
   onSchedulerEvent?(event: SchedulerEvent): void;
+  /** The scheduler's windows kept across restarts (see `SchedulerMemory`). */
+  rateLimitMemory?: SchedulerMemory;
 }
 
 export interface CallOptions {
@@ -98,6 +101,7 @@ export class ClientPortalClient {
       globalLimit: options.globalLimit,
       rules: options.endpointRules,
       onEvent: options.onSchedulerEvent,
+      memory: options.rateLimitMemory,
     });
   }
 

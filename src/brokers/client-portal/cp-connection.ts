@@ -37,6 +37,7 @@ export interface CpConnectionOptions
       | "globalLimit"
       | "endpointRules"
       | "onSchedulerEvent"
+      | "rateLimitMemory"
     >,
     Pick<
       ClientPortalSupervisorOptions,
@@ -102,6 +103,7 @@ export class CpConnection implements CpSessionView {
       endpointRules: options.endpointRules,
       clock: this.clock,
       onSchedulerEvent: options.onSchedulerEvent,
+      rateLimitMemory: options.rateLimitMemory,
     });
     this.loginUrl = `${this.client.rootUrl}/`;
     this.supervisor = new ClientPortalSupervisor({

@@ -98,6 +98,23 @@ export interface RequestSchedulerOptions<R> {
   maxQueue?: number;
   /** Every request, cache hit, rejection and penalty, for metrics. */
   onEvent?(event: SchedulerEvent): void;
+  /** Windows and a penalty kept across restarts, so a new process never calls inside its predecessor's. */
+  memory?: SchedulerMemory;
+}
+
+/** Key of the gateway-wide window in `SchedulerMemory.windows`. */
+export const GLOBAL_WINDOW_KEY = "*";
+
+/**
+ * The scheduler's durable memory (the store's rate-limit tables). `windows` and `penaltyUntil` are what the
+ * previous process left (epoch ms); the callbacks record this one's, and are not awaited: pacing never
+ * waits for a disk.
+ */
+export interface SchedulerMemory {
+  windows: Record<string, number>;
+  penaltyUntil: number | null;
+  noteWindow(endpoint: string, busyUntil: number): void;
+  notePenalty(until: number): void;
 }
 
 /**
@@ -192,6 +209,8 @@ class Scheduler<R> implements RequestScheduler<R> {
   private wakeTimer: TimerHandle | undefined;
   private wakeAt = Infinity;
   private penaltyEnd: number | null = null;
+  /** A predecessor's windows still in force: endpoint (or GLOBAL_WINDOW_KEY) → epoch ms it is free again. */
+  private readonly inherited = new Map<string, number>();
   private closed = false;
   private pumping = false;
   private exclusiveToken: number | null = null;
@@ -215,6 +234,14 @@ class Scheduler<R> implements RequestScheduler<R> {
     this.maxInFlight = options.maxInFlight ?? 6;
     this.cacheTtlMs = options.cacheTtlMs ?? 1_500;
     this.penaltyMs = options.penaltyMs ?? 15 * 60_000;
+    const memory = options.memory;
+    if (memory) {
+      const now = this.clock.now();
+      for (const [endpoint, until] of Object.entries(memory.windows)) {
+        if (until > now) this.inherited.set(endpoint, until);
+      }
+      if (memory.penaltyUntil !== null && memory.penaltyUntil > now) this.penaltyEnd = memory.penaltyUntil;
+    }
     this.deadlineMs = options.deadlineMs ?? 10_000;
     this.maxQueue = options.maxQueue ?? 1_000;
   }
@@ -415,13 +442,19 @@ class Scheduler<R> implements RequestScheduler<R> {
           i++;
           continue;
         }
-        const globalFree = nextFree(this.global, this.globalLimit, now);
+        const globalFree = Math.max(
+          nextFree(this.global, this.globalLimit, now),
+          this.inheritedUntil(GLOBAL_WINDOW_KEY, now),
+        );
         if (globalFree > now) {
           wake = Math.min(wake, globalFree);
           break;
         }
         if (entry.limit) {
-          const free = nextFree(this.windowOf(entry.endpoint), entry.limit, now);
+          const free = Math.max(
+            nextFree(this.windowOf(entry.endpoint), entry.limit, now),
+            this.inheritedUntil(entry.endpoint, now),
+          );
           if (free > now) {
             wake = Math.min(wake, free);
             i++;
@@ -480,6 +513,7 @@ class Scheduler<R> implements RequestScheduler<R> {
       window.inFlight--;
       window.completions.push(now);
     }
+    this.remember(entry, now);
     if (this.inFlightReads.get(entry.key) === entry) this.inFlightReads.delete(entry.key);
 
     const status = error === undefined ? this.options.statusOf(response as R) : "error";
@@ -530,6 +564,7 @@ class Scheduler<R> implements RequestScheduler<R> {
   private enterPenalty(now: number): void {
     this.counters.rateLimited429++;
     this.penaltyEnd = Math.max(this.penaltyEnd ?? 0, now + this.penaltyMs);
+    this.options.memory?.notePenalty(this.penaltyEnd);
     this.emit({ type: "penalty", until: this.penaltyEnd });
     this.clearWake();
     for (const entry of this.queue.splice(0)) this.rejectEntry(entry, "penalty", this.penaltyEnd);
@@ -591,6 +626,30 @@ class Scheduler<R> implements RequestScheduler<R> {
       this.wakeAt = Infinity;
       this.pump();
     }, at - this.clock.now());
+  }
+
+  /** 0 once the predecessor's window of `key` is over (or there was none). */
+  private inheritedUntil(key: string, now: number): number {
+    const until = this.inherited.get(key);
+    if (until === undefined) return 0;
+    if (until > now) return until;
+    this.inherited.delete(key);
+    return 0;
+  }
+
+  /**
+   * Records when this request's windows end. Conservative for limits of several calls per window: a
+   * successor waits a whole window after the last call, never less than the limit requires.
+   */
+  private remember(entry: Entry<R>, now: number): void {
+    const memory = this.options.memory;
+    if (!memory) return;
+    try {
+      memory.noteWindow(GLOBAL_WINDOW_KEY, now + this.globalLimit.windowMs);
+      if (entry.limit) memory.noteWindow(entry.endpoint, now + entry.limit.windowMs);
+    } catch {
+      // Memory is a courtesy to the next process; it must never break this one's pacing.
+    }
   }
 
   private clearWake(): void {

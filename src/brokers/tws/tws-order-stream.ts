@@ -31,6 +31,12 @@ export interface ExecutionSnapshot {
 export interface TwsOrderStreamOptions {
   /** How long a fill waits for its commissionReport before it is reported without commission. @default 1000 */
   commissionWaitMs?: number;
+  /**
+   * Whether this order is in the journal of an earlier run of this server. On the first connection, fills
+   * of such an order are reported (as catch-up; the tracker drops those it already journaled) instead of
+   * remembered silently: they happened while the server was down, not before it was ever started.
+   */
+  knownOrder?: (orderId: string) => boolean;
 }
 
 const TERMINAL_IB = new Set(["Filled", "Cancelled", "ApiCancelled", "Inactive"]);
@@ -214,7 +220,7 @@ export class TwsOrderStream {
     for (const e of fresh) {
       const rec = this.applyExecution(e.contract, e.execution);
       if (!rec) continue;
-      if (silently) {
+      if (silently && !this.options.knownOrder?.(String(rec.permId))) {
         remember(this.reported, e.execution.execId!);
         continue;
       }
