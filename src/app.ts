@@ -169,7 +169,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
                 clientIdRange: config.twsClientIdRange,
                 logger,
                 // The first connection after a restart reports fills of journaled orders it missed.
-                knownOrder: sink.knownOrder ? (id) => sink.knownOrder!(id) : undefined,
+                knownOrder: sink.knownOrder ? (id, key) => sink.knownOrder!(id, key) : undefined,
                 ...options.tws,
               },
               sink,

@@ -24,8 +24,12 @@ export interface OrderObservation {
 export interface BrokerEventSink {
   order(observation: OrderObservation): void;
   session(api: BrokerApi, type: SessionEventType, message?: string): void;
-  /** Whether the server knows this order already, journaled by an earlier run included. */
-  knownOrder?(orderId: string): boolean;
+  /**
+   * Whether the order is this server's business from before this run: journaled by an earlier run, or
+   * placed under a clientOrderId it keeps (a crash can land between IB's answer and the order's first
+   * journaled event). Fills of such an order missed while the server was down are reported, not skipped.
+   */
+  knownOrder?(orderId: string, clientOrderId: string | null): boolean;
 }
 
 export interface ComponentReadiness {

@@ -185,7 +185,9 @@ class UnifiedBrokerService implements BrokerService {
       findOrder: (id) => this.order(id),
     });
     const sink: BrokerEventSink = {
-      knownOrder: (id) => this.tracker.get(id) !== undefined,
+      knownOrder: (id, clientOrderId) =>
+        this.tracker.get(id) !== undefined ||
+        (clientOrderId !== null && this.store.get(clientOrderId) !== undefined),
       order: (obs) => {
         if (!this.accountAllowed(obs.order.accountId)) return;
         this.tracker.observe(obs);

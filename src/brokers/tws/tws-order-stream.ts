@@ -36,7 +36,7 @@ export interface TwsOrderStreamOptions {
    * of such an order are reported (as catch-up; the tracker drops those it already journaled) instead of
    * remembered silently: they happened while the server was down, not before it was ever started.
    */
-  knownOrder?: (orderId: string) => boolean;
+  knownOrder?: (orderId: string, clientOrderId: string | null) => boolean;
 }
 
 const TERMINAL_IB = new Set(["Filled", "Cancelled", "ApiCancelled", "Inactive"]);
@@ -220,7 +220,7 @@ export class TwsOrderStream {
     for (const e of fresh) {
       const rec = this.applyExecution(e.contract, e.execution);
       if (!rec) continue;
-      if (silently && !this.options.knownOrder?.(String(rec.permId))) {
+      if (silently && !this.options.knownOrder?.(String(rec.permId), ibText(rec.order.orderRef))) {
         remember(this.reported, e.execution.execId!);
         continue;
       }
