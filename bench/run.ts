@@ -8,6 +8,7 @@ import "reflect-metadata";
 import { writeFileSync } from "node:fs";
 import { cachedReads } from "./figures/cached-reads";
 import { fanOut } from "./figures/fan-out";
+import { journal } from "./figures/journal";
 import { orderPath } from "./figures/order-path";
 import { uncachedReads } from "./figures/uncached-reads";
 import { upstreamEconomy } from "./figures/upstream-economy";
@@ -19,6 +20,7 @@ const FIGURES: [number, () => Promise<FigureResult>][] = [
   [3, fanOut],
   [4, orderPath],
   [5, upstreamEconomy],
+  [6, journal],
 ];
 
 async function main(): Promise<void> {

@@ -173,8 +173,10 @@ describe("GraphQL server over an in-memory broker", () => {
 
       const tooNew = new Subscription(client, OrderUpdatesDocument, { afterSequence: 1_000_000 });
       const refused = await tooNew.next();
-      assert.match(refused.errors?.[0]?.message ?? "", /ahead of this server/);
-      assert.equal(refused.errors?.[0]?.extensions?.code, "BAD_USER_INPUT");
+      // A position the journal never reached: refused with its bounds, never silently taken as "now".
+      assert.match(refused.errors?.[0]?.message ?? "", /ahead of this journal/);
+      assert.equal(refused.errors?.[0]?.extensions?.code, "CURSOR_INVALID");
+      assert.equal(typeof refused.errors?.[0]?.extensions?.lastSequence, "number");
     } finally {
       await client.dispose();
     }

@@ -46,6 +46,12 @@ export interface JournaledLogOptions {
   subscriberBacklog?: number;
   /** Events read from the journal per replay step. @default 256 */
   pageSize?: number;
+  /**
+   * Events kept as objects, by sequence. Replays of one event then share one object, and so the subscription
+   * engine's one execution per event: 1,000 subscribers replaying the same 100 events execute 100 times,
+   * not 100,000. @default 4096
+   */
+  cacheSize?: number;
   /** An append the journal refused: the event is not delivered (it was never made durable). */
   onAppendError?: (error: unknown) => void;
 }
@@ -63,9 +69,12 @@ export class JournaledLog<T extends Sequenced> {
   /** Appends resolve in order, but publishing is chained too so subscribers always see ascending sequences. */
   private tail: Promise<unknown> = Promise.resolve();
   private readonly pageSize: number;
+  private readonly cache = new Map<number, T>();
+  private readonly cacheSize: number;
 
   constructor(private readonly options: JournaledLogOptions) {
     this.pageSize = options.pageSize ?? 256;
+    this.cacheSize = options.cacheSize ?? 4096;
   }
 
   get subscriberCount(): number {
@@ -131,9 +140,19 @@ export class JournaledLog<T extends Sequenced> {
   private async readPage(after: number): Promise<{ events: T[]; complete: boolean }> {
     const rows = await this.options.journal.readAfter(this.options.stream, after, this.pageSize);
     return {
-      events: rows.map((r) => this.sequenced(fromPayload(r.payload) as Omit<T, keyof Sequenced>, r.sequence)),
+      events: rows.map(
+        (r) =>
+          this.cache.get(r.sequence) ??
+          this.remember(this.sequenced(fromPayload(r.payload) as Omit<T, keyof Sequenced>, r.sequence)),
+      ),
       complete: rows.length < this.pageSize,
     };
+  }
+
+  private remember(event: T): T {
+    this.cache.set(event.sequence, event);
+    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+    return event;
   }
 
   private sequenced(event: Omit<T, keyof Sequenced>, sequence: number): T {
