@@ -43,6 +43,8 @@ export interface PgStoreOptions {
   retentionDays?: number;
   /** @default 604_800_000 (7 days, as the SQLite store) */
   idempotencyMaxAgeMs?: number;
+  /** A connection not established by then fails (the open, or the write or read that needed it). @default 10_000 */
+  connectTimeoutMs?: number;
   /** Connections of the pool; one writes at a time, the rest serve reads. @default 5 */
   poolSize?: number;
   /**
@@ -186,6 +188,7 @@ export async function openPgStore(databaseUrl: string, options: PgStoreOptions =
     connectionString: databaseUrl,
     max: Math.max(2, options.poolSize ?? 5),
     application_name: "ibkr-graphql store",
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 10_000,
   });
   // An idle pooled connection that dies (server restart, pg_terminate_backend) is dropped by the pool; the
@@ -217,6 +220,9 @@ export async function openPgStore(databaseUrl: string, options: PgStoreOptions =
  */
 export async function migratePgSchema(pool: pg.Pool | pg.ClientBase, databaseUrl = ""): Promise<void> {
   const client = pool instanceof pg.Pool ? await pool.connect() : pool;
+  // A lent client has no error listener of the pool's: a session ended between two queries would throw.
+  const onError = () => undefined;
+  if (pool instanceof pg.Pool) client.on("error", onError);
   try {
     await client.query("BEGIN");
     try {
@@ -250,7 +256,10 @@ export async function migratePgSchema(pool: pg.Pool | pg.ClientBase, databaseUrl
       throw e;
     }
   } finally {
-    if (pool instanceof pg.Pool) (client as pg.PoolClient).release();
+    if (pool instanceof pg.Pool) {
+      client.off("error", onError);
+      (client as pg.PoolClient).release();
+    }
   }
 }
 
