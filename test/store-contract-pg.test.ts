@@ -187,6 +187,48 @@ describe("postgres store: LISTEN/NOTIFY tailing", () => {
     }
   });
 
+  it("an append waits for an earlier one still uncommitted, so a reader never passes a late commit", async () => {
+    const url = await postgres().createDatabase("late");
+    const store = await openPgStore(url);
+    const reader = await openPgStore(url);
+    await store.append("order", { n: 1 });
+    // Another instance's appender that took sequence 2 and has not committed yet (as the store does it).
+    const slow = new pg.Client({ connectionString: url, application_name: "slow appender" });
+    await slow.connect();
+    try {
+      await slow.query("BEGIN");
+      const { rows } = await slow.query("UPDATE journal_head SET last = last + 1 RETURNING last");
+      assert.equal(Number(rows[0].last), 2);
+      await slow.query(
+        "INSERT INTO journal (sequence, stream, at, payload) VALUES (2, 'order', 0, '{\"n\":2}')",
+      );
+
+      const later = store.append("order", { n: 3 });
+      await eventually("the later append to wait for the journal head", async () => {
+        const waiting = await sql(
+          url,
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE application_name = 'ibkr-graphql store' AND wait_event_type = 'Lock'`,
+        );
+        return waiting.rows[0].n === 1;
+      });
+      // Nothing after 1 is visible yet: a tailer at 1 stays at 1 instead of jumping over 2.
+      assert.deepEqual(
+        (await reader.readAfter("order", 1, 10)).map((e) => e.sequence),
+        [],
+      );
+      await slow.query("COMMIT");
+      assert.equal((await later).sequence, 3);
+      assert.deepEqual(
+        (await reader.readAfter("order", 1, 10)).map((e) => e.payload),
+        [{ n: 2 }, { n: 3 }],
+      );
+    } finally {
+      await slow.end();
+      await Promise.all([store.close(), reader.close()]);
+    }
+  });
+
   it("sends NOTIFY journal with the sequence, only once the append committed", async () => {
     const url = await postgres().createDatabase("notify");
     const store: PgStore = await openPgStore(url);
