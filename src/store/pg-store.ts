@@ -43,7 +43,7 @@ export interface PgStoreOptions {
   retentionDays?: number;
   /** @default 604_800_000 (7 days, as the SQLite store) */
   idempotencyMaxAgeMs?: number;
-  /** A connection not established by then fails (the open, or the write or read that needed it). @default 10_000 */
+  /** A connection not made by then fails the open, or the read or write that needed it. @default 10_000 */
   connectTimeoutMs?: number;
   /** Connections of the pool; one writes at a time, the rest serve reads. @default 5 */
   poolSize?: number;
@@ -56,7 +56,8 @@ export interface PgStoreOptions {
   epoch?: number | null;
   /**
    * A transaction left open longer than this is ended by the server: a paused process must not hold the
-   * cluster row (which would block the next leader's epoch increment) nor the journal head. @default 10_000
+   * cluster row (which would hold up the next leader's epoch increment) nor the journal head. Half the
+   * default lease: a healthy store is never idle inside its few-millisecond transactions. @default 5_000
    */
   idleInTransactionTimeoutMs?: number;
   logger?: { warn(obj: object, msg: string): void };
@@ -189,7 +190,7 @@ export async function openPgStore(databaseUrl: string, options: PgStoreOptions =
     max: Math.max(2, options.poolSize ?? 5),
     application_name: "ibkr-graphql store",
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
-    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 10_000,
+    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 5_000,
   });
   // An idle pooled connection that dies (server restart, pg_terminate_backend) is dropped by the pool; the
   // event must have a listener, or it would be thrown as an unhandled 'error'.
