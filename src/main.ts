@@ -67,10 +67,22 @@ async function sim(flags: {
   certFile?: string;
   rateLimits: CpRateLimitProfile;
   penaltySeconds?: string;
+  cpLoginPage: "v1" | "v2";
+  cpUser?: string;
+  cpPassword?: string;
+  cpTotpSecret?: string;
+  ibkeyPromo?: boolean;
 }) {
   const penaltySeconds = flags.penaltySeconds === undefined ? undefined : Number(flags.penaltySeconds);
   if (penaltySeconds !== undefined && !(Number.isFinite(penaltySeconds) && penaltySeconds >= 0)) {
     console.error(`--penalty-seconds must be a number of seconds ≥ 0 (got ${flags.penaltySeconds})`);
+    process.exit(2);
+  }
+  if (
+    (flags.cpUser === undefined) !== (flags.cpPassword === undefined) ||
+    (flags.cpTotpSecret && !flags.cpUser)
+  ) {
+    console.error("--cp-user and --cp-password go together (and --cp-totp-secret needs both)");
     process.exit(2);
   }
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? "info", format: "auto" });
@@ -86,6 +98,12 @@ async function sim(flags: {
         profile: flags.rateLimits,
         penaltyMs: penaltySeconds === undefined ? undefined : penaltySeconds * 1000,
       },
+      loginPage: flags.cpLoginPage,
+      ibKeyPromo: flags.ibkeyPromo,
+      credentials:
+        flags.cpUser !== undefined && flags.cpPassword !== undefined
+          ? { username: flags.cpUser, password: flags.cpPassword, totpSecret: flags.cpTotpSecret }
+          : undefined,
     },
     logger,
   });
@@ -155,7 +173,11 @@ export function buildCli(): Command {
     .option("--host <host>", "interface to bind", "127.0.0.1")
     .option("--cp-port <port>", "Client Portal simulator HTTPS port (IB's gateway: 5000)", "5001")
     .option("--tws-port <port>", "TWS simulator port (TWS paper: 7497, IB Gateway paper: 4002)", "7497")
-    .option("--accounts <ids>", "comma-separated paper accounts", "DU1234567")
+    .option(
+      "--accounts <ids>",
+      "comma-separated accounts: DU… paper, U… live (the login page switch picks)",
+      "DU1234567",
+    )
     .addOption(
       new Option("--cp-login <mode>", "start logged in, or wait for a browser login")
         .choices(["auto", "manual"])
@@ -174,6 +196,18 @@ export function buildCli(): Command {
       "--penalty-seconds <n>",
       "how long the Client Portal simulator answers 429 after a rate-limit violation (IB: 600)",
     )
+    .addOption(
+      new Option(
+        "--cp-login-page <version>",
+        "structure of the login page: IB's older (v1) or current (v2) one",
+      )
+        .choices(["v1", "v2"])
+        .default("v2"),
+    )
+    .option("--cp-user <name>", "accept only this user on the login page (default: any non-empty pair)")
+    .option("--cp-password <password>", "the password of --cp-user")
+    .option("--cp-totp-secret <base32>", "ask --cp-user for an authenticator (TOTP) code after the password")
+    .option("--ibkey-promo", "show IB's IB Key advertisement after a successful login")
     .action(sim);
 
   program
