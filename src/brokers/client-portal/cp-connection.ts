@@ -16,6 +16,9 @@ import {
   type SessionEventSink,
 } from "../../session/client-portal-supervisor";
 import { systemClock, type Clock } from "../../session/clock";
+import { runBrowserLogin, type BrowserLoginOptions, type BrowserLoginOutcome } from "../../session/cp-login";
+import type { LoginBackoffOptions } from "../../session/login-backoff";
+import { loginSelectors, type LoginSelectors } from "../../session/login-selectors";
 import type { ComponentReadiness } from "../api-broker";
 import { ClientPortalClient, type ClientPortalClientOptions, type CpResult } from "./client-portal-client";
 import { rateLimitedError, type CpSessionView } from "./cp-errors";
@@ -59,8 +62,24 @@ export interface CpConnectionOptions
    * @default false
    */
   readOnly?: boolean;
+  /**
+   * IB_CP_LOGIN=auto: log in at the gateway's page with headless Chromium whenever the login is gone. The
+   * browser trusts the gateway the way the HTTP client does (`caPem`/`caFile` pinned, or `insecureTls`).
+   */
+  autoLogin?: CpAutoLoginOptions;
+  /** Each automatic login attempt's outcome and duration (for metrics). */
+  onLoginAttempt?: (outcome: BrowserLoginOutcome["kind"], seconds: number) => void;
   logger?: Logger;
   clock?: Clock;
+}
+
+export interface CpAutoLoginOptions extends Pick<
+  BrowserLoginOptions,
+  "username" | "password" | "totpSecret" | "tradingMode" | "browserPath" | "timeoutMs" | "profileRoot"
+> {
+  /** Overrides of the login page's selectors (IB_CP_LOGIN_SELECTORS). */
+  selectors?: Partial<LoginSelectors>;
+  backoff?: LoginBackoffOptions;
 }
 
 /** The connection's state for the other parts, and the session calls behind it. */
@@ -119,6 +138,12 @@ export class CpConnection implements CpSessionView {
       readOnly: this.readOnly,
       clock: this.clock,
       onAuthenticated: () => this.onNewSession(),
+      autoLogin: options.autoLogin
+        ? {
+            backoff: options.autoLogin.backoff,
+            attempt: () => this.browserLogin(options, caPem),
+          }
+        : undefined,
     });
     this.client.onUnauthorized(() => this.supervisor.poke());
   }
@@ -200,6 +225,47 @@ export class CpConnection implements CpSessionView {
     if (this.closed || this.supervisor.currentState !== ClientPortalState.AUTHENTICATED) {
       throw this.supervisor.notReady();
     }
+  }
+
+  /** One automatic login, logged and measured; the credentials never reach a log line. */
+  private async browserLogin(
+    options: CpConnectionOptions,
+    caPem: string | Buffer | undefined,
+  ): Promise<BrowserLoginOutcome> {
+    const auto = options.autoLogin!;
+    const started = performance.now();
+    this.log?.info(
+      { tradingMode: auto.tradingMode, totp: auto.totpSecret !== undefined, loginUrl: this.loginUrl },
+      "client portal: automatic login started",
+    );
+    const outcome = await runBrowserLogin({
+      loginUrl: this.loginUrl,
+      username: auto.username,
+      password: auto.password,
+      totpSecret: auto.totpSecret,
+      tradingMode: auto.tradingMode,
+      browserPath: auto.browserPath,
+      timeoutMs: auto.timeoutMs,
+      profileRoot: auto.profileRoot,
+      selectors: loginSelectors(auto.selectors),
+      insecureTls: options.insecureTls,
+      caPem,
+    });
+    const seconds = (performance.now() - started) / 1000;
+    options.onLoginAttempt?.(outcome.kind, seconds);
+    const fields = {
+      outcome: outcome.kind,
+      pageVersion: outcome.pageVersion,
+      seconds: Math.round(seconds * 10) / 10,
+      ...(outcome.kind === "success"
+        ? { tradingMode: outcome.tradingMode, secondFactor: outcome.secondFactor }
+        : { reason: outcome.message }),
+    };
+    if (outcome.kind === "success") this.log?.info(fields, "client portal: automatic login succeeded");
+    else if (outcome.kind === "transient")
+      this.log?.warn(fields, "client portal: automatic login failed; will retry later");
+    else this.log?.error(fields, "client portal: automatic login needs a person");
+    return outcome;
   }
 
   /** A new brokerage session: priming and the other parts' setup, before anything else. */
