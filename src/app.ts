@@ -108,6 +108,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
                       browserPath: config.cpBrowser,
                       selectors: config.cpLoginSelectors,
                       timeoutMs: config.cpLoginTimeoutMs,
+                      stateDir: config.simulated ? undefined : config.dataDir,
                     }
                   : undefined,
               onLoginAttempt: (outcome, seconds) => metrics.recordCpLogin(outcome, seconds),

@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
 import pino from "pino";
 import type { OrderObservation } from "../src/brokers";
@@ -196,6 +199,41 @@ describe(
       assert.equal(t.logins().length, 2);
       assert.equal(t.state(), ClientPortalState.LOGIN_FAILED);
       await assertBrowserGone(profiles.dir);
+    });
+
+    it("a refusal is remembered across a restart: the refused password is not submitted again", async () => {
+      const stateDir = await mkdtemp(join(profiles.dir, "..", "cp-login-state-"));
+      try {
+        const t = await start({}, { password: "not-the-password", stateDir });
+        await t.adapter.start();
+        await eventually("LOGIN_FAILED", () => t.state() === ClientPortalState.LOGIN_FAILED, 30_000);
+        const saved = readFileSync(join(stateDir, "cp-login-refused.json"), "utf8");
+        assert.ok(!saved.includes("not-the-password") && !saved.includes(USER), saved);
+        await t.adapter.close();
+
+        // The restart: a new adapter with the same settings on the same gateway.
+        const again = createClientPortalBroker(
+          brokerOptions(t.sim, {
+            logger,
+            autoLogin: {
+              username: USER,
+              password: "not-the-password",
+              tradingMode: "paper",
+              browserPath: CHROMIUM,
+              profileRoot: profiles.dir,
+              stateDir,
+            },
+          }),
+          { order: () => undefined, session: () => undefined },
+        );
+        running.push({ sim: t.sim, adapter: again });
+        await again.start();
+        assert.equal(again.status().state, ClientPortalState.LOGIN_FAILED);
+        assert.match(again.status().message ?? "", /before a restart/);
+        assert.equal(t.logins().length, 1);
+      } finally {
+        await rm(stateDir, { recursive: true, force: true });
+      }
     });
 
     it("a second factor without a secret: AWAITING_SECOND_FACTOR with the login URL; a person's login picks up", async () => {

@@ -11,6 +11,10 @@ export interface AutoLogin {
   /** One browser login attempt (never throws). */
   attempt(): Promise<BrowserLoginOutcome>;
   backoff?: LoginBackoffOptions;
+  /** IB's refusal of the same credentials in an earlier run: start stopped (LOGIN_FAILED), not with a retry. */
+  refusedBefore?: string | null;
+  /** A refusal to remember across restarts (message), or one to forget (null). */
+  onRefusal?(message: string | null): void;
 }
 
 const LOGIN_STATES: ReadonlySet<ClientPortalState> = new Set([
@@ -144,6 +148,8 @@ export class ClientPortalSupervisor {
     this.ssoValidateMs = options.ssoValidateMs ?? 240_000;
     this.readOnly = options.readOnly ?? false;
     this.loginBackoff = new LoginBackoff(options.autoLogin?.backoff);
+    const refused = options.autoLogin?.refusedBefore;
+    if (refused) this.loginBlock = { state: ClientPortalState.LOGIN_FAILED, message: refused };
     // The first tickle proves the login; /sso/validate only needs to extend it later.
     this.lastSsoValidate = this.clock.now();
   }
@@ -437,6 +443,7 @@ export class ClientPortalSupervisor {
         { api: BrokerApi.CLIENT_PORTAL, retryAt: new Date(allowedAt).toISOString(), state: this.state },
       );
     }
+    if (this.loginBlock?.state === ClientPortalState.LOGIN_FAILED) this.remember(null);
     this.loginBlock = null;
     const tracked: Promise<void> = this.autoLogin(true)
       .catch((e: unknown) => {
@@ -488,6 +495,7 @@ export class ClientPortalSupervisor {
           `locked: fix IB_CP_USERNAME / IB_CP_PASSWORD (/ IB_CP_TOTP_SECRET) and restart, or log in at ${this.options.loginUrl}, ` +
           "then call reauthenticate to try again.";
         this.loginBlock = { state: ClientPortalState.LOGIN_FAILED, message };
+        this.remember(message);
         this.setState(ClientPortalState.LOGIN_FAILED, message);
         return;
       }
@@ -508,6 +516,14 @@ export class ClientPortalSupervisor {
         this.report(SessionEventType.LOGIN_ATTEMPT_FAILED, message);
         return;
       }
+    }
+  }
+
+  private remember(refusal: string | null): void {
+    try {
+      this.options.autoLogin?.onRefusal?.(refusal);
+    } catch {
+      // Remembering is a safeguard for the next start; this run's stop holds either way.
     }
   }
 

@@ -5,6 +5,7 @@
  * what it needs, the adapter provides it.
  */
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Logger } from "pino";
 import { ErrorCode, isAppError, type AppError } from "../../errors";
 import { ClientPortalState } from "../../schema/enums";
@@ -12,12 +13,14 @@ import type { ClientPortalStatus } from "../../schema/session.type";
 import type { ClientPortalSessionApi, SessionProbe } from "../../session/client-portal-session-api";
 import {
   ClientPortalSupervisor,
+  type AutoLogin,
   type ClientPortalSupervisorOptions,
   type SessionEventSink,
 } from "../../session/client-portal-supervisor";
 import { systemClock, type Clock } from "../../session/clock";
 import { runBrowserLogin, type BrowserLoginOptions, type BrowserLoginOutcome } from "../../session/cp-login";
 import type { LoginBackoffOptions } from "../../session/login-backoff";
+import { LoginRefusalStore } from "../../session/login-refusal";
 import { loginSelectors, type LoginSelectors } from "../../session/login-selectors";
 import type { ComponentReadiness } from "../api-broker";
 import { ClientPortalClient, type ClientPortalClientOptions, type CpResult } from "./client-portal-client";
@@ -80,6 +83,12 @@ export interface CpAutoLoginOptions extends Pick<
   /** Overrides of the login page's selectors (IB_CP_LOGIN_SELECTORS). */
   selectors?: Partial<LoginSelectors>;
   backoff?: LoginBackoffOptions;
+  /**
+   * Folder (DATA_DIR) where IB's refusal of these credentials is remembered across restarts, in
+   * `cp-login-refused.json` (a digest, never the credentials), so that a restart loop cannot lock the IB
+   * user. None: remembered for this run only.
+   */
+  stateDir?: string;
 }
 
 /** The connection's state for the other parts, and the session calls behind it. */
@@ -138,12 +147,7 @@ export class CpConnection implements CpSessionView {
       readOnly: this.readOnly,
       clock: this.clock,
       onAuthenticated: () => this.onNewSession(),
-      autoLogin: options.autoLogin
-        ? {
-            backoff: options.autoLogin.backoff,
-            attempt: () => this.browserLogin(options, caPem),
-          }
-        : undefined,
+      autoLogin: options.autoLogin ? this.autoLoginHooks(options, caPem) : undefined,
     });
     this.client.onUnauthorized(() => this.supervisor.poke());
   }
@@ -225,6 +229,41 @@ export class CpConnection implements CpSessionView {
     if (this.closed || this.supervisor.currentState !== ClientPortalState.AUTHENTICATED) {
       throw this.supervisor.notReady();
     }
+  }
+
+  private autoLoginHooks(options: CpConnectionOptions, caPem: string | Buffer | undefined): AutoLogin {
+    const auto = options.autoLogin!;
+    const file = auto.stateDir ? join(auto.stateDir, "cp-login-refused.json") : undefined;
+    const store = file
+      ? new LoginRefusalStore(file, {
+          loginUrl: this.loginUrl,
+          username: auto.username,
+          password: auto.password,
+          totpSecret: auto.totpSecret,
+        })
+      : undefined;
+    const before = store?.read() ?? null;
+    if (before) {
+      this.log?.warn(
+        { since: before.at, file },
+        "client portal: IB refused these credentials before; automatic login stays stopped until reauthenticate or new credentials",
+      );
+    }
+    return {
+      backoff: auto.backoff,
+      attempt: () => this.browserLogin(options, caPem),
+      refusedBefore: before ? `${before.message} (refused ${before.at}, before a restart)` : null,
+      onRefusal: (message) => {
+        try {
+          store?.write(message);
+        } catch (e) {
+          this.log?.warn(
+            { err: e instanceof Error ? e.message : String(e), file },
+            "client portal: cannot remember the login refusal across restarts",
+          );
+        }
+      },
+    };
   }
 
   /** One automatic login, logged and measured; the credentials never reach a log line. */
