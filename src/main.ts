@@ -123,7 +123,7 @@ async function sim(flags: {
   process.on("SIGTERM", stop);
 }
 
-async function doctor(flags: { json?: boolean; sim?: boolean; timeout: string }) {
+async function doctor(flags: { json?: boolean; sim?: boolean; login?: boolean; timeout: string }) {
   let config = configOrExit({});
   const sims = flags.sim ? await startSimulators({}) : undefined;
   if (sims) {
@@ -133,10 +133,17 @@ async function doctor(flags: { json?: boolean; sim?: boolean; timeout: string })
       cpUrl: sims.cp.url,
       twsHost: sims.tws.host,
       twsPort: sims.tws.port,
+      // The simulator takes any non-empty pair: `doctor --sim --login` then shows the login as it works.
+      cpUsername: config.cpUsername ?? "doctor",
+      cpPassword: config.cpPassword ?? "doctor",
     };
   }
   try {
-    const checks = await runDoctor(config, { timeoutMs: Number(flags.timeout), cpCaPem: sims?.cp.caPem });
+    const checks = await runDoctor(config, {
+      timeoutMs: Number(flags.timeout),
+      cpCaPem: sims?.cp.caPem,
+      login: flags.login,
+    });
     console.log(
       flags.json ? JSON.stringify({ ok: checks.every((c) => c.ok), checks }, null, 2) : formatChecks(checks),
     );
@@ -215,6 +222,10 @@ export function buildCli(): Command {
     .description("check each configured gateway as the server would, with the fix for every failure")
     .option("--json", "print the checks as JSON")
     .option("--sim", "start the built-in simulators and check them")
+    .option(
+      "--login",
+      "also log in once at the Client Portal login page with IB_CP_USERNAME/IB_CP_PASSWORD (replaces the current login)",
+    )
     .option("--timeout <ms>", "per-step timeout", "4000")
     .action(doctor);
 
