@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
 import pino from "pino";
+import { request } from "undici";
 import type { OrderObservation } from "../src/brokers";
 import {
   createClientPortalBroker,
@@ -16,8 +18,16 @@ import {
   type ClientPortalSimulatorOptions,
   type CpSimulator,
 } from "../src/simulators/client-portal";
-import { assertBrowserGone, CHROMIUM, HAS_CHROMIUM, profileRoot, TOTP_SECRET } from "./helpers/browser-login";
+import {
+  assertBrowserGone,
+  CHROMIUM,
+  HAS_CHROMIUM,
+  processesMentioning,
+  profileRoot,
+  TOTP_SECRET,
+} from "./helpers/browser-login";
 import { brokerOptions, simOptions } from "./helpers/cp-broker-harness";
+import { capturingLogger, startSimApp } from "./helpers/sim-app";
 import { eventually } from "./helpers/wait";
 
 const PAPER = "DU1111111";
@@ -234,6 +244,50 @@ describe(
       } finally {
         await rm(stateDir, { recursive: true, force: true });
       }
+    });
+
+    it("stopping the server during a login closes the browser at once", async () => {
+      const t = await start({});
+      const starting = t.adapter.start();
+      await eventually("a browser to run", () => processesMentioning(profiles.dir).length > 0, 20_000);
+      await t.adapter.close();
+      await assertBrowserGone(profiles.dir);
+      await starting;
+      assert.equal(t.logins().length, 0);
+    });
+
+    it("the whole server (IB_CP_LOGIN=auto): GraphQL shows AUTHENTICATED and /metrics counts the attempt", async () => {
+      const captured = capturingLogger();
+      const app = await startSimApp({
+        env: {
+          IB_CP_LOGIN: "auto",
+          IB_CP_USERNAME: USER,
+          IB_CP_PASSWORD: PASSWORD,
+          IB_CP_TRADING_MODE: "paper",
+          IB_CP_BROWSER: CHROMIUM,
+        },
+        simulators: { cpLogin: "manual", accounts: [PAPER, LIVE] },
+        logger: captured.logger,
+      });
+      try {
+        const r = await app.op("{ session { clientPortal { state loginUrl } } }");
+        assert.equal(r.data?.session.clientPortal.state, "AUTHENTICATED");
+        assert.equal(r.data?.session.clientPortal.loginUrl, null);
+        const metrics = await (await request(app.httpUrl.replace(/\/graphql$/, "/metrics"))).body.text();
+        assert.match(metrics, /ibkr_cp_login_attempts_total\{outcome="success"\} 1/);
+        assert.match(metrics, /ibkr_cp_login_duration_seconds_count\{outcome="success"\} 1/);
+        const loginLines = captured.lines.filter((l) => /automatic login/.test(String(l.msg)));
+        assert.deepEqual(
+          loginLines.map((l) => l.msg),
+          ["client portal: automatic login started", "client portal: automatic login succeeded"],
+        );
+        for (const l of captured.lines) lines.push(JSON.stringify(l));
+      } finally {
+        await app.stop();
+      }
+      // The server's own profiles live in the system temp folder.
+      const own = join(tmpdir(), "ibkr-graphql-login-");
+      await eventually("the browser processes to end", () => processesMentioning(own).length === 0, 5_000);
     });
 
     it("a second factor without a secret: AWAITING_SECOND_FACTOR with the login URL; a person's login picks up", async () => {

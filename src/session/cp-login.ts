@@ -53,6 +53,8 @@ export interface BrowserLoginOptions {
   timeoutMs?: number;
   /** Where the throw-away browser profile is made. @default os.tmpdir() */
   profileRoot?: string;
+  /** Ends the attempt at once (the server is stopping): the browser is closed, the outcome is transient. */
+  signal?: AbortSignal;
 }
 
 /** The arguments Chromium needs to run as root in a container, without talking to Google. */
@@ -80,6 +82,7 @@ class AttemptTimeout extends Error {}
 export async function runBrowserLogin(o: BrowserLoginOptions): Promise<BrowserLoginOutcome> {
   const deadline = Date.now() + (o.timeoutMs ?? 60_000);
   const remaining = (): number => {
+    if (o.signal?.aborted) throw new AttemptTimeout("the login was cancelled (the server is stopping)");
     const ms = deadline - Date.now();
     if (ms <= 0) throw new AttemptTimeout("the login did not finish in time");
     return ms;
@@ -91,6 +94,9 @@ export async function runBrowserLogin(o: BrowserLoginOptions): Promise<BrowserLo
   let pageVersion: LoginPageVersion | null = null;
   let profile: string | undefined;
   let context: BrowserContext | undefined;
+  // Closing the browser makes whatever step is running fail at once; the catch below reports it.
+  const onAbort = () => void context?.close().catch(() => undefined);
+  o.signal?.addEventListener("abort", onAbort, { once: true });
   try {
     profile = await mkdtemp(join(o.profileRoot ?? tmpdir(), "ibkr-graphql-login-"));
     const args = [...CHROMIUM_ARGS];
@@ -183,9 +189,15 @@ export async function runBrowserLogin(o: BrowserLoginOptions): Promise<BrowserLo
         };
     }
   } catch (e) {
-    const message = e instanceof AttemptTimeout ? e.message : clean(firstLine(e));
+    const message =
+      e instanceof AttemptTimeout
+        ? e.message
+        : o.signal?.aborted
+          ? "the login was cancelled (the server is stopping)"
+          : clean(firstLine(e));
     return { kind: "transient", pageVersion, message: message || "the login failed" };
   } finally {
+    o.signal?.removeEventListener("abort", onAbort);
     await context?.close().catch(() => undefined);
     if (profile) await rm(profile, { recursive: true, force: true }).catch(() => undefined);
   }

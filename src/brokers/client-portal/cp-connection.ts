@@ -102,6 +102,8 @@ export class CpConnection implements CpSessionView {
   private readonly log?: Logger;
   private setup: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Ends a running automatic login when the connection stops, so no browser outlives the server. */
+  private readonly loginAbort = new AbortController();
 
   /**
    * @param onSessionOpened what the other parts need of a new brokerage session (never for read-only users),
@@ -162,6 +164,7 @@ export class CpConnection implements CpSessionView {
   stop(): void {
     this.closed = true;
     this.supervisor.close();
+    this.loginAbort.abort();
   }
 
   async close(): Promise<void> {
@@ -286,6 +289,7 @@ export class CpConnection implements CpSessionView {
       browserPath: auto.browserPath,
       timeoutMs: auto.timeoutMs,
       profileRoot: auto.profileRoot,
+      signal: this.loginAbort.signal,
       selectors: loginSelectors(auto.selectors),
       insecureTls: options.insecureTls,
       caPem,
