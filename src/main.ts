@@ -112,6 +112,7 @@ async function sim(flags: {
     [
       `Client Portal gateway simulator: ${sims.cp.apiBaseUrl}  (login page ${sims.cp.url}/, control API ${sims.cp.url}/sim)`,
       `TWS / IB Gateway simulator:      ${sims.tws.host}:${sims.tws.port}`,
+      `Client Portal login page:        ${flags.cpLoginPage}, ${flags.cpUser === undefined ? "any non-empty username and password" : `only the --cp-user${flags.cpTotpSecret ? ", with a TOTP code" : ""}`}; DU… accounts on the paper side, others live`,
       `Client Portal rate limits:       ${flags.rateLimits} (penalty ${penaltySeconds ?? 600} s; see GET ${sims.cp.url}/sim)`,
       `Point the server at them:  IB_CP_URL=${sims.cp.url} IB_CP_CA_FILE=${flags.certFile ?? "<--cert-file>"} IB_TWS_PORT=${sims.tws.port} npm start`,
     ].join("\n"),

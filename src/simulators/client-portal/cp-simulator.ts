@@ -103,8 +103,8 @@ export interface CpSimulatorControl {
   session(): CpSessionInfo;
   /** The brokerage session idles out; SSO stays, so ssodh/init or reauthenticate restore it. */
   expire(): CpSessionInfo;
-  /** A browser login: SSO plus brokerage session. */
-  login(): CpSessionInfo;
+  /** A browser login: SSO plus brokerage session; `mode` as the page's paper/live switch (default: all accounts). */
+  login(mode?: "paper" | "live"): CpSessionInfo;
   logout(): CpSessionInfo;
   /** Another platform takes the brokerage session (`competing: true`). */
   compete(): CpSessionInfo;
@@ -318,8 +318,8 @@ export async function startClientPortalSimulator(
       session.expire(clock());
       return sessionInfo();
     },
-    login() {
-      session.login(clock());
+    login(mode) {
+      session.login(clock(), mode ?? null);
       return sessionInfo();
     },
     logout() {
