@@ -643,10 +643,8 @@ export class ClientPortalSupervisor {
         break;
       case ClientPortalState.AWAITING_SECOND_FACTOR:
         this.loginSince = true;
-        this.report(
-          SessionEventType.AWAITING_SECOND_FACTOR,
-          `${message ?? "A second factor is needed."} Login page: ${this.options.loginUrl}`,
-        );
+        // The message names the login page: where the person completes the login.
+        this.report(SessionEventType.AWAITING_SECOND_FACTOR, message ?? this.options.loginUrl);
         break;
       case ClientPortalState.LOGIN_FAILED:
         this.loginSince = true;
