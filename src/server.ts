@@ -17,6 +17,7 @@ import { ErrorCode } from "./errors";
 import { formatGraphQLError } from "./graphql-errors";
 import type { Logger } from "./logger";
 import type { Metrics } from "./metrics";
+import { graphiqlLandingPage, mountUi } from "./landing";
 import { playgroundLandingPage } from "./playground";
 import { checkComplexity, complexityPlugin, depthRule } from "./query-limits";
 import { SubscriptionEngine } from "./subscriptions";
@@ -30,7 +31,7 @@ export interface ServerOptions {
   host?: string;
   /** 0 picks a free port. @default 4000 */
   port?: number;
-  /** @default "sandbox" */
+  /** @default "graphiql" */
   landingPage?: LandingPage;
   auth?: AuthOptions;
   /** How long in-flight HTTP requests may take to finish on stop. @default 1000 */
@@ -159,8 +160,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   ];
   plugins.push(complexityPlugin(schema()));
   if (options.metrics) plugins.push(options.metrics.apolloPlugin());
-  const landing = options.landingPage ?? "sandbox";
-  if (landing === "sandbox") plugins.push(ApolloServerPluginLandingPageLocalDefault({ embed: true }));
+  const landing = options.landingPage ?? "graphiql";
+  if (landing === "graphiql") plugins.push(graphiqlLandingPage());
+  else if (landing === "sandbox") plugins.push(ApolloServerPluginLandingPageLocalDefault({ embed: true }));
   else if (landing === "playground") plugins.push(playgroundLandingPage(GRAPHQL_PATH));
   else plugins.push(ApolloServerPluginLandingPageDisabled());
 
@@ -219,6 +221,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     requireToken(req, res, next);
   };
 
+  mountUi(app, { graphiql: landing === "graphiql", graphqlPath: GRAPHQL_PATH });
   app.use(
     GRAPHQL_PATH,
     landingPageOrToken,
