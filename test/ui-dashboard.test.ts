@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { WEB_ROOT } from "../src/landing";
-import { foreign, launchBrowser, recordRequests } from "./helpers/browser";
+import { foreign, launchBrowser, recordErrors, recordRequests } from "./helpers/browser";
 import { eventually, startSimApp, type SimApp } from "./helpers/sim-app";
 
 const ACCT = "DU1234567";
@@ -42,12 +42,14 @@ describe("dashboard on the simulators", () => {
   let context: BrowserContext;
   let page: Page;
   let urls: string[];
+  let errors: string[];
 
   before(async () => {
     [s, browser] = await Promise.all([startSimApp(), launchBrowser()]);
     context = await browser.newContext();
     page = await context.newPage();
     urls = recordRequests(page);
+    errors = recordErrors(page);
     await page.goto(`${originOf(s.httpUrl)}/`);
   });
   after(async () => {
@@ -101,6 +103,38 @@ describe("dashboard on the simulators", () => {
     );
   });
 
+  it("asks Client Portal's question in a dialog and transmits on confirmation", async () => {
+    await page.getByLabel("Symbol").fill("AAPL");
+    await page.getByLabel("Quantity").fill("600");
+    await page.getByLabel("Limit price").fill("99");
+    await page.getByLabel("Route").selectOption("CLIENT_PORTAL");
+    await page.getByRole("button", { name: "Buy", exact: true }).click();
+    const dialog = page.getByRole("dialog", { name: "Interactive Brokers asks" });
+    await dialog.getByText(/Size Limit/).waitFor({ timeout: 10_000 });
+    // The safe answer has the focus: Enter alone never transmits.
+    assert.equal(await page.evaluate("document.activeElement?.textContent"), "Don't transmit");
+    await dialog.getByRole("button", { name: "Transmit", exact: true }).click();
+    await page
+      .getByTestId("ticket-result")
+      .filter({ hasText: /BUY 600 AAPL/ })
+      .waitFor({ timeout: 10_000 });
+    assert.equal(await dialog.isVisible(), false);
+    await eventually("the confirmed order in the book", async () =>
+      (await s.simOrders()).some((o) => o.quantity === 600 && o.api === "CP"),
+    );
+    await page.getByLabel("Route").selectOption("");
+    await page.getByLabel("Quantity").fill("1");
+  });
+
+  it("shows the disconnected state and recovers", async () => {
+    await context.setOffline(true);
+    await page.getByTestId("connection").filter({ hasText: "Disconnected — reconnecting" }).waitFor({
+      timeout: 10_000,
+    });
+    await context.setOffline(false);
+    await page.getByTestId("connection").filter({ hasText: "Connected" }).waitFor({ timeout: 15_000 });
+  });
+
   it("reflects a price moved in the simulator after the next poll", async () => {
     const r = await s.op(PLACE, order("ui-market-1", { type: "MARKET", limitPrice: null, quantity: 3 }));
     assert.equal(r.errors, undefined);
@@ -112,6 +146,13 @@ describe("dashboard on the simulators", () => {
       async () => ((await price.textContent()) ?? "").includes("321.45"),
       15_000,
       100,
+    );
+  });
+
+  it("broke no Content-Security-Policy rule", () => {
+    assert.deepEqual(
+      errors.filter((e) => /Content Security Policy|Refused to/i.test(e)),
+      [],
     );
   });
 

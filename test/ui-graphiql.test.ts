@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { WEB_ROOT } from "../src/landing";
-import { foreign, launchBrowser, recordRequests } from "./helpers/browser";
+import { foreign, launchBrowser, recordErrors, recordRequests } from "./helpers/browser";
 import { eventually, startSimApp, type SimApp } from "./helpers/sim-app";
 
 const SUBSCRIPTION = `subscription {
@@ -15,12 +15,14 @@ describe("self-hosted GraphiQL at /graphql", () => {
   let browser: Browser;
   let page: Page;
   let urls: string[];
+  let errors: string[];
 
   before(async () => {
     assert.ok(existsSync(`${WEB_ROOT}/graphiql.html`), "GraphiQL is built: run `npm run build:web` first");
     [s, browser] = await Promise.all([startSimApp(), launchBrowser()]);
     page = await browser.newPage();
     urls = recordRequests(page);
+    errors = recordErrors(page);
   });
   after(async () => {
     await page?.close();
@@ -46,6 +48,13 @@ describe("self-hosted GraphiQL at /graphql", () => {
     );
     assert.equal(r.errors, undefined);
     await page.locator(".result-window").getByText("graphiql-sub-1").first().waitFor({ timeout: 15_000 });
+  });
+
+  it("broke no Content-Security-Policy rule", () => {
+    assert.deepEqual(
+      errors.filter((e) => /Content Security Policy|Refused to/i.test(e)),
+      [],
+    );
   });
 
   it("made no request to any host but the server", () => {

@@ -44,3 +44,13 @@ export function foreign(urls: string[], origin: string): string[] {
     return url.host !== host;
   });
 }
+
+/** Console errors and uncaught page errors, e.g. a Content-Security-Policy refusal. */
+export function recordErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  page.on("pageerror", (e) => void errors.push(e.message));
+  return errors;
+}

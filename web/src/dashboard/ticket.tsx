@@ -21,6 +21,7 @@ export function OrderTicket({ mode }: { mode: TradingMode }) {
   const [type, setType] = useState<"LIMIT" | "MARKET">("LIMIT");
   const [quantity, setQuantity] = useState("1");
   const [limit, setLimit] = useState("");
+  const [via, setVia] = useState<"" | "TWS" | "CLIENT_PORTAL">("");
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<{ ok: boolean; text: string }>();
   const [question, setQuestion] = useState<Question>();
@@ -95,6 +96,7 @@ export function OrderTicket({ mode }: { mode: TradingMode }) {
           limitPrice: type === "LIMIT" ? px : null,
           timeInForce: "DAY",
           clientOrderId: newClientOrderId(),
+          via: via || null,
         }),
       );
     } catch (err) {
@@ -187,6 +189,14 @@ export function OrderTicket({ mode }: { mode: TradingMode }) {
             disabled={type !== "LIMIT"}
             onChange={(e) => setLimit(e.target.value)}
           />
+        </label>
+        <label>
+          Route
+          <select name="via" value={via} onChange={(e) => setVia(e.target.value as typeof via)}>
+            <option value="">Auto</option>
+            <option value="TWS">TWS</option>
+            <option value="CLIENT_PORTAL">Client Portal</option>
+          </select>
         </label>
         <button type="submit" disabled={busy} className={side === "BUY" ? "buy" : "sell"}>
           {side === "BUY" ? "Buy" : "Sell"}
