@@ -57,13 +57,13 @@ export function mountUi(app: Express, options: UiOptions): void {
     UI_PREFIX,
     express.static(WEB_ROOT, {
       index: false,
-      fallthrough: false,
       // File names carry a content hash; the HTML pages (no-cache) decide which ones load.
       setHeaders: (res, path) => {
         res.setHeader("X-Content-Type-Options", "nosniff");
         if (path.includes("/assets/")) res.setHeader("Cache-Control", "public, max-age=31536000, immutable");
       },
     }),
+    (_req: Request, res: Response) => void res.status(404).type("text").send("Not found"),
   );
   app.get("/", (_req, res) => {
     withHeaders(res).type("html").send(page("index.html", "The dashboard"));
