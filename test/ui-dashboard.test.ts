@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
+import type { Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { WEB_ROOT } from "../src/landing";
@@ -43,13 +44,25 @@ describe("dashboard on the simulators", () => {
   let page: Page;
   let urls: string[];
   let errors: string[];
+  const sockets = new Set<Socket>();
+  /** graphql-ws messages the page sent, parsed. */
+  const sent: { type?: string; payload?: { query?: string; variables?: Record<string, unknown> } }[] = [];
 
   before(async () => {
     [s, browser] = await Promise.all([startSimApp(), launchBrowser()]);
+    s.app.server.httpServer.on("upgrade", (_req, socket: Socket) => {
+      sockets.add(socket);
+      socket.once("close", () => sockets.delete(socket));
+    });
     context = await browser.newContext();
     page = await context.newPage();
     urls = recordRequests(page);
     errors = recordErrors(page);
+    page.on("websocket", (ws) =>
+      ws.on("framesent", (f) => {
+        if (typeof f.payload === "string") sent.push(JSON.parse(f.payload));
+      }),
+    );
     await page.goto(`${originOf(s.httpUrl)}/`);
   });
   after(async () => {
@@ -132,6 +145,20 @@ describe("dashboard on the simulators", () => {
       timeout: 10_000,
     });
     await context.setOffline(false);
+    await page.getByTestId("connection").filter({ hasText: "Connected" }).waitFor({ timeout: 15_000 });
+  });
+
+  it("resumes the blotter with its cursor after a dropped socket", async () => {
+    const subscribes = () =>
+      sent.filter((m) => m.type === "subscribe" && m.payload?.query?.includes("orderUpdates"));
+    const before = subscribes().length;
+    for (const socket of sockets) socket.destroy();
+    const r = await s.op(PLACE, order("ui-after-drop-1"));
+    assert.equal(r.errors, undefined);
+    await page.getByTestId("order-ui-after-drop-1").waitFor({ timeout: 15_000 });
+    const resubscribe = subscribes().at(before);
+    assert.ok(resubscribe, "the blotter subscribed again");
+    assert.equal(typeof resubscribe.payload?.variables?.afterSequence, "number", "with its cursor");
     await page.getByTestId("connection").filter({ hasText: "Connected" }).waitFor({ timeout: 15_000 });
   });
 
