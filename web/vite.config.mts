@@ -1,7 +1,32 @@
-import { resolve } from "node:path";
-import { defineConfig } from "vite";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
+import { defineConfig, type Plugin } from "vite";
 
 const root = import.meta.dirname;
+
+/** Writes `x.gz` next to each text asset; src/landing serves it to browsers that accept gzip. */
+function precompress(): Plugin {
+  let outDir = "";
+  return {
+    name: "ibkr-graphql:precompress",
+    apply: "build",
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir);
+    },
+    closeBundle() {
+      const walk = (dir: string): string[] =>
+        readdirSync(dir).flatMap((name) => {
+          const path = join(dir, name);
+          return statSync(path).isDirectory() ? walk(path) : [path];
+        });
+      for (const file of walk(join(outDir, "assets"))) {
+        if (!/\.(js|css|ttf|svg|json)$/.test(file) || statSync(file).size < 1024) continue;
+        writeFileSync(`${file}.gz`, gzipSync(readFileSync(file), { level: 9 }));
+      }
+    },
+  };
+}
 
 /**
  * The dashboard (`/`) and the self-hosted GraphiQL (`/graphql` with LANDING_PAGE=graphiql), built into
@@ -13,6 +38,7 @@ export default defineConfig({
   publicDir: false,
   logLevel: "warn",
   oxc: { jsx: { runtime: "automatic" } },
+  plugins: [precompress()],
   worker: { format: "es" },
   build: {
     outDir: resolve(root, "../dist/web"),

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { extname, join, resolve } from "node:path";
 import type { ApolloServerPlugin } from "@apollo/server";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 
@@ -55,6 +55,7 @@ export interface UiOptions {
 export function mountUi(app: Express, options: UiOptions): void {
   app.use(
     UI_PREFIX,
+    servePrecompressed,
     express.static(WEB_ROOT, {
       index: false,
       // File names carry a content hash; the HTML pages (no-cache) decide which ones load.
@@ -74,6 +75,31 @@ export function mountUi(app: Express, options: UiOptions): void {
       next();
     });
   }
+}
+
+const TYPES: Record<string, string> = {
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".ttf": "font/ttf",
+  ".svg": "image/svg+xml",
+  ".json": "application/json",
+};
+
+/** The `.gz` twin vite wrote at build time, for a browser that accepts gzip: no compression per request. */
+function servePrecompressed(req: Request, res: Response, next: NextFunction): void {
+  const ext = extname(req.path);
+  const type = TYPES[ext];
+  if (!type || !req.path.startsWith("/assets/") || req.path.includes("..")) return next();
+  if (!/\bgzip\b/.test(String(req.headers["accept-encoding"] ?? ""))) return next();
+  const gz = join(WEB_ROOT, `${req.path}.gz`);
+  if (!existsSync(gz)) return next();
+  res
+    .set("Content-Type", type)
+    .set("Content-Encoding", "gzip")
+    .set("Vary", "Accept-Encoding")
+    .set("X-Content-Type-Options", "nosniff")
+    .set("Cache-Control", "public, max-age=31536000, immutable")
+    .sendFile(gz);
 }
 
 /** Self-hosted GraphiQL (subscriptions over graphql-ws) as Apollo's landing page at GET /graphql. */
