@@ -128,6 +128,29 @@ describe("typed client", () => {
     }
   });
 
+  it("follows an order to its fill, closing from inside onEvent", async () => {
+    const seen: string[] = [];
+    const stream = client.orderUpdates({
+      accountId: ACCT,
+      onEvent: async (e) => {
+        if (e.order.clientOrderId !== "client-follow-1") return;
+        seen.push(e.order.status);
+        if (e.order.status === "FILLED") await stream.close();
+      },
+      onError: (e) => assert.fail(e.message),
+    });
+    await stream.ready;
+    const { order } = await client.placeOrder({
+      ...restingBuy("client-follow-1"),
+      type: "MARKET",
+      limitPrice: null,
+    });
+    assert.ok(order);
+    await eventually("the fill", () => seen.includes("FILLED"));
+    await client.placeOrder({ ...restingBuy("client-follow-2"), type: "MARKET", limitPrice: null });
+    assert.equal(seen.at(-1), "FILLED", "nothing after close()");
+  });
+
   it("surfaces a cursor the server cannot honour instead of guessing", async () => {
     const errors: IbkrClientError[] = [];
     const stream = client.orderUpdates({

@@ -70,7 +70,12 @@ export interface OrderUpdatesOptions extends StreamOptions<OrderEvent> {
 export interface EventStream {
   /** The sequence of the last event handed to `onEvent`; pass it as `afterSequence` to resume later. */
   readonly lastSequence: number | undefined;
-  /** Stops the stream and closes its socket. */
+  /**
+   * Settles when the first socket is acknowledged by the server (or the stream stops first): await it
+   * before placing an order you mean to follow from its first event.
+   */
+  readonly ready: Promise<void>;
+  /** Stops the stream and closes its socket; events not yet handed over are dropped. Safe inside `onEvent`. */
   close(): Promise<void>;
 }
 
@@ -157,6 +162,8 @@ export function createIbkrClient(options: IbkrClientOptions): IbkrClient {
   ): EventStream {
     let last = start;
     let live = false;
+    let markReady!: () => void;
+    const ready = new Promise<void>((r) => (markReady = r));
     let closed = false;
     let client: Client | undefined;
     let delivery = Promise.resolve();
@@ -168,6 +175,7 @@ export function createIbkrClient(options: IbkrClientOptions): IbkrClient {
       if (closed) return;
       closed = true;
       void client?.dispose();
+      markReady();
       status({ state: "closed" });
       o.onError?.(e);
     };
@@ -187,6 +195,7 @@ export function createIbkrClient(options: IbkrClientOptions): IbkrClient {
           on: {
             connected: () => {
               live = true;
+              markReady();
               status({ state: "live" });
             },
           },
@@ -266,13 +275,15 @@ export function createIbkrClient(options: IbkrClientOptions): IbkrClient {
       get lastSequence() {
         return last;
       },
+      ready,
       async close() {
         if (closed) return;
         closed = true;
+        markReady();
         wake?.();
-        await client?.dispose();
-        await delivery;
         status({ state: "closed" });
+        // Not awaiting `delivery`: close() may run inside onEvent, which that chain is waiting on.
+        await client?.dispose();
       },
     };
   }
