@@ -176,6 +176,18 @@ describe("dashboard on the simulators", () => {
     );
   });
 
+  it("links to the gateway's login page when a person must log in, and lists the session events", async () => {
+    await s.control("/sim/session/logout");
+    const cp = page.getByTestId("cp-state");
+    await cp.filter({ hasNotText: "AUTHENTICATED" }).waitFor({ timeout: 15_000 });
+    const link = page.getByRole("link", { name: "Log in to the Client Portal gateway" });
+    await link.waitFor({ timeout: 15_000 });
+    assert.match((await link.getAttribute("href")) ?? "", /^https:\/\//);
+    await s.control("/sim/session/login");
+    await cp.filter({ hasText: /^AUTHENTICATED$/ }).waitFor({ timeout: 15_000 });
+    assert.ok((await page.locator(".events li").count()) >= 2, "session events listed");
+  });
+
   it("broke no Content-Security-Policy rule", () => {
     assert.deepEqual(
       errors.filter((e) => /Content Security Policy|Refused to/i.test(e)),
