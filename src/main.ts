@@ -211,6 +211,7 @@ export function buildCli(): Command {
     .option("--port <port>", "port to listen on (env PORT)")
     .addOption(
       new Option("--landing-page <page>", "page at GET /graphql (env LANDING_PAGE)").choices([
+        "graphiql",
         "sandbox",
         "playground",
         "none",

@@ -5,7 +5,7 @@ import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
 import { loginSelectorsSchema } from "../session/login-selectors";
 
-export type LandingPage = "sandbox" | "playground" | "none";
+export type LandingPage = "graphiql" | "sandbox" | "playground" | "none";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no", ""])
@@ -28,9 +28,10 @@ const SETTINGS = {
   port: { env: "PORT", example: "4000", schema: port, default: "4000" },
   landingPage: {
     env: "LANDING_PAGE",
-    example: "sandbox",
-    schema: z.enum(["sandbox", "playground", "none"]),
-    default: "sandbox",
+    example: "graphiql",
+    // GraphiQL is built into this package; Sandbox and Playground load from CDNs and are blank offline.
+    schema: z.enum(["graphiql", "sandbox", "playground", "none"]),
+    default: "graphiql",
   },
   logLevel: {
     env: "LOG_LEVEL",
