@@ -2,7 +2,7 @@
  * `npm run chaos`: the reliability suite. For a few minutes (CHAOS_SECONDS, default 180) the simulators drop
  * TWS connections, go zombie, expire and steal the Client Portal session, while orders are placed through
  * GraphQL and prices move so that they fill. A graphql-ws subscriber of `orderUpdates` resumes with
- * `afterSequence` whenever it is dropped. At the end the subscriber's view is checked against the book:
+ * its last cursor (`after`) whenever it is dropped. At the end the subscriber's view is checked against the book:
  * every fill seen exactly once, every order placed exactly once.
  *
  * Seeded (CHAOS_SEED, printed). Exit codes: 0 all promises kept, 2 a fill or event was lost or duplicated,
@@ -41,6 +41,9 @@ const RETRY_CODES = new Set(["SESSION_NOT_READY", "BROKER_UNAVAILABLE", "RATE_LI
 
 class ResumingSubscriber {
   lastSequence = 0;
+  lastCursor: string | null = null;
+  /** Every sequence delivered, for the audit against the journal (sequences are not consecutive). */
+  readonly seen = new Set<number>();
   events = 0;
   duplicateEvents = 0;
   gaps = 0;
@@ -66,8 +69,11 @@ class ResumingSubscriber {
       },
     });
     this.current = sub;
-    // From the start of the replay buffer on the first connection, from the last event seen afterwards.
-    await sub.start(ORDER_UPDATES_SUBSCRIPTION, { afterSequence: this.lastSequence });
+    // From the start of the journal on the first connection, from the last event's cursor afterwards.
+    await sub.start(
+      ORDER_UPDATES_SUBSCRIPTION,
+      this.lastCursor ? { after: this.lastCursor } : { afterSequence: this.lastSequence },
+    );
   }
 
   /** A network failure between client and server. */
@@ -104,8 +110,10 @@ class ResumingSubscriber {
       this.duplicateEvents++;
       return;
     }
-    if (ev.sequence > this.lastSequence + 1) this.gaps += ev.sequence - this.lastSequence - 1;
+    // Sequences are shared with session events, so a jump is no gap: `auditAgainstJournal` finds real ones.
     this.lastSequence = ev.sequence;
+    this.lastCursor = ev.cursor;
+    this.seen.add(ev.sequence);
     if (ev.fill) this.fills.set(ev.fill.executionId, (this.fills.get(ev.fill.executionId) ?? 0) + 1);
     this.orders.set(ev.order.id, {
       filled: ev.order.filledQuantity,
@@ -113,6 +121,33 @@ class ResumingSubscriber {
       clientOrderId: ev.order.clientOrderId,
     });
   }
+}
+
+/**
+ * Gaps: order events the journal holds (up to the subscriber's last one) that the subscriber never got. One
+ * fresh replay from the start of the journal is the reference.
+ */
+async function auditAgainstJournal(url: string, subscriber: ResumingSubscriber): Promise<number> {
+  const journaled: number[] = [];
+  let done = false;
+  const sub = new RawSubscriber(url, {
+    onNext: (payload) => {
+      const ev = (payload.data as { orderUpdates?: OrderEventData } | undefined)?.orderUpdates;
+      if (!ev || done) return;
+      if (ev.sequence > subscriber.lastSequence) done = true;
+      else journaled.push(ev.sequence);
+    },
+    onClose: () => undefined,
+  });
+  await sub.start(ORDER_UPDATES_SUBSCRIPTION, { afterSequence: 0 });
+  await waitUntil(
+    "the audit replay",
+    () => done || journaled.at(-1) === subscriber.lastSequence,
+    30_000,
+    100,
+  ).catch(() => undefined);
+  sub.close();
+  return journaled.filter((s) => !subscriber.seen.has(s)).length;
 }
 
 async function main(): Promise<void> {
@@ -347,6 +382,7 @@ async function main(): Promise<void> {
     const placed = intents.filter((i) => i.state === "placed").length;
     const rejected = intents.filter((i) => i.state === "rejected");
     const unresolved = intents.filter((i) => i.state === "open");
+    subscriber.gaps = await auditAgainstJournal(system.server.wsUrl, subscriber);
     const lost = lostFills.length + subscriber.gaps;
     const duplicated = duplicateFills + subscriber.duplicateEvents + duplicatePlacements.length;
 

@@ -31,9 +31,9 @@ const ORDER_FIELDS = `id clientOrderId accountId contract { conid symbol secType
       stopPrice timeInForce status filledQuantity remainingQuantity averageFillPrice source permId
       brokerOrderId createdAt updatedAt`;
 
-export const ORDER_UPDATES_SUBSCRIPTION = `subscription OrderUpdates($afterSequence: Int) {
-  orderUpdates(afterSequence: $afterSequence) {
-    sequence type catchUp at
+export const ORDER_UPDATES_SUBSCRIPTION = `subscription OrderUpdates($afterSequence: Int, $after: String) {
+  orderUpdates(afterSequence: $afterSequence, after: $after) {
+    sequence cursor type catchUp at
     order { ${ORDER_FIELDS} }
     fill { executionId quantity price commission at }
   }
@@ -56,6 +56,7 @@ export const CONFIRM_ORDER_MUTATION = `mutation ConfirmOrder($replyId: ID!) {
 /** The shape of an `orderUpdates` event as the subscription above selects it. */
 export interface OrderEventData {
   sequence: number;
+  cursor: string;
   type: string;
   catchUp: boolean;
   at: string;
