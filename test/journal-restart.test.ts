@@ -127,6 +127,15 @@ describe("journal across a restart", () => {
     assert.deepEqual(since.data!.orders, []);
   });
 
+  it("refuses a second server on the same DATA_DIR before it touches anything", async () => {
+    assert.ok(s, "runs after the restart test");
+    await assert.rejects(startJournalApp(gw, dataDir), (e: Error) => {
+      assert.equal(e.name, "StoreError");
+      assert.equal((e as Error & { code?: string }).code, "STORE_LOCKED");
+      return true;
+    });
+  });
+
   it("refuses a cursor it cannot honour with CURSOR_INVALID, the bounds and the journal id", async () => {
     assert.ok(s, "runs after the restart test");
     const otherDir = await tempDataDir();
