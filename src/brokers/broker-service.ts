@@ -54,6 +54,7 @@ export interface OrderHistory extends OrderHistoryWriter {
     since?: Date | null;
     until?: Date | null;
   }): Promise<Order[]>;
+  getOrder(id: string): Promise<Order | undefined>;
   /** Oldest first. */
   listFills(query: { accountId: string; since?: Date | null; until?: Date | null }): Promise<Fill[]>;
   /** What a previous run left that the tracker must know again: recent orders and their execution ids. */
@@ -116,6 +117,9 @@ export interface BrokerService {
   start(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** How long the order tracker remembers finished orders (its default retention). */
+const TRACKER_MEMORY_MS = 7 * 24 * 3600_000;
 
 export interface OrdersFilter {
   accountId?: string | null;
@@ -301,15 +305,20 @@ class UnifiedBrokerService implements BrokerService {
     for (const list of lists)
       for (const o of list) if (this.accountAllowed(o.accountId)) this.tracker.observe({ order: o });
     const byId = new Map(this.tracker.all().map((o) => [o.id, o]));
-    // Finished orders older than the tracker's memory come from the journal; the tracker's copy wins.
-    const stored = this.options.history
-      ? await this.options.history.listOrders({
-          accountId: filter.accountId,
-          statuses: filter.status,
-          since: filter.since,
-          until: filter.until,
-        })
-      : [];
+    // The tracker holds working orders and the last week's finished ones, journaled before a restart
+    // included. Older finished orders are read from the journal only when `since` reaches back to them, so
+    // a plain `orders` does not parse a month of history each time. The tracker's copy wins.
+    const history = this.options.history;
+    const reachesBack = filter.since != null && filter.since.getTime() < Date.now() - TRACKER_MEMORY_MS;
+    const stored =
+      history && reachesBack
+        ? await history.listOrders({
+            accountId: filter.accountId,
+            statuses: filter.status,
+            since: filter.since,
+            until: filter.until,
+          })
+        : [];
     for (const o of stored) if (!byId.has(o.id)) byId.set(o.id, o);
     const since = filter.since?.getTime() ?? -Infinity;
     const until = filter.until?.getTime() ?? Infinity;
@@ -349,7 +358,10 @@ class UnifiedBrokerService implements BrokerService {
     const orderId = checkOrderId(id);
     const known = this.tracker.get(orderId);
     if (known) return known;
-    return (await this.orders({})).find((o) => o.id === orderId) ?? null;
+    const live = (await this.orders({})).find((o) => o.id === orderId);
+    if (live) return live;
+    const stored = await this.options.history?.getOrder(orderId);
+    return stored && this.accountAllowed(stored.accountId) ? stored : null;
   }
 
   // ---- mutations ----

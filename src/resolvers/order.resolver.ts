@@ -42,8 +42,8 @@ class OrderUpdatesArgs {
 export class OrderResolver {
   @Query(() => [Order], {
     description:
-      "Orders from both APIs, merged without duplicates, with the finished ones the journal kept from " +
-      "before a restart.",
+      "Orders from both APIs, merged without duplicates: working ones and the last week's finished ones, " +
+      "from before a restart too. A `since` further back adds older finished orders the journal kept.",
   })
   orders(
     @Arg("accountId", () => ID, { nullable: true }) accountId: string | null,

@@ -77,6 +77,11 @@ export function createOrderHistory(store: Store, options: OrderHistoryOptions): 
 
     listFills,
 
+    async getOrder(id) {
+      const row = await store.getOrder(id);
+      return row && (revive(row.snapshot) as Order);
+    },
+
     async load() {
       const since = now() - reloadMs;
       // Working orders whatever their age (a GTC order may work for weeks), finished ones while IB may
