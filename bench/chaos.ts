@@ -316,7 +316,7 @@ async function main(): Promise<void> {
             }
             case "subscriber-drop":
               subscriber.kill();
-              log("fault: subscriber connection killed (it resumes with afterSequence)");
+              log("fault: subscriber connection killed (it resumes with its cursor)");
               break;
           }
         } catch (e) {
@@ -419,7 +419,7 @@ async function main(): Promise<void> {
       [
         "subscriber",
         `${subscriber.events} events, ${subscriber.drops} drops, ${subscriber.reconnects} resumes with ` +
-          `afterSequence, last sequence ${subscriber.lastSequence}` +
+          `its cursor, last sequence ${subscriber.lastSequence}` +
           (subscriber.errors.length ? `, errors: ${subscriber.errors.slice(0, 3).join(" | ")}` : ""),
       ],
       ["lost (goal 0)", `${lost} (${lostFills.length} fills never seen, ${subscriber.gaps} sequence gaps)`],
