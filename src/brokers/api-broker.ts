@@ -5,6 +5,7 @@ import type { ModifyOrderInput } from "../schema/order.input";
 import type { Fill, Order, OrderConfirmation } from "../schema/order.type";
 import type { Position } from "../schema/position.type";
 import type { ClientPortalStatus, TwsStatus } from "../schema/session.type";
+import type { MarketDataFeed } from "./market-data/market-data.types";
 import type { OrderRequest } from "./order-terms";
 
 export type { OrderRequest } from "./order-terms";
@@ -52,6 +53,8 @@ export interface ApiBroker {
   listPositions(accountId?: string): Promise<Position[]>;
   listOrders(): Promise<Order[]>;
   resolveContract(input: ContractInput): Promise<Contract>;
+  /** Quotes and bars through this API (src/brokers/market-data); absent when it serves none. */
+  readonly marketData?: MarketDataFeed;
   /** Last known price of a contract, for notional limits; null when unknown. */
   lastPrice?(conid: number): Promise<number | null>;
   placeOrder(request: OrderRequest, contract: Contract): Promise<PlaceOutcome>;

@@ -30,6 +30,12 @@ import {
   type IdempotencyRecord,
   type IdempotencyStore,
 } from "./idempotency";
+import {
+  createMarketDataService,
+  type MarketDataOptions,
+  type MarketDataService,
+} from "./market-data/market-data-service";
+import type { MarketDataFeed } from "./market-data/market-data.types";
 import { accountTypeOf } from "./order-terms";
 import { OrderTracker } from "./order-tracker";
 import {
@@ -74,6 +80,8 @@ export interface BrokerServiceOptions {
   };
   clientPortal?: (sink: BrokerEventSink) => ClientPortalBroker;
   tws?: (sink: BrokerEventSink) => TwsBroker;
+  /** Line limit, linger, history pacing (MARKET_DATA_LINES). */
+  marketData?: MarketDataOptions;
 }
 
 export interface Readiness {
@@ -82,6 +90,8 @@ export interface Readiness {
 }
 
 export interface BrokerService {
+  /** Quotes, bars, and the position and account streams (src/brokers/market-data). */
+  readonly marketData: MarketDataService;
   status(): SessionStatus;
   readiness(): Readiness;
   accounts(): Promise<Account[]>;
@@ -136,6 +146,7 @@ class UnifiedBrokerService implements BrokerService {
   private readonly mutex = new KeyedMutex();
   private readonly replyOwners = new Map<string, string>();
   private readonly log: Logger;
+  readonly marketData: MarketDataService;
 
   constructor(private readonly options: BrokerServiceOptions) {
     this.tracker = new OrderTracker({
@@ -164,6 +175,19 @@ class UnifiedBrokerService implements BrokerService {
     };
     this.cp = options.clientPortal?.(sink);
     this.tws = options.tws?.(sink);
+    this.marketData = createMarketDataService(
+      {
+        feeds: () => this.sides().flatMap((b): MarketDataFeed[] => (b.marketData ? [b.marketData] : [])),
+        assertAnyReady: () => void this.route(null),
+        resolveContract: (input) => this.route(null).resolveContract(input),
+        readPositions: (accountId) => this.positions(accountId),
+        readSummary: (accountId) => this.accountSummary(accountId),
+        accountIds: async () => (await this.accounts()).map((a) => a.id),
+        orderEvents: () => this.tracker.log.subscribe(() => true),
+        logger: this.log,
+      },
+      options.marketData,
+    );
   }
 
   async start(): Promise<void> {
@@ -173,6 +197,7 @@ class UnifiedBrokerService implements BrokerService {
   }
 
   async close(): Promise<void> {
+    this.marketData.close();
     this.tracker.log.closeAll();
     this.sessionLog.closeAll();
     await Promise.allSettled([this.cp?.close(), this.tws?.close()]);

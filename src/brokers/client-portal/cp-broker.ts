@@ -20,12 +20,14 @@ import type {
 import { CpConnection, type CpConnectionOptions } from "./cp-connection";
 import { CpContracts } from "./cp-contracts";
 import { CpErrors } from "./cp-errors";
+import { CpMarketData, type CpMarketDataOptions } from "./cp-market-data";
 import { CpOrders, type CpOrdersOptions } from "./cp-orders";
 import { CpPortfolio } from "./cp-portfolio";
 import type { SchedulerStats } from "./request-scheduler";
 
 /** Every option of the adapter, each documented (with its default) by the part that uses it. */
-export interface ClientPortalBrokerOptions extends CpConnectionOptions, CpOrdersOptions {}
+export interface ClientPortalBrokerOptions
+  extends CpConnectionOptions, CpOrdersOptions, CpMarketDataOptions {}
 
 /** The adapter plus what the lead needs for metrics. */
 export interface ClientPortalAdapter extends ClientPortalBroker {
@@ -54,6 +56,7 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
   private readonly portfolio: CpPortfolio;
   private readonly contracts: CpContracts;
   private readonly orders: CpOrders;
+  readonly marketData: CpMarketData;
   private closed = false;
 
   constructor(options: ClientPortalBrokerOptions, sink: BrokerEventSink) {
@@ -65,6 +68,7 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
     this.portfolio = new CpPortfolio(parts);
     this.contracts = new CpContracts(parts);
     this.orders = new CpOrders(options, { ...parts, contracts: this.contracts, sink });
+    this.marketData = new CpMarketData(options, { ...parts, logger: options.logger });
   }
 
   // ---- lifecycle and state ----
@@ -79,6 +83,7 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
     this.closed = true;
     this.connection.stop();
     this.orders.stop();
+    this.marketData.close();
     await this.connection.close();
   }
 

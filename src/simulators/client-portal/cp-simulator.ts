@@ -7,6 +7,7 @@ import type { TwsFaultControl } from "../control";
 import { createApiRoutes, type ApiState, type Reply, type Route } from "./cp-api-routes";
 import { createContractRoutes } from "./cp-contract-routes";
 import { createControlRoutes, type ControlRoute } from "./cp-control-routes";
+import { createMarketDataRoutes } from "./cp-market-data-routes";
 import { type CpQuestionOptions, createReplyBook } from "./cp-orders";
 import { createRateLimiter, type CpRateLimitOptions } from "./cp-rate-limiter";
 import { authStatusJson, type CpIdentity, DEFAULT_IDENTITY } from "./cp-responses";
@@ -261,7 +262,11 @@ export async function startClientPortalSimulator(
     replies.invalidate();
   });
 
-  const apiRoutes = compile<Route>([...createApiRoutes(state), ...createContractRoutes(state)]);
+  const apiRoutes = compile<Route>([
+    ...createApiRoutes(state),
+    ...createContractRoutes(state),
+    ...createMarketDataRoutes(state),
+  ]);
   const logSize = options.requestLogSize ?? 1_000;
   let requestLog: CpRequestLogEntry[] = [];
   let seq = 0;
