@@ -54,7 +54,33 @@ export class CpPortfolio {
     );
     if (r.status === 400 || r.status === 404) return null;
     this.errors.expectOk("account summary", r);
-    return isObject(r.json) ? mapSummary(r.json, r.asOf) : null;
+    if (!isObject(r.json)) return null;
+    return { ...mapSummary(r.json, r.asOf), ...(await this.pnl(accountId)) };
+  }
+
+  /**
+   * Daily and unrealized PnL from `/iserver/account/pnl/partitioned` (IB allows one call per 5 s, so an
+   * answer is reused that long); realized is their difference. Empty for read-only users or on failure.
+   */
+  private async pnl(
+    accountId: string,
+  ): Promise<{ dailyPnl?: number | null; unrealizedPnl?: number | null; realizedPnl?: number | null }> {
+    if (this.connection.readOnly) return {};
+    try {
+      const r = await this.connection.client.get("/iserver/account/pnl/partitioned", { cacheTtlMs: 5_000 });
+      const upnl = isObject(r.json) && isObject(r.json.upnl) ? r.json.upnl : {};
+      const row = upnl[`${accountId}.Core`];
+      if (r.status !== 200 || !isObject(row)) return {};
+      const daily = typeof row.dpl === "number" ? row.dpl : null;
+      const unrealized = typeof row.upl === "number" ? row.upl : null;
+      return {
+        dailyPnl: daily,
+        unrealizedPnl: unrealized,
+        realizedPnl: daily !== null && unrealized !== null ? daily - unrealized : null,
+      };
+    } catch {
+      return {};
+    }
   }
 
   async listPositions(accountId?: string): Promise<Position[]> {

@@ -1,7 +1,7 @@
 /**
  * The position and account streams: one shared watcher per (stream, account) however many subscribers,
  * which re-reads on every order event (a fill changes positions and cash at once) and on a slow timer (mark
- * to market), and emits what changed. Reads go through the broker service, so its routing (TWS first) and
+ * to market), and emits the whole state to a new subscriber, then what changed. Reads go through the broker service, so its routing (TWS first) and
  * account guards hold.
  */
 import { AppError, ErrorCode } from "../../errors";
@@ -139,6 +139,7 @@ export class AccountStreams {
       () => new AppError(ErrorCode.RATE_LIMITED, "Subscriber too slow: its buffer overflowed."),
     );
     watcher.queues.add(queue);
+    if (watcher.last) for (const v of watcher.values.values()) queue.push(v);
     return queue;
   }
 
@@ -163,6 +164,9 @@ export class AccountStreams {
             const value = emitted(now.get(k), w.values.get(k));
             if (value) for (const q of w.queues) q.push(value);
           }
+        } else {
+          // The first read: every subscriber starts with the whole state, as IB's account updates do.
+          for (const v of now.values()) for (const q of w.queues) q.push(v);
         }
         w.last = prints;
         w.values = now;

@@ -17,7 +17,6 @@ import {
   orderStatusJson,
   portfolioAccountJson,
   positionJson,
-  priceString,
   secdefSearchJson,
   ssoValidateJson,
   summaryJson,
