@@ -35,6 +35,9 @@ describe("market data limits", () => {
       clientPortal: { quotePollMs: 100, snapshotRetryMs: 50 },
       marketData: { maxLines: 2, historyPacing: { maxRequests: 3 } },
     });
+    // The limits are the core's, whichever API serves: these run on Client Portal, TWS kept away.
+    await s.control("/sim/tws/disconnect", { refuseMs: 600_000 });
+    await eventually("TWS down", () => !s.app.broker.readiness().components.tws!.ready);
   });
   after(() => s.stop());
 

@@ -20,6 +20,7 @@ import type {
 } from "../api-broker";
 import { TwsConnector, type TwsConnectionOptions } from "./tws-connection";
 import { TwsContracts, type TwsContractsOptions } from "./tws-contracts";
+import { TwsMarketData, type TwsMarketDataOptions } from "./tws-market-data";
 import { TwsOrderStream, type TwsOrderStreamOptions } from "./tws-order-stream";
 import { TwsOrders, type TwsOrdersOptions } from "./tws-orders";
 import { TwsPortfolio, type TwsPortfolioOptions } from "./tws-portfolio";
@@ -32,7 +33,8 @@ export interface TwsBrokerOptions
     TwsOrdersOptions,
     TwsOrderStreamOptions,
     TwsPortfolioOptions,
-    TwsContractsOptions {
+    TwsContractsOptions,
+    TwsMarketDataOptions {
   /** @default silentLogger() */
   logger?: Logger;
 }
@@ -49,6 +51,7 @@ class TwsAdapter implements TwsBroker {
   private readonly portfolio: TwsPortfolio;
   private readonly orders: TwsOrders;
   private readonly contracts: TwsContracts;
+  readonly marketData: TwsMarketData;
 
   constructor(options: TwsBrokerOptions, sink: BrokerEventSink) {
     const log = (options.logger ?? silentLogger()).child({ api: "TWS" });
@@ -66,9 +69,14 @@ class TwsAdapter implements TwsBroker {
         notReady: () => this.connection.notReady(),
       },
     });
+    this.marketData = new TwsMarketData(
+      options,
+      { current: () => this.connection.current(), notReady: () => this.connection.notReady() },
+      log,
+    );
     this.connection = new TwsConnector(
       { ...options, logger: log },
-      [this.orders, this.portfolio],
+      [this.orders, this.portfolio, this.marketData],
       reconciler,
       (type, message) => sink.session(BrokerApi.TWS, type, message),
     );
