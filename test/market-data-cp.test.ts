@@ -103,13 +103,20 @@ describe("market data through Client Portal", () => {
       await eventually("the new price at every subscriber", () =>
         subs.every((x) => x.events.some((e) => e.quotes.last === 191.5)),
       );
-      // One line: every snapshot poll asks for the conid once, whatever the number of subscribers.
-      const polls = (await s.requests()).filter((e) => e.path.endsWith("/iserver/marketdata/snapshot"));
+      // One line: one `smd` subscription on the gateway's WebSocket, and every snapshot poll (the fallback
+      // before the socket confirms) asks for the conid once, whatever the number of subscribers.
+      const log = await s.requests();
+      const smd = log.filter((e) => e.method === "WS" && e.query.startsWith(`smd+${AAPL}+`));
+      assert.equal(smd.length, 1);
+      const polls = log.filter((e) => e.path.endsWith("/iserver/marketdata/snapshot"));
       for (const p of polls) assert.equal(p.query.split(String(AAPL)).length - 1, 1);
     } finally {
       for (const x of subs) x.dispose();
     }
     await eventually("the line released after the linger", () => s.app.broker.marketData.lineCount() === 0);
+    await eventually("the WebSocket unsubscribed", async () =>
+      (await s.requests()).some((e) => e.method === "WS" && e.query === `umd+${AAPL}+{}`),
+    );
     await client.dispose();
   });
 
@@ -137,5 +144,49 @@ describe("market data through Client Portal", () => {
       cs: Array.from({ length: 101 }, () => ({ conid: AAPL })),
     });
     assert.deepEqual(codesOf(r), ["BAD_USER_INPUT"]);
+  });
+});
+
+/** Orders through Client Portal follow the WebSocket's `sor` topic; polling is only the fallback. */
+describe("Client Portal orders over the WebSocket", () => {
+  let s: SimApp;
+  before(async () => {
+    s = await startSimApp({
+      // The fill comes well after the placement's own poll, and the next poll is a minute away.
+      simulators: { brokerage: { fillDelayMs: 1_500 } },
+      clientPortal: { orderPollMs: 60_000, backgroundOrderPollMs: 60_000 },
+    });
+    await s.control("/sim/tws/disconnect", { refuseMs: 600_000 });
+    await eventually("TWS down", () => !s.app.broker.readiness().components.tws!.ready);
+    await eventually("the sor subscription", async () =>
+      (await s.requests()).some((e) => e.method === "WS" && e.query === "sor+{}"),
+    );
+  });
+  after(() => s.stop());
+
+  it("sees a fill through sor within 1 s", async () => {
+    const r = await s.op(
+      `mutation P($i: PlaceOrderInput!) { placeOrder(input: $i) { order { id status } } }`,
+      {
+        i: {
+          accountId: "DU1234567",
+          contract: { conid: AAPL },
+          side: "BUY",
+          type: "MARKET",
+          quantity: 3,
+          clientOrderId: "md-sor-1",
+        },
+      },
+    );
+    assert.deepEqual(r.errors, undefined);
+    const id = String(r.data.placeOrder.order.id);
+    await eventually("the fill at the simulator", async () =>
+      (await s.simOrders()).some((o) => String(o.orderId) === id && o.status === "Filled"),
+    );
+    await eventually(
+      "the fill at the server",
+      async () => (await s.app.broker.order(id))?.status === "FILLED",
+      1_000,
+    );
   });
 });

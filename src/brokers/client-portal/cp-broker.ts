@@ -22,12 +22,14 @@ import { CpContracts } from "./cp-contracts";
 import { CpErrors } from "./cp-errors";
 import { CpMarketData, type CpMarketDataOptions } from "./cp-market-data";
 import { CpOrders, type CpOrdersOptions } from "./cp-orders";
+import { arr } from "./cp-parse";
 import { CpPortfolio } from "./cp-portfolio";
+import { CpWebSocket, type CpWebSocketOptions } from "./cp-websocket";
 import type { SchedulerStats } from "./request-scheduler";
 
 /** Every option of the adapter, each documented (with its default) by the part that uses it. */
 export interface ClientPortalBrokerOptions
-  extends CpConnectionOptions, CpOrdersOptions, CpMarketDataOptions {}
+  extends CpConnectionOptions, CpOrdersOptions, CpMarketDataOptions, CpWebSocketOptions {}
 
 /** The adapter plus what the lead needs for metrics. */
 export interface ClientPortalAdapter extends ClientPortalBroker {
@@ -57,6 +59,7 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
   private readonly contracts: CpContracts;
   private readonly orders: CpOrders;
   readonly marketData: CpMarketData;
+  private readonly socket: CpWebSocket;
   private closed = false;
 
   constructor(options: ClientPortalBrokerOptions, sink: BrokerEventSink) {
@@ -68,7 +71,19 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
     this.portfolio = new CpPortfolio(parts);
     this.contracts = new CpContracts(parts);
     this.orders = new CpOrders(options, { ...parts, contracts: this.contracts, sink });
-    this.marketData = new CpMarketData(options, { ...parts, logger: options.logger });
+    this.socket = new CpWebSocket(options, {
+      rootUrl: this.connection.client.rootUrl,
+      caPem: options.caPem,
+      caFile: options.caFile,
+      insecureTls: options.insecureTls,
+      cookie: () => this.connection.client.http.jar.header(),
+      isReady: () => !this.connection.readOnly && this.connection.isReady(),
+      logger: options.logger,
+    });
+    // Orders follow `sor` as it arrives; the follower's polling stays the fallback.
+    this.socket.on("sor", (frame) => this.orders.streamed(arr(frame.args)));
+    this.socket.subscribe("sor", "sor+{}", "uor+{}");
+    this.marketData = new CpMarketData(options, { ...parts, socket: this.socket, logger: options.logger });
   }
 
   // ---- lifecycle and state ----
@@ -76,6 +91,7 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
   async start(): Promise<void> {
     await this.connection.start();
     this.orders.start();
+    this.socket.start();
   }
 
   async close(): Promise<void> {
@@ -83,6 +99,7 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
     this.closed = true;
     this.connection.stop();
     this.orders.stop();
+    this.socket.stop();
     this.marketData.close();
     await this.connection.close();
   }

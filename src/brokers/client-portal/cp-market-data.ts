@@ -1,8 +1,8 @@
 /**
  * Market data through Client Portal: snapshots with IB's pre-flight (the first call for a conid only
- * subscribes and answers without values), open lines followed by polling one snapshot call for every open
- * conid (the WebSocket's `smd` is the faster path where it runs), and `/iserver/marketdata/history` bars.
- * Field ids are mapped in one table.
+ * subscribes and answers without values), open lines followed on the WebSocket's `smd` topic (only changed
+ * fields arrive) and, for lines the socket does not stream (down, stale, not confirmed yet), by polling one
+ * snapshot call for all of them; `/iserver/marketdata/history` bars. Field ids are mapped in one table.
  */
 import { AppError, ErrorCode, badInput } from "../../errors";
 import type { Logger } from "../../logger";
@@ -21,6 +21,7 @@ import type {
 import type { CpConnection } from "./cp-connection";
 import type { CpErrors } from "./cp-errors";
 import { arr, isObject, num } from "./cp-parse";
+import type { CpWebSocket } from "./cp-websocket";
 
 /** Client Portal field id → Quote field (client-portal-derivatives.md §4.2). */
 export const CP_QUOTE_FIELDS: Readonly<Record<string, keyof QuoteValues>> = {
@@ -60,6 +61,8 @@ export interface CpMarketDataOptions {
 export interface CpMarketDataDeps {
   connection: CpConnection;
   errors: CpErrors;
+  /** Lines follow its `smd` topic while it streams. */
+  socket?: CpWebSocket;
   logger?: Logger;
 }
 
@@ -77,12 +80,13 @@ export function parseSnapshotRow(row: Record<string, unknown>): QuoteUpdate | nu
     values[field] = field === "impliedVolatility" && String(raw).includes("%") ? n / 100 : n;
     any = true;
   }
-  const availability = typeof row[CP_AVAILABILITY_FIELD] === "string" ? row[CP_AVAILABILITY_FIELD] : "";
+  const availability = typeof row[CP_AVAILABILITY_FIELD] === "string" ? row[CP_AVAILABILITY_FIELD] : null;
   if (!any) return null;
   const updated = num(row._updated);
   return {
     values,
-    delayed: availability.startsWith("D") || availability.startsWith("Y"),
+    // Streamed rows carry 6509 only when it changes: absent means "as before".
+    delayed: availability === null ? undefined : availability.startsWith("D") || availability.startsWith("Y"),
     at: updated !== null ? new Date(updated) : undefined,
   };
 }
@@ -105,6 +109,8 @@ export class CpMarketData implements MarketDataFeed {
   private readonly lines = new Map<number, Set<QuoteSink>>();
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
+  /** Conids the current socket has sent `smd` frames for: not polled while it streams. */
+  private readonly streamed = new Set<number>();
 
   constructor(
     options: CpMarketDataOptions,
@@ -115,6 +121,11 @@ export class CpMarketData implements MarketDataFeed {
     this.pollMs = options.quotePollMs ?? 1_000;
     this.attempts = options.snapshotAttempts ?? 4;
     this.retryMs = options.snapshotRetryMs ?? 250;
+    const socket = deps.socket;
+    if (socket) {
+      socket.onUp(() => this.streamed.clear());
+      socket.on("smd+", (frame) => this.onStreamed(frame));
+    }
   }
 
   isReady(): boolean {
@@ -141,7 +152,15 @@ export class CpMarketData implements MarketDataFeed {
 
   open(contract: Contract, sink: QuoteSink): () => void {
     let sinks = this.lines.get(contract.conid);
-    if (!sinks) this.lines.set(contract.conid, (sinks = new Set()));
+    if (!sinks) {
+      this.lines.set(contract.conid, (sinks = new Set()));
+      const fields = JSON.stringify({ fields: CP_SNAPSHOT_FIELDS.split(",") });
+      this.deps.socket?.subscribe(
+        `smd:${contract.conid}`,
+        `smd+${contract.conid}+${fields}`,
+        `umd+${contract.conid}+{}`,
+      );
+    }
     sinks.add(sink);
     this.ensurePolling();
     void this.poll();
@@ -151,6 +170,8 @@ export class CpMarketData implements MarketDataFeed {
       s.delete(sink);
       if (s.size > 0) return;
       this.lines.delete(contract.conid);
+      this.streamed.delete(contract.conid);
+      this.deps.socket?.unsubscribe(`smd:${contract.conid}`);
       if (this.lines.size === 0) {
         clearInterval(this.timer);
         this.timer = undefined;
@@ -212,6 +233,19 @@ export class CpMarketData implements MarketDataFeed {
     this.lines.clear();
   }
 
+  private onStreamed(frame: Record<string, unknown>): void {
+    const conid = num(frame.conid);
+    const sinks = conid === null ? undefined : this.lines.get(conid);
+    if (conid === null || !sinks) return;
+    this.streamed.add(conid);
+    if (String(frame[CP_AVAILABILITY_FIELD] ?? "").startsWith("N")) {
+      for (const s of [...sinks]) s.error(notSubscribed(conid));
+      return;
+    }
+    const update = parseSnapshotRow(frame);
+    if (update) for (const s of sinks) s.data(update);
+  }
+
   private ensurePolling(): void {
     if (this.timer) return;
     this.timer = setInterval(() => void this.poll(), this.pollMs);
@@ -221,9 +255,12 @@ export class CpMarketData implements MarketDataFeed {
   /** One snapshot call for every open conid; rows without values (pre-flight, restored session) are skipped. */
   private async poll(): Promise<void> {
     if (this.polling || this.lines.size === 0 || !this.isReady()) return;
+    const streaming = this.deps.socket?.streaming() ?? false;
+    const conids = [...this.lines.keys()].filter((c) => !(streaming && this.streamed.has(c)));
+    if (conids.length === 0) return;
     this.polling = true;
     try {
-      const rows = await this.fetch([...this.lines.keys()], true);
+      const rows = await this.fetch(conids, true);
       for (const [conid, row] of rows) {
         const sinks = this.lines.get(conid);
         if (!sinks) continue;

@@ -13,6 +13,7 @@ import { createRateLimiter, type CpRateLimitOptions } from "./cp-rate-limiter";
 import { authStatusJson, type CpIdentity, DEFAULT_IDENTITY } from "./cp-responses";
 import { createCpSession, type CpSessionSnapshot, type CpSessionState } from "./cp-session";
 import { loadTls, type CpTlsOptions } from "./cp-tls";
+import { createCpWebSocketServer } from "./cp-websocket";
 import { loginPageHtml } from "./login-page";
 
 export interface ClientPortalSimulatorOptions {
@@ -58,6 +59,8 @@ export interface ClientPortalSimulatorOptions {
   twsControl?: TwsFaultControl;
   /** Clock, epoch ms; lets tests move time for idle expiry and rate windows. @default Date.now */
   now?: () => number;
+  /** The WebSocket's `system` heartbeat period. @default 10_000 */
+  wsHeartbeatMs?: number;
   /** @default a silent logger */
   logger?: Logger;
 }
@@ -469,6 +472,23 @@ export async function startClientPortalSimulator(
       else res.destroy();
     });
   });
+  const wsServer = createCpWebSocketServer({
+    brokerage,
+    session,
+    identity,
+    clock,
+    logger: log,
+    heartbeatMs: options.wsHeartbeatMs,
+    log(e) {
+      requestLog.push({ seq: ++seq, time: new Date(clock()).toISOString(), ...e });
+      if (requestLog.length > logSize) requestLog.splice(0, requestLog.length - logSize);
+    },
+  });
+  server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const path = new URL(req.url ?? "/", "https://localhost").pathname;
+    if (/^\/v1\/(api|portal)\/ws\/?$/.test(path)) wsServer.handleUpgrade(req, socket, head);
+    else socket.destroy();
+  });
   const sockets = new Set<Socket>();
   server.on("secureConnection", (s: Socket) => {
     sockets.add(s);
@@ -520,6 +540,7 @@ export async function startClientPortalSimulator(
       stopped ??= new Promise<void>((resolve) => {
         if (resetTimer) clearTimeout(resetTimer);
         session.close();
+        wsServer.close();
         if (ownsBrokerage) brokerage.close();
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
