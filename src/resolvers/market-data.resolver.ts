@@ -44,8 +44,9 @@ export class MarketDataResolver {
     @Arg("barSize", () => BarSize) barSize: BarSize,
     @Arg("duration", () => String, { description: 'ISO 8601, e.g. "P5D", "PT4H".' }) duration: string,
     @Arg("end", () => DateTime, { nullable: true, description: "Now when absent." }) end: Date | null,
-    @Arg("source", () => BarSource, { defaultValue: BarSource.TRADES }) source: BarSource,
-    @Arg("outsideRth", () => Boolean, { defaultValue: false }) outsideRth: boolean,
+    @Arg("source", () => BarSource, { nullable: true, defaultValue: BarSource.TRADES })
+    source: BarSource | null,
+    @Arg("outsideRth", () => Boolean, { nullable: true, defaultValue: false }) outsideRth: boolean | null,
     @Ctx() { broker }: AppContext,
   ): Promise<Bar[]> {
     return broker.marketData.bars(contract, { barSize, duration, end, source, outsideRth });
