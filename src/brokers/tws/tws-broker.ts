@@ -23,6 +23,7 @@ import { TwsContracts, type TwsContractsOptions } from "./tws-contracts";
 import { TwsMarketData, type TwsMarketDataOptions } from "./tws-market-data";
 import { TwsOrderStream, type TwsOrderStreamOptions } from "./tws-order-stream";
 import { TwsOrders, type TwsOrdersOptions } from "./tws-orders";
+import { TwsPnl } from "./tws-pnl";
 import { TwsPortfolio, type TwsPortfolioOptions } from "./tws-portfolio";
 import { TwsReconciler } from "./tws-reconcile";
 
@@ -52,6 +53,7 @@ class TwsAdapter implements TwsBroker {
   private readonly orders: TwsOrders;
   private readonly contracts: TwsContracts;
   readonly marketData: TwsMarketData;
+  private readonly pnl: TwsPnl;
 
   constructor(options: TwsBrokerOptions, sink: BrokerEventSink) {
     const log = (options.logger ?? silentLogger()).child({ api: "TWS" });
@@ -69,6 +71,7 @@ class TwsAdapter implements TwsBroker {
         notReady: () => this.connection.notReady(),
       },
     });
+    this.pnl = new TwsPnl(log);
     this.marketData = new TwsMarketData(
       options,
       { current: () => this.connection.current(), notReady: () => this.connection.notReady() },
@@ -76,7 +79,7 @@ class TwsAdapter implements TwsBroker {
     );
     this.connection = new TwsConnector(
       { ...options, logger: log },
-      [this.orders, this.portfolio, this.marketData],
+      [this.orders, this.portfolio, this.marketData, this.pnl],
       reconciler,
       (type, message) => sink.session(BrokerApi.TWS, type, message),
     );
@@ -117,7 +120,8 @@ class TwsAdapter implements TwsBroker {
   }
 
   async getAccountSummary(accountId: string): Promise<AccountSummary | null> {
-    return this.portfolio.getAccountSummary(this.connection.ready(), accountId);
+    const summary = await this.portfolio.getAccountSummary(this.connection.ready(), accountId);
+    return summary && { ...summary, ...this.pnl.of(accountId) };
   }
 
   async listPositions(accountId?: string): Promise<Position[]> {
