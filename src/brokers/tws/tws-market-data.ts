@@ -159,7 +159,7 @@ export function barTime(text: string | undefined): Date | null {
   const t = text.trim();
   if (/^\d{8}$/.test(t)) return new Date(Date.UTC(+t.slice(0, 4), +t.slice(4, 6) - 1, +t.slice(6, 8)));
   if (/^\d+$/.test(t)) return new Date(Number(t) * 1000);
-  const m = /^(\d{4})(\d{2})(\d{2})\s+(\d{2}):(\d{2}):(\d{2})/.exec(t);
+  const m = /^(\d{4})(\d{2})(\d{2})[-\s]+(\d{2}):(\d{2}):(\d{2})/.exec(t);
   if (m) return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
   return null;
 }
