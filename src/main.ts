@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 import "reflect-metadata";
 import { writeFileSync } from "node:fs";
+import { basename } from "node:path";
 import { Command, Option } from "commander";
 import { printSchema } from "graphql";
 import { startApp } from "./app";
 import { formatChecks, runDoctor } from "./doctor/doctor";
 import { RATE_LIMIT_PROFILES, startSimulators, type CpRateLimitProfile } from "./simulators";
 import { ConfigError, loadConfig, redactedConfig, type ConfigOverrides } from "./config/config";
-import { createLogger } from "./logger";
-import { buildAppSchema } from "./schema/build-schema";
+import { createLogger, type Logger } from "./logger";
+import { buildAppSchema } from "./build-schema";
 
-/** Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage. */
+/** Exit codes: 0 ok, 1 runtime failure (or a shutdown past its deadline), 2 bad configuration or usage. */
+const EXIT_FAILURE = 1;
 const EXIT_BAD_CONFIG = 2;
 const SHUTDOWN_DEADLINE_MS = 2000;
 
@@ -26,36 +28,81 @@ function configOrExit(overrides: ConfigOverrides) {
   }
 }
 
+/** Longest value of a client's choosing in a log line; a refused 150 kB clientOrderId stays a short line. */
+const LOGGED_VALUE_MAX = 256;
+
+/** The audit lines' fields that carry what a client sent (or an error message quoting it), truncated. */
+function boundedAuditValues(logger: Logger): Logger {
+  const truncate = (v: unknown) =>
+    typeof v === "string" && v.length > LOGGED_VALUE_MAX
+      ? `${v.slice(0, LOGGED_VALUE_MAX)}…(${v.length} characters)`
+      : v;
+  const keys = ["client", "accountId", "clientOrderId", "orderId", "replyId", "reason"];
+  return logger.child({}, { serializers: Object.fromEntries(keys.map((k) => [k, truncate])) });
+}
+
+/**
+ * DATA_DIR can pass the configuration check and still fail when the server creates its files (a read-only
+ * mount, a file in the way): that is the setting's fault, so exit 2 naming it, without a stack.
+ */
+function exitOnStorageError(e: unknown, dataDir: string): never {
+  const err = e as NodeJS.ErrnoException;
+  const fsCodes = ["EACCES", "EPERM", "EROFS", "ENOTDIR", "EISDIR", "EEXIST", "ENOSPC"];
+  if (
+    typeof err?.code === "string" &&
+    fsCodes.includes(err.code) &&
+    (err.path ?? "").includes(basename(dataDir))
+  ) {
+    console.error(
+      `Invalid configuration:\n  - DATA_DIR: cannot be written (${err.code} on ${err.path}); example: DATA_DIR=./data`,
+    );
+    process.exit(EXIT_BAD_CONFIG);
+  }
+  throw e;
+}
+
 async function serve(flags: { host?: string; port?: string; landingPage?: string }) {
   const config = configOrExit({ host: flags.host, port: flags.port, landingPage: flags.landingPage });
-  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+  const logger = boundedAuditValues(createLogger({ level: config.logLevel, format: config.logFormat }));
   logger.debug({ config: redactedConfig(config) }, "configuration");
-  const app = await startApp(config, logger);
+  const app = await startApp(config, logger).catch((e: unknown) => exitOnStorageError(e, config.dataDir));
   logger.info(
     { url: app.server.httpUrl, ws: app.server.wsUrl },
     `ibkr-graphql listening on ${app.server.httpUrl}`,
   );
 
+  stopOnSignals(logger, () => app.stop());
+}
+
+/**
+ * SIGTERM/SIGINT run the orderly `stop` and exit 0, or exit 1 if it fails or has not finished within
+ * SHUTDOWN_DEADLINE_MS: a supervisor (systemd, Docker, a test) must see the process end whatever hangs, a
+ * gateway connection or a log reader that went away. A second signal exits at once.
+ */
+function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
   let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, "second signal during shutdown; exiting now");
+      process.exit(EXIT_FAILURE);
+    }
     stopping = true;
     logger.info({ signal }, "shutting down");
-    const deadline = setTimeout(() => {
-      logger.warn("shutdown deadline reached; exiting");
-      process.exit(0);
-    }, SHUTDOWN_DEADLINE_MS);
-    deadline.unref();
-    app.stop().then(
+    // unref: a stop that finishes early must not be held up by this timer.
+    setTimeout(() => {
+      logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, "shutdown deadline reached; exiting");
+      process.exit(EXIT_FAILURE);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    stop().then(
       () => process.exit(0),
       (e: unknown) => {
         logger.error({ err: e }, "error during shutdown");
-        process.exit(1);
+        process.exit(EXIT_FAILURE);
       },
     );
   };
-  process.on("SIGINT", () => shutdown("SIGINT"));
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
 }
 
 async function sim(flags: {
@@ -98,11 +145,7 @@ async function sim(flags: {
       `Point the server at them:  IB_CP_URL=${sims.cp.url} IB_CP_CA_FILE=${flags.certFile ?? "<--cert-file>"} IB_TWS_PORT=${sims.tws.port} npm start`,
     ].join("\n"),
   );
-  const stop = () => {
-    void sims.stop().then(() => process.exit(0));
-  };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  stopOnSignals(logger, () => sims.stop());
 }
 
 async function doctor(flags: { json?: boolean; sim?: boolean; timeout: string }) {

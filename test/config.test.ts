@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -56,8 +56,9 @@ describe("config", () => {
     assert.ok(!JSON.stringify(redactedConfig(c)).includes("s3cret"));
   });
 
-  it("reads secrets from *_FILE variables", () => {
+  it("reads secrets from *_FILE variables", (t) => {
     const dir = mkdtempSync(join(tmpdir(), "cfg-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, "token");
     writeFileSync(file, "from-a-file-0123456789\n");
     assert.equal(load({ API_TOKEN_FILE: file }).apiToken, "from-a-file-0123456789");

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { buildSchema, lexicographicSortSchema, printSchema } from "graphql";
-import { buildAppSchema } from "../src/schema/build-schema";
+import { buildAppSchema } from "../src/build-schema";
 import { repoRoot } from "./helpers/paths";
 
 const ROOT = repoRoot();

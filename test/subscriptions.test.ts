@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { DocumentNode, ExecutionResult } from "graphql";
-import { buildAppSchema } from "../src/schema/build-schema";
+import { buildAppSchema } from "../src/build-schema";
 import { SubscriptionEngine } from "../src/subscriptions";
 import { startMemoryApp, type MemoryApp } from "./helpers/memory-app";
 

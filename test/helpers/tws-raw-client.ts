@@ -222,3 +222,130 @@ export function placeOrderFields(o: RawOrder): Fields {
   set(90, 0); // conditionsCount
   return f;
 }
+
+/**
+ * Connects with the version range `range` (e.g. `v157..178`), starts the API and resolves with the client, the
+ * server version the simulator agreed on and the first order id.
+ */
+export async function startAtVersion(
+  port: number,
+  clientId: number,
+  range: string,
+): Promise<{ client: TwsRawClient; version: number; nextValidId: number }> {
+  const client = await TwsRawClient.connect(port);
+  client.write(handshakeBytes(range));
+  const first = await client.next((f) => f.length === 2);
+  const version = Number(first[0]);
+  client.send([71, 2, clientId, ""]);
+  const nextId = await client.next((f) => f[0] === "9");
+  return { client, version, nextValidId: Number(nextId[2]) };
+}
+
+const UNSET_INT = 2147483647;
+
+/**
+ * placeOrder (3) as IB's clients send it at server version `v` (from the field lists of EClient.placeOrder and
+ * ib_async's client): a plain order without combo legs, scale, hedge, algo, conditions or PEG attributes.
+ */
+export function placeOrderAt(o: RawOrder, v: number): Fields {
+  const since = (version: number, fields: Fields): Fields => (v >= version ? fields : []);
+  return [
+    3,
+    ...(v < 145 ? [45] : []), // version field until ORDER_CONTAINER
+    o.orderId,
+    ...["", o.symbol, o.secType ?? "STK", "", "", "", "", o.exchange ?? "SMART", ""],
+    ...[o.currency ?? "USD", "", "", "", ""], // currency, localSymbol, tradingClass, secIdType, secId
+    o.action,
+    o.quantity,
+    o.orderType,
+    o.lmtPrice ?? "",
+    o.auxPrice ?? "",
+    o.tif ?? "",
+    "", // ocaGroup
+    o.account ?? "",
+    "", // openClose
+    0, // origin
+    o.orderRef ?? "",
+    o.transmit ?? 1,
+    ...[0, 0, 0, "", 0, 0, 0], // parentId, blockOrder, sweepToFill, displaySize, triggerMethod, outsideRth, hidden
+    "", // sharesAllocation
+    ...["", "", ""], // discretionaryAmt, goodAfterTime, goodTillDate
+    ...["", "", ""], // faGroup, faMethod, faPercentage
+    ...(v < 177 ? [""] : []), // faProfile
+    ...since(103, [""]), // modelCode
+    ...[0, "", -1], // shortSaleSlot, designatedLocation, exemptCode
+    ...[0, "", "", 0, "", "", 0, 0, ""], // ocaType … nbboPriceCap
+    ...[0, "", "", "", "", ""], // auctionStrategy, startingPrice, stockRefPrice, delta, stockRangeLower/Upper
+    0, // overridePercentageConstraints
+    ...["", "", "", ""], // volatility, volatilityType, deltaNeutralOrderType, deltaNeutralAuxPrice
+    ...[0, ""], // continuousUpdate, referencePriceType
+    ...["", ""], // trailStopPrice, trailingPercent
+    ...["", "", ""], // scaleInitLevelSize, scaleSubsLevelSize, scalePriceIncrement
+    ...["", "", ""], // scaleTable, activeStartTime, activeStopTime
+    "", // hedgeType
+    ...[0, "", "", 0], // optOutSmartRouting, clearingAccount, clearingIntent, notHeld
+    0, // deltaNeutralContract present
+    "", // algoStrategy
+    "", // algoId
+    o.whatIf ? 1 : 0,
+    "", // orderMiscOptions
+    ...[0, 0, 0], // solicited, randomizeSize, randomizePrice
+    ...since(102, [0, "", "", "", "", "", "", 0]), // conditions count, adjusted order params
+    ...since(105, [""]), // extOperator
+    ...since(106, ["", ""]), // softDollarTier
+    ...since(111, [""]), // cashQty
+    ...since(138, ["", ""]), // mifid2 decision maker / algo
+    ...since(139, ["", ""]), // mifid2 execution trader / algo
+    ...since(141, [0]), // dontUseAutoPriceForHedge
+    ...since(145, [0]), // isOmsContainer
+    ...since(148, [0]), // discretionaryUpToLimitPrice
+    ...since(151, [""]), // usePriceMgmtAlgo
+    ...since(158, [""]), // duration
+    ...since(160, [""]), // postToAts
+    ...since(162, [0]), // autoCancelParent
+    ...since(166, [""]), // advancedErrorOverride
+    ...since(169, [""]), // manualOrderTime
+    ...since(183, [""]), // customerAccount
+    ...since(184, [0]), // professionalCustomer
+    ...(v >= 187 && v < 190 ? ["", UNSET_INT] : []), // transient RFQ fields
+    ...since(189, [0]), // includeOvernight
+    ...since(192, [UNSET_INT]), // manualOrderIndicator
+  ];
+}
+
+/** cancelOrder (4) at server version `v`. */
+export function cancelOrderAt(orderId: number, v: number): Fields {
+  if (v >= 192) return [4, orderId, "", "", UNSET_INT];
+  return [
+    4,
+    1,
+    orderId,
+    ...(v >= 169 ? [""] : []), // manualOrderCancelTime
+    ...(v >= 187 && v < 190 ? ["", "", UNSET_INT] : []),
+  ];
+}
+
+/** reqContractDetails (9) for a stock by symbol at server version `v`. */
+export function contractDetailsRequestAt(reqId: number, symbol: string, v: number): Fields {
+  return [
+    9,
+    8,
+    reqId,
+    "",
+    symbol,
+    "STK",
+    "",
+    "",
+    "",
+    "",
+    "SMART",
+    "",
+    "USD",
+    "",
+    "",
+    0,
+    "",
+    "",
+    ...(v >= 176 ? [""] : []),
+  ];
+}

@@ -11,6 +11,7 @@ import {
   type TwsContractFields,
   type TwsOrderFields,
 } from "./tws-order-fields";
+import { MAX_SERVER_VERSION, ServerVersion as V } from "./tws-versions";
 
 function tagValues(c: FieldCursor, count: number, name: string): TagValue[] {
   const list: TagValue[] = [];
@@ -59,12 +60,15 @@ function readCondition(c: FieldCursor): OrderConditionFields {
 }
 
 /**
- * Parses a placeOrder (message 3) exactly as a client at server version 193 sends it: 118 fields for a plain
- * order, plus the conditional blocks (BAG legs, delta-neutral, scale, hedge, delta-neutral contract, algo,
- * PEG BENCH/BEST/MID, conditions). Throws `TwsRequestParseError` unless every field is consumed.
+ * Parses a placeOrder (message 3) exactly as a client at server version `v` sends it: 118 fields for a plain
+ * order at 193 (114 at 178), plus the conditional blocks (BAG legs, delta-neutral, scale, hedge, delta-neutral
+ * contract, algo, PEG BENCH/BEST/MID, conditions). The fields a version does not send read as unset. Throws
+ * `TwsRequestParseError` unless every field is consumed.
  */
-export function parsePlaceOrder(fields: readonly string[]): ParsedPlaceOrder {
+export function parsePlaceOrder(fields: readonly string[], v: number = MAX_SERVER_VERSION): ParsedPlaceOrder {
   const c = new FieldCursor(fields, 1);
+  const at = (since: number): boolean => v >= since;
+  if (!at(V.ORDER_CONTAINER)) c.str("version");
   const orderId = c.int("orderId");
   if (orderId === undefined) throw new TwsRequestParseError("placeOrder without an order id");
 
@@ -139,7 +143,8 @@ export function parsePlaceOrder(fields: readonly string[]): ParsedPlaceOrder {
   const faGroup = c.str();
   const faMethod = c.str();
   const faPercentage = c.str();
-  const modelCode = c.str();
+  if (!at(V.FA_PROFILE_DESUPPORT)) c.str("faProfile");
+  const modelCode = at(V.MODELS_SUPPORT) ? c.str() : "";
   const shortSaleSlot = c.intOr(0);
   const designatedLocation = c.str();
   const exemptCode = c.int();
@@ -237,7 +242,8 @@ export function parsePlaceOrder(fields: readonly string[]): ParsedPlaceOrder {
     referenceChangeAmount: undefined as number | undefined,
     referenceExchangeId: "",
   };
-  if (isPegBench(orderType)) {
+  const newer = at(V.PEGGED_TO_BENCHMARK);
+  if (newer && isPegBench(orderType)) {
     bench.referenceContractId = c.int();
     bench.isPeggedChangeAmountDecrease = c.bool();
     bench.peggedChangeAmount = c.num();
@@ -247,36 +253,36 @@ export function parsePlaceOrder(fields: readonly string[]): ParsedPlaceOrder {
   const conditions: OrderConditionFields[] = [];
   let conditionsIgnoreRth = false;
   let conditionsCancelOrder = false;
-  const conditionCount = readCount(c, "conditionsCount");
+  const conditionCount = newer ? readCount(c, "conditionsCount") : 0;
   if (conditionCount > 0) {
     for (let i = 0; i < conditionCount; i += 1) conditions.push(readCondition(c));
     conditionsIgnoreRth = c.bool();
     conditionsCancelOrder = c.bool();
   }
-  const adjustedOrderType = c.str();
-  const triggerPrice = c.num();
-  const lmtPriceOffset = c.num();
-  const adjustedStopPrice = c.num();
-  const adjustedStopLimitPrice = c.num();
-  const adjustedTrailingAmount = c.num();
-  const adjustableTrailingUnit = c.intOr(0);
-  const extOperator = c.str();
-  const softDollarTierName = c.str();
-  const softDollarTierValue = c.str();
-  const cashQty = c.num();
-  const mifid2DecisionMaker = c.str();
-  const mifid2DecisionAlgo = c.str();
-  const mifid2ExecutionTrader = c.str();
-  const mifid2ExecutionAlgo = c.str();
-  const dontUseAutoPriceForHedge = c.bool();
-  const isOmsContainer = c.bool();
-  const discretionaryUpToLimitPrice = c.bool();
-  const usePriceMgmtAlgo = c.optBool();
-  const duration = c.int();
-  const postToAts = c.int();
-  const autoCancelParent = c.bool();
-  const advancedErrorOverride = c.str();
-  const manualOrderTime = c.str();
+  const adjustedOrderType = newer ? c.str() : "";
+  const triggerPrice = newer ? c.num() : undefined;
+  const lmtPriceOffset = newer ? c.num() : undefined;
+  const adjustedStopPrice = newer ? c.num() : undefined;
+  const adjustedStopLimitPrice = newer ? c.num() : undefined;
+  const adjustedTrailingAmount = newer ? c.num() : undefined;
+  const adjustableTrailingUnit = newer ? c.intOr(0) : 0;
+  const extOperator = at(V.EXT_OPERATOR) ? c.str() : "";
+  const softDollarTierName = at(V.SOFT_DOLLAR_TIER) ? c.str() : "";
+  const softDollarTierValue = at(V.SOFT_DOLLAR_TIER) ? c.str() : "";
+  const cashQty = at(V.CASH_QTY) ? c.num() : undefined;
+  const mifid2DecisionMaker = at(V.DECISION_MAKER) ? c.str() : "";
+  const mifid2DecisionAlgo = at(V.DECISION_MAKER) ? c.str() : "";
+  const mifid2ExecutionTrader = at(V.MIFID_EXECUTION) ? c.str() : "";
+  const mifid2ExecutionAlgo = at(V.MIFID_EXECUTION) ? c.str() : "";
+  const dontUseAutoPriceForHedge = at(V.AUTO_PRICE_FOR_HEDGE) && c.bool();
+  const isOmsContainer = at(V.ORDER_CONTAINER) && c.bool();
+  const discretionaryUpToLimitPrice = at(V.D_PEG_ORDERS) && c.bool();
+  const usePriceMgmtAlgo = at(V.PRICE_MGMT_ALGO) ? c.optBool() : undefined;
+  const duration = at(V.DURATION) ? c.int() : undefined;
+  const postToAts = at(V.POST_TO_ATS) ? c.int() : undefined;
+  const autoCancelParent = at(V.AUTO_CANCEL_PARENT) && c.bool();
+  const advancedErrorOverride = at(V.ADVANCED_ORDER_REJECT) ? c.str() : "";
+  const manualOrderTime = at(V.MANUAL_ORDER_TIME) ? c.str() : "";
   const peg = {
     minTradeQty: undefined as number | undefined,
     minCompeteSize: undefined as number | undefined,
@@ -284,23 +290,28 @@ export function parsePlaceOrder(fields: readonly string[]): ParsedPlaceOrder {
     midOffsetAtWhole: undefined as number | undefined,
     midOffsetAtHalf: undefined as number | undefined,
   };
-  if (contract.exchange === "IBKRATS") peg.minTradeQty = c.int();
+  const pegOffsets = at(V.PEGBEST_PEGMID_OFFSETS);
+  if (pegOffsets && contract.exchange === "IBKRATS") peg.minTradeQty = c.int();
   let sendMidOffsets = false;
-  if (isPegBest(orderType)) {
+  if (pegOffsets && isPegBest(orderType)) {
     peg.minCompeteSize = c.int();
     peg.competeAgainstBestOffset = c.num();
     sendMidOffsets = peg.competeAgainstBestOffset === Infinity;
-  } else if (isPegMid(orderType)) {
+  } else if (pegOffsets && isPegMid(orderType)) {
     sendMidOffsets = true;
   }
   if (sendMidOffsets) {
     peg.midOffsetAtWhole = c.num();
     peg.midOffsetAtHalf = c.num();
   }
-  const customerAccount = c.str();
-  const professionalCustomer = c.bool();
-  const includeOvernight = c.bool();
-  const manualOrderIndicator = c.int();
+  const customerAccount = at(V.CUSTOMER_ACCOUNT) ? c.str() : "";
+  const professionalCustomer = at(V.PROFESSIONAL_CUSTOMER) && c.bool();
+  if (at(V.RFQ_FIELDS) && !at(V.UNDO_RFQ_FIELDS)) {
+    c.str("RFQ externalUserId");
+    c.str("RFQ manualOrderIndicator");
+  }
+  const includeOvernight = at(V.INCLUDE_OVERNIGHT) && c.bool();
+  const manualOrderIndicator = at(V.CME_TAGGING_FIELDS) ? c.int() : undefined;
   c.assertConsumed(`placeOrder ${orderId}`);
 
   const order: TwsOrderFields = {

@@ -1,15 +1,15 @@
 /**
- * Server → client messages at server version 193, field for field as @stoqey/ib 1.6.10 (and IB's own decoders)
- * read them. A wrong count makes the client report error 505, so every layout here is pinned by tests.
+ * Server → client messages other than the order messages (`tws-order-encoders.ts`), field for field as IB's
+ * decoders read them at the version agreed with the client. A wrong count makes a client report a decode error
+ * (505 in @stoqey/ib), so every layout here is pinned by tests at several versions.
  */
-import { UNSET_DOUBLE, UNSET_INTEGER, type WireField } from "./tws-codec";
-import {
-  isPegBench,
-  type OrderConditionFields,
-  type TwsContractFields,
-  type TwsOrderFields,
-} from "./tws-order-fields";
+import { UNSET_DOUBLE, type WireField } from "./tws-codec";
+import { dbl } from "./tws-order-encoders";
+import type { TwsContractFields, TwsOrderFields } from "./tws-order-fields";
 import { InMsg } from "./tws-protocol";
+import { MAX_SERVER_VERSION, ServerVersion as V } from "./tws-versions";
+
+export { completedOrder, openOrder, orderStatus } from "./tws-order-encoders";
 
 /** An order as it is reported in openOrder / orderStatus / completedOrder. */
 export interface TwsOrderView {
@@ -123,13 +123,9 @@ export interface TwsPortfolioView extends TwsPositionView {
 
 type Fields = WireField[];
 
-/** Double-or-undefined fields: the value, else what TWS sends for "unset". */
-const dbl = (value: number | undefined, unset: WireField = ""): WireField =>
-  value === undefined ? unset : value;
-const int = (value: number | undefined, unset: WireField = ""): WireField =>
-  value === undefined ? unset : value;
-/** Non-options carry `?` in openOrder, as in real TWS frames; the client turns it into undefined. */
-const rightOrQuestionMark = (right: string): string => (right === "" ? "?" : right);
+/** Version field of execDetails before LAST_LIQUIDITY and of contractDetails before SIZE_RULES. */
+const EXEC_DETAILS_MSG_VERSION = 10;
+const CONTRACT_DATA_MSG_VERSION = 8;
 
 /**
  * IB escapes non-ASCII in error texts as \uXXXX (server ≥ 153) and the client decodes them; doing the same keeps
@@ -139,8 +135,18 @@ export function escapeNonAscii(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
-export function errorMessage(id: number, code: number, message: string, advancedOrderReject = ""): Fields {
-  return [InMsg.ERR_MSG, 2, id, code, escapeNonAscii(message), advancedOrderReject];
+/** errMsg (4), version 2; the advancedOrderReject field from ADVANCED_ORDER_REJECT on. */
+export function errorMessage(
+  id: number,
+  code: number,
+  message: string,
+  advancedOrderReject = "",
+  v: number = MAX_SERVER_VERSION,
+): Fields {
+  const text = v >= V.ENCODE_MSG_ASCII7 ? escapeNonAscii(message) : message;
+  const fields: Fields = [InMsg.ERR_MSG, 2, id, code, text];
+  if (v >= V.ADVANCED_ORDER_REJECT) fields.push(advancedOrderReject);
+  return fields;
 }
 
 export const managedAccounts = (accounts: readonly string[]): Fields => [
@@ -224,387 +230,15 @@ export function portfolioValue(view: TwsPortfolioView): Fields {
   ];
 }
 
-/** orderStatus (3): 12 fields, no version field. */
-export function orderStatus(view: TwsOrderView): Fields {
-  return [
-    InMsg.ORDER_STATUS,
-    view.orderId,
-    view.status,
-    view.filled,
-    view.remaining,
-    view.avgFillPrice,
-    view.permId,
-    view.order.parentId,
-    view.lastFillPrice,
-    view.clientId,
-    view.whyHeld ?? "",
-    0,
-  ];
-}
-
-function comboLegFields(contract: TwsContractFields, order: TwsOrderFields): Fields {
-  const fields: Fields = [contract.comboLegs.length];
-  for (const leg of contract.comboLegs) {
-    fields.push(
-      leg.conId,
-      leg.ratio,
-      leg.action,
-      leg.exchange,
-      leg.openClose,
-      leg.shortSaleSlot,
-      leg.designatedLocation,
-      leg.exemptCode,
-    );
-  }
-  fields.push(order.orderComboLegPrices.length);
-  for (const price of order.orderComboLegPrices) fields.push(dbl(price, UNSET_DOUBLE));
-  fields.push(order.smartComboRoutingParams.length);
-  for (const p of order.smartComboRoutingParams) fields.push(p.tag, p.value);
-  return fields;
-}
-
-function scaleFields(order: TwsOrderFields): Fields {
-  const fields: Fields = [
-    int(order.scaleInitLevelSize, UNSET_INTEGER),
-    int(order.scaleSubsLevelSize, UNSET_INTEGER),
-    dbl(order.scalePriceIncrement),
-  ];
-  // The decoders read the 7 extra fields only for a positive increment.
-  if (order.scalePriceIncrement !== undefined && order.scalePriceIncrement > 0) {
-    fields.push(
-      dbl(order.scalePriceAdjustValue),
-      int(order.scalePriceAdjustInterval),
-      dbl(order.scaleProfitOffset),
-      order.scaleAutoReset,
-      int(order.scaleInitPosition),
-      int(order.scaleInitFillQty),
-      order.scaleRandomPercent,
-    );
-  }
-  return fields;
-}
-
-function hedgeFields(order: TwsOrderFields): Fields {
-  return order.hedgeType === "" ? [""] : [order.hedgeType, order.hedgeParam];
-}
-
-function deltaNeutralContractFields(contract: TwsContractFields): Fields {
-  const dnc = contract.deltaNeutralContract;
-  return dnc ? [1, dnc.conId, dnc.delta, dnc.price] : [0];
-}
-
-function algoFields(order: TwsOrderFields): Fields {
-  if (order.algoStrategy === "") return [""];
-  const fields: Fields = [order.algoStrategy, order.algoParams.length];
-  for (const p of order.algoParams) fields.push(p.tag, p.value);
-  return fields;
-}
-
-function pegBenchFields(order: TwsOrderFields): Fields {
-  if (!isPegBench(order.orderType)) return [];
-  return [
-    int(order.referenceContractId, 0),
-    order.isPeggedChangeAmountDecrease,
-    dbl(order.peggedChangeAmount, 0),
-    dbl(order.referenceChangeAmount, 0),
-    order.referenceExchangeId,
-  ];
-}
-
-function conditionFields(conditions: readonly OrderConditionFields[], order: TwsOrderFields): Fields {
-  const fields: Fields = [conditions.length];
-  if (conditions.length === 0) return fields;
-  for (const cond of conditions) {
-    fields.push(cond.type, cond.conjunction);
-    switch (cond.type) {
-      case 1:
-        fields.push(cond.isMore, cond.value, cond.conId, cond.exchange, cond.triggerMethod);
-        break;
-      case 3:
-      case 4:
-        fields.push(cond.isMore, cond.value);
-        break;
-      case 5:
-        fields.push(cond.secType, cond.exchange, cond.symbol);
-        break;
-      case 6:
-      case 7:
-        fields.push(cond.isMore, cond.value, cond.conId, cond.exchange);
-        break;
-    }
-  }
-  fields.push(order.conditionsIgnoreRth, order.conditionsCancelOrder);
-  return fields;
-}
-
-function volOrderFields(order: TwsOrderFields, openOrderAttributes: boolean): Fields {
-  const fields: Fields = [dbl(order.volatility), int(order.volatilityType, 0), order.deltaNeutralOrderType];
-  fields.push(dbl(order.deltaNeutralAuxPrice));
-  if (order.deltaNeutralOrderType !== "") {
-    fields.push(int(order.deltaNeutralConId, 0));
-    if (openOrderAttributes) {
-      fields.push(
-        order.deltaNeutralSettlingFirm,
-        order.deltaNeutralClearingAccount,
-        order.deltaNeutralClearingIntent,
-      );
-      fields.push(order.deltaNeutralOpenClose === "" ? "?" : order.deltaNeutralOpenClose);
-    }
-    fields.push(
-      order.deltaNeutralShortSale,
-      int(order.deltaNeutralShortSaleSlot, 0),
-      order.deltaNeutralDesignatedLocation,
-    );
-  }
-  fields.push(order.continuousUpdate, int(order.referencePriceType, 0));
-  return fields;
-}
-
-function pegBestPegMidFields(order: TwsOrderFields): Fields {
-  return [
-    int(order.minTradeQty),
-    int(order.minCompeteSize),
-    dbl(order.competeAgainstBestOffset),
-    dbl(order.midOffsetAtWhole),
-    dbl(order.midOffsetAtHalf),
-  ];
-}
-
-function marginFields(m: TwsMarginView | undefined): Fields {
-  if (!m) return Array.from({ length: 9 }, () => UNSET_DOUBLE);
-  return [
-    m.initMarginBefore,
-    m.maintMarginBefore,
-    m.equityWithLoanBefore,
-    m.initMarginChange,
-    m.maintMarginChange,
-    m.equityWithLoanChange,
-    m.initMarginAfter,
-    m.maintMarginAfter,
-    m.equityWithLoanAfter,
-  ];
-}
-
-function contractFields(c: TwsContractFields): Fields {
-  return [
-    c.conId ?? 0,
-    c.symbol,
-    c.secType,
-    c.lastTradeDateOrContractMonth,
-    c.strike ?? 0,
-    rightOrQuestionMark(c.right),
-    c.multiplier,
-    c.exchange,
-    c.currency,
-    c.localSymbol,
-    c.tradingClass,
-  ];
-}
-
 /**
- * openOrder (5): no version field; 133 fields for a plain order (deltaNeutralOrderType left empty), more with
- * combo legs, scale, hedge, delta-neutral contract, algo params, PEG BENCH or conditions.
+ * execDetails (11): 32 fields at 193; a version field instead of lastLiquidity before LAST_LIQUIDITY, and
+ * pendingPriceRevision only from PENDING_PRICE_REVISION on.
  */
-export function openOrder(view: TwsOrderView): Fields {
-  const { order, contract } = view;
-  return [
-    InMsg.OPEN_ORDER,
-    view.orderId,
-    ...contractFields(contract),
-    order.action,
-    dbl(order.totalQuantity),
-    order.orderType,
-    dbl(order.lmtPrice, UNSET_DOUBLE),
-    dbl(order.auxPrice, 0),
-    order.tif === "" ? "DAY" : order.tif,
-    order.ocaGroup,
-    order.account,
-    order.openClose,
-    order.origin,
-    order.orderRef,
-    view.clientId,
-    view.permId,
-    order.outsideRth,
-    order.hidden,
-    dbl(order.discretionaryAmt, 0),
-    order.goodAfterTime,
-    "", // sharesAllocation (deprecated)
-    order.faGroup,
-    order.faMethod,
-    order.faPercentage,
-    order.modelCode,
-    order.goodTillDate,
-    order.rule80A,
-    dbl(order.percentOffset),
-    order.settlingFirm,
-    order.shortSaleSlot,
-    order.designatedLocation,
-    int(order.exemptCode, -1),
-    int(order.auctionStrategy, 0),
-    dbl(order.startingPrice),
-    dbl(order.stockRefPrice),
-    dbl(order.delta),
-    dbl(order.stockRangeLower),
-    dbl(order.stockRangeUpper),
-    int(order.displaySize, UNSET_INTEGER),
-    order.blockOrder,
-    order.sweepToFill,
-    order.allOrNone,
-    int(order.minQty),
-    int(order.ocaType, 3),
-    order.eTradeOnly,
-    order.firmQuoteOnly,
-    dbl(order.nbboPriceCap),
-    order.parentId,
-    order.triggerMethod,
-    ...volOrderFields(order, true),
-    dbl(order.trailStopPrice),
-    dbl(order.trailingPercent),
-    "", // basisPoints
-    "", // basisPointsType
-    "", // comboLegsDescription
-    ...comboLegFields(contract, order),
-    ...scaleFields(order),
-    ...hedgeFields(order),
-    order.optOutSmartRouting,
-    order.clearingAccount,
-    order.clearingIntent === "" ? "IB" : order.clearingIntent,
-    order.notHeld,
-    ...deltaNeutralContractFields(contract),
-    ...algoFields(order),
-    order.solicited,
-    order.whatIf,
-    view.status,
-    ...marginFields(view.margin),
-    dbl(view.commission),
-    "", // minCommission
-    "", // maxCommission
-    view.commissionCurrency ?? "",
-    view.warningText ?? "",
-    order.randomizeSize,
-    order.randomizePrice,
-    ...pegBenchFields(order),
-    ...conditionFields(order.conditions, order),
-    order.adjustedOrderType === "" ? "None" : order.adjustedOrderType,
-    dbl(order.triggerPrice, UNSET_DOUBLE),
-    dbl(order.trailStopPrice, UNSET_DOUBLE),
-    dbl(order.lmtPriceOffset, UNSET_DOUBLE),
-    dbl(order.adjustedStopPrice, UNSET_DOUBLE),
-    dbl(order.adjustedStopLimitPrice, UNSET_DOUBLE),
-    dbl(order.adjustedTrailingAmount, UNSET_DOUBLE),
-    order.adjustableTrailingUnit,
-    order.softDollarTierName,
-    order.softDollarTierValue,
-    "", // softDollarTier displayName
-    dbl(order.cashQty, 0),
-    order.dontUseAutoPriceForHedge,
-    order.isOmsContainer,
-    order.discretionaryUpToLimitPrice,
-    order.usePriceMgmtAlgo ?? false,
-    int(order.duration),
-    int(order.postToAts),
-    order.autoCancelParent,
-    ...pegBestPegMidFields(order),
-    order.customerAccount,
-    order.professionalCustomer,
-    "", // bondAccruedInterest
-    order.includeOvernight,
-    order.extOperator,
-    int(order.manualOrderIndicator, UNSET_INTEGER),
-  ];
-}
-
-/**
- * completedOrder (101): no order id, client id, sharesAllocation, parent id, margin fields; adds the
- * completion attributes at the end. Layout of @stoqey/ib's `decodeMsg_COMPLETED_ORDER` (IB's EOrderDecoder).
- */
-export function completedOrder(view: TwsOrderView): Fields {
-  const { order, contract } = view;
-  return [
-    InMsg.COMPLETED_ORDER,
-    ...contractFields(contract),
-    order.action,
-    dbl(order.totalQuantity),
-    order.orderType,
-    dbl(order.lmtPrice, UNSET_DOUBLE),
-    dbl(order.auxPrice, 0),
-    order.tif === "" ? "DAY" : order.tif,
-    order.ocaGroup,
-    order.account,
-    order.openClose,
-    order.origin,
-    order.orderRef,
-    view.permId,
-    order.outsideRth,
-    order.hidden,
-    dbl(order.discretionaryAmt, 0),
-    order.goodAfterTime,
-    order.faGroup,
-    order.faMethod,
-    order.faPercentage,
-    order.modelCode,
-    order.goodTillDate,
-    order.rule80A,
-    dbl(order.percentOffset),
-    order.settlingFirm,
-    order.shortSaleSlot,
-    order.designatedLocation,
-    int(order.exemptCode, -1),
-    dbl(order.startingPrice),
-    dbl(order.stockRefPrice),
-    dbl(order.delta),
-    dbl(order.stockRangeLower),
-    dbl(order.stockRangeUpper),
-    int(order.displaySize, UNSET_INTEGER),
-    order.sweepToFill,
-    order.allOrNone,
-    int(order.minQty),
-    int(order.ocaType, 3),
-    order.triggerMethod,
-    ...volOrderFields(order, false),
-    dbl(order.trailStopPrice),
-    dbl(order.trailingPercent),
-    "", // comboLegsDescription
-    ...comboLegFields(contract, order),
-    ...scaleFields(order),
-    ...hedgeFields(order),
-    order.clearingAccount,
-    order.clearingIntent === "" ? "IB" : order.clearingIntent,
-    order.notHeld,
-    ...deltaNeutralContractFields(contract),
-    ...algoFields(order),
-    order.solicited,
-    view.status,
-    order.randomizeSize,
-    order.randomizePrice,
-    ...pegBenchFields(order),
-    ...conditionFields(order.conditions, order),
-    dbl(order.trailStopPrice, UNSET_DOUBLE),
-    dbl(order.lmtPriceOffset, UNSET_DOUBLE),
-    dbl(order.cashQty, 0),
-    order.dontUseAutoPriceForHedge,
-    order.isOmsContainer,
-    "", // autoCancelDate
-    view.filled,
-    0, // refFuturesConId
-    order.autoCancelParent,
-    "", // shareholder
-    false, // imbalanceOnly
-    false, // routeMarketableToBbo
-    0, // parentPermId
-    view.completedTime ?? "",
-    view.completedStatus ?? "",
-    ...pegBestPegMidFields(order),
-    order.customerAccount,
-    order.professionalCustomer,
-  ];
-}
-
-/** execDetails (11): 32 fields, no version field. */
-export function execDetails(view: TwsExecutionView): Fields {
+export function execDetails(view: TwsExecutionView, v: number = MAX_SERVER_VERSION): Fields {
   const c = view.contract;
-  return [
+  const fields: Fields = [
     InMsg.EXECUTION_DATA,
+    ...(v < V.LAST_LIQUIDITY ? [EXEC_DETAILS_MSG_VERSION] : []),
     view.reqId,
     view.orderId,
     c.conId ?? 0,
@@ -633,10 +267,11 @@ export function execDetails(view: TwsExecutionView): Fields {
     view.orderRef,
     "", // evRule
     "", // evMultiplier
-    view.modelCode ?? "",
-    view.lastLiquidity,
-    false, // pendingPriceRevision
   ];
+  if (v >= V.MODELS_SUPPORT) fields.push(view.modelCode ?? "");
+  if (v >= V.LAST_LIQUIDITY) fields.push(view.lastLiquidity);
+  if (v >= V.PENDING_PRICE_REVISION) fields.push(false);
+  return fields;
 }
 
 /** commissionReport (59), version 1: 8 fields. */
@@ -653,16 +288,22 @@ export function commissionReport(view: TwsCommissionView): Fields {
   ];
 }
 
-/** contractDetails (10): no version field; 44 fields for a stock with one secId pair. */
-export function contractDetails(reqId: number, view: TwsContractDetailsView): Fields {
+/**
+ * contractDetails (10): 44 fields for a stock with one secId pair at 193. Before SIZE_RULES it has a version field
+ * and mdSizeMultiplier; lastTradeDate (LAST_TRADE_DATE) and the ineligibility list (INELIGIBILITY_REASONS) are
+ * newer.
+ */
+export function contractDetails(
+  reqId: number,
+  view: TwsContractDetailsView,
+  v: number = MAX_SERVER_VERSION,
+): Fields {
   const c = view.contract;
-  const fields: Fields = [
-    InMsg.CONTRACT_DATA,
-    reqId,
-    c.symbol,
-    c.secType,
-    c.lastTradeDateOrContractMonth,
-    "", // lastTradeDate
+  const fields: Fields = [InMsg.CONTRACT_DATA];
+  if (v < V.SIZE_RULES) fields.push(CONTRACT_DATA_MSG_VERSION);
+  fields.push(reqId, c.symbol, c.secType, c.lastTradeDateOrContractMonth);
+  if (v >= V.LAST_TRADE_DATE) fields.push(""); // lastTradeDate
+  fields.push(
     c.strike ?? 0,
     c.right,
     c.exchange,
@@ -672,6 +313,9 @@ export function contractDetails(reqId: number, view: TwsContractDetailsView): Fi
     c.tradingClass,
     c.conId,
     view.minTick,
+  );
+  if (v >= V.MD_SIZE_MULTIPLIER && v < V.SIZE_RULES) fields.push(1); // mdSizeMultiplier
+  fields.push(
     c.multiplier,
     view.orderTypes,
     view.validExchanges,
@@ -689,23 +333,65 @@ export function contractDetails(reqId: number, view: TwsContractDetailsView): Fi
     "", // evRule
     "", // evMultiplier
     view.secIdList.length,
-  ];
-  for (const id of view.secIdList) fields.push(id.tag, id.value);
-  fields.push(
-    1, // aggGroup
-    view.underSymbol ?? "",
-    view.underSecType ?? "",
-    view.marketRuleIds,
-    view.realExpirationDate ?? "",
-    view.stockType,
-    view.minSize,
-    view.sizeIncrement,
-    view.suggestedSizeIncrement,
   );
-  if (c.secType === "FUND") {
+  for (const id of view.secIdList) fields.push(id.tag, id.value);
+  if (v >= V.AGG_GROUP) fields.push(1); // aggGroup
+  if (v >= V.UNDERLYING_INFO) fields.push(view.underSymbol ?? "", view.underSecType ?? "");
+  if (v >= V.MARKET_RULES) fields.push(view.marketRuleIds);
+  if (v >= V.REAL_EXPIRATION_DATE) fields.push(view.realExpirationDate ?? "");
+  if (v >= V.STOCK_TYPE) fields.push(view.stockType);
+  if (v === V.FRACTIONAL_SIZE_SUPPORT) fields.push(view.sizeIncrement); // sizeMinTick, one version only
+  if (v >= V.SIZE_RULES) fields.push(view.minSize, view.sizeIncrement, view.suggestedSizeIncrement);
+  if (v >= V.FUND_DATA_FIELDS && c.secType === "FUND") {
     // 17 fund fields; the instrument universe has no funds, but the layout stays complete.
     fields.push("", "", "", "", "", "", "", false, false, false, "", "", "", "", "", "", "");
   }
-  fields.push(0); // ineligibilityReasonCount
+  if (v >= V.INELIGIBILITY_REASONS) fields.push(0); // ineligibilityReasonCount
+  return fields;
+}
+
+/** positionMulti (71), version 1: position plus the request id and model code. */
+export function positionMulti(reqId: number, view: TwsPositionView, modelCode: string): Fields {
+  const [, , ...rest] = position(view);
+  return [InMsg.POSITION_MULTI, 1, reqId, ...rest, modelCode];
+}
+export const positionMultiEnd = (reqId: number): Fields => [InMsg.POSITION_MULTI_END, 1, reqId];
+
+/** accountUpdateMulti (73), version 1. */
+export const accountUpdateMulti = (
+  reqId: number,
+  account: string,
+  modelCode: string,
+  key: string,
+  value: string,
+  currency: string,
+): Fields => [InMsg.ACCOUNT_UPDATE_MULTI, 1, reqId, account, modelCode, key, value, currency];
+export const accountUpdateMultiEnd = (reqId: number): Fields => [InMsg.ACCOUNT_UPDATE_MULTI_END, 1, reqId];
+
+export interface TwsPnlView {
+  daily: number;
+  unrealized: number;
+  realized: number;
+}
+
+/** pnl (94): no version field; unrealized from UNREALIZED_PNL on, realized from REALIZED_PNL on. */
+export function pnl(reqId: number, view: TwsPnlView, v: number = MAX_SERVER_VERSION): Fields {
+  const fields: Fields = [InMsg.PNL, reqId, view.daily];
+  if (v >= V.UNREALIZED_PNL) fields.push(view.unrealized);
+  if (v >= V.REALIZED_PNL) fields.push(view.realized);
+  return fields;
+}
+
+/** pnlSingle (95): position, daily, [unrealized], [realized], value. */
+export function pnlSingle(
+  reqId: number,
+  position: number,
+  view: TwsPnlView & { value: number },
+  v: number = MAX_SERVER_VERSION,
+): Fields {
+  const fields: Fields = [InMsg.PNL_SINGLE, reqId, position, view.daily];
+  if (v >= V.UNREALIZED_PNL) fields.push(view.unrealized);
+  if (v >= V.REALIZED_PNL) fields.push(view.realized);
+  fields.push(view.value);
   return fields;
 }

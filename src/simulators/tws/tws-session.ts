@@ -2,6 +2,7 @@ import type { Socket } from "node:net";
 import type { Logger } from "../../logger";
 import { encodeFrame, TwsFrameReader, type HandshakeInfo, type WireField } from "./tws-codec";
 import { errorMessage } from "./tws-encoders";
+import { MAX_SERVER_VERSION } from "./tws-versions";
 
 /** What a session needs from the simulator that owns it. */
 export interface TwsSessionHost {
@@ -21,6 +22,16 @@ export interface AccountUpdatesSubscription {
   portfolio: Map<number, string>;
 }
 
+/** A reqAccountUpdatesMulti / reqPositionsMulti / reqPnL(Single) subscription, keyed by its request id. */
+export interface MultiSubscription {
+  account: string;
+  modelCode: string;
+  /** reqPnLSingle only: the position's contract. */
+  conId?: number;
+  /** What was last sent, so that only changes are pushed. */
+  sent: Map<string, string>;
+}
+
 /** Per-connection subscriptions, dropped when the connection goes (orders keep working). */
 export interface TwsSubscriptions {
   positions: boolean;
@@ -29,6 +40,12 @@ export interface TwsSubscriptions {
   /** Account of reqAccountUpdates and what was last sent (only changes are pushed). */
   accountUpdates: AccountUpdatesSubscription | null;
   autoOpenOrders: boolean;
+  accountUpdatesMulti: Map<number, MultiSubscription>;
+  positionsMulti: Map<number, MultiSubscription>;
+  pnl: Map<number, MultiSubscription>;
+  pnlSingle: Map<number, MultiSubscription>;
+  /** reqMarketDataType: 1 live, 2 frozen, 3 delayed, 4 delayed frozen. */
+  marketDataType: number;
 }
 
 let nextSessionId = 1;
@@ -42,6 +59,8 @@ export class TwsSession {
   /** Set by startApi. */
   clientId: number | null = null;
   handshake: HandshakeInfo | null = null;
+  /** Agreed at the handshake; every layout in both directions follows it. */
+  serverVersion: number = MAX_SERVER_VERSION;
   /** Accepted while the simulator was a zombie: such a connection never comes back to life. */
   readonly bornZombie: boolean;
   readonly subscriptions: TwsSubscriptions = {
@@ -49,6 +68,11 @@ export class TwsSession {
     accountSummaries: new Map(),
     accountUpdates: null,
     autoOpenOrders: false,
+    accountUpdatesMulti: new Map(),
+    positionsMulti: new Map(),
+    pnl: new Map(),
+    pnlSingle: new Map(),
+    marketDataType: 1,
   };
   /** Pacing: start of the current one-second window and messages counted in it. */
   pacingWindowStart = 0;
@@ -90,7 +114,7 @@ export class TwsSession {
   }
 
   sendError(id: number, code: number, message: string, advancedOrderReject = ""): void {
-    this.send(errorMessage(id, code, message, advancedOrderReject));
+    this.send(errorMessage(id, code, message, advancedOrderReject, this.serverVersion));
   }
 
   /** Ends the connection the way TWS does: no goodbye message, just FIN. */

@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { lexicographicSortSchema, type GraphQLSchema } from "graphql";
 import { buildSchemaSync, type PubSub } from "type-graphql";
-import { resolvers } from "../resolvers";
+import { resolvers } from "./resolvers";
 
 /**
  * Every subscription supplies its own `subscribe` (the broker's sequenced streams), so type-graphql's topic
