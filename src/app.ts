@@ -77,7 +77,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     logger,
     orderEventBuffer: config.orderEventBuffer,
     idempotency,
-    marketData: options.marketData,
+    marketData: { maxLines: config.marketDataLines, ...options.marketData },
     hooks: {
       onOrderEvent: (e) => metrics.recordOrderEvent(e),
       onSessionEvent: (e) => metrics.recordSessionEvent(e),
@@ -122,6 +122,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
               port: tws.port,
               clientId: config.twsClientId,
               clientIdRange: config.twsClientIdRange,
+              marketDataType: config.marketDataType,
               logger,
               ...options.tws,
             },
