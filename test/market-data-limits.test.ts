@@ -149,7 +149,9 @@ describe("position and account streams", () => {
       );
       assert.equal(p.positionUpdates.quantity, 10);
       assert.equal(p.positionUpdates.accountId, "DU1234567");
-      const a = await eventually("an account event", () => accounts.events.at(-1));
+      const a = await eventually("an account event with the position", () =>
+        accounts.events.find((e) => e.accountUpdates.grossPositionValue > 0),
+      );
       assert.equal(a.accountUpdates.accountId, "DU1234567");
       assert.ok(a.accountUpdates.grossPositionValue > 0);
       assert.ok(a.accountUpdates.totalCash < 1_000_000);
