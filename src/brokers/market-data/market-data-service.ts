@@ -71,12 +71,15 @@ export function createMarketDataService(
 
 /** Identical bars requests within IB's 15 s are answered from here instead of asking again. */
 const BARS_CACHE_MS = 15_000;
+const MAX_CONTRACTS = 5_000;
 
 class UnifiedMarketData implements MarketDataService {
   private readonly lines: SharedLines;
   private readonly pacer: HistoryPacer;
   private readonly accounts: AccountStreams;
   private readonly barsCache = new Map<string, { at: number; bars: Promise<Bar[]> }>();
+  /** Resolved contracts by input, and lookups in flight: 100 subscribers of one contract ask IB once. */
+  private readonly contracts = new Map<string, Promise<Contract>>();
   private readonly buffer: number;
 
   constructor(
@@ -105,7 +108,7 @@ class UnifiedMarketData implements MarketDataService {
   }
 
   async quote(input: ContractInput): Promise<Quote> {
-    const contract = await this.deps.resolveContract(input);
+    const contract = await this.resolve(input);
     return this.snapshot(contract);
   }
 
@@ -117,7 +120,7 @@ class UnifiedMarketData implements MarketDataService {
 
   async bars(input: ContractInput, args: BarsArgs): Promise<Bar[]> {
     const query = barQuery(args);
-    const contract = await this.deps.resolveContract(input);
+    const contract = await this.resolve(input);
     const feed = this.feed();
     const key = JSON.stringify([feed.api, contract.conid, query]);
     const now = Date.now();
@@ -172,8 +175,26 @@ class UnifiedMarketData implements MarketDataService {
   private async resolveAll(inputs: ContractInput[]): Promise<Contract[]> {
     const out: Contract[] = [];
     // One at a time: a burst of lookups would only queue at the gateway's pacing anyway.
-    for (const input of inputs) out.push(await this.deps.resolveContract(input));
+    for (const input of inputs) out.push(await this.resolve(input));
     return out;
+  }
+
+  /** A contract lookup shared with every concurrent one for the same input; kept once it succeeded. */
+  private resolve(input: ContractInput): Promise<Contract> {
+    const key = JSON.stringify([
+      input.conid ?? null,
+      input.symbol?.trim().toUpperCase() ?? null,
+      input.secType ?? null,
+      input.exchange?.toUpperCase() ?? null,
+      input.currency?.toUpperCase() ?? null,
+    ]);
+    const known = this.contracts.get(key);
+    if (known) return known;
+    const p = this.deps.resolveContract(input);
+    if (this.contracts.size >= MAX_CONTRACTS) this.contracts.delete(this.contracts.keys().next().value!);
+    this.contracts.set(key, p);
+    p.catch(() => this.contracts.delete(key));
+    return p;
   }
 
   /** The preferred ready feed, or the reason there is none. */
