@@ -98,10 +98,7 @@ export class OrderFollower {
         const avg = num(raw.avgPrice);
         order = {
           ...prev,
-          status:
-            raw.status !== undefined
-              ? orderStatusOf(raw.status, filledQuantity, remainingQuantity)
-              : prev.status,
+          status: streamedStatus(prev.status, raw.status, filledQuantity, remainingQuantity),
           filledQuantity,
           remainingQuantity,
           averageFillPrice: filledQuantity > 0 ? (avg ?? prev.averageFillPrice) : prev.averageFillPrice,
@@ -316,6 +313,13 @@ export class OrderFollower {
 }
 
 const MAX_FILL_ROUNDS = 10;
+
+/** A pushed status, except that an order IB already acknowledged never goes back to PENDING_SUBMIT. */
+function streamedStatus(prev: OrderStatus, raw: unknown, filled: number, remaining: number): OrderStatus {
+  if (raw === undefined) return prev;
+  const next = orderStatusOf(raw, filled, remaining);
+  return next === OrderStatus.PENDING_SUBMIT && prev !== OrderStatus.PENDING_SUBMIT ? prev : next;
+}
 
 function isWarmUp(json: unknown): boolean {
   return isObject(json) && json.snapshot === false;

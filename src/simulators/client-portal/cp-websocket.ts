@@ -73,7 +73,13 @@ function orderDelta(o: SimOrder): Record<string, unknown> {
     acct: o.account,
     orderId: o.permId,
     conid: o.instrument.conid,
-    status: o.status,
+    // As the placement reply says: a new order reads Submitted (PreSubmitted for stops), never PendingSubmit.
+    status:
+      o.status === "PendingSubmit"
+        ? o.orderType.startsWith("STP")
+          ? "PreSubmitted"
+          : "Submitted"
+        : o.status,
     filledQuantity: o.filled,
     remainingQuantity: o.remaining,
     totalSize: o.quantity,
