@@ -164,3 +164,52 @@ describe("position and account streams", () => {
     }
   });
 });
+
+/** Without polling, account values still follow the APIs' pushes (TWS reqPnL, Client Portal spl). */
+describe("account stream pushes", () => {
+  for (const api of ["TWS", "CLIENT_PORTAL"] as const) {
+    it(`re-reads the account when ${api} pushes a PnL change`, async () => {
+      const s = await startSimApp({ marketData: { accountPollMs: 600_000 } });
+      try {
+        if (api === "CLIENT_PORTAL") {
+          await s.control("/sim/tws/disconnect", { refuseMs: 600_000 });
+          await eventually("TWS down", () => !s.app.broker.readiness().components.tws!.ready);
+        } else {
+          await eventually("TWS up", () => s.app.broker.readiness().components.tws!.ready);
+        }
+        const r = await s.op(`mutation P($i: PlaceOrderInput!) { placeOrder(input: $i) { order { id } } }`, {
+          i: {
+            accountId: "DU1234567",
+            contract: { conid: MSFT },
+            side: "BUY",
+            type: "MARKET",
+            quantity: 100,
+            clientOrderId: `md-push-${api}`,
+          },
+        });
+        assert.deepEqual(r.errors, undefined);
+        const client = s.ws();
+        const accounts = follow(
+          client,
+          `subscription { accountUpdates(accountId: "DU1234567") { netLiquidation unrealizedPnl source } }`,
+          {},
+        );
+        try {
+          const first = await eventually("the current values", () => accounts.events[0]);
+          await s.control("/sim/prices", { conid: MSFT, price: 430 });
+          const moved = await eventually("values after the price move", () =>
+            accounts.events.find(
+              (e) => e.accountUpdates.netLiquidation > first.accountUpdates.netLiquidation,
+            ),
+          );
+          assert.equal(moved.accountUpdates.source, api);
+        } finally {
+          accounts.dispose();
+          await client.dispose();
+        }
+      } finally {
+        await s.stop();
+      }
+    });
+  }
+});

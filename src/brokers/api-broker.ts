@@ -55,6 +55,11 @@ export interface ApiBroker {
   resolveContract(input: ContractInput): Promise<Contract>;
   /** Quotes and bars through this API (src/brokers/market-data); absent when it serves none. */
   readonly marketData?: MarketDataFeed;
+  /**
+   * Calls `listener` when the API pushed a change of account values or PnL (CP `spl`, TWS reqPnL), so the
+   * account streams re-read at once; returns the unsubscribe. Absent: they poll and follow order events.
+   */
+  onAccountChange?(listener: () => void): () => void;
   /** Last known price of a contract, for notional limits; null when unknown. */
   lastPrice?(conid: number): Promise<number | null>;
   placeOrder(request: OrderRequest, contract: Contract): Promise<PlaceOutcome>;

@@ -177,6 +177,10 @@ class UnifiedBrokerService implements BrokerService {
         readSummary: (accountId) => this.accountSummary(accountId),
         accountIds: async () => (await this.accounts()).map((a) => a.id),
         orderEvents: () => this.tracker.log.subscribe(() => true),
+        accountChanges: (listener) => {
+          const offs = this.sides().map((b) => b.onAccountChange?.(listener));
+          return () => offs.forEach((off) => off?.());
+        },
         logger: this.log,
       },
       options.marketData,

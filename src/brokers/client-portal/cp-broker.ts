@@ -60,6 +60,7 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
   private readonly orders: CpOrders;
   readonly marketData: CpMarketData;
   private readonly socket: CpWebSocket;
+  private readonly accountListeners = new Set<() => void>();
   private closed = false;
 
   constructor(options: ClientPortalBrokerOptions, sink: BrokerEventSink) {
@@ -83,6 +84,7 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
     // Orders follow `sor` as it arrives; the follower's polling stays the fallback.
     this.socket.on("sor", (frame) => this.orders.streamed(arr(frame.args)));
     this.socket.subscribe("sor", "sor+{}", "uor+{}");
+    this.socket.on("spl", () => this.accountListeners.forEach((l) => l()));
     this.marketData = new CpMarketData(options, { ...parts, socket: this.socket, logger: options.logger });
   }
 
@@ -126,6 +128,16 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
 
   reauthenticate(): Promise<void> {
     return this.connection.reauthenticate();
+  }
+
+  /** PnL pushes on the WebSocket's `spl` topic, subscribed while someone listens. */
+  onAccountChange(listener: () => void): () => void {
+    this.accountListeners.add(listener);
+    if (this.accountListeners.size === 1) this.socket.subscribe("spl", "spl+{}", "upl+{}");
+    return () => {
+      this.accountListeners.delete(listener);
+      if (this.accountListeners.size === 0) this.socket.unsubscribe("spl");
+    };
   }
 
   // ---- reads ----

@@ -17,6 +17,8 @@ export interface AccountStreamsOptions {
   accountIds: () => Promise<string[]>;
   /** Order events of every account; the watchers re-read after each. */
   orderEvents: () => AsyncIterableIterator<unknown>;
+  /** Pushes of the APIs that account values changed (CP `spl`, TWS PnL); each returns its unsubscribe. */
+  accountChanges?: (listener: () => void) => () => void;
   /** Re-read this often while someone watches. @default 2_000 */
   pollMs?: number;
   logger?: Logger;
@@ -52,6 +54,9 @@ export class AccountStreams {
   private readonly summaryWatchers = new Map<string, Watcher<AccountSummary>>();
   private readonly pollMs: number;
   private events: AsyncIterableIterator<unknown> | null = null;
+  private stopChanges: (() => void) | null = null;
+  private nudgeTimer: NodeJS.Timeout | undefined;
+  private settleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: AccountStreamsOptions) {
     this.pollMs = options.pollMs ?? 2_000;
@@ -190,6 +195,21 @@ export class AccountStreams {
 
   /** Re-reads after every order event, and once more shortly after (the gateways book a fill in steps). */
   private startEvents(): void {
+    if (!this.stopChanges && this.options.accountChanges) {
+      // At most one re-read per 250 ms however often the APIs push (PnL moves with every tick), and one
+      // more after 2 s: a read right after the push may still be answered from a gateway-side cache.
+      this.stopChanges = this.options.accountChanges(() => {
+        if (this.nudgeTimer) return;
+        this.nudgeTimer = setTimeout(() => {
+          this.nudgeTimer = undefined;
+          this.refreshAll();
+        }, 250);
+        this.nudgeTimer.unref();
+        clearTimeout(this.settleTimer);
+        this.settleTimer = setTimeout(() => this.refreshAll(), 2_000);
+        this.settleTimer.unref();
+      });
+    }
     if (this.events) return;
     const events = this.options.orderEvents();
     this.events = events;
@@ -209,6 +229,11 @@ export class AccountStreams {
   }
 
   private stopEvents(): void {
+    this.stopChanges?.();
+    this.stopChanges = null;
+    clearTimeout(this.nudgeTimer);
+    clearTimeout(this.settleTimer);
+    this.nudgeTimer = undefined;
     const e = this.events;
     this.events = null;
     void e?.return?.();

@@ -112,6 +112,10 @@ class TwsAdapter implements TwsBroker {
     this.connection.ready();
   }
 
+  onAccountChange(listener: () => void): () => void {
+    return this.pnl.onChange(listener);
+  }
+
   // ---- reads ----
   // Every call is async so that "not connected" (from `ready()`) is a rejection, never a synchronous throw.
 

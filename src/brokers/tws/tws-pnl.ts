@@ -17,6 +17,7 @@ export interface AccountPnl {
 export class TwsPnl implements TwsConnectionPart {
   private subs: Subscription[] = [];
   private readonly values = new Map<string, AccountPnl>();
+  private readonly listeners = new Set<() => void>();
 
   constructor(private readonly log: Logger) {}
 
@@ -27,12 +28,14 @@ export class TwsPnl implements TwsConnectionPart {
           .getPnL(account)
           .pipe(retry({ count: 3, delay: 1_000 }))
           .subscribe({
-            next: (p) =>
+            next: (p) => {
               this.values.set(account, {
                 dailyPnl: ibNumber(p.dailyPnL),
                 unrealizedPnl: ibNumber(p.unrealizedPnL),
                 realizedPnl: ibNumber(p.realizedPnL),
-              }),
+              });
+              for (const l of this.listeners) l();
+            },
             error: (err: unknown) => this.log.debug({ err, account }, "tws: no PnL for the account"),
           }),
       );
@@ -43,6 +46,12 @@ export class TwsPnl implements TwsConnectionPart {
     for (const s of this.subs) s.unsubscribe();
     this.subs = [];
     this.values.clear();
+  }
+
+  /** Called on every PnL push; returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** The account's PnL as TWS last pushed it; empty until the first push. */
