@@ -13,9 +13,10 @@ import {
   type PlaceOrderInput,
 } from "./generated/graphql";
 import { createFileIdempotencyStore } from "../src/brokers/file-idempotency-store";
-import { gql, gqlData, Subscription, waitFor, wsClient } from "./helpers/graphql";
+import { gql, gqlData, Subscription, wsClient } from "./helpers/graphql";
 import { startTwsApp, type TwsApp } from "./helpers/tws-app";
 import { startSimPair, type SimPair } from "./helpers/tws-harness";
+import { eventually } from "./helpers/wait";
 
 type Event = OrderUpdatesSubscription["orderUpdates"];
 const AAPL = 265598;
@@ -290,14 +291,9 @@ describe("TWS end to end: drops, zombies, restarts", () => {
     );
     // A new connection's lists do settle it: the order never arrived, so it is placed, once.
     pair.sim.control.disconnectAll({ refuseMs: 50 });
-    let placed = false;
-    await waitFor(
-      async () => {
-        const next = await gql(app.server.httpUrl, PlaceOrderDocument, { input: i });
-        placed = !next.errors;
-        return placed;
-      },
+    await eventually(
       "the order placed after the reconnect",
+      async () => !(await gql(app.server.httpUrl, PlaceOrderDocument, { input: i })).errors,
       8000,
       100,
     );

@@ -1,4 +1,3 @@
-import { eventually as waitFor } from "./wait";
 import { Agent, request } from "undici";
 import type { OrderObservation } from "../../src/brokers";
 import {
@@ -17,6 +16,7 @@ import {
   type CpRequestLogEntry,
   type CpSimulator,
 } from "../../src/simulators/client-portal";
+import { eventually } from "./wait";
 
 export const ACCT = "DU1234567";
 export const AAPL = 265598;
@@ -141,7 +141,7 @@ export async function startCpHarness(
     requests: async () =>
       ((await simCall("GET", "/sim/requests")) as { requests: CpRequestLogEntry[] }).requests,
     waitForEvent: (type, from = 0, timeoutMs = 5_000) =>
-      waitFor(`session event ${type}`, () => events.slice(from).find((e) => e.type === type), timeoutMs),
+      eventually(`session event ${type}`, () => events.slice(from).find((e) => e.type === type), timeoutMs),
     close: async () => {
       await broker.close();
       await agent.close();
@@ -155,4 +155,3 @@ export function rateReport(log: CpRequestLogEntry[]): { total: number; tooMany: 
   return { total: log.length, tooMany: log.filter((e) => e.status === 429).length };
 }
 
-export { waitFor };
