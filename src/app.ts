@@ -10,7 +10,7 @@ import { createTwsBroker } from "./brokers/tws";
 import type { Config } from "./config/config";
 import type { Logger } from "./logger";
 import { Metrics } from "./metrics";
-import { startServer, type RunningServer } from "./server";
+import { serverOptionsOf, startServer, type RunningServer } from "./server";
 import { startSimulators, type Simulators } from "./simulators";
 
 export interface App {
@@ -136,6 +136,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       landingPage: config.landingPage,
       auth: { apiToken: config.apiToken, apiReadToken: config.apiReadToken },
       metrics,
+      ...serverOptionsOf(config),
     });
   } catch (e) {
     await broker.close();

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import "reflect-metadata";
 import { writeFileSync } from "node:fs";
+import { basename } from "node:path";
 import { Command, Option } from "commander";
 import { printSchema } from "graphql";
 import { startApp } from "./app";
@@ -27,11 +28,44 @@ function configOrExit(overrides: ConfigOverrides) {
   }
 }
 
+/** Longest value of a client's choosing in a log line; a refused 150 kB clientOrderId stays a short line. */
+const LOGGED_VALUE_MAX = 256;
+
+/** The audit lines' fields that carry what a client sent (or an error message quoting it), truncated. */
+function boundedAuditValues(logger: Logger): Logger {
+  const truncate = (v: unknown) =>
+    typeof v === "string" && v.length > LOGGED_VALUE_MAX
+      ? `${v.slice(0, LOGGED_VALUE_MAX)}…(${v.length} characters)`
+      : v;
+  const keys = ["client", "accountId", "clientOrderId", "orderId", "replyId", "reason"];
+  return logger.child({}, { serializers: Object.fromEntries(keys.map((k) => [k, truncate])) });
+}
+
+/**
+ * DATA_DIR can pass the configuration check and still fail when the server creates its files (a read-only
+ * mount, a file in the way): that is the setting's fault, so exit 2 naming it, without a stack.
+ */
+function exitOnStorageError(e: unknown, dataDir: string): never {
+  const err = e as NodeJS.ErrnoException;
+  const fsCodes = ["EACCES", "EPERM", "EROFS", "ENOTDIR", "EISDIR", "EEXIST", "ENOSPC"];
+  if (
+    typeof err?.code === "string" &&
+    fsCodes.includes(err.code) &&
+    (err.path ?? "").includes(basename(dataDir))
+  ) {
+    console.error(
+      `Invalid configuration:\n  - DATA_DIR: cannot be written (${err.code} on ${err.path}); example: DATA_DIR=./data`,
+    );
+    process.exit(EXIT_BAD_CONFIG);
+  }
+  throw e;
+}
+
 async function serve(flags: { host?: string; port?: string; landingPage?: string }) {
   const config = configOrExit({ host: flags.host, port: flags.port, landingPage: flags.landingPage });
-  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+  const logger = boundedAuditValues(createLogger({ level: config.logLevel, format: config.logFormat }));
   logger.debug({ config: redactedConfig(config) }, "configuration");
-  const app = await startApp(config, logger);
+  const app = await startApp(config, logger).catch((e: unknown) => exitOnStorageError(e, config.dataDir));
   logger.info(
     { url: app.server.httpUrl, ws: app.server.wsUrl },
     `ibkr-graphql listening on ${app.server.httpUrl}`,

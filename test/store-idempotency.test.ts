@@ -30,7 +30,7 @@ function record(id: string, over: Partial<IdempotencyRecord> = {}): IdempotencyR
     orderId: `9${id.length}`,
     updatedAt: new Date().toISOString(),
     ...over,
-  };
+  } as IdempotencyRecord;
 }
 
 describe("store idempotency keys", () => {
@@ -49,7 +49,9 @@ describe("store idempotency keys", () => {
       const k1 = await b.getIdempotency("k1");
       assert.equal(k1.status, "present");
       assert.equal(k1.status === "present" && k1.record.state, "CONFIRMATION");
-      assert.deepEqual(k1.status === "present" && k1.record.messages, ["Are you sure?"]);
+      assert.deepEqual(k1.status === "present" && k1.record.state === "CONFIRMATION" && k1.record.messages, [
+        "Are you sure?",
+      ]);
       assert.deepEqual(await b.getIdempotency("k2"), { status: "absent" });
     } finally {
       await b.close();
@@ -124,10 +126,16 @@ describe("migration from idempotency.jsonl", () => {
     try {
       const get = async (k: string) => store.getIdempotency(k);
       const placed = await get("placed");
-      assert.equal(placed.status === "present" && placed.record.orderId, "1001");
+      assert.equal(
+        placed.status === "present" && placed.record.state === "PLACED" && placed.record.orderId,
+        "1001",
+      );
       assert.equal((await get("pending")).status, "present");
       const failed = await get("failed");
-      assert.equal(failed.status === "present" && failed.record.errorMessage, "no margin");
+      assert.equal(
+        failed.status === "present" && failed.record.state === "FAILED" && failed.record.errorMessage,
+        "no margin",
+      );
       assert.deepEqual(await get("gone"), { status: "absent" });
       assert.equal((await get("damaged")).status, "corrupt");
       assert.deepEqual(await get("torn"), { status: "absent" }); // never acknowledged, as today

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { isIP } from "node:net";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
@@ -96,6 +97,43 @@ const SETTINGS = {
     schema: z.coerce.number().int().min(10).max(1_000_000),
     default: "10000",
   },
+  allowedOrigins: {
+    env: "ALLOWED_ORIGINS",
+    example: "https://app.example.com",
+    schema: list,
+    default: "",
+  },
+  allowedHosts: { env: "ALLOWED_HOSTS", example: "ibkr-graphql.internal", schema: list, default: "" },
+  /** Unset: on unless NODE_ENV=production. */
+  introspection: { env: "INTROSPECTION", example: "false", schema: bool.optional() },
+  wsMaxConnections: {
+    env: "WS_MAX_CONNECTIONS",
+    example: "1000",
+    schema: z.coerce.number().int().min(1).max(100_000),
+    default: "1000",
+  },
+  wsMaxConnectionsPerAddress: {
+    env: "WS_MAX_CONNECTIONS_PER_ADDRESS",
+    example: "32",
+    schema: z.coerce.number().int().min(1).max(100_000),
+    default: "32",
+  },
+  wsMaxOperations: {
+    env: "WS_MAX_OPERATIONS_PER_CONNECTION",
+    example: "100",
+    schema: z.coerce.number().int().min(1).max(10_000),
+    default: "100",
+  },
+  wsMaxBufferedBytes: {
+    env: "WS_MAX_BUFFERED_BYTES",
+    example: "4194304",
+    schema: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 * 1024 * 1024),
+    default: "4194304",
+  },
   simCpPort: { env: "SIM_CP_PORT", example: "5001", schema: port, default: "0" },
   simTwsPort: { env: "SIM_TWS_PORT", example: "7497", schema: port, default: "0" },
 } as const;
@@ -133,15 +171,24 @@ export function loadConfig(
     let raw = flag !== undefined ? String(flag) : (env[spec.env] ?? fromFile[spec.env]);
     const secretFile =
       "secret" in spec ? (env[`${spec.env}_FILE`] ?? fromFile[`${spec.env}_FILE`]) : undefined;
+    if (raw === "" && secretFile) {
+      // An empty value would silently win over the file and leave the server open: fail closed.
+      problems.push(
+        `${spec.env}: set but empty while ${spec.env}_FILE is set; unset ${spec.env} to use the file ` +
+          `(example: ${spec.env}_FILE=/run/secrets/api_token)`,
+      );
+      continue;
+    }
     if (raw === undefined && secretFile) {
       // Docker/systemd secrets arrive as files; the value never passes through the environment.
-      if (!existsSync(secretFile)) {
+      const read = readSecretFile(secretFile);
+      if (typeof read !== "string") {
         problems.push(
-          `${spec.env}_FILE: file not found (got ${JSON.stringify(secretFile)}); example: ${spec.env}_FILE=/run/secrets/api_token`,
+          `${spec.env}_FILE: ${read.problem} (got ${JSON.stringify(secretFile)}); example: ${spec.env}_FILE=/run/secrets/api_token`,
         );
         continue;
       }
-      raw = readFileSync(secretFile, "utf8").trim();
+      raw = read;
     }
     const value =
       raw === undefined || (raw === "" && !("default" in spec))
@@ -165,7 +212,41 @@ export function loadConfig(
   return config;
 }
 
+function readSecretFile(path: string): string | { problem: string } {
+  if (!existsSync(path)) return { problem: "file not found" };
+  try {
+    if (statSync(path).isDirectory()) return { problem: "is a directory, not a file" };
+    const value = readFileSync(path, "utf8").trim();
+    return value === "" ? { problem: "file is empty" } : value;
+  } catch (e) {
+    return { problem: `cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})` };
+  }
+}
+
+/** Why DATA_DIR cannot hold the server's files, or undefined. Only used against real gateways. */
+export function dataDirProblem(dir: string): string | undefined {
+  let probe = resolve(dir);
+  try {
+    if (existsSync(probe)) {
+      if (!statSync(probe).isDirectory()) return "exists and is not a directory";
+    } else {
+      // It will be created: its nearest existing ancestor must be a writable directory.
+      while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
+      if (!statSync(probe).isDirectory()) return `${probe} is not a directory`;
+    }
+    accessSync(probe, constants.W_OK);
+    return undefined;
+  } catch (e) {
+    return `not writable (${(e as NodeJS.ErrnoException).code ?? String(e)} on ${probe})`;
+  }
+}
+
 function crossCheck(c: Config, problems: string[]): void {
+  const simulated = c.cpUrl === undefined && c.twsPort === undefined;
+  if (!simulated) {
+    const why = dataDirProblem(c.dataDir);
+    if (why) problems.push(`DATA_DIR: ${why} (got ${JSON.stringify(c.dataDir)}); example: DATA_DIR=./data`);
+  }
   if (c.cpCaFile && !existsSync(c.cpCaFile)) {
     problems.push(
       `IB_CP_CA_FILE: file not found (got ${JSON.stringify(c.cpCaFile)}); example: IB_CP_CA_FILE=/etc/ibkr/gateway.pem`,
@@ -179,6 +260,18 @@ function crossCheck(c: Config, problems: string[]): void {
   if (c.apiReadToken && c.apiReadToken === c.apiToken) {
     problems.push(
       "API_READ_TOKEN: must differ from API_TOKEN, or the read-only token could trade (got the same value)",
+    );
+  }
+  if (c.allowedOrigins.includes("*") && !c.apiToken) {
+    problems.push(
+      "ALLOWED_ORIGINS: `*` lets a page on any site use the server, which requires API_TOKEN; " +
+        "list the frontends instead (example: ALLOWED_ORIGINS=https://app.example.com)",
+    );
+  }
+  if (c.allowedHosts.includes("*") && !c.apiToken) {
+    problems.push(
+      "ALLOWED_HOSTS: `*` turns off the DNS-rebinding check, which requires API_TOKEN; " +
+        "list the names clients use instead (example: ALLOWED_HOSTS=ibkr-graphql.internal)",
     );
   }
   if (!isLoopback(c.host) && !c.apiToken) {
@@ -195,12 +288,25 @@ export function isLoopback(host: string): boolean {
   return host === "::1";
 }
 
-/** The settings as they may be logged: secrets replaced. */
+/**
+ * Text with the credentials of every URL in it (`https://user:pass@host`) replaced: the one place that
+ * decides how a URL may be shown, in logs, `doctor` output and error messages.
+ */
+export function redactUrlCredentials(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*@/gi, "$1[redacted]@");
+}
+
+/** The settings as they may be logged: secrets replaced, and credentials inside URLs. */
 export function redactedConfig(c: Config): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(SETTINGS)) {
     const v = (c as Record<string, unknown>)[key];
-    out[key] = "secret" in spec && v !== undefined ? "[redacted]" : v;
+    out[key] =
+      "secret" in spec && v !== undefined
+        ? "[redacted]"
+        : typeof v === "string"
+          ? redactUrlCredentials(v)
+          : v;
   }
   out.simulated = c.simulated;
   return out;

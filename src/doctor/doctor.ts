@@ -1,4 +1,4 @@
-import type { Config } from "../config/config";
+import { redactUrlCredentials, type Config } from "../config/config";
 import type { Check } from "./check";
 import { checkClientPortal } from "./cp-checks";
 import { checkTws } from "./tws-checks";
@@ -43,7 +43,12 @@ export async function runDoctor(config: Config, options: DoctorOptions = {}): Pr
         })
       : Promise.resolve([]),
   ]);
-  return [...cp, ...tws];
+  // The checks quote the gateway URL (and errors that contain it): never its user:password part.
+  return [...cp, ...tws].map((c) => ({
+    ...c,
+    detail: redactUrlCredentials(c.detail),
+    ...(c.fix !== undefined ? { fix: redactUrlCredentials(c.fix) } : {}),
+  }));
 }
 
 export { formatChecks, type Check } from "./check";
