@@ -45,6 +45,7 @@ defineBrokerContract("Client Portal adapter over the Client Portal simulator", a
     fillMarketOrder: () => sims.sims.brokerage.whenIdle(),
     swallowPlacements: async () => hop.losePlacementAnswers(true),
     heal: async () => hop.losePlacementAnswers(false),
+    dropConnections: async () => hop.dropConnections(),
     async restart(between) {
       await service.close();
       await between?.(data.dir);

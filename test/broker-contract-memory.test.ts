@@ -60,6 +60,10 @@ defineBrokerContract("in-memory broker", async () => {
     },
     swallowPlacements: async () => void (memory.swallowing = true),
     heal: async () => void (memory.swallowing = false),
+    async dropConnections() {
+      memory.setConnected(false);
+      setTimeout(() => memory.setConnected(true), 50);
+    },
     async restart(between) {
       await service.close();
       await between?.(data.dir);

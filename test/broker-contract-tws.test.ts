@@ -13,6 +13,7 @@ import {
 } from "./broker-contract";
 import { startBookSimulators } from "./helpers/sim-app";
 import { fastTwsOptions } from "./helpers/tws-harness";
+import { eventually } from "./helpers/wait";
 
 const AAPL = 265598;
 
@@ -38,6 +39,10 @@ defineBrokerContract("TWS adapter over the TWS simulator", async () => {
     fillMarketOrder: () => sims.sims.brokerage.whenIdle(),
     swallowPlacements: async () => void (await sims.control("/sim/tws/zombie", { enabled: true })),
     heal: async () => void (await sims.control("/sim/tws/zombie", { enabled: false })),
+    async dropConnections() {
+      await sims.control("/sim/tws/disconnect", { refuseMs: 200 });
+      await eventually("the adapter to notice the drop", () => !adapter.isReady());
+    },
     async restart(between) {
       await service.close();
       await between?.(data.dir);

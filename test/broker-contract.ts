@@ -70,6 +70,8 @@ export interface BrokerUnderTest {
    */
   swallowPlacements(): Promise<void>;
   heal(): Promise<void>;
+  /** The gateway drops every connection to it (and takes new ones again a moment later). */
+  dropConnections(): Promise<void>;
   /**
    * Closes the service and its adapter, runs `between` (a crash's leftovers written into the data dir), then
    * starts a new adapter and a new service over the same data dir and the same gateway.
@@ -299,6 +301,27 @@ export function defineBrokerContract(name: string, make: MakeBroker): void {
         });
         const again = await b.service.placeOrder(i, CALLER);
         assert.equal(again.order?.id, placed.order.id);
+        assert.equal((await b.book(i.clientOrderId)).timesPlaced, 1);
+      });
+
+      it("serves again by itself after the gateway drops its connections; a retry of an earlier key places nothing", async (t) => {
+        const b = await started(t);
+        const i = input(b, { type: OrderType.LIMIT, limitPrice: await b.restingBuyLimit(), quantity: 1 });
+        const placed = await b.service.placeOrder(i, CALLER);
+        assert.ok(placed.order);
+        await b.dropConnections();
+        const found = await eventually(
+          "ready again, and the order read again",
+          async () =>
+            b.service.readiness().ready &&
+            (await b.adapter.findByClientOrderId(i.clientOrderId).catch(() => null)),
+          8000,
+          100,
+        );
+        assert.equal(found.id, placed.order.id);
+        const again = await b.service.placeOrder(i, CALLER);
+        assert.equal(again.order?.id, placed.order.id);
+        assert.ok((await b.service.orders({})).some((o) => o.id === placed.order!.id));
         assert.equal((await b.book(i.clientOrderId)).timesPlaced, 1);
       });
 

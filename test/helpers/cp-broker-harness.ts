@@ -171,6 +171,8 @@ export interface CpLossyGateway {
   losePlacementAnswers(on: boolean): void;
   /** Placement answers lost so far. */
   readonly lost: number;
+  /** Ends every connection to this hop at once, requests in flight included; new ones are taken. */
+  dropConnections(): void;
   stop(): Promise<void>;
 }
 
@@ -233,6 +235,9 @@ export async function startLossyGateway(sim: CpSimulator): Promise<CpLossyGatewa
     losePlacementAnswers: (on) => void (lose = on),
     get lost() {
       return lost;
+    },
+    dropConnections: () => {
+      for (const s of sockets) s.destroy();
     },
     async stop() {
       for (const s of sockets) s.destroy();
