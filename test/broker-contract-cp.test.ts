@@ -43,6 +43,7 @@ defineBrokerContract("Client Portal adapter over the Client Portal simulator", a
     restingBuyLimit: async () => Math.floor(sims.sims.brokerage.quote(AAPL)!.last * 0.9),
     book: async (clientOrderId) => bookEntry(await sims.simOrders(), clientOrderId),
     fillMarketOrder: () => sims.sims.brokerage.whenIdle(),
+    swallowedOrderListed: true,
     swallowPlacements: async () => hop.losePlacementAnswers(true),
     heal: async () => hop.losePlacementAnswers(false),
     dropConnections: async () => hop.dropConnections(),

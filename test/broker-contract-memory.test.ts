@@ -58,6 +58,7 @@ defineBrokerContract("in-memory broker", async () => {
       const now = await memory.findByClientOrderId(order.clientOrderId!);
       if (now?.status !== OrderStatus.FILLED) memory.fill(order.id, 150);
     },
+    swallowedOrderListed: true,
     swallowPlacements: async () => void (memory.swallowing = true),
     heal: async () => void (memory.swallowing = false),
     async dropConnections() {

@@ -37,6 +37,7 @@ defineBrokerContract("TWS adapter over the TWS simulator", async () => {
     restingBuyLimit: async () => Math.floor(sims.sims.brokerage.quote(AAPL)!.last * 0.9),
     book: async (clientOrderId) => bookEntry(await sims.simOrders(), clientOrderId),
     fillMarketOrder: () => sims.sims.brokerage.whenIdle(),
+    swallowedOrderListed: false,
     swallowPlacements: async () => void (await sims.control("/sim/tws/zombie", { enabled: true })),
     heal: async () => void (await sims.control("/sim/tws/zombie", { enabled: false })),
     async dropConnections() {
