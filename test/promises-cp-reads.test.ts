@@ -19,6 +19,7 @@ import { AccountsDocument, PositionsDocument } from "./generated/graphql";
 import { FakeClock } from "./helpers/cp-fake-clock";
 import { gql } from "./helpers/graphql";
 import { DEFAULT_GUARDS } from "./helpers/memory-app";
+import { within } from "./helpers/wait";
 
 const ACCT = "DU1234567";
 const STEP = 50;
@@ -87,12 +88,17 @@ describe("README: 500 concurrent GraphQL reads make 4 upstream requests", () => 
     await run(10_000);
     const before = apiRequests().length;
     const stats0 = cp.stats();
-    const results = await Promise.all(
-      Array.from({ length: 500 }, (_, i) =>
-        i % 2 === 0
-          ? gql(server.httpUrl, AccountsDocument)
-          : gql(server.httpUrl, PositionsDocument, { accountId: ACCT }),
+    // Bounded: reads that needed pacing (more than the 4 requests) would wait on the fake clock for ever.
+    const results = await within(
+      "500 reads answered",
+      Promise.all(
+        Array.from({ length: 500 }, (_, i) =>
+          i % 2 === 0
+            ? gql(server.httpUrl, AccountsDocument)
+            : gql(server.httpUrl, PositionsDocument, { accountId: ACCT }),
+        ),
       ),
+      20_000,
     );
     assert.deepEqual(
       results.filter((r) => r.errors?.length).map((r) => r.errors?.[0]?.message),
@@ -110,10 +116,14 @@ describe("README: 500 concurrent GraphQL reads make 4 upstream requests", () => 
     await run(10_000);
     const before = apiRequests().length;
     const stats0 = cp.stats();
-    const reads = await Promise.all(
-      Array.from({ length: 500 }, (_, i) =>
-        i % 3 === 0 ? cp.listAccounts() : i % 3 === 1 ? cp.getAccountSummary(ACCT) : cp.listPositions(ACCT),
+    const reads = await within(
+      "500 adapter reads answered",
+      Promise.all(
+        Array.from({ length: 500 }, (_, i) =>
+          i % 3 === 0 ? cp.listAccounts() : i % 3 === 1 ? cp.getAccountSummary(ACCT) : cp.listPositions(ACCT),
+        ),
       ),
+      20_000,
     );
     assert.equal(reads.length, 500);
     const made = apiRequests().slice(before);
