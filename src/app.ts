@@ -10,7 +10,7 @@ import { createTwsBroker } from "./brokers/tws";
 import type { Config } from "./config/config";
 import type { Logger } from "./logger";
 import { Metrics } from "./metrics";
-import { startServer, type RunningServer } from "./server";
+import { serverOptionsOf, startServer, type RunningServer } from "./server";
 import { startSimulators, type Simulators } from "./simulators";
 
 export interface App {
@@ -98,6 +98,20 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
               tickleMs: config.cpTickleMs,
               autoConfirm: config.cpAutoConfirm,
               takeOverCompeting: config.cpTakeOverCompeting,
+              autoLogin:
+                config.cpLogin === "auto" && config.cpUsername && config.cpPassword
+                  ? {
+                      username: config.cpUsername,
+                      password: config.cpPassword,
+                      totpSecret: config.cpTotpSecret,
+                      tradingMode: config.cpTradingMode,
+                      browserPath: config.cpBrowser,
+                      selectors: config.cpLoginSelectors,
+                      timeoutMs: config.cpLoginTimeoutMs,
+                      stateDir: config.simulated ? undefined : config.dataDir,
+                    }
+                  : undefined,
+              onLoginAttempt: (outcome, seconds) => metrics.recordCpLogin(outcome, seconds),
               logger,
               onSchedulerEvent: (e) => {
                 if (e.type === "request") {
@@ -136,6 +150,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       landingPage: config.landingPage,
       auth: { apiToken: config.apiToken, apiReadToken: config.apiReadToken },
       metrics,
+      ...serverOptionsOf(config),
     });
   } catch (e) {
     await broker.close();

@@ -15,6 +15,14 @@ export const ErrorCode = {
   LIVE_TRADING_DISABLED: "LIVE_TRADING_DISABLED",
   IDEMPOTENCY_CONFLICT: "IDEMPOTENCY_CONFLICT",
   INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
+  /** A request whose `Host` header is not this server's (DNS rebinding): HTTP 403. */
+  HOST_NOT_ALLOWED: "HOST_NOT_ALLOWED",
+  /** A WebSocket upgrade from a browser page on another origin: HTTP 403. */
+  ORIGIN_NOT_ALLOWED: "ORIGIN_NOT_ALLOWED",
+  /** WebSocket connections over the per-address or total limit: HTTP 429 on the upgrade. */
+  TOO_MANY_CONNECTIONS: "TOO_MANY_CONNECTIONS",
+  /** Operations in flight on one graphql-ws connection over the limit. */
+  TOO_MANY_SUBSCRIPTIONS: "TOO_MANY_SUBSCRIPTIONS",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -39,3 +39,12 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     },
   };
 }
+
+/**
+ * Without graphql-js's "Did you mean …?" hints, which name fields, types and enum values to a client that
+ * may not see the schema (production). Both transports pass their errors through here.
+ */
+export function withoutSuggestions(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const message = formatted.message.replace(/ ?Did you mean [^?]*\?/g, "");
+  return message === formatted.message ? formatted : { ...formatted, message };
+}

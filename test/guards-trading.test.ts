@@ -85,14 +85,18 @@ class Harness {
     return String(r.order.permId);
   }
 
-  /** What the gateways hold: the book's orders with their terms, and Client Portal's order writes. */
+  /**
+   * What the gateways hold: the book's orders with their terms, Client Portal's order writes, and every
+   * submission that reached the book through either simulator (TWS's placeOrder included), rejected or not.
+   */
   async upstream(): Promise<Json> {
     const sim = await this.s.simOrders();
-    const book = this.s.app.simulators!.brokerage.listOrders();
+    const brokerage = this.s.app.simulators!.brokerage;
     return {
       sim: sim.map((o) => [o.permId, o.status, o.quantity, o.limitPrice]),
-      book: book.map((o) => [o.permId, o.status, o.quantity, o.limitPrice]),
+      book: brokerage.listOrders().map((o) => [o.permId, o.status, o.quantity, o.limitPrice]),
       writes: (await this.s.orderWrites()).length,
+      submissions: brokerage.orderRefStats().map((r) => [r.orderRef, r.submissions]),
     };
   }
 
@@ -148,8 +152,12 @@ describe("READ_ONLY=true", () => {
     assert.deepEqual(r.errors, undefined);
   });
 
-  it("logs every refusal with account, mode and client", () => {
-    const placed = h.refusals().filter((l) => l.op === "placeOrder");
+  it("logs every refusal with account, mode and client", async () => {
+    const msg = /read-only/;
+    await h.refused("placeOrder", "READ_ONLY", PLACE, (t) => order({ clientOrderId: `ro-log-${t}` }), msg);
+    const placed = h
+      .refusals()
+      .filter((l) => l.op === "placeOrder" && l.clientOrderId?.startsWith("ro-log-"));
     assert.equal(placed.length, 2);
     for (const l of placed) {
       assert.equal(l.accountId, PAPER);
@@ -160,8 +168,19 @@ describe("READ_ONLY=true", () => {
     assert.deepEqual(placed.map((l) => l.client.split(" ")[0]).sort(), ["http", "ws"]);
   });
 
-  it("logs refused modify and cancel with the order's account", () => {
-    const changes = h.refusals().filter((l) => l.op === "modifyOrder" || l.op === "cancelOrder");
+  it("logs refused modify and cancel with the order's account", async () => {
+    const mark = h.log.lines.length;
+    await h.refused(
+      "modifyOrder",
+      "READ_ONLY",
+      MODIFY,
+      () => ({ id: target, m: { quantity: 2 } }),
+      /read-only/,
+    );
+    await h.refused("cancelOrder", "READ_ONLY", CANCEL, () => ({ id: target }), /read-only/);
+    const changes = h.log.lines
+      .slice(mark)
+      .filter((l) => l.msg === "mutation refused" && (l.op === "modifyOrder" || l.op === "cancelOrder"));
     assert.equal(changes.length, 4);
     for (const l of changes) assert.equal(l.accountId, PAPER, JSON.stringify(l));
   });
@@ -196,8 +215,9 @@ describe("live accounts, the IB_ACCOUNTS allowlist and per-order limits", () => 
       const ids = (r.data?.orders ?? []).map((o: Json) => o.id);
       return ids.includes(liveTarget) && ids.includes(paperTarget);
     });
-    // A known price, so notional checks of market orders are exact.
-    await h.s.control("/sim/prices", { conid: AAPL, price: 200 });
+    // A known price, so notional checks of market orders are exact. Set once, before any check reads it:
+    // Client Portal's adapter serves market data through its short read cache.
+    await h.s.control("/sim/prices", { conid: AAPL, price: 600 });
   });
   after(() => h.stop());
 
@@ -340,21 +360,19 @@ describe("live accounts, the IB_ACCOUNTS allowlist and per-order limits", () => 
         order({ type: "STOP", limitPrice: null, stopPrice: 600, quantity: 10, clientOrderId: `stp-${t}` }),
       /exceeds MAX_ORDER_NOTIONAL/,
     );
-    // A market order is valued at the last price (200 x 30 > 5000) through Client Portal, which reads it.
-    await h.refused(
-      "market notional at the last price",
-      "FORBIDDEN",
-      PLACE,
-      (t) =>
-        order({
-          type: "MARKET",
-          limitPrice: null,
-          quantity: 30,
-          clientOrderId: `mkt-${t}`,
-          via: "CLIENT_PORTAL",
-        }),
-      /MAX_ORDER_QUANTITY|MAX_ORDER_NOTIONAL/,
-    );
+    // A market order is valued at the last price (600 x 10 > 5000; 10 is within MAX_ORDER_QUANTITY, so
+    // the notional check is the one that answers), through either API: TWS, which knows no price of a
+    // contract the account does not hold, is priced from Client Portal's market data.
+    for (const via of ["CLIENT_PORTAL", "TWS"]) {
+      await h.refused(
+        `market notional at the last price via ${via}`,
+        "FORBIDDEN",
+        PLACE,
+        (t) =>
+          order({ type: "MARKET", limitPrice: null, quantity: 10, clientOrderId: `mkt-${t}-${via}`, via }),
+        /notional 6000\.00 exceeds MAX_ORDER_NOTIONAL 5000/,
+      );
+    }
     // Within both limits: accepted, and a refused attempt did not use up its clientOrderId.
     const ok = await h.s.op(PLACE, order({ quantity: 10, limitPrice: 400, clientOrderId: "qty-HTTP" }));
     assert.deepEqual(ok.errors, undefined);
@@ -399,6 +417,160 @@ describe("ALLOW_LIVE_TRADING=true", () => {
       assert.equal(l.mode, "SIMULATED");
       assert.match(l.client, /^(http|ws) /);
     }
+  });
+});
+
+/**
+ * The attacks of a notional limit that trusted an order's own price: a sell far below the market and a stop
+ * far below it fill at the market, so they are valued there. Each is refused on its own, with no quantity
+ * cap set, before anything reaches either simulator.
+ */
+describe("MAX_ORDER_NOTIONAL values an order at the worst price it can fill at", () => {
+  const h = new Harness();
+  before(async () => {
+    await h.start({ env: { MAX_ORDER_NOTIONAL: "50000" } });
+    await h.s.control("/sim/prices", { conid: AAPL, price: 189.91 });
+  });
+  after(() => h.stop());
+
+  const attacks: [string, Record<string, unknown>][] = [
+    ["SELL LIMIT 1000 @ 0.01", { side: "SELL", quantity: 1000, limitPrice: 0.01 }],
+    ["BUY STOP 1000 stop 0.01", { type: "STOP", quantity: 1000, limitPrice: null, stopPrice: 0.01 }],
+    [
+      "SELL STOP 1000 stop 0.01",
+      { side: "SELL", type: "STOP", quantity: 1000, limitPrice: null, stopPrice: 0.01 },
+    ],
+    ["MARKET BUY 1000", { type: "MARKET", quantity: 1000, limitPrice: null }],
+  ];
+
+  for (const [name, terms] of attacks) {
+    it(`refuses ${name} (189,910 at the market) through either API`, async () => {
+      for (const via of [null, "TWS", "CLIENT_PORTAL"]) {
+        await h.refused(
+          `${name} via ${via}`,
+          "FORBIDDEN",
+          PLACE,
+          (t) =>
+            order({ ...terms, clientOrderId: `atk-${name.replace(/[^A-Z0-9]/gi, "")}-${t}-${via}`, via }),
+          /notional 189910\.00 exceeds MAX_ORDER_NOTIONAL 50000/,
+        );
+      }
+    });
+  }
+
+  it("refuses denormal prices and quantities as BAD_USER_INPUT", async () => {
+    await h.refused(
+      "SELL LIMIT 1000 @ 1e-320",
+      "BAD_USER_INPUT",
+      PLACE,
+      (t) => order({ side: "SELL", quantity: 1000, limitPrice: 1e-320, clientOrderId: `dn-p-${t}` }),
+      /limitPrice must be a positive finite price of at least 0\.0001/,
+    );
+    await h.refused(
+      "BUY STOP stop 1e-320",
+      "BAD_USER_INPUT",
+      PLACE,
+      (t) => order({ type: "STOP", limitPrice: null, stopPrice: 1e-320, clientOrderId: `dn-s-${t}` }),
+      /stopPrice must be a positive finite price of at least 0\.0001/,
+    );
+    await h.refused(
+      "quantity 1e-320",
+      "BAD_USER_INPUT",
+      PLACE,
+      (t) => order({ quantity: 1e-320, clientOrderId: `dn-q-${t}` }),
+      /quantity must be a positive finite number of at least 0\.0001/,
+    );
+  });
+
+  it("lets a sell within the limit at the market through", async () => {
+    const r = await h.s.op(
+      PLACE,
+      order({ side: "SELL", quantity: 100, limitPrice: 0.01, clientOrderId: "sell-ok" }),
+    );
+    assert.deepEqual(r.errors, undefined);
+  });
+
+  it("checks a modification the same way: a resting sell cannot be moved far below the market", async () => {
+    // Resting above the market: worth 30,000 at its own limit.
+    const placed = await h.s.op(
+      PLACE,
+      order({ side: "SELL", quantity: 100, limitPrice: 300, clientOrderId: "resting-sell", via: "TWS" }),
+    );
+    assert.deepEqual(placed.errors, undefined);
+    const id = placed.data.placeOrder.order.id;
+    await eventually("the resting sell tracked", async () => {
+      const r = await h.s.op(`query($id: ID!) { order(id: $id) { id status } }`, { id });
+      return r.data?.order?.id === id;
+    });
+    // 400 at 0.01 is 4 by its own price, 75,964 at the market it would fill at.
+    await h.refused(
+      "modify the sell to 400 @ 0.01",
+      "FORBIDDEN",
+      MODIFY,
+      () => ({ id, m: { quantity: 400, limitPrice: 0.01 } }),
+      /notional 75964\.00 exceeds MAX_ORDER_NOTIONAL 50000/,
+    );
+    await h.refused(
+      "modify the sell to limitPrice 1e-320",
+      "BAD_USER_INPUT",
+      MODIFY,
+      () => ({ id, m: { limitPrice: 1e-320 } }),
+      /at least 0\.0001/,
+    );
+  });
+});
+
+/**
+ * TWS knows prices only of contracts the account holds. With no Client Portal to ask, an order whose worst
+ * case depends on the market has no bound and is refused; a buy limit is bounded by its limit and goes.
+ */
+describe("MAX_ORDER_NOTIONAL with no known market price (TWS only, nothing held)", () => {
+  let sims: Simulators;
+  let server: RunningServer;
+  before(async () => {
+    sims = await startSimulators({ brokerage: { tickIntervalMs: 0 } });
+    const broker = createBrokerService({
+      simulated: false,
+      logger: silentLogger(),
+      orderEventBuffer: 100,
+      guards: { ...DEFAULT_GUARDS, maxOrderNotional: 50_000 },
+      tws: (sink) => createTwsBroker(fastTwsOptions(sims.tws, { clientId: 0 }), sink),
+    });
+    await broker.start();
+    server = await startServer({ broker, logger: silentLogger(), port: 0 });
+  });
+  after(async () => {
+    await server?.stop();
+    await sims?.stop();
+  });
+
+  const submissions = () => sims.brokerage.orderRefStats().map((r) => r.orderRef);
+
+  it("refuses a market order, a sell limit and a stop, sending nothing to TWS", async () => {
+    for (const [key, terms] of [
+      ["np-mkt", { type: "MARKET", limitPrice: null }],
+      ["np-sell", { side: "SELL", limitPrice: 0.01 }],
+      ["np-stop", { type: "STOP", limitPrice: null, stopPrice: 0.01 }],
+    ] as const) {
+      const r = await gql(server.httpUrl, parse(PLACE), order({ ...terms, clientOrderId: key }));
+      assert.deepEqual(codesOf(r), ["FORBIDDEN"], key);
+      assert.match(r.errors?.[0]?.message ?? "", /no market price is known/, key);
+    }
+    assert.deepEqual(submissions(), []);
+    assert.equal(sims.brokerage.listOrders().length, 0);
+  });
+
+  it("lets a buy limit within the limit through: its limit bounds it", async () => {
+    const r = await gql(
+      server.httpUrl,
+      parse(PLACE),
+      order({ quantity: 10, limitPrice: 100, clientOrderId: "np-buy" }),
+    );
+    assert.deepEqual(r.errors, undefined);
+    assert.deepEqual(
+      submissions().filter((k) => k === "np-buy"),
+      ["np-buy"],
+    );
   });
 });
 

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import { SequencedLog } from "../events";
 import { AppError, ErrorCode, isAppError, notFound } from "../errors";
@@ -20,44 +19,30 @@ import type {
   BrokerEventSink,
   ClientPortalBroker,
   ComponentReadiness,
-  OrderRequest,
-  PlaceOutcome,
   TwsBroker,
 } from "./api-broker";
-import {
-  KeyedMutex,
-  MemoryIdempotencyStore,
-  type IdempotencyRecord,
-  type IdempotencyStore,
-} from "./idempotency";
-import { accountTypeOf } from "./order-terms";
+import { MemoryIdempotencyStore, type IdempotencyStore } from "./idempotency";
+import { OrderIdempotency } from "./order-idempotency";
+import { termsAfterModify, type OrderTerms } from "./order-terms";
 import { OrderTracker } from "./order-tracker";
+import { checkAccountId, checkOrderId, validateModifyOrder, validatePlaceOrder } from "./order-validation";
+import { marketPrice, route, routeExisting, sidesOf, type Sides } from "./routing";
 import {
-  checkAccountId,
-  checkOrderId,
-  requestAfterModify,
-  validateModifyOrder,
-  validatePlaceOrder,
-} from "./order-validation";
+  accountAllowed,
+  checkAllowed,
+  checkLimits,
+  checkLive,
+  checkWritable,
+  type TradingGuards,
+} from "./trading-guards";
+
+export type { TradingGuards } from "./trading-guards";
 
 /** Who is calling, for the audit log line of every mutation. */
 export interface Caller {
   client: string;
   /** False for read-only API tokens: every mutation answers FORBIDDEN. */
   canTrade: boolean;
-}
-
-export interface TradingGuards {
-  /** Every mutation answers READ_ONLY. */
-  readOnly: boolean;
-  /** Orders to live accounts are refused unless this is set. */
-  allowLiveTrading: boolean;
-  /** Only these accounts may be read or traded; empty = all the gateways show. */
-  accounts: string[];
-  maxOrderQuantity: number | null;
-  maxOrderNotional: number | null;
-  /** The TWS port is a live one (7496, 4001). */
-  liveTwsPort: boolean;
 }
 
 export interface BrokerServiceOptions {
@@ -124,8 +109,9 @@ export function createBrokerService(options: BrokerServiceOptions): BrokerServic
 }
 
 /**
- * The one broker-facing interface resolvers use. It owns what is common to both APIs: validation, trading
- * guards, idempotency, routing, the merged view, and the sequenced event streams.
+ * The one broker-facing interface resolvers use: a facade over what is common to both APIs. It runs each
+ * mutation's steps in order (validation, trading guards, routing, idempotency; each in its own module) with
+ * the audit line, and owns the merged view of both APIs and the sequenced event streams.
  */
 class UnifiedBrokerService implements BrokerService {
   private readonly tracker: OrderTracker;
@@ -133,18 +119,25 @@ class UnifiedBrokerService implements BrokerService {
   private readonly cp?: ClientPortalBroker;
   private readonly tws?: TwsBroker;
   private readonly store: IdempotencyStore;
-  private readonly mutex = new KeyedMutex();
-  private readonly replyOwners = new Map<string, string>();
+  private readonly idempotency: OrderIdempotency;
   private readonly log: Logger;
 
   constructor(private readonly options: BrokerServiceOptions) {
     this.tracker = new OrderTracker({
       bufferSize: options.orderEventBuffer,
       onEvent: options.hooks?.onOrderEvent,
-      placedVia: (o) => (o.clientOrderId ? this.store.get(o.clientOrderId)?.api : undefined),
+      placedVia: (o) => (o.clientOrderId ? this.idempotency.placedVia(o.clientOrderId) : undefined),
     });
     this.store = options.idempotency ?? new MemoryIdempotencyStore();
     this.log = options.logger;
+    this.idempotency = new OrderIdempotency({
+      store: this.store,
+      tracker: this.tracker,
+      logger: this.log,
+      side: (api) => (api === BrokerApi.TWS ? this.tws : this.cp),
+      clientPortal: () => this.cp,
+      findOrder: (id) => this.order(id),
+    });
     const sink: BrokerEventSink = {
       order: (obs) => {
         if (!this.accountAllowed(obs.order.accountId)) return;
@@ -167,6 +160,7 @@ class UnifiedBrokerService implements BrokerService {
   }
 
   async start(): Promise<void> {
+    this.idempotency.reportCorrupt();
     await Promise.all([this.cp?.start(), this.tws?.start()]);
     // Knowing the accounts from the start is what lets a live login put the server in LIVE mode at once.
     await this.accounts().catch(() => undefined);
@@ -275,11 +269,13 @@ class UnifiedBrokerService implements BrokerService {
     try {
       this.checkWritable(caller);
       const request = validatePlaceOrder(input);
-      this.checkAllowed(request.accountId);
-      this.checkLive(request.accountId);
+      checkAllowed(this.options.guards, request.accountId);
+      checkLive(this.options.guards, request.accountId, this.mode());
       await this.checkKnownAccount(request.accountId);
-      const api = this.route(input.via ?? null);
-      const result = await this.mutex.run(request.clientOrderId, () => this.placeOnce(api, request));
+      const api = route(this.sidesMap(), input.via ?? null);
+      const result = await this.idempotency.place(api, request, (contract) =>
+        this.checkLimits(api, request, contract.conid),
+      );
       this.log.info(
         {
           ...audit,
@@ -297,174 +293,11 @@ class UnifiedBrokerService implements BrokerService {
     }
   }
 
-  private async placeOnce(api: ApiBroker, request: OrderRequest): Promise<PlaceOrderPayload> {
-    const fingerprint = fingerprintOf(request);
-    const existing = this.store.get(request.clientOrderId);
-    if (existing) {
-      if (existing.fingerprint !== fingerprint) {
-        throw new AppError(
-          ErrorCode.IDEMPOTENCY_CONFLICT,
-          `clientOrderId "${request.clientOrderId}" was already used for a different order; use a new clientOrderId.`,
-          { clientOrderId: request.clientOrderId, orderId: existing.orderId ?? null },
-        );
-      }
-      const replay = await this.replay(existing);
-      if (replay) return replay;
-    }
-    const contract = await api.resolveContract(request.contract);
-    await this.checkLimits(api, request, contract.conid);
-    const base = {
-      clientOrderId: request.clientOrderId,
-      fingerprint,
-      api: api.api,
-      accountId: request.accountId,
-    };
-    await this.store.put({ ...base, state: "PENDING", updatedAt: new Date().toISOString() });
-    let outcome: PlaceOutcome;
-    try {
-      outcome = await api.placeOrder(request, contract);
-    } catch (e) {
-      if (isAppError(e) && NOTHING_SENT.has(e.code)) {
-        await this.store.delete(request.clientOrderId);
-      } else if (isAppError(e) && e.code === ErrorCode.ORDER_REJECTED) {
-        await this.store.put({
-          ...base,
-          state: "FAILED",
-          errorCode: e.code,
-          errorMessage: e.message,
-          orderId: (e.details.orderId as string) ?? undefined,
-          updatedAt: new Date().toISOString(),
-        });
-      } else {
-        await this.store.put({ ...base, state: "UNKNOWN", updatedAt: new Date().toISOString() });
-        if (!isAppError(e) || e.code !== ErrorCode.OUTCOME_UNKNOWN) {
-          throw new AppError(
-            ErrorCode.OUTCOME_UNKNOWN,
-            "The connection failed while the order was being placed; it may or may not be at IB. It will not be " +
-              "resent. Query `orders` or retry with the same clientOrderId to reconcile.",
-            { clientOrderId: request.clientOrderId, cause: e instanceof Error ? e.message : String(e) },
-          );
-        }
-      }
-      throw e;
-    }
-    return this.recordOutcome(base, outcome);
-  }
-
-  private async recordOutcome(
-    base: Pick<IdempotencyRecord, "clientOrderId" | "fingerprint" | "api" | "accountId">,
-    outcome: PlaceOutcome,
-  ): Promise<PlaceOrderPayload> {
-    const now = new Date().toISOString();
-    if (outcome.order) {
-      this.tracker.observe({ order: outcome.order });
-      // Not awaited: the store answers from memory at once, and if the process dies before this reaches the
-      // disk the key is still PENDING there, which a retry reconciles against IB (and finds the order).
-      this.store
-        .put({ ...base, state: "PLACED", orderId: outcome.order.id, updatedAt: now })
-        .catch((e: unknown) =>
-          this.log.error({ err: e, clientOrderId: base.clientOrderId }, "idempotency write failed"),
-        );
-      return { order: this.tracker.get(outcome.order.id) ?? outcome.order, confirmation: null };
-    }
-    const c = outcome.confirmation;
-    this.replyOwners.set(c.replyId, base.clientOrderId);
-    await this.store.put({
-      ...base,
-      state: "CONFIRMATION",
-      replyId: c.replyId,
-      messages: c.messages,
-      messageIds: c.messageIds,
-      updatedAt: now,
-    });
-    return { order: null, confirmation: c };
-  }
-
-  /** The answer for a clientOrderId seen before, or null when it is known that nothing reached IB. */
-  private async replay(rec: IdempotencyRecord): Promise<PlaceOrderPayload | null> {
-    const api = this.side(rec.api);
-    switch (rec.state) {
-      case "PLACED": {
-        const order =
-          (rec.orderId && (await this.order(rec.orderId))) ||
-          (await api?.findByClientOrderId(rec.clientOrderId));
-        if (order) return { order, confirmation: null };
-        throw new AppError(
-          ErrorCode.OUTCOME_UNKNOWN,
-          `Order for clientOrderId "${rec.clientOrderId}" was placed but cannot be read right now; retry shortly.`,
-          { clientOrderId: rec.clientOrderId, orderId: rec.orderId ?? null },
-        );
-      }
-      case "CONFIRMATION": {
-        if (rec.replyId && this.cp && !this.cp.isConfirmationPending(rec.replyId)) {
-          // IB dropped the question unanswered, so nothing was placed: the key may place again.
-          await this.store.delete(rec.clientOrderId);
-          return null;
-        }
-        return {
-          order: null,
-          confirmation: {
-            replyId: rec.replyId ?? "",
-            messages: rec.messages ?? [],
-            messageIds: rec.messageIds ?? [],
-          },
-        };
-      }
-      case "FAILED":
-        throw new AppError(
-          (rec.errorCode as ErrorCode) ?? ErrorCode.ORDER_REJECTED,
-          rec.errorMessage ?? "Order was rejected.",
-          { clientOrderId: rec.clientOrderId, orderId: rec.orderId ?? null, replayed: true },
-        );
-      case "PENDING":
-      case "UNKNOWN": {
-        if (!api?.isReady()) {
-          throw new AppError(
-            ErrorCode.OUTCOME_UNKNOWN,
-            `The outcome of clientOrderId "${rec.clientOrderId}" is not known yet and ${rec.api} is not connected to reconcile it. It will not be resent; retry when the session is ready.`,
-            { clientOrderId: rec.clientOrderId, api: rec.api },
-          );
-        }
-        const found = await api.findByClientOrderId(rec.clientOrderId);
-        if (!found && Date.now() - Date.parse(rec.updatedAt) > RECONCILE_HORIZON_MS) {
-          // IB's lists (open and completed orders, executions) cover about a trading day: past that, not
-          // finding the order proves nothing, so the key is never placed again.
-          throw new AppError(
-            ErrorCode.OUTCOME_UNKNOWN,
-            `The outcome of clientOrderId "${rec.clientOrderId}" from ${rec.updatedAt} is unknown and too old to ` +
-              "reconcile against IB's lists. Check the account's orders and trades, then use a new clientOrderId.",
-            { clientOrderId: rec.clientOrderId, api: rec.api, since: rec.updatedAt },
-          );
-        }
-        if (found) {
-          this.tracker.observe({ order: found });
-          await this.store.put({
-            ...rec,
-            state: "PLACED",
-            orderId: found.id,
-            updatedAt: new Date().toISOString(),
-          });
-          return { order: found, confirmation: null };
-        }
-        this.log.warn(
-          { clientOrderId: rec.clientOrderId, api: rec.api },
-          "reconciled: earlier placement never reached IB; placing now",
-        );
-        return null;
-      }
-    }
-  }
-
   async confirmOrder(replyId: string, confirmed: boolean, caller: Caller): Promise<PlaceOrderPayload> {
     const audit = { op: "confirmOrder", client: caller.client, replyId, confirmed };
     try {
       this.checkWritable(caller);
-      const cp = this.requireCp();
-      const owner = this.replyOwners.get(replyId);
-      // Under the key's lock: a placeOrder retry with the same clientOrderId must not find the question
-      // gone (the adapter drops it before sending the answer) and place the order a second time.
-      const run = () => this.confirmOnce(cp, replyId, confirmed, owner);
-      const result = owner ? await this.mutex.run(owner, run) : await run();
+      const result = await this.idempotency.confirm(this.requireCp(), replyId, confirmed);
       this.log.info({ ...audit, orderId: result.order?.id }, "order confirmation answered");
       return result;
     } catch (e) {
@@ -473,44 +306,13 @@ class UnifiedBrokerService implements BrokerService {
     }
   }
 
-  private async confirmOnce(
-    cp: ClientPortalBroker,
-    replyId: string,
-    confirmed: boolean,
-    owner: string | undefined,
-  ): Promise<PlaceOrderPayload> {
-    const rec = owner ? this.store.get(owner) : undefined;
-    let outcome: PlaceOutcome;
-    try {
-      outcome = await cp.confirmOrder(replyId, confirmed);
-    } catch (e) {
-      this.replyOwners.delete(replyId);
-      if (rec && isAppError(e) && (e.code === ErrorCode.NOT_FOUND || NOTHING_SENT.has(e.code))) {
-        // The question expired at IB, or the answer never left: nothing was placed.
-        await this.store.delete(rec.clientOrderId);
-      } else if (rec && confirmed) {
-        // The "yes" may have reached IB: a retry must reconcile against IB, not treat the key as free.
-        await this.store.put({ ...rec, state: "UNKNOWN", updatedAt: new Date().toISOString() });
-      }
-      throw e;
-    }
-    this.replyOwners.delete(replyId);
-    if (rec) {
-      if (!confirmed) await this.store.delete(rec.clientOrderId);
-      else return await this.recordOutcome(rec, outcome);
-    }
-    // A declined question leaves no order at IB; the placeholder the adapter returns is not tracked.
-    if (outcome.order && confirmed) this.tracker.observe({ order: outcome.order });
-    return { order: outcome.order ?? null, confirmation: outcome.confirmation ?? null };
-  }
-
   modifyOrder(id: string, input: ModifyOrderInput, caller: Caller): Promise<Order> {
     return this.changeOrder("modifyOrder", id, caller, "order modified", async (order) => {
-      this.checkLive(order.accountId);
+      checkLive(this.options.guards, order.accountId, this.mode());
       const changes = validateModifyOrder(order.type, input);
-      const api = this.routeExisting(order);
+      const api = routeExisting(this.sidesMap(), order);
       // The per-order limits hold for the order as it will be, not only as it was placed.
-      await this.checkLimits(api, requestAfterModify(order, changes), order.contract.conid);
+      await this.checkLimits(api, termsAfterModify(order, changes), order.contract.conid);
       return { api, updated: await api.modifyOrder(order, changes) };
     });
   }
@@ -518,7 +320,7 @@ class UnifiedBrokerService implements BrokerService {
   /** Cancelling is allowed on live accounts without ALLOW_LIVE_TRADING: it only lowers risk. */
   cancelOrder(id: string, caller: Caller): Promise<Order> {
     return this.changeOrder("cancelOrder", id, caller, "order cancel requested", async (order) => {
-      const api = this.routeExisting(order);
+      const api = routeExisting(this.sidesMap(), order);
       return { api, updated: await api.cancelOrder(order) };
     });
   }
@@ -536,7 +338,7 @@ class UnifiedBrokerService implements BrokerService {
       this.checkWritable(caller);
       const order = await this.requireOrder(id);
       audit.accountId = order.accountId;
-      this.checkAllowed(order.accountId);
+      checkAllowed(this.options.guards, order.accountId);
       const { api, updated } = await change(order);
       this.tracker.observe({ order: updated });
       this.log.info({ ...audit, mode: this.mode(), api: api.api }, accepted);
@@ -586,58 +388,13 @@ class UnifiedBrokerService implements BrokerService {
 
   // ---- helpers ----
 
+  private sidesMap(): Sides {
+    return { tws: this.tws, cp: this.cp };
+  }
+
   /** Configured sides, TWS first: the preferred one for trading and positions. */
   private sides(): ApiBroker[] {
-    const all: (ApiBroker | undefined)[] = [this.tws, this.cp];
-    return all.filter((b): b is ApiBroker => b !== undefined);
-  }
-
-  private side(api: BrokerApi): ApiBroker | undefined {
-    return api === BrokerApi.TWS ? this.tws : this.cp;
-  }
-
-  /** `via` if given, else TWS when it is ready, else Client Portal. */
-  private route(via: BrokerApi | null): ApiBroker {
-    if (via) {
-      const side = this.side(via);
-      if (!side)
-        throw new AppError(ErrorCode.BROKER_UNAVAILABLE, `${via} is not configured on this server.`, {
-          api: via,
-          state: "DISABLED",
-        });
-      side.assertReady();
-      return side;
-    }
-    const candidates = this.sides();
-    if (candidates.length === 0) {
-      throw new AppError(
-        ErrorCode.BROKER_UNAVAILABLE,
-        "No IB API is configured: set IB_TWS_PORT and/or IB_CP_URL.",
-        { state: "DISABLED" },
-      );
-    }
-    const ready = candidates.find((b) => b.isReady());
-    if (ready) return ready;
-    candidates[0]!.assertReady();
-    return candidates[0]!;
-  }
-
-  /**
-   * An existing order is changed through the API that placed it, else through another ready API that may
-   * change it. TWS lets only the placing client id change an order, so an order entered elsewhere (Client
-   * Portal, the website, TWS's own window) goes through Client Portal even when TWS reported it first; when
-   * no able API is ready, the answer carries the state of the one that could do it.
-   */
-  private routeExisting(order: Order): ApiBroker {
-    const able = this.sides().filter((b) => b.canChange?.(order) ?? true);
-    const placing = able.find((b) => b.api === order.source);
-    if (placing?.isReady()) return placing;
-    const ready = able.find((b) => b.isReady());
-    if (ready) return ready;
-    const first = placing ?? able[0];
-    if (!first) return this.route(null);
-    first.assertReady();
-    return first;
+    return sidesOf(this.sidesMap());
   }
 
   private async requireOrder(id: string): Promise<Order> {
@@ -704,70 +461,20 @@ class UnifiedBrokerService implements BrokerService {
   }
 
   private accountAllowed(id: string): boolean {
-    const list = this.options.guards.accounts;
-    return list.length === 0 || list.includes(id);
+    return accountAllowed(this.options.guards, id);
   }
 
   private checkAllowed(id: string): void {
-    if (!this.accountAllowed(id)) {
-      throw new AppError(ErrorCode.FORBIDDEN, `Account ${id} is not in IB_ACCOUNTS on this server.`, {
-        accountId: id,
-      });
-    }
+    checkAllowed(this.options.guards, id);
   }
 
   private checkWritable(caller: Caller): void {
-    if (!caller.canTrade) {
-      throw new AppError(
-        ErrorCode.FORBIDDEN,
-        "This API token may read but not trade; use API_TOKEN for mutations.",
-      );
-    }
-    if (this.options.guards.readOnly || this.cp?.status().readOnly) {
-      throw new AppError(
-        ErrorCode.READ_ONLY,
-        "This server is read-only (READ_ONLY=true or a read-only IB user); mutations are disabled.",
-      );
-    }
+    checkWritable(this.options.guards, caller.canTrade, this.cp?.status().readOnly ?? false);
   }
 
-  private checkLive(accountId: string): void {
-    if (this.options.guards.allowLiveTrading) return;
-    if (isLiveAccount(accountId) || this.mode() === TradingMode.LIVE) {
-      throw new AppError(
-        ErrorCode.LIVE_TRADING_DISABLED,
-        `Refusing to trade live account ${accountId}: set ALLOW_LIVE_TRADING=true to allow orders to live accounts.`,
-        { accountId },
-      );
-    }
-  }
-
-  private async checkLimits(api: ApiBroker, r: OrderRequest, conid: number): Promise<void> {
-    const { maxOrderQuantity, maxOrderNotional } = this.options.guards;
-    if (maxOrderQuantity != null && r.quantity > maxOrderQuantity) {
-      throw new AppError(
-        ErrorCode.FORBIDDEN,
-        `quantity ${r.quantity} exceeds MAX_ORDER_QUANTITY ${maxOrderQuantity}.`,
-        { field: "quantity", limit: maxOrderQuantity },
-      );
-    }
-    if (maxOrderNotional != null) {
-      const price = r.limitPrice ?? r.stopPrice ?? (await api.lastPrice?.(conid)) ?? null;
-      if (price == null) {
-        throw new AppError(
-          ErrorCode.FORBIDDEN,
-          "MAX_ORDER_NOTIONAL is set but no price is known for this contract; use a LIMIT order.",
-          { conid },
-        );
-      }
-      if (price * r.quantity > maxOrderNotional) {
-        throw new AppError(
-          ErrorCode.FORBIDDEN,
-          `Order notional ${(price * r.quantity).toFixed(2)} exceeds MAX_ORDER_NOTIONAL ${maxOrderNotional}.`,
-          { limit: maxOrderNotional },
-        );
-      }
-    }
+  /** The per-order limits, with the market price asked of the order's API first. */
+  private checkLimits(api: ApiBroker, terms: OrderTerms, conid: number): Promise<void> {
+    return checkLimits(this.options.guards, terms, () => marketPrice(this.sidesMap(), api, conid), conid);
   }
 
   private auditRefusal(audit: Record<string, unknown>, e: unknown): void {
@@ -777,40 +484,4 @@ class UnifiedBrokerService implements BrokerService {
       "mutation refused",
     );
   }
-}
-
-/** How far back IB's order and execution lists reliably reach when reconciling an unknown outcome. */
-const RECONCILE_HORIZON_MS = 20 * 3600_000;
-
-/** Codes an adapter uses only when nothing was sent upstream, so the key may be used again. */
-const NOTHING_SENT: ReadonlySet<string> = new Set([
-  ErrorCode.BAD_USER_INPUT,
-  ErrorCode.NOT_FOUND,
-  ErrorCode.BROKER_UNAVAILABLE,
-  ErrorCode.SESSION_NOT_READY,
-  ErrorCode.RATE_LIMITED,
-  ErrorCode.FORBIDDEN,
-]);
-
-export function isLiveAccount(accountId: string): boolean {
-  return accountTypeOf(accountId) === AccountType.LIVE;
-}
-
-function fingerprintOf(r: OrderRequest): string {
-  const { accountId, contract, side, type, quantity, limitPrice, stopPrice, timeInForce } = r;
-  const terms = [
-    accountId,
-    contract.conid,
-    contract.symbol,
-    contract.secType,
-    contract.exchange,
-    contract.currency,
-    side,
-    type,
-    quantity,
-    limitPrice,
-    stopPrice,
-    timeInForce,
-  ];
-  return createHash("sha256").update(JSON.stringify(terms)).digest("hex").slice(0, 32);
 }

@@ -10,7 +10,6 @@ export type {
 } from "./api-broker";
 export {
   createBrokerService,
-  isLiveAccount,
   type BrokerService,
   type BrokerServiceOptions,
   type Caller,
@@ -18,3 +17,4 @@ export {
   type TradingGuards,
 } from "./broker-service";
 export { MemoryIdempotencyStore, type IdempotencyRecord, type IdempotencyStore } from "./idempotency";
+export { accountTypeOf } from "./order-terms";

@@ -11,6 +11,16 @@ const CODE_PATTERN = /^[A-Za-z0-9.]{1,16}$/;
 const CURRENCY_PATTERN = /^[A-Z]{3}$/;
 const MAX_QUANTITY = 1e9;
 const MAX_PRICE = 1e9;
+/**
+ * IB's smallest price increment (sub-dollar stocks trade in 0.0001). A price below it is no price IB can
+ * hold; without this floor a denormal such as 1e-320 passes `> 0` and reaches the book.
+ */
+export const MIN_PRICE = 0.0001;
+/**
+ * IB takes fractional share quantities to 4 decimal places, so 0.0001 is the smallest quantity that can
+ * be an order; anything smaller (1e-320…) is a mistake or a probe, answered here rather than by IB.
+ */
+export const MIN_QUANTITY = 0.0001;
 
 const NEEDS_LIMIT = new Set([OrderType.LIMIT, OrderType.STOP_LIMIT]);
 const NEEDS_STOP = new Set([OrderType.STOP, OrderType.STOP_LIMIT]);
@@ -77,18 +87,24 @@ export function checkOrderId(raw: string): string {
 }
 
 function checkQuantity(q: number, field: string): void {
-  if (!Number.isFinite(q) || q <= 0 || q > MAX_QUANTITY) {
-    throw badInput(`${field} must be a positive finite number up to ${MAX_QUANTITY} (got ${q}).`, { field });
+  if (!Number.isFinite(q) || q < MIN_QUANTITY || q > MAX_QUANTITY) {
+    throw badInput(
+      `${field} must be a positive finite number of at least ${MIN_QUANTITY} and up to ${MAX_QUANTITY} (got ${q}).`,
+      {
+        field,
+      },
+    );
   }
 }
 
 function checkPrice(type: OrderType, price: number | null | undefined, field: string, required: boolean) {
   if (required) {
     if (price == null) throw badInput(`${field} is required for ${type} orders.`, { field });
-    if (!Number.isFinite(price) || price <= 0 || price > MAX_PRICE) {
-      throw badInput(`${field} must be a positive finite price up to ${MAX_PRICE} (got ${price}).`, {
-        field,
-      });
+    if (!Number.isFinite(price) || price < MIN_PRICE || price > MAX_PRICE) {
+      throw badInput(
+        `${field} must be a positive finite price of at least ${MIN_PRICE} (IB's smallest tick) and up to ${MAX_PRICE} (got ${price}).`,
+        { field },
+      );
     }
     return price;
   }

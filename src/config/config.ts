@@ -1,9 +1,11 @@
-import { existsSync, readFileSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { isIP } from "node:net";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
+import { loginSelectorsSchema } from "../session/login-selectors";
 
-export type LandingPage = "sandbox" | "playground" | "none";
+export type LandingPage = "graphiql" | "sandbox" | "playground" | "none";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no", ""])
@@ -26,9 +28,10 @@ const SETTINGS = {
   port: { env: "PORT", example: "4000", schema: port, default: "4000" },
   landingPage: {
     env: "LANDING_PAGE",
-    example: "sandbox",
-    schema: z.enum(["sandbox", "playground", "none"]),
-    default: "sandbox",
+    example: "graphiql",
+    // GraphiQL is built into this package; Sandbox and Playground load from CDNs and are blank offline.
+    schema: z.enum(["graphiql", "sandbox", "playground", "none"]),
+    default: "graphiql",
   },
   logLevel: {
     env: "LOG_LEVEL",
@@ -58,6 +61,48 @@ const SETTINGS = {
   },
   cpTakeOverCompeting: { env: "IB_CP_TAKE_OVER_COMPETING", example: "false", schema: bool, default: "false" },
   cpAutoConfirm: { env: "IB_CP_AUTO_CONFIRM", example: "o163,o354", schema: list, default: "" },
+  // Automatic Client Portal login (session/cp-login.ts); checked together by checkCpLogin below.
+  cpLogin: { env: "IB_CP_LOGIN", example: "auto", schema: z.enum(["auto", "manual"]), default: "manual" },
+  cpUsername: {
+    env: "IB_CP_USERNAME",
+    example: "readonly-user",
+    schema: z.string().min(1).optional(),
+    secret: true,
+  },
+  cpPassword: { env: "IB_CP_PASSWORD", example: "…", schema: z.string().min(1).optional(), secret: true },
+  cpTotpSecret: {
+    env: "IB_CP_TOTP_SECRET",
+    example: "JBSWY3DPEHPK3PXP",
+    schema: z
+      .string()
+      .transform((v) => v.replace(/\s+/g, "").toUpperCase())
+      .pipe(z.string().regex(/^[A-Z2-7]+=*$/, "must be the base32 secret of the authenticator app"))
+      .optional(),
+    secret: true,
+  },
+  cpTradingMode: {
+    env: "IB_CP_TRADING_MODE",
+    example: "paper",
+    schema: z.enum(["paper", "live"]),
+    default: "paper",
+  },
+  cpBrowser: {
+    env: "IB_CP_BROWSER",
+    example: "/usr/bin/chromium",
+    schema: z.string().min(1),
+    default: "/usr/bin/chromium",
+  },
+  cpLoginSelectors: {
+    env: "IB_CP_LOGIN_SELECTORS",
+    example: '{"usernameV2":"input[name=username]"}',
+    schema: loginSelectorsSchema.optional(),
+  },
+  cpLoginTimeoutMs: {
+    env: "IB_CP_LOGIN_TIMEOUT_MS",
+    example: "60000",
+    schema: z.coerce.number().int().min(5_000).max(600_000),
+    default: "60000",
+  },
   twsHost: { env: "IB_TWS_HOST", example: "127.0.0.1", schema: z.string().min(1), default: "127.0.0.1" },
   twsPort: { env: "IB_TWS_PORT", example: "7497", schema: port.optional() },
   twsClientId: {
@@ -96,6 +141,43 @@ const SETTINGS = {
     schema: z.coerce.number().int().min(10).max(1_000_000),
     default: "10000",
   },
+  allowedOrigins: {
+    env: "ALLOWED_ORIGINS",
+    example: "https://app.example.com",
+    schema: list,
+    default: "",
+  },
+  allowedHosts: { env: "ALLOWED_HOSTS", example: "ibkr-graphql.internal", schema: list, default: "" },
+  /** Unset: on unless NODE_ENV=production. */
+  introspection: { env: "INTROSPECTION", example: "false", schema: bool.optional() },
+  wsMaxConnections: {
+    env: "WS_MAX_CONNECTIONS",
+    example: "1000",
+    schema: z.coerce.number().int().min(1).max(100_000),
+    default: "1000",
+  },
+  wsMaxConnectionsPerAddress: {
+    env: "WS_MAX_CONNECTIONS_PER_ADDRESS",
+    example: "32",
+    schema: z.coerce.number().int().min(1).max(100_000),
+    default: "32",
+  },
+  wsMaxOperations: {
+    env: "WS_MAX_OPERATIONS_PER_CONNECTION",
+    example: "100",
+    schema: z.coerce.number().int().min(1).max(10_000),
+    default: "100",
+  },
+  wsMaxBufferedBytes: {
+    env: "WS_MAX_BUFFERED_BYTES",
+    example: "4194304",
+    schema: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 * 1024 * 1024),
+    default: "4194304",
+  },
   simCpPort: { env: "SIM_CP_PORT", example: "5001", schema: port, default: "0" },
   simTwsPort: { env: "SIM_TWS_PORT", example: "7497", schema: port, default: "0" },
 } as const;
@@ -133,15 +215,24 @@ export function loadConfig(
     let raw = flag !== undefined ? String(flag) : (env[spec.env] ?? fromFile[spec.env]);
     const secretFile =
       "secret" in spec ? (env[`${spec.env}_FILE`] ?? fromFile[`${spec.env}_FILE`]) : undefined;
+    if (raw === "" && secretFile) {
+      // An empty value would silently win over the file and leave the server open: fail closed.
+      problems.push(
+        `${spec.env}: set but empty while ${spec.env}_FILE is set; unset ${spec.env} to use the file ` +
+          `(example: ${spec.env}_FILE=/run/secrets/api_token)`,
+      );
+      continue;
+    }
     if (raw === undefined && secretFile) {
       // Docker/systemd secrets arrive as files; the value never passes through the environment.
-      if (!existsSync(secretFile)) {
+      const read = readSecretFile(secretFile);
+      if (typeof read !== "string") {
         problems.push(
-          `${spec.env}_FILE: file not found (got ${JSON.stringify(secretFile)}); example: ${spec.env}_FILE=/run/secrets/api_token`,
+          `${spec.env}_FILE: ${read.problem} (got ${JSON.stringify(secretFile)}); example: ${spec.env}_FILE=/run/secrets/api_token`,
         );
         continue;
       }
-      raw = readFileSync(secretFile, "utf8").trim();
+      raw = read;
     }
     const value =
       raw === undefined || (raw === "" && !("default" in spec))
@@ -165,7 +256,41 @@ export function loadConfig(
   return config;
 }
 
+function readSecretFile(path: string): string | { problem: string } {
+  if (!existsSync(path)) return { problem: "file not found" };
+  try {
+    if (statSync(path).isDirectory()) return { problem: "is a directory, not a file" };
+    const value = readFileSync(path, "utf8").trim();
+    return value === "" ? { problem: "file is empty" } : value;
+  } catch (e) {
+    return { problem: `cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})` };
+  }
+}
+
+/** Why DATA_DIR cannot hold the server's files, or undefined. Only used against real gateways. */
+export function dataDirProblem(dir: string): string | undefined {
+  let probe = resolve(dir);
+  try {
+    if (existsSync(probe)) {
+      if (!statSync(probe).isDirectory()) return "exists and is not a directory";
+    } else {
+      // It will be created: its nearest existing ancestor must be a writable directory.
+      while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
+      if (!statSync(probe).isDirectory()) return `${probe} is not a directory`;
+    }
+    accessSync(probe, constants.W_OK);
+    return undefined;
+  } catch (e) {
+    return `not writable (${(e as NodeJS.ErrnoException).code ?? String(e)} on ${probe})`;
+  }
+}
+
 function crossCheck(c: Config, problems: string[]): void {
+  const simulated = c.cpUrl === undefined && c.twsPort === undefined;
+  if (!simulated) {
+    const why = dataDirProblem(c.dataDir);
+    if (why) problems.push(`DATA_DIR: ${why} (got ${JSON.stringify(c.dataDir)}); example: DATA_DIR=./data`);
+  }
   if (c.cpCaFile && !existsSync(c.cpCaFile)) {
     problems.push(
       `IB_CP_CA_FILE: file not found (got ${JSON.stringify(c.cpCaFile)}); example: IB_CP_CA_FILE=/etc/ibkr/gateway.pem`,
@@ -176,9 +301,22 @@ function crossCheck(c: Config, problems: string[]): void {
       "IB_CP_CA_FILE and IB_CP_INSECURE_TLS=true contradict each other: pin the certificate or opt out, not both.",
     );
   }
+  checkCpLogin(c, problems);
   if (c.apiReadToken && c.apiReadToken === c.apiToken) {
     problems.push(
       "API_READ_TOKEN: must differ from API_TOKEN, or the read-only token could trade (got the same value)",
+    );
+  }
+  if (c.allowedOrigins.includes("*") && !c.apiToken) {
+    problems.push(
+      "ALLOWED_ORIGINS: `*` lets a page on any site use the server, which requires API_TOKEN; " +
+        "list the frontends instead (example: ALLOWED_ORIGINS=https://app.example.com)",
+    );
+  }
+  if (c.allowedHosts.includes("*") && !c.apiToken) {
+    problems.push(
+      "ALLOWED_HOSTS: `*` turns off the DNS-rebinding check, which requires API_TOKEN; " +
+        "list the names clients use instead (example: ALLOWED_HOSTS=ibkr-graphql.internal)",
     );
   }
   if (!isLoopback(c.host) && !c.apiToken) {
@@ -195,12 +333,25 @@ export function isLoopback(host: string): boolean {
   return host === "::1";
 }
 
-/** The settings as they may be logged: secrets replaced. */
+/**
+ * Text with the credentials of every URL in it (`https://user:pass@host`) replaced: the one place that
+ * decides how a URL may be shown, in logs, `doctor` output and error messages.
+ */
+export function redactUrlCredentials(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*@/gi, "$1[redacted]@");
+}
+
+/** The settings as they may be logged: secrets replaced, and credentials inside URLs. */
 export function redactedConfig(c: Config): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(SETTINGS)) {
     const v = (c as Record<string, unknown>)[key];
-    out[key] = "secret" in spec && v !== undefined ? "[redacted]" : v;
+    out[key] =
+      "secret" in spec && v !== undefined
+        ? "[redacted]"
+        : typeof v === "string"
+          ? redactUrlCredentials(v)
+          : v;
   }
   out.simulated = c.simulated;
   return out;
@@ -213,4 +364,19 @@ export function settingsTable(): { env: string; example: string; default?: strin
     example: s.example,
     ...("default" in s ? { default: s.default } : {}),
   }));
+}
+
+/** IB_CP_LOGIN=auto needs a user and a password, and a browser that exists. */
+function checkCpLogin(c: Config, problems: string[]): void {
+  if (c.cpLogin !== "auto") return;
+  if (!c.cpUsername || !c.cpPassword) {
+    problems.push(
+      "IB_CP_LOGIN=auto needs IB_CP_USERNAME and IB_CP_PASSWORD (or IB_CP_PASSWORD_FILE); example: IB_CP_USERNAME=readonly-user IB_CP_PASSWORD_FILE=/run/secrets/ib_password",
+    );
+  }
+  if (!existsSync(c.cpBrowser)) {
+    problems.push(
+      `IB_CP_BROWSER: no browser at ${JSON.stringify(c.cpBrowser)} (IB_CP_LOGIN=auto needs Chromium); example: IB_CP_BROWSER=/usr/bin/chromium`,
+    );
+  }
 }

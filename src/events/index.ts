@@ -1,2 +1,3 @@
 export { AsyncQueue } from "./async-queue";
+export { Pacer } from "./pacer";
 export { SequencedLog, type SequencedLogOptions } from "./sequenced-log";

@@ -37,7 +37,10 @@ export class SequencedLog<T extends { sequence: number }> {
 
   /** Events still in the buffer with a sequence above `after`. */
   since(after: number): T[] {
-    return this.buffer.filter((e) => e.sequence > after);
+    // Sequences in the buffer are consecutive: a slice, not a scan of up to ORDER_EVENT_BUFFER events for
+    // every subscription of a burst.
+    const oldest = this.buffer[0]?.sequence ?? this.seq + 1;
+    return this.buffer.slice(Math.max(0, Math.floor(after) - oldest + 1));
   }
 
   subscribe(accept: (e: T) => boolean = () => true, afterSequence?: number | null): AsyncIterableIterator<T> {
