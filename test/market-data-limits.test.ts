@@ -203,6 +203,10 @@ describe("account stream pushes", () => {
             ),
           );
           assert.equal(moved.accountUpdates.source, api);
+          // 100 MSFT bought at about 420, now 430: the PnL comes with the values (reqPnL / spl).
+          await eventually("the PnL of the move", () =>
+            accounts.events.some((e) => e.accountUpdates.unrealizedPnl > 900),
+          );
         } finally {
           accounts.dispose();
           await client.dispose();

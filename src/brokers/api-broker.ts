@@ -60,6 +60,10 @@ export interface ApiBroker {
    * account streams re-read at once; returns the unsubscribe. Absent: they poll and follow order events.
    */
   onAccountChange?(listener: () => void): () => void;
+  /** Daily, unrealized and realized PnL of an account where it costs a separate read (account streams). */
+  accountPnl?(
+    accountId: string,
+  ): Promise<{ dailyPnl?: number | null; unrealizedPnl?: number | null; realizedPnl?: number | null }>;
   /** Last known price of a contract, for notional limits; null when unknown. */
   lastPrice?(conid: number): Promise<number | null>;
   placeOrder(request: OrderRequest, contract: Contract): Promise<PlaceOutcome>;

@@ -174,7 +174,12 @@ class UnifiedBrokerService implements BrokerService {
         assertAnyReady: () => void route(this.sidesMap(), null),
         resolveContract: (input) => route(this.sidesMap(), null).resolveContract(input),
         readPositions: (accountId) => this.positions(accountId),
-        readSummary: (accountId) => this.accountSummary(accountId),
+        readSummary: async (accountId) => {
+          const s = await this.accountSummary(accountId);
+          const side = s && this.sides().find((b) => b.api === s.source);
+          const pnl = side?.accountPnl ? await side.accountPnl(accountId).catch(() => ({})) : {};
+          return s && { ...s, ...pnl };
+        },
         accountIds: async () => (await this.accounts()).map((a) => a.id),
         orderEvents: () => this.tracker.log.subscribe(() => true),
         accountChanges: (listener) => {

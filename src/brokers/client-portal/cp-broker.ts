@@ -23,7 +23,7 @@ import { CpErrors } from "./cp-errors";
 import { CpMarketData, type CpMarketDataOptions } from "./cp-market-data";
 import { CpOrders, type CpOrdersOptions } from "./cp-orders";
 import { arr } from "./cp-parse";
-import { CpPortfolio } from "./cp-portfolio";
+import { CpPortfolio, pnlRows, type AccountPnl } from "./cp-portfolio";
 import { CpWebSocket, type CpWebSocketOptions } from "./cp-websocket";
 import type { SchedulerStats } from "./request-scheduler";
 
@@ -61,6 +61,8 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
   readonly marketData: CpMarketData;
   private readonly socket: CpWebSocket;
   private readonly accountListeners = new Set<() => void>();
+  /** PnL by account as the WebSocket's `spl` last pushed it. */
+  private readonly pushedPnl = new Map<string, AccountPnl>();
   private closed = false;
 
   constructor(options: ClientPortalBrokerOptions, sink: BrokerEventSink) {
@@ -84,7 +86,11 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
     // Orders follow `sor` as it arrives; the follower's polling stays the fallback.
     this.socket.on("sor", (frame) => this.orders.streamed(arr(frame.args)));
     this.socket.subscribe("sor", "sor+{}", "uor+{}");
-    this.socket.on("spl", () => this.accountListeners.forEach((l) => l()));
+    this.socket.on("spl", (frame) => {
+      for (const [account, pnl] of pnlRows(frame.args)) this.pushedPnl.set(account, pnl);
+      this.accountListeners.forEach((l) => l());
+    });
+    this.socket.subscribe("spl", "spl+{}", "upl+{}");
     this.marketData = new CpMarketData(options, { ...parts, socket: this.socket, logger: options.logger });
   }
 
@@ -130,14 +136,10 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
     return this.connection.reauthenticate();
   }
 
-  /** PnL pushes on the WebSocket's `spl` topic, subscribed while someone listens. */
+  /** PnL pushes on the WebSocket's `spl` topic. */
   onAccountChange(listener: () => void): () => void {
     this.accountListeners.add(listener);
-    if (this.accountListeners.size === 1) this.socket.subscribe("spl", "spl+{}", "upl+{}");
-    return () => {
-      this.accountListeners.delete(listener);
-      if (this.accountListeners.size === 0) this.socket.unsubscribe("spl");
-    };
+    return () => this.accountListeners.delete(listener);
   }
 
   // ---- reads ----
@@ -146,8 +148,17 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
     return this.portfolio.listAccounts();
   }
 
-  getAccountSummary(accountId: string): Promise<AccountSummary | null> {
-    return this.portfolio.getAccountSummary(accountId);
+  async getAccountSummary(accountId: string): Promise<AccountSummary | null> {
+    const summary = await this.portfolio.getAccountSummary(accountId);
+    return summary && { ...summary, ...this.pushedPnl.get(accountId) };
+  }
+
+  /** PnL as `spl` pushed it, else (socket down or silent) from `/iserver/account/pnl/partitioned`. */
+  async accountPnl(accountId: string): Promise<AccountPnl> {
+    return (
+      (this.socket.streaming() ? this.pushedPnl.get(accountId) : undefined) ??
+      (await this.portfolio.pnl(accountId))
+    );
   }
 
   listPositions(accountId?: string): Promise<Position[]> {
