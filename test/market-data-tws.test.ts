@@ -115,10 +115,12 @@ describe("market data through TWS", () => {
   });
 
   it("answers MARKET_DATA_UNAVAILABLE for a contract without permission (live data)", async () => {
+    // Through TWS: Client Portal would fall back to delayed data instead (as IB's gateway does).
+    await eventually("TWS connected", () => s.app.broker.readiness().components.tws!.ready);
     await s.control("/sim/market-data/permissions", { conid: MSFT, allowed: false });
     try {
       const r = await s.op(QUOTE, { c: { conid: MSFT } });
-      assert.deepEqual(codesOf(r), ["MARKET_DATA_UNAVAILABLE"]);
+      assert.deepEqual(codesOf(r), ["MARKET_DATA_UNAVAILABLE"], JSON.stringify(r));
       assert.equal(r.errors![0]!.extensions!.ibCode, 10089);
     } finally {
       await s.control("/sim/market-data/permissions", { conid: MSFT, allowed: true });
