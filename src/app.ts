@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { createBrokerService, type BrokerService } from "./brokers";
 import { createClientPortalBroker, type ClientPortalAdapter } from "./brokers/client-portal";
 import type { SchedulerMemory } from "./brokers/client-portal/request-scheduler";
+import type { MarketDataOptions } from "./brokers/market-data/market-data-service";
 import { createTwsBroker } from "./brokers/tws";
 import { createOrderHistory, createStoreIdempotencyStore, openSqliteStore, type Store } from "./store";
 import type { Config } from "./config/config";
@@ -30,6 +31,8 @@ export interface AppOptions {
   tws?: Partial<Parameters<typeof createTwsBroker>[0]>;
   /** Pause between retention steps. @default 1000 ms; retention runs every hour until nothing is due. */
   retentionStepMs?: number;
+  /** Market-data lines, linger and pacing over the config's (tests). */
+  marketData?: MarketDataOptions;
 }
 
 const RETENTION_EVERY_MS = 3600_000;
@@ -120,6 +123,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       logger,
       orderEventBuffer: config.orderEventBuffer,
       idempotency,
+      marketData: { maxLines: config.marketDataLines, ...options.marketData },
       journal: store,
       history: createOrderHistory(store, { logger: storeLog }),
       hooks: {
@@ -181,6 +185,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
                 port: tws.port,
                 clientId: config.twsClientId,
                 clientIdRange: config.twsClientIdRange,
+                marketDataType: config.marketDataType,
                 logger,
                 // The first connection after a restart reports fills of journaled orders it missed.
                 knownOrder: sink.knownOrder ? (id, key) => sink.knownOrder!(id, key) : undefined,

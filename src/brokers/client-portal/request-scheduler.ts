@@ -4,6 +4,7 @@ import { systemClock, type Clock, type TimerHandle } from "../../session/clock";
 import {
   DEFAULT_ENDPOINT_RULES,
   endpointKey,
+  endpointWindowKey,
   findEndpointLimit,
   type EndpointLimit,
   type EndpointRule,
@@ -154,6 +155,8 @@ interface Entry<R> {
   seq: number;
   key: string;
   endpoint: string;
+  /** The window of `limit` this request counts in (see endpointWindowKey). */
+  windowKey: string;
   limit: EndpointLimit | undefined;
   request: SchedulerRequest;
   priority: number;
@@ -333,6 +336,7 @@ class Scheduler<R> implements RequestScheduler<R> {
       seq: this.seq++,
       key,
       endpoint,
+      windowKey: endpointWindowKey(this.rules, request.method, request.path),
       limit: findEndpointLimit(this.rules, request.method, request.path),
       request,
       priority: lane !== undefined ? -1 : (request.priority ?? RequestPriority.READ),
@@ -409,7 +413,7 @@ class Scheduler<R> implements RequestScheduler<R> {
 
   private expire(entry: Entry<R>, waiter: Waiter<R>): void {
     if (!entry.waiters.delete(waiter)) return;
-    const retryAt = this.estimate(entry.endpoint, this.clock.now(), entry.limit);
+    const retryAt = this.estimate(entry.windowKey, this.clock.now(), entry.limit);
     waiter.reject(this.rejection(entry.endpoint, "deadline", retryAt));
     if (entry.waiters.size === 0) {
       const i = this.queue.indexOf(entry);
@@ -452,8 +456,8 @@ class Scheduler<R> implements RequestScheduler<R> {
         }
         if (entry.limit) {
           const free = Math.max(
-            nextFree(this.windowOf(entry.endpoint), entry.limit, now),
-            this.inheritedUntil(entry.endpoint, now),
+            nextFree(this.windowOf(entry.windowKey), entry.limit, now),
+            this.inheritedUntil(entry.windowKey, now),
           );
           if (free > now) {
             wake = Math.min(wake, free);
@@ -481,7 +485,7 @@ class Scheduler<R> implements RequestScheduler<R> {
     this.counters.waits.maxMs = Math.max(this.counters.waits.maxMs, waited);
     this.counters.upstream++;
     if (entry.read) this.inFlightReads.set(entry.key, entry);
-    const window = entry.limit ? this.windowOf(entry.endpoint) : undefined;
+    const window = entry.limit ? this.windowOf(entry.windowKey) : undefined;
     this.global.inFlight++;
     if (window) window.inFlight++;
 
@@ -646,7 +650,7 @@ class Scheduler<R> implements RequestScheduler<R> {
     if (!memory) return;
     try {
       memory.noteWindow(GLOBAL_WINDOW_KEY, now + this.globalLimit.windowMs);
-      if (entry.limit) memory.noteWindow(entry.endpoint, now + entry.limit.windowMs);
+      if (entry.limit) memory.noteWindow(entry.windowKey, now + entry.limit.windowMs);
     } catch {
       // Memory is a courtesy to the next process; it must never break this one's pacing.
     }
