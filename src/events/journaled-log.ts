@@ -108,11 +108,25 @@ export class JournaledLog<T extends Sequenced> {
    * A live subscription, or, with a resume position, a replay of everything after it first. A position the
    * journal cannot honour (malformed, another journal, purged by retention, ahead) is CURSOR_INVALID.
    */
-  async subscribe(
+  subscribe(
     accept: (e: T) => boolean = () => true,
     from: ResumeFrom = {},
-  ): Promise<AsyncIterableIterator<T>> {
-    const after = await this.resolve(from);
+  ): AsyncIterableIterator<T> | Promise<AsyncIterableIterator<T>> {
+    // Live only: registered at once, as the subscribe message is handled, so no event published after it
+    // can be missed while a check is awaited.
+    if (from.after == null && from.afterSequence == null) return this.register(accept);
+    return this.resolve(from).then((after) => {
+      const queue = this.register(accept);
+      if (after === undefined) return queue;
+      return new ResumedSubscription<T>(queue, after, accept, (a) => this.readPage(a));
+    });
+  }
+
+  /**
+   * Registered before the first journal read: an event committed after that read is published after it,
+   * so it lands in this queue; one committed before is in the read. The overlap is dropped by sequence.
+   */
+  private register(accept: (e: T) => boolean): AsyncQueue<T> {
     const entry = {
       accept,
       queue: new AsyncQueue<T>(
@@ -125,11 +139,8 @@ export class JournaledLog<T extends Sequenced> {
           ),
       ),
     };
-    // Registered before the first journal read: an event committed after that read is published after it,
-    // so it lands in this queue; one committed before is in the read. The overlap is dropped by sequence.
     this.subscribers.add(entry);
-    if (after === undefined) return entry.queue;
-    return new ResumedSubscription<T>(entry.queue, after, accept, (from) => this.readPage(from));
+    return entry.queue;
   }
 
   /** Ends every live subscription (server shutdown). */
