@@ -65,6 +65,7 @@ describe("Client Portal → domain mapping", () => {
       limitPrice: 220,
       stopPrice: null,
       timeInForce: TimeInForce.GTC,
+      outsideRth: false,
       status: OrderStatus.PARTIALLY_FILLED,
       filledQuantity: 4,
       remainingQuantity: 6,

@@ -2,7 +2,7 @@ import type { Account, AccountSummary } from "../schema/account.type";
 import type { Contract, ContractInput } from "../schema/contract.type";
 import type { BrokerApi, SessionEventType } from "../schema/enums";
 import type { ModifyOrderInput } from "../schema/order.input";
-import type { Fill, Order, OrderConfirmation } from "../schema/order.type";
+import type { Fill, Order, OrderConfirmation, OrderPreview } from "../schema/order.type";
 import type { Position } from "../schema/position.type";
 import type { ClientPortalStatus, TwsStatus } from "../schema/session.type";
 import type { OrderRequest } from "./order-terms";
@@ -55,6 +55,10 @@ export interface ApiBroker {
   /** Last known price of a contract, for notional limits; null when unknown. */
   lastPrice?(conid: number): Promise<number | null>;
   placeOrder(request: OrderRequest, contract: Contract): Promise<PlaceOutcome>;
+  /** IB's what-if for the order: margin and commission, nothing placed. Absent: this API cannot preview. */
+  previewOrder?(request: OrderRequest, contract: Contract): Promise<OrderPreview>;
+  /** Why this API cannot place these terms as they are, or null when it can. Absent: it takes every order. */
+  unsupported?(request: OrderRequest): string | null;
   modifyOrder(order: Order, changes: ModifyOrderInput): Promise<Order>;
   cancelOrder(order: Order): Promise<Order>;
   /** Whether this API may modify or cancel the order; absent means it may. */

@@ -11,7 +11,7 @@ import {
   type OrderStatus,
 } from "../schema/enums";
 import type { ModifyOrderInput, PlaceOrderInput } from "../schema/order.input";
-import type { Order, OrderEvent, PlaceOrderPayload } from "../schema/order.type";
+import type { Order, OrderEvent, OrderPreview, PlaceOrderPayload } from "../schema/order.type";
 import type { Position } from "../schema/position.type";
 import type { ClientPortalStatus, SessionEvent, SessionStatus, TwsStatus } from "../schema/session.type";
 import type {
@@ -26,7 +26,10 @@ import { OrderIdempotency } from "./order-idempotency";
 import { termsAfterModify, type OrderTerms } from "./order-terms";
 import { OrderTracker } from "./order-tracker";
 import { checkAccountId, checkOrderId, validateModifyOrder, validatePlaceOrder } from "./order-validation";
-import { marketPrice, route, routeExisting, sidesOf, type Sides } from "./routing";
+import { cancelAll } from "./cancel-all";
+import { previewOrder } from "./order-preview";
+import { routeOrder } from "./order-routing";
+import { marketPrice, routeExisting, sidesOf, type Sides } from "./routing";
 import {
   accountAllowed,
   checkAllowed,
@@ -76,6 +79,13 @@ export interface BrokerService {
   orders(filter: { accountId?: string | null; status?: OrderStatus[] | null }): Promise<Order[]>;
   order(id: string): Promise<Order | null>;
   placeOrder(input: PlaceOrderInput, caller: Caller): Promise<PlaceOrderPayload>;
+  /** IB's what-if through the API placeOrder would use; nothing placed, the clientOrderId stays free. */
+  previewOrder(input: PlaceOrderInput, caller: Caller): Promise<OrderPreview>;
+  /** Cancels every working order of the account through the API that owns it. */
+  cancelAllOrders(accountId: string, confirm: boolean, caller: Caller): Promise<Order[]>;
+  orderByClientOrderId(clientOrderId: string): Promise<Order | null>;
+  /** A bracket parent's children, as tracked. */
+  childrenOf(order: Order): Order[];
   modifyOrder(id: string, input: ModifyOrderInput, caller: Caller): Promise<Order>;
   cancelOrder(id: string, caller: Caller): Promise<Order>;
   confirmOrder(replyId: string, confirmed: boolean, caller: Caller): Promise<PlaceOrderPayload>;
@@ -272,7 +282,7 @@ class UnifiedBrokerService implements BrokerService {
       checkAllowed(this.options.guards, request.accountId);
       checkLive(this.options.guards, request.accountId, this.mode());
       await this.checkKnownAccount(request.accountId);
-      const api = route(this.sidesMap(), input.via ?? null);
+      const api = routeOrder(this.sidesMap(), input.via ?? null, request);
       const result = await this.idempotency.place(api, request, (contract) =>
         this.checkLimits(api, request, contract.conid),
       );
@@ -291,6 +301,55 @@ class UnifiedBrokerService implements BrokerService {
       this.auditRefusal(audit, e);
       throw e;
     }
+  }
+
+  previewOrder(input: PlaceOrderInput, caller: Caller): Promise<OrderPreview> {
+    // The same steps as placeOrder except the write checks: a preview sends no order (read tokens may ask).
+    return previewOrder(input, caller, {
+      guards: this.options.guards,
+      mode: () => this.mode(),
+      sides: () => this.sidesMap(),
+      checkKnownAccount: (id) => this.checkKnownAccount(id),
+      checkLimits: (api, terms, conid) => this.checkLimits(api, terms, conid),
+      log: this.log,
+      auditRefusal: (audit, e) => this.auditRefusal(audit, e),
+    });
+  }
+
+  cancelAllOrders(accountId: string, confirm: boolean, caller: Caller): Promise<Order[]> {
+    return cancelAll(accountId, confirm, caller, {
+      guards: this.options.guards,
+      mode: () => this.mode(),
+      sides: () => this.sidesMap(),
+      orders: (id) => this.orders({ accountId: id }),
+      checkWritable: (c) => this.checkWritable(c),
+      observe: (o) => {
+        this.tracker.observe({ order: o });
+        return this.tracker.get(o.id) ?? o;
+      },
+      log: this.log,
+      auditRefusal: (audit, e) => this.auditRefusal(audit, e),
+    });
+  }
+
+  async orderByClientOrderId(clientOrderId: string): Promise<Order | null> {
+    const key = clientOrderId?.trim() ?? "";
+    const find = () =>
+      this.tracker
+        .all()
+        .filter((o) => o.clientOrderId === key && this.accountAllowed(o.accountId))
+        .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0] ?? null;
+    const known = find();
+    if (known) return known;
+    await this.orders({});
+    return find();
+  }
+
+  childrenOf(order: Order): Order[] {
+    return this.tracker
+      .all()
+      .filter((o) => o.parentId != null && o.parentId === order.id)
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   }
 
   async confirmOrder(replyId: string, confirmed: boolean, caller: Caller): Promise<PlaceOrderPayload> {

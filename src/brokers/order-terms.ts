@@ -16,15 +16,49 @@ export interface OrderTerms {
   limitPrice: number | null;
   stopPrice: number | null;
   timeInForce: TimeInForce;
+  /*
+   * The fields below are optional so that terms built by hand (tests, tools) may leave out what a simple order
+   * does not use; absent means null (false for outsideRth).
+   */
+  /** TRAILING_STOP(_LIMIT): exactly one of amount and percent. */
+  trailingAmount?: number | null;
+  trailingPercent?: number | null;
+  /** TRAILING_STOP_LIMIT: the limit's distance from the trailing stop. */
+  limitOffset?: number | null;
+  /** MARKET_IF_TOUCHED / LIMIT_IF_TOUCHED. */
+  triggerPrice?: number | null;
+  /** Set exactly when timeInForce is GTD. */
+  goodTillDate?: Date | null;
+  outsideRth?: boolean;
+  ocaGroup?: string | null;
   /** Null only for orders entered elsewhere (TWS's own window, another client): they have no key of ours. */
   clientOrderId: string | null;
+}
+
+/** The exits of a bracket, checked against the entry's side and price. */
+export interface BracketTerms {
+  takeProfitLimitPrice: number | null;
+  stopLossStopPrice: number | null;
+  stopLossLimitPrice: number | null;
 }
 
 /** An order request after validation: every field checked, the contract still as the user gave it. */
 export interface OrderRequest extends OrderTerms {
   contract: ContractInput;
   clientOrderId: string;
+  bracket?: BracketTerms | null;
 }
+
+/** The fields a simple order leaves at their defaults: for code that builds terms by hand. */
+export const SIMPLE_TERMS = {
+  trailingAmount: null,
+  trailingPercent: null,
+  limitOffset: null,
+  triggerPrice: null,
+  goodTillDate: null,
+  outsideRth: false,
+  ocaGroup: null,
+} as const satisfies Partial<OrderTerms>;
 
 /** The terms an order will have once a modification is applied: IB replaces an order whole. */
 export function termsAfterModify(order: Order, changes: ModifyOrderInput): OrderTerms {
@@ -36,6 +70,13 @@ export function termsAfterModify(order: Order, changes: ModifyOrderInput): Order
     limitPrice: changes.limitPrice ?? order.limitPrice ?? null,
     stopPrice: changes.stopPrice ?? order.stopPrice ?? null,
     timeInForce: changes.timeInForce ?? order.timeInForce,
+    trailingAmount: order.trailingAmount ?? null,
+    trailingPercent: order.trailingPercent ?? null,
+    limitOffset: order.limitOffset ?? null,
+    triggerPrice: order.triggerPrice ?? null,
+    goodTillDate: order.goodTillDate ?? null,
+    outsideRth: order.outsideRth ?? false,
+    ocaGroup: order.ocaGroup ?? null,
     clientOrderId: order.clientOrderId ?? null,
   };
 }

@@ -8,6 +8,16 @@ export type AccountType =
   | 'LIVE'
   | 'PAPER';
 
+/** Exit orders placed with the entry as one bracket: at least one leg. They wait until the entry fills, then form a one-cancels-all pair. Their clientOrderIds are the entry's with `.tp` / `.sl` appended. */
+export type BracketInput = {
+  /** Makes the stop-loss a STOP_LIMIT with this limit; needs stopLossStopPrice. */
+  stopLossLimitPrice?: number | null | undefined;
+  /** A STOP exit on the losing side of the entry. */
+  stopLossStopPrice?: number | null | undefined;
+  /** A LIMIT exit on the profitable side of the entry. */
+  takeProfitLimitPrice?: number | null | undefined;
+};
+
 export type BrokerApi =
   | 'CLIENT_PORTAL'
   | 'TWS';
@@ -68,22 +78,44 @@ export type OrderStatus =
 
 export type OrderType =
   | 'LIMIT'
+  | 'LIMIT_IF_TOUCHED'
+  | 'LIMIT_ON_CLOSE'
   | 'MARKET'
+  | 'MARKET_IF_TOUCHED'
+  | 'MARKET_ON_CLOSE'
+  | 'MIDPRICE'
   | 'STOP'
-  | 'STOP_LIMIT';
+  | 'STOP_LIMIT'
+  | 'TRAILING_STOP'
+  | 'TRAILING_STOP_LIMIT';
 
 export type PlaceOrderInput = {
   accountId: string | number;
+  bracket?: BracketInput | null | undefined;
   /** Your idempotency key: the same id never places a second order (sent as TWS orderRef / CP cOID). */
   clientOrderId: string;
   contract: ContractInput;
+  /** Required with timeInForce GTD, in the future. */
+  goodTillDate?: string | null | undefined;
+  /** TRAILING_STOP_LIMIT: the limit's distance from the trailing stop price (IB's lmtPriceOffset). */
+  limitOffset?: number | null | undefined;
   /** Required for LIMIT and STOP_LIMIT, absent otherwise. */
   limitPrice?: number | null | undefined;
+  /** One-cancels-all group: when one order of the group fills, IB cancels the others (TWS only). */
+  ocaGroup?: string | null | undefined;
+  /** May fill outside regular trading hours (IB's outsideRth); waits for the session otherwise. */
+  outsideRth?: boolean;
   quantity: number;
   side: OrderSide;
   /** Required for STOP and STOP_LIMIT, absent otherwise. */
   stopPrice?: number | null | undefined;
   timeInForce?: TimeInForce;
+  /** TRAILING_STOP(_LIMIT): the trail in price units; give this or trailingPercent. */
+  trailingAmount?: number | null | undefined;
+  /** TRAILING_STOP(_LIMIT): the trail in percent of the price; give this or trailingAmount. */
+  trailingPercent?: number | null | undefined;
+  /** MARKET_IF_TOUCHED / LIMIT_IF_TOUCHED: the price whose touch activates the order. */
+  triggerPrice?: number | null | undefined;
   type: OrderType;
   /** Force an API; by default TWS when connected. */
   via?: BrokerApi | null | undefined;
@@ -115,7 +147,9 @@ export type SessionEventType =
 
 export type TimeInForce =
   | 'DAY'
+  | 'FOK'
   | 'GTC'
+  | 'GTD'
   | 'IOC'
   | 'OPG';
 

@@ -20,6 +20,7 @@ import type {
 import { CpConnection, type CpConnectionOptions } from "./cp-connection";
 import { CpContracts } from "./cp-contracts";
 import { CpErrors } from "./cp-errors";
+import { cpUnsupported } from "./cp-mapping";
 import { CpOrders, type CpOrdersOptions } from "./cp-orders";
 import { CpPortfolio } from "./cp-portfolio";
 import type { SchedulerStats } from "./request-scheduler";
@@ -137,6 +138,10 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
   }
 
   // ---- orders ----
+
+  unsupported(request: OrderRequest): string | null {
+    return cpUnsupported(request);
+  }
 
   placeOrder(request: OrderRequest, contract: Contract): Promise<PlaceOutcome> {
     return this.orders.placeOrder(request, contract);

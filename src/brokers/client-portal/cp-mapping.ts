@@ -3,7 +3,7 @@ import type { Contract } from "../../schema/contract.type";
 import { BrokerApi, OrderSide, OrderStatus, OrderType, SecType, TimeInForce } from "../../schema/enums";
 import type { Fill, Order, OrderConfirmation } from "../../schema/order.type";
 import type { Position } from "../../schema/position.type";
-import { accountTypeOf, type OrderRequest } from "../order-terms";
+import { accountTypeOf, type OrderRequest, type OrderTerms } from "../order-terms";
 import { arr, ibTime, int, isObject, num, str, type Json } from "./cp-parse";
 
 /** Client Portal shapes → the domain model (src/schema). One place, so both directions agree. */
@@ -93,15 +93,44 @@ export function mapContractInfo(info: Json): Contract | null {
 
 // ---- orders ----
 
-const CP_ORDER_TYPES: Record<OrderType, string> = {
+/** The order types Client Portal documents for `orderType`; IB takes the others through TWS only. */
+const CP_ORDER_TYPES: Partial<Record<OrderType, string>> = {
   [OrderType.MARKET]: "MKT",
   [OrderType.LIMIT]: "LMT",
   [OrderType.STOP]: "STP",
   [OrderType.STOP_LIMIT]: "STOP_LIMIT",
+  [OrderType.TRAILING_STOP]: "TRAIL",
+  [OrderType.TRAILING_STOP_LIMIT]: "TRAILLMT",
+  [OrderType.MARKET_ON_CLOSE]: "MOC",
+  [OrderType.LIMIT_ON_CLOSE]: "LOC",
+  [OrderType.MIDPRICE]: "MIDPRICE",
 };
+/** Client Portal's documented `tif` values (no goodTillDate field, no fill-or-kill). */
+const CP_TIFS = new Set<TimeInForce>([TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.OPG]);
 
 export function cpOrderType(t: OrderType): string {
-  return CP_ORDER_TYPES[t];
+  const code = CP_ORDER_TYPES[t];
+  if (!code) throw new Error(`Client Portal has no order type for ${t}`);
+  return code;
+}
+
+/**
+ * Why Client Portal cannot take these terms as they are, or null when it can. Its trailing orders carry the
+ * stop price in `price`/`auxPrice` (IB's documented shape), so they need an initial stopPrice here; named
+ * OCA groups and GTD/FOK have no field in its order body.
+ */
+export function cpUnsupported(t: OrderTerms & { bracket?: unknown }): string | null {
+  if (!CP_ORDER_TYPES[t.type]) return `Client Portal does not take ${t.type} orders`;
+  if (!CP_TIFS.has(t.timeInForce)) return `Client Portal does not take timeInForce ${t.timeInForce}`;
+  if (
+    (t.type === OrderType.TRAILING_STOP || t.type === OrderType.TRAILING_STOP_LIMIT) &&
+    t.stopPrice == null
+  ) {
+    return `Client Portal's ${t.type} needs an initial stopPrice`;
+  }
+  if (t.ocaGroup) return "Client Portal has no named OCA groups (ocaGroup)";
+  if (t.bracket) return "brackets through Client Portal are not supported by this server yet";
+  return null;
 }
 
 export function orderTypeOf(v: unknown): OrderType {
@@ -120,6 +149,25 @@ export function orderTypeOf(v: unknown): OrderType {
     case "STP LMT":
     case "STPLMT":
       return OrderType.STOP_LIMIT;
+    case "TRAIL":
+    case "TRAILING STOP":
+      return OrderType.TRAILING_STOP;
+    case "TRAILLMT":
+    case "TRAIL LIMIT":
+    case "TRAILING STOP LIMIT":
+      return OrderType.TRAILING_STOP_LIMIT;
+    case "MOC":
+    case "MARKET ON CLOSE":
+      return OrderType.MARKET_ON_CLOSE;
+    case "LOC":
+    case "LIMIT ON CLOSE":
+      return OrderType.LIMIT_ON_CLOSE;
+    case "MIDPRICE":
+      return OrderType.MIDPRICE;
+    case "MIT":
+      return OrderType.MARKET_IF_TOUCHED;
+    case "LIT":
+      return OrderType.LIMIT_IF_TOUCHED;
     default:
       return OrderType.LIMIT;
   }
@@ -195,8 +243,14 @@ export function mapLiveOrder(o: Json, firstSeen: (id: string) => Date): Order | 
     side: sideOf(o.side),
     type,
     quantity: total,
-    limitPrice: type === OrderType.LIMIT || type === OrderType.STOP_LIMIT ? price : null,
-    stopPrice: type === OrderType.STOP ? (price ?? aux) : type === OrderType.STOP_LIMIT ? aux : null,
+    limitPrice: CP_LIMITED.has(type) ? price : null,
+    stopPrice:
+      type === OrderType.STOP || type === OrderType.TRAILING_STOP
+        ? (price ?? aux)
+        : type === OrderType.STOP_LIMIT || type === OrderType.TRAILING_STOP_LIMIT
+          ? aux
+          : null,
+    outsideRth: o.outsideRTH === true || o.outside_rth === true,
     timeInForce: timeInForceOf(o.timeInForce ?? o.tif),
     status,
     filledQuantity: filled,
@@ -214,6 +268,14 @@ export function mapLiveOrder(o: Json, firstSeen: (id: string) => Date): Order | 
     updatedAt,
   };
 }
+
+const CP_LIMITED = new Set([
+  OrderType.LIMIT,
+  OrderType.STOP_LIMIT,
+  OrderType.LIMIT_ON_CLOSE,
+  OrderType.MIDPRICE,
+  OrderType.TRAILING_STOP_LIMIT,
+]);
 
 export interface CpTrade {
   orderId: string;
@@ -308,7 +370,7 @@ export function cpOrderBody(request: OrderRequest, contract: Contract, withCoid:
     side: request.side,
     quantity: request.quantity,
     tif: request.timeInForce,
-    outsideRTH: false,
+    outsideRTH: request.outsideRth ?? false,
   };
   if (withCoid && request.clientOrderId) body.cOID = request.clientOrderId;
   if (contract.exchange && contract.exchange !== "SMART") body.listingExchange = contract.exchange;
@@ -324,10 +386,35 @@ export function cpOrderBody(request: OrderRequest, contract: Contract, withCoid:
       body.price = request.limitPrice;
       body.auxPrice = request.stopPrice;
       break;
+    case OrderType.LIMIT_ON_CLOSE:
+      body.price = request.limitPrice;
+      break;
+    case OrderType.MIDPRICE:
+      if (request.limitPrice != null) body.price = request.limitPrice;
+      break;
+    case OrderType.TRAILING_STOP:
+      body.price = request.stopPrice;
+      Object.assign(body, cpTrailing(request));
+      break;
+    case OrderType.TRAILING_STOP_LIMIT: {
+      // TRAILLMT: price is the limit, auxPrice the stop; the limit sits limitOffset beyond the stop.
+      const stop = request.stopPrice!;
+      const offset = request.limitOffset ?? 0;
+      body.price = request.side === OrderSide.BUY ? stop + offset : stop - offset;
+      body.auxPrice = stop;
+      Object.assign(body, cpTrailing(request));
+      break;
+    }
     default:
       break;
   }
   return body;
+}
+
+function cpTrailing(t: OrderTerms): Json {
+  return t.trailingPercent != null
+    ? { trailingAmt: t.trailingPercent, trailingType: "%" }
+    : { trailingAmt: t.trailingAmount, trailingType: "amt" };
 }
 
 /** An order as a request describes it, before any fill: what differs is IB's answer. */
@@ -347,6 +434,10 @@ export function orderOfRequest(
     limitPrice: request.limitPrice,
     stopPrice: request.stopPrice,
     timeInForce: request.timeInForce,
+    trailingAmount: request.trailingAmount ?? null,
+    trailingPercent: request.trailingPercent ?? null,
+    limitOffset: request.limitOffset ?? null,
+    outsideRth: request.outsideRth ?? false,
     filledQuantity: 0,
     averageFillPrice: null,
     source: BrokerApi.CLIENT_PORTAL,

@@ -8,7 +8,7 @@ import type { Account, AccountSummary } from "../../schema/account.type";
 import type { Contract, ContractInput } from "../../schema/contract.type";
 import { BrokerApi } from "../../schema/enums";
 import type { ModifyOrderInput } from "../../schema/order.input";
-import type { Order } from "../../schema/order.type";
+import type { Order, OrderPreview } from "../../schema/order.type";
 import type { Position } from "../../schema/position.type";
 import type { TwsStatus } from "../../schema/session.type";
 import type {
@@ -129,6 +129,10 @@ class TwsAdapter implements TwsBroker {
   }
 
   // ---- orders ----
+
+  previewOrder(request: OrderRequest, contract: Contract): Promise<OrderPreview> {
+    return this.orders.previewOrder(this.connection.ready(), request, contract);
+  }
 
   async placeOrder(request: OrderRequest, contract: Contract): Promise<PlaceOutcome> {
     return this.orders.placeOrder(this.connection.ready(), request, contract);

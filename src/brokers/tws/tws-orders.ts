@@ -29,7 +29,7 @@ import type { Logger } from "../../logger";
 import type { Contract } from "../../schema/contract.type";
 import { OrderStatus } from "../../schema/enums";
 import type { ModifyOrderInput } from "../../schema/order.input";
-import type { Order } from "../../schema/order.type";
+import type { Order, OrderPreview } from "../../schema/order.type";
 import { REQUEST_ID_BASE } from "../../session/tws-client";
 import type { TwsConnection } from "../../session/tws-supervisor";
 import type { OrderRequest, PlaceOutcome } from "../api-broker";
@@ -51,6 +51,7 @@ import {
   toIbOrder,
   toIbOrderContract,
   toOrder,
+  toPreview,
   toTimeInForce,
   type TwsOrderView,
 } from "./tws-mapping";
@@ -103,6 +104,8 @@ interface Waiter {
   onOpenOrder?(rec: TwsOrderView): void;
   onStatus?(rec: TwsOrderView): void;
   onError?(f: TwsErrorFrame): void;
+  /** A what-if answer: an openOrder that is no order, only IB's margin and commission estimate. */
+  onWhatIf?(state: IbOrderState): void;
   onLost(reason: string): void;
 }
 
@@ -143,6 +146,11 @@ export class TwsOrders implements TwsConnectionPart {
       EventName.openOrder,
       (orderId: number, contract: IbContract, order: IbOrder, state: IbOrderState) => {
         if (!live()) return;
+        if (order.whatIf) {
+          // Nothing was placed: kept out of the order stream, so no preview ever shows up as an order.
+          this.notify(orderId, (w) => w.onWhatIf?.(state));
+          return;
+        }
         const rec = this.stream.onOpenOrder(orderId, contract, order, state);
         if (rec && rec.clientId === conn.clientId) this.notify(orderId, (w) => w.onOpenOrder?.(rec));
       },
@@ -251,6 +259,48 @@ export class TwsOrders implements TwsConnectionPart {
         throw e;
       }
     }
+  }
+
+  /**
+   * IB's what-if: the order with whatIf set, answered by one openOrder carrying the margin and commission
+   * estimate. It uses up an order id like any placement (IB's rule) but no orderRef reaches IB's order list.
+   */
+  async previewOrder(conn: TwsConnection, request: OrderRequest, contract: Contract): Promise<OrderPreview> {
+    const ibContract = toIbOrderContract(contract, request.contract.exchange);
+    const ibOrder: IbOrder = { ...toIbOrder(request), whatIf: true, orderRef: undefined };
+    const orderId = this.nextOrderId++;
+    const state = await this.awaitOrder<IbOrderState>(conn, orderId, {
+      deadlineMs: this.o.ackTimeoutMs,
+      atDeadline: (s) =>
+        s.reject(
+          new AppError(
+            ErrorCode.BROKER_UNAVAILABLE,
+            `TWS did not answer the what-if within ${this.o.ackTimeoutMs} ms.`,
+            {
+              api: "TWS",
+            },
+          ),
+        ),
+      lost: (reason) =>
+        new AppError(
+          ErrorCode.BROKER_UNAVAILABLE,
+          `The TWS connection was lost during the what-if (${reason}).`,
+          {
+            api: "TWS",
+          },
+        ),
+      handlers: (s) => ({
+        onWhatIf: (st) => s.resolve(st),
+        onError: (f) => {
+          if (isFatalForOrder(f.code, f.message)) s.reject(placementError(f, request.clientOrderId));
+        },
+      }),
+      send: () => {
+        this.log.info({ orderId, clientId: conn.clientId }, "what-if order");
+        conn.raw.placeOrder(orderId, ibContract, ibOrder);
+      },
+    });
+    return toPreview(state);
   }
 
   /** placeOrder and the wait for TWS's openOrder acknowledgement, which carries the permId. */
