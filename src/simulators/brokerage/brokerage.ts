@@ -17,6 +17,7 @@ import type {
   SimPosition,
   SimPositionPnl,
   SimQuote,
+  SimSession,
 } from "./brokerage.types";
 import { DEFAULT_COMMISSION, type SimCommissionSchedule } from "./commissions";
 import {
@@ -87,6 +88,9 @@ export interface Brokerage {
   cancelOrder(permId: number): SimChangeResult;
   /** Cancels every working order (TWS reqGlobalCancel); returns the orders now PendingCancel. */
   cancelAll(account?: string): SimOrder[];
+  /** The simulated trading day: `close` runs the closing auction, `open` starts regular hours. */
+  advanceSession(to: "close" | "open"): SimSession;
+  session(): SimSession;
   getOrder(permId: number): SimOrder | undefined;
   /** The most recent order with this orderRef / cOID. */
   findOrderByRef(orderRef: string): SimOrder | undefined;
@@ -140,6 +144,7 @@ export function createBrokerage(options: BrokerageOptions = {}): Brokerage {
     refStats: new Map(),
     nextPermId: permIdStart,
     orderSeq: 0,
+    session: "REGULAR",
   };
   const events = createBookEvents();
   const ctx: BookContext = { state, events, now };
@@ -178,6 +183,7 @@ export function createBrokerage(options: BrokerageOptions = {}): Brokerage {
     state.refStats = new Map();
     state.nextPermId = permIdStart;
     state.orderSeq = 0;
+    state.session = "REGULAR";
   }
 
   function knownAccount(account: string): void {
@@ -213,6 +219,8 @@ export function createBrokerage(options: BrokerageOptions = {}): Brokerage {
     modifyOrder: orders.modifyOrder,
     cancelOrder: orders.cancelOrder,
     cancelAll: orders.cancelAll,
+    advanceSession: orders.advanceSession,
+    session: () => state.session,
     getOrder: orders.getOrder,
     findOrderByRef: orders.findOrderByRef,
     findOrderByTwsId: orders.findOrderByTwsId,

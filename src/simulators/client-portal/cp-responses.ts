@@ -384,12 +384,26 @@ const ORIG_ORDER_TYPE: Record<SimOrder["orderType"], string> = {
   LMT: "LIMIT",
   STP: "STOP",
   "STP LMT": "STOP_LIMIT",
+  TRAIL: "TRAILING_STOP",
+  "TRAIL LIMIT": "TRAILING_STOP_LIMIT",
+  MOC: "MARKET_ON_CLOSE",
+  LOC: "LIMIT_ON_CLOSE",
+  MIT: "MIT",
+  LIT: "LIT",
+  MIDPRICE: "MIDPRICE",
 };
 const ORDER_TYPE_TEXT: Record<SimOrder["orderType"], string> = {
   MKT: "Market",
   LMT: "Limit",
   STP: "Stop",
   "STP LMT": "Stop Limit",
+  TRAIL: "Trail",
+  "TRAIL LIMIT": "Trail Limit",
+  MOC: "Market On Close",
+  LOC: "Limit On Close",
+  MIT: "Market if Touched",
+  LIT: "Limit if Touched",
+  MIDPRICE: "Midprice",
 };
 
 /** `"Buy 10 Limit 220.00, DAY"`, as IB writes `orderDesc`. */
