@@ -7,7 +7,7 @@ import type { Account, AccountSummary } from "../../schema/account.type";
 import type { Contract, ContractInput } from "../../schema/contract.type";
 import { BrokerApi } from "../../schema/enums";
 import type { ModifyOrderInput } from "../../schema/order.input";
-import type { Order } from "../../schema/order.type";
+import type { Order, OrderPreview } from "../../schema/order.type";
 import type { Position } from "../../schema/position.type";
 import type { ClientPortalStatus } from "../../schema/session.type";
 import type {
@@ -138,6 +138,10 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
   }
 
   // ---- orders ----
+
+  previewOrder(request: OrderRequest, contract: Contract): Promise<OrderPreview> {
+    return this.orders.previewOrder(request, contract);
+  }
 
   unsupported(request: OrderRequest): string | null {
     return cpUnsupported(request);

@@ -1,7 +1,7 @@
 import type { Account, AccountSummary } from "../../schema/account.type";
 import type { Contract } from "../../schema/contract.type";
 import { BrokerApi, OrderSide, OrderStatus, OrderType, SecType, TimeInForce } from "../../schema/enums";
-import type { Fill, Order, OrderConfirmation } from "../../schema/order.type";
+import type { Fill, Order, OrderConfirmation, OrderPreview } from "../../schema/order.type";
 import type { Position } from "../../schema/position.type";
 import { accountTypeOf, type OrderRequest, type OrderTerms } from "../order-terms";
 import { arr, ibTime, int, isObject, num, str, type Json } from "./cp-parse";
@@ -444,5 +444,41 @@ export function orderOfRequest(
     createdAt: now,
     updatedAt: now,
     ...answer,
+  };
+}
+
+/** IB's amounts in what-if answers: `"215,415,594"`, `"1.00 USD"`; null when absent or unreadable. */
+function amount(v: unknown): number | null {
+  if (typeof v === "number") return Number.isFinite(v) ? v : null;
+  if (typeof v !== "string") return null;
+  const n = Number(
+    v
+      .replace(/,/g, "")
+      .replace(/[A-Z]{3}$/, "")
+      .trim(),
+  );
+  return v.trim() !== "" && Number.isFinite(n) ? n : null;
+}
+
+/** `/orders/whatif`'s answer as a preview. */
+export function mapWhatIf(json: unknown): OrderPreview {
+  const o: Json = isObject(json) ? json : {};
+  const block = (k: string): Json => (isObject(o[k]) ? (o[k] as Json) : {});
+  const commissionText = block("amount").commission;
+  const currency =
+    typeof commissionText === "string" ? (/([A-Z]{3})\s*$/.exec(commissionText)?.[1] ?? null) : null;
+  const warnings = [o.warn, o.error].filter((w): w is string => typeof w === "string" && w.trim() !== "");
+  return {
+    commission: amount(commissionText),
+    minCommission: null,
+    maxCommission: null,
+    commissionCurrency: currency,
+    initMarginChange: amount(block("initial").change),
+    maintMarginChange: amount(block("maintenance").change),
+    equityWithLoanAfter: amount(block("equity").after),
+    initMarginAfter: amount(block("initial").after),
+    maintMarginAfter: amount(block("maintenance").after),
+    warnings,
+    source: BrokerApi.CLIENT_PORTAL,
   };
 }

@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import type { Contract } from "../../schema/contract.type";
 import { BrokerApi, OrderStatus, TERMINAL_ORDER_STATUSES } from "../../schema/enums";
 import type { ModifyOrderInput } from "../../schema/order.input";
-import type { Order, OrderConfirmation } from "../../schema/order.type";
+import type { Order, OrderConfirmation, OrderPreview } from "../../schema/order.type";
 import type { TimerHandle } from "../../session/clock";
 import type { BrokerEventSink, OrderRequest, PlaceOutcome } from "../api-broker";
 import { requestAfterModify } from "../order-validation";
@@ -21,7 +21,14 @@ import {
   unconfirmedModificationError,
   type CpErrors,
 } from "./cp-errors";
-import { cpOrderBody, mapQuestion, orderFromTrades, orderOfRequest, orderStatusOf } from "./cp-mapping";
+import {
+  cpOrderBody,
+  mapQuestion,
+  mapWhatIf,
+  orderFromTrades,
+  orderOfRequest,
+  orderStatusOf,
+} from "./cp-mapping";
 import { isObject, str } from "./cp-parse";
 import type { CpResponse } from "./http-client";
 import { OrderFollower } from "./order-follower";
@@ -180,6 +187,22 @@ export class CpOrders {
       );
       return this.placementOutcome(lane, r, request, contract);
     });
+  }
+
+  /**
+   * IB's what-if (`/orders/whatif`): the placement body, answered with amounts IB writes as strings with
+   * thousands separators. Not a write: allowed for a read-only IB user, and no cOID is sent.
+   */
+  async previewOrder(request: OrderRequest, contract: Contract): Promise<OrderPreview> {
+    await this.connection.sessionSetUp();
+    await this.primeIserver();
+    const path = `/iserver/account/${encodeURIComponent(request.accountId)}/orders/whatif`;
+    const body = { orders: [cpOrderBody(request, contract, false)] };
+    const r = await this.errors.send("what-if", () =>
+      this.connection.client.post(path, body, { priority: RequestPriority.ORDER }),
+    );
+    if (r.error !== null || r.status !== 200) throw this.errors.notAccepted(r, "what-if", null);
+    return mapWhatIf(r.json);
   }
 
   async confirmOrder(replyId: string, confirmed: boolean): Promise<PlaceOutcome> {

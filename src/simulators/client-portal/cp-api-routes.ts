@@ -5,6 +5,7 @@ import {
   type ReplyBook,
   parseCpOrder,
   questionsFor,
+  whatIfJson,
   type CpOrderFields,
 } from "./cp-orders";
 import {
@@ -94,7 +95,7 @@ export function createApiRoutes(st: ApiState): Route[] {
   function placementBody(o: SimOrder): unknown {
     const status =
       o.status === "PendingSubmit"
-        ? o.orderType.startsWith("STP")
+        ? /^(STP|TRAIL|MIT|LIT|MOC|LOC)/.test(o.orderType)
           ? "PreSubmitted"
           : "Submitted"
         : o.status;
@@ -112,6 +113,14 @@ export function createApiRoutes(st: ApiState): Route[] {
       stopPrice: f.stopPrice,
       tif: f.tif,
       outsideRth: f.outsideRth,
+      trailingAmount: f.trailingAmount ?? null,
+      trailingPercent: f.trailingPercent ?? null,
+      trailStopPrice: f.orderType === "TRAIL" || f.orderType === "TRAIL LIMIT" ? f.stopPrice : null,
+      // TRAILLMT's limit sits this far beyond its stop.
+      limitOffset:
+        f.orderType === "TRAIL LIMIT" && f.limitPrice != null && f.stopPrice != null
+          ? Math.abs(f.limitPrice - f.stopPrice)
+          : null,
       orderRef: f.cOID,
       api: "CP",
       rejectDuplicateOrderRef: true,
@@ -350,6 +359,27 @@ export function createApiRoutes(st: ApiState): Route[] {
         const questions = questionsFor(b, instrument, f, st.questions, st.suppressed);
         if (questions.length > 0) return ok(st.replies.ask(questions, () => place(account, f)));
         return place(account, f);
+      },
+    },
+    {
+      // IB's what-if: the same body as a placement, answered with amounts as strings with thousands
+      // separators; nothing is placed and no question is asked.
+      methods: ["POST"],
+      pattern: "/iserver/account/:accountId/orders/whatif",
+      tier: "iserver-primed",
+      handler: ({ params, body }) => {
+        const list = Array.isArray(body) ? body : record(body).orders;
+        if (!Array.isArray(list) || list.length === 0)
+          return fail(500, 'Bad Request: body must be {"orders": [...]}');
+        const account = params.accountId!;
+        if (!b.hasAccount(account)) return reject(`Account ${account} is not valid for this session.`);
+        const parsed = parseCpOrder(list[0]);
+        if (parsed.error !== undefined)
+          return parsed.status === 200 ? reject(parsed.error) : fail(parsed.status, parsed.error);
+        const f = parsed.fields;
+        const instrument = b.findInstrument({ conid: f.conid });
+        if (!instrument) return reject(`No security definition has been found for conid ${f.conid}.`);
+        return ok(whatIfJson(b, account, instrument, f));
       },
     },
     {
