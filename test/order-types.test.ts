@@ -311,3 +311,102 @@ describe("order types end to end", () => {
     assert.deepEqual(await upstream(), before);
   });
 });
+
+describe("the safety rules of previewOrder and cancelAllOrders", () => {
+  const TRADE = "trade-token-0123456789abcdef";
+  const READ = "read-token-0123456789abcdef";
+  const LIVE = "U7654321";
+  const as = (t: string) => ({ authorization: `Bearer ${t}` });
+  let s: SimApp;
+  let ro: SimApp;
+  before(async () => {
+    const env = {
+      API_TOKEN: TRADE,
+      API_READ_TOKEN: READ,
+      IB_ACCOUNTS: `${ACCOUNT},${LIVE}`,
+      MAX_ORDER_QUANTITY: "10",
+    };
+    s = await startSimApp({ env, simulators: { accounts: [ACCOUNT, LIVE] } });
+    ro = await startSimApp({ env: { ...env, READ_ONLY: "true" } });
+  });
+  after(async () => {
+    await s.stop();
+    await ro.stop();
+  });
+
+  it("a read token may preview but not place or cancel all; a preview keeps placeOrder's limits", async () => {
+    const preview = await gql(
+      s.httpUrl,
+      PreviewOrderDocument,
+      { input: input({ type: "LIMIT", limitPrice: 10 }) },
+      as(READ),
+    );
+    assert.equal(preview.errors, undefined, JSON.stringify(preview.errors));
+    assert.equal(preview.data!.previewOrder.source, "TWS");
+    const tooBig = await gql(s.httpUrl, PreviewOrderDocument, { input: input({ quantity: 20 }) }, as(READ));
+    assert.deepEqual(codesOf(tooBig), ["FORBIDDEN"]);
+    assert.match(tooBig.errors![0]!.message, /MAX_ORDER_QUANTITY/);
+    const place = await gql(s.httpUrl, PlaceOrderTermsDocument, { input: input() }, as(READ));
+    assert.deepEqual(codesOf(place), ["FORBIDDEN"]);
+    const all = await gql(
+      s.httpUrl,
+      CancelAllOrdersDocument,
+      { accountId: ACCOUNT, confirm: true },
+      as(READ),
+    );
+    assert.deepEqual(codesOf(all), ["FORBIDDEN"]);
+  });
+
+  it("cancelAllOrders works on a live account without ALLOW_LIVE_TRADING (it only lowers risk)", async () => {
+    const b = s.app.simulators!.brokerage;
+    const booked = b.placeOrder({
+      account: LIVE,
+      contract: { conid: AAPL },
+      side: "BUY",
+      orderType: "LMT",
+      quantity: 1,
+      limitPrice: 1,
+      orderRef: "live-resting",
+      api: "CP",
+    });
+    assert.ok(booked.order);
+    const placeLive = await gql(
+      s.httpUrl,
+      PlaceOrderTermsDocument,
+      { input: input({ accountId: LIVE }) },
+      as(TRADE),
+    );
+    assert.deepEqual(codesOf(placeLive), ["LIVE_TRADING_DISABLED"]);
+    await eventually(
+      "the live order to rest",
+      () => b.findOrderByRef("live-resting")?.status === "Submitted",
+    );
+    const r = await gql(s.httpUrl, CancelAllOrdersDocument, { accountId: LIVE, confirm: true }, as(TRADE));
+    assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+    assert.deepEqual(
+      r.data!.cancelAllOrders.map((o) => o.clientOrderId),
+      ["live-resting"],
+    );
+    await eventually(
+      "the live order cancelled",
+      () => b.findOrderByRef("live-resting")?.status === "Cancelled",
+    );
+  });
+
+  it("READ_ONLY refuses cancelAllOrders and still answers previews", async () => {
+    const all = await gql(
+      ro.httpUrl,
+      CancelAllOrdersDocument,
+      { accountId: ACCOUNT, confirm: true },
+      as(TRADE),
+    );
+    assert.deepEqual(codesOf(all), ["READ_ONLY"]);
+    const preview = await gql(
+      ro.httpUrl,
+      PreviewOrderDocument,
+      { input: input({ type: "LIMIT", limitPrice: 10 }) },
+      as(TRADE),
+    );
+    assert.equal(preview.errors, undefined, JSON.stringify(preview.errors));
+  });
+});
