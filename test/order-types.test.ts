@@ -7,7 +7,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import {
   CancelAllOrdersDocument,
+  CancelOrderDocument,
   OrderByClientOrderIdDocument,
+  OrdersDocument,
   PlaceOrderTermsDocument,
   PreviewOrderDocument,
   type PlaceOrderInput,
@@ -161,6 +163,118 @@ describe("order types end to end", () => {
     setPrice(95);
     await until(a.clientOrderId!, "Filled");
     await until(b.clientOrderId!, "Cancelled");
+  });
+
+  it("a bracket through TWS: one placeOrder, children wait for the entry, then one exit cancels the other", async () => {
+    setPrice(100);
+    const key = `br-${process.pid}`;
+    const entry = await place({
+      type: "LIMIT",
+      limitPrice: 99,
+      quantity: 4,
+      clientOrderId: key,
+      bracket: { takeProfitLimitPrice: 105, stopLossStopPrice: 95 },
+    });
+    assert.equal(entry.source, "TWS");
+    await until(`${key}.tp`, "PreSubmitted");
+    await until(`${key}.sl`, "PreSubmitted");
+    const parent = await eventually("the entry with both children", async () => {
+      const o = await byKey(key);
+      return o && o.children.length === 2 ? o : null;
+    });
+    assert.equal(parent.orderClass, "BRACKET");
+    assert.deepEqual(
+      parent.children.map((c) => [c.clientOrderId, c.side, c.type, c.parentId, c.orderClass]),
+      [
+        [`${key}.tp`, "SELL", "LIMIT", entry.id, "BRACKET"],
+        [`${key}.sl`, "SELL", "STOP", entry.id, "BRACKET"],
+      ],
+    );
+    // The same key again places nothing: the whole bracket was placed once.
+    const again = await place({
+      type: "LIMIT",
+      limitPrice: 99,
+      quantity: 4,
+      clientOrderId: key,
+      bracket: { takeProfitLimitPrice: 105, stopLossStopPrice: 95 },
+    });
+    assert.equal(again.id, entry.id);
+    setPrice(105);
+    assert.equal(bookOrder(`${key}.tp`).status, "PreSubmitted", "no exit before the entry fills");
+    setPrice(99);
+    await until(key, "Filled");
+    await until(`${key}.tp`, "Submitted");
+    setPrice(105);
+    await until(`${key}.tp`, "Filled");
+    await until(`${key}.sl`, "Cancelled");
+    const refs = brokerage()
+      .orderRefStats()
+      .filter((r) => r.orderRef.startsWith(key));
+    assert.deepEqual(refs.map((r) => [r.orderRef, r.submissions]).sort(), [
+      [key, 1],
+      [`${key}.sl`, 1],
+      [`${key}.tp`, 1],
+    ]);
+  });
+
+  it("cancelling a bracket's entry cancels its exits", async () => {
+    setPrice(100);
+    const key = `brc-${process.pid}`;
+    const entry = await place({
+      type: "LIMIT",
+      limitPrice: 90,
+      clientOrderId: key,
+      bracket: { takeProfitLimitPrice: 110, stopLossStopPrice: 85, stopLossLimitPrice: 84 },
+    });
+    await until(`${key}.sl`, "PreSubmitted");
+    assert.equal((await byKey(`${key}.sl`))!.type, "STOP_LIMIT");
+    await gqlData(s.httpUrl, CancelOrderDocument, { id: entry.id });
+    await until(key, "Cancelled");
+    await until(`${key}.tp`, "Cancelled");
+    await until(`${key}.sl`, "Cancelled");
+  });
+
+  it("a TWS drop between the entry's fill and the exits' activation loses no exit and doubles none", async () => {
+    setPrice(100);
+    const key = `brd-${process.pid}`;
+    await place({
+      type: "LIMIT",
+      limitPrice: 98,
+      clientOrderId: key,
+      bracket: { takeProfitLimitPrice: 104, stopLossStopPrice: 94 },
+    });
+    await until(`${key}.sl`, "PreSubmitted");
+    await s.control("/sim/tws/disconnect", { refuseMs: 300 });
+    setPrice(98);
+    await until(key, "Filled");
+    await until(`${key}.tp`, "Submitted");
+    // An active stop waits for its trigger: IB shows it PreSubmitted, and it is there once.
+    assert.equal(bookOrder(`${key}.sl`).status, "PreSubmitted");
+    const all = (await gqlData(s.httpUrl, OrdersDocument, {})).orders.filter((o) =>
+      o.clientOrderId?.startsWith(key),
+    );
+    assert.deepEqual(all.map((o) => o.clientOrderId).sort(), [key, `${key}.sl`, `${key}.tp`]);
+    assert.ok(
+      brokerage()
+        .orderRefStats()
+        .filter((r) => r.orderRef.startsWith(key))
+        .every((r) => r.submissions === 1),
+    );
+  });
+
+  it("a bracket forced through Client Portal is refused naming the API; nothing is sent", async () => {
+    const writes = (await s.orderWrites()).length;
+    const r = await gql(s.httpUrl, PlaceOrderTermsDocument, {
+      input: input({
+        type: "LIMIT",
+        limitPrice: 99,
+        via: "CLIENT_PORTAL",
+        bracket: { takeProfitLimitPrice: 105 },
+      }),
+    });
+    assert.deepEqual(codesOf(r), ["BAD_USER_INPUT"]);
+    assert.match(r.errors![0]!.message, /Client Portal/);
+    assert.equal((await s.orderWrites()).length, writes);
   });
 
   it("Client Portal takes trailing stops; an order type it lacks goes to TWS, or is refused when forced", async () => {

@@ -23,7 +23,7 @@ import type {
 } from "./api-broker";
 import { MemoryIdempotencyStore, type IdempotencyStore } from "./idempotency";
 import { OrderIdempotency } from "./order-idempotency";
-import { termsAfterModify, type OrderTerms } from "./order-terms";
+import { bracketChildren, termsAfterModify, type OrderTerms } from "./order-terms";
 import { OrderTracker } from "./order-tracker";
 import { checkAccountId, checkOrderId, validateModifyOrder, validatePlaceOrder } from "./order-validation";
 import { cancelAll } from "./cancel-all";
@@ -283,9 +283,12 @@ class UnifiedBrokerService implements BrokerService {
       checkLive(this.options.guards, request.accountId, this.mode());
       await this.checkKnownAccount(request.accountId);
       const api = routeOrder(this.sidesMap(), input.via ?? null, request);
-      const result = await this.idempotency.place(api, request, (contract) =>
-        this.checkLimits(api, request, contract.conid),
-      );
+      const result = await this.idempotency.place(api, request, async (contract) => {
+        await this.checkLimits(api, request, contract.conid);
+        // A bracket's exits are orders of their own: each one is held to the same limits.
+        for (const child of bracketChildren(request))
+          await this.checkLimits(api, child.request, contract.conid);
+      });
       this.log.info(
         {
           ...audit,

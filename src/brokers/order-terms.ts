@@ -1,5 +1,5 @@
 import type { ContractInput } from "../schema/contract.type";
-import { AccountType, type OrderSide, type OrderType, type TimeInForce } from "../schema/enums";
+import { AccountType, OrderSide, OrderType, type TimeInForce } from "../schema/enums";
 import type { ModifyOrderInput } from "../schema/order.input";
 import type { Order } from "../schema/order.type";
 
@@ -88,4 +88,49 @@ export function termsAfterModify(order: Order, changes: ModifyOrderInput): Order
  */
 export function accountTypeOf(id: string): AccountType {
   return /^D[A-Z]?\d/.test(id) ? AccountType.PAPER : AccountType.LIVE;
+}
+
+/**
+ * A bracket's exits as orders of their own: the opposite side, the entry's quantity and time in force, keys
+ * derived from the entry's (`<key>.tp`, `<key>.sl`). IB links them to the entry by parentId and makes them
+ * one OCA group.
+ */
+export function bracketChildren(request: OrderRequest): { role: "tp" | "sl"; request: OrderRequest }[] {
+  const b = request.bracket;
+  if (!b) return [];
+  const side = request.side === OrderSide.BUY ? OrderSide.SELL : OrderSide.BUY;
+  const base = {
+    accountId: request.accountId,
+    contract: request.contract,
+    side,
+    quantity: request.quantity,
+    timeInForce: request.timeInForce,
+    outsideRth: request.outsideRth ?? false,
+  };
+  const out: { role: "tp" | "sl"; request: OrderRequest }[] = [];
+  if (b.takeProfitLimitPrice != null) {
+    out.push({
+      role: "tp",
+      request: {
+        ...base,
+        type: OrderType.LIMIT,
+        limitPrice: b.takeProfitLimitPrice,
+        stopPrice: null,
+        clientOrderId: `${request.clientOrderId}.tp`,
+      },
+    });
+  }
+  if (b.stopLossStopPrice != null) {
+    out.push({
+      role: "sl",
+      request: {
+        ...base,
+        type: b.stopLossLimitPrice != null ? OrderType.STOP_LIMIT : OrderType.STOP,
+        limitPrice: b.stopLossLimitPrice,
+        stopPrice: b.stopLossStopPrice,
+        clientOrderId: `${request.clientOrderId}.sl`,
+      },
+    });
+  }
+  return out;
 }

@@ -56,8 +56,10 @@ export class OrderResolver {
   }
 
   @FieldResolver(() => OrderClass)
-  orderClass(@Root() order: Order): OrderClass {
-    return order.orderClass ?? OrderClass.SIMPLE;
+  orderClass(@Root() order: Order, @Ctx() { broker }: AppContext): OrderClass {
+    const own = order.orderClass ?? OrderClass.SIMPLE;
+    // A bracket's entry carries nothing that says so at IB; its children do.
+    return own === OrderClass.SIMPLE && broker.childrenOf(order).length > 0 ? OrderClass.BRACKET : own;
   }
 
   @FieldResolver(() => Boolean)

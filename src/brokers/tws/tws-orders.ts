@@ -33,7 +33,7 @@ import type { Order, OrderPreview } from "../../schema/order.type";
 import { REQUEST_ID_BASE } from "../../session/tws-client";
 import type { TwsConnection } from "../../session/tws-supervisor";
 import type { OrderRequest, PlaceOutcome } from "../api-broker";
-import { termsAfterModify } from "../order-terms";
+import { bracketChildren, termsAfterModify } from "../order-terms";
 import type { TwsConnectionPart } from "./tws-connection";
 import {
   TwsErrorCode,
@@ -239,6 +239,7 @@ export class TwsOrders implements TwsConnectionPart {
     }
     const ibContract = toIbOrderContract(contract, request.contract.exchange);
     const ibOrder = toIbOrder(request);
+    if (request.bracket) return this.placeBracket(conn, request, ibContract, ibOrder);
     for (let attempt = 0; ; attempt++) {
       const orderId = this.nextOrderId++;
       try {
@@ -259,6 +260,38 @@ export class TwsOrders implements TwsConnectionPart {
         throw e;
       }
     }
+  }
+
+  /**
+   * A bracket as IB's samples place it: consecutive order ids, the entry and all but the last exit with
+   * transmit false, the exits naming the entry as parentId; the last one's transmit sends the group, so TWS
+   * takes all of it or none. Each order is awaited by its own acknowledgement; the entry's is the answer,
+   * the exits reach the tracker through the stream (linked by parentId).
+   */
+  private async placeBracket(
+    conn: TwsConnection,
+    request: OrderRequest,
+    contract: IbContract,
+    entry: IbOrder,
+  ): Promise<PlaceOutcome> {
+    const children = bracketChildren(request);
+    const parentId = this.nextOrderId;
+    this.nextOrderId += 1 + children.length;
+    const sends: Promise<TwsOrderView>[] = [];
+    sends.push(this.send(conn, parentId, contract, { ...entry, transmit: false }, request.clientOrderId));
+    children.forEach((c, i) => {
+      const order: IbOrder = {
+        ...toIbOrder(c.request),
+        parentId,
+        transmit: i === children.length - 1,
+      };
+      sends.push(this.send(conn, parentId + 1 + i, contract, order, c.request.clientOrderId));
+    });
+    const settled = await Promise.allSettled(sends);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+    const parent = (settled[0] as PromiseFulfilledResult<TwsOrderView>).value;
+    return { order: toOrder(parent) };
   }
 
   /**

@@ -85,14 +85,37 @@ export class TwsOrderHandlers {
     if (!this.checkSupported(session, parsed)) return;
     if (parsed.order.whatIf) return this.whatIf(session, parsed, instrument);
     if (parsed.order.transmit !== true) {
+      // Real TWS keeps an untransmitted order to itself: no openOrder, status or error reaches the API
+      // until an order with transmit set sends it (captures in tws-protocol-derivatives.md §8.3).
       const h: HeldOrder = { ...parsed, clientId, permId: this.book.allocateLocalPermId(), instrument };
       this.book.hold(h);
-      const view = this.book.viewOfHeld(h);
-      session.send(enc.openOrder(view, session.serverVersion));
-      session.send(enc.orderStatus(view, session.serverVersion));
       return;
     }
+    this.transmitGroup(session, parsed);
     this.submit(session, parsed, instrument);
+  }
+
+  /**
+   * The transmitting order of a bracket sends the whole group: its held parent first, then the parent's other
+   * held children, in id order, so each child finds its parent in the book.
+   */
+  private transmitGroup(session: TwsSession, parsed: ParsedPlaceOrder): void {
+    const clientId = session.clientId ?? 0;
+    const parentId = parsed.order.parentId;
+    if (!(parentId > 0)) return;
+    const parent = this.book.heldOrder(clientId, parentId);
+    if (parent) {
+      this.book.release(clientId, parentId);
+      this.submit(session, parent, parent.instrument);
+    }
+    const siblings = this.book
+      .heldOrders(clientId)
+      .filter((h) => h.order.parentId === parentId && h.orderId !== parsed.orderId)
+      .sort((a, b) => a.orderId - b.orderId);
+    for (const h of siblings) {
+      this.book.release(clientId, h.orderId);
+      this.submit(session, h, h.instrument);
+    }
   }
 
   private resolveOrderContract(session: TwsSession, parsed: ParsedPlaceOrder): SimInstrument | undefined {
@@ -252,14 +275,12 @@ export class TwsOrderHandlers {
     if (!instrument || !this.checkSupported(session, parsed)) return;
     if (parsed.order.transmit === true) {
       this.book.release(held.clientId, held.orderId);
+      this.transmitGroup(session, parsed);
       this.submit(session, parsed, instrument);
       return;
     }
     const updated: HeldOrder = { ...held, contract: parsed.contract, order: parsed.order, instrument };
     this.book.hold(updated);
-    const view = this.book.viewOfHeld(updated);
-    session.send(enc.openOrder(view, session.serverVersion));
-    session.send(enc.orderStatus(view, session.serverVersion));
   }
 
   /** A what-if order is only a margin preview: one openOrder with the margin impact, nothing is placed. */
