@@ -262,19 +262,33 @@ describe("order types end to end", () => {
     );
   });
 
-  it("a bracket forced through Client Portal is refused naming the API; nothing is sent", async () => {
+  it("a bracket through Client Portal: one request, exits referring to the entry's cOID", async () => {
+    setPrice(100);
+    const key = `brcp-${process.pid}`;
     const writes = (await s.orderWrites()).length;
-    const r = await gql(s.httpUrl, PlaceOrderTermsDocument, {
-      input: input({
-        type: "LIMIT",
-        limitPrice: 99,
-        via: "CLIENT_PORTAL",
-        bracket: { takeProfitLimitPrice: 105 },
-      }),
+    const entry = await place({
+      type: "LIMIT",
+      limitPrice: 99,
+      quantity: 3,
+      clientOrderId: key,
+      via: "CLIENT_PORTAL",
+      bracket: { takeProfitLimitPrice: 104, stopLossStopPrice: 95 },
     });
-    assert.deepEqual(codesOf(r), ["BAD_USER_INPUT"]);
-    assert.match(r.errors![0]!.message, /Client Portal/);
-    assert.equal((await s.orderWrites()).length, writes);
+    assert.equal(entry.source, "CLIENT_PORTAL");
+    assert.equal((await s.orderWrites()).length, writes + 1, "one request for the whole bracket");
+    await until(`${key}.tp`, "PreSubmitted");
+    const tp = await eventually("the exit linked to its entry", async () => {
+      const o = await byKey(`${key}.tp`);
+      return o?.parentId ? o : null;
+    });
+    assert.equal(tp.parentId, entry.id);
+    assert.equal(tp.orderClass, "BRACKET");
+    setPrice(99);
+    await until(key, "Filled");
+    await until(`${key}.tp`, "Submitted");
+    setPrice(104);
+    await until(`${key}.tp`, "Filled");
+    await until(`${key}.sl`, "Cancelled");
   });
 
   it("Client Portal takes trailing stops; an order type it lacks goes to TWS, or is refused when forced", async () => {

@@ -1,6 +1,14 @@
 import type { Account, AccountSummary } from "../../schema/account.type";
 import type { Contract } from "../../schema/contract.type";
-import { BrokerApi, OrderSide, OrderStatus, OrderType, SecType, TimeInForce } from "../../schema/enums";
+import {
+  BrokerApi,
+  OrderClass,
+  OrderSide,
+  OrderStatus,
+  OrderType,
+  SecType,
+  TimeInForce,
+} from "../../schema/enums";
 import type { Fill, Order, OrderConfirmation, OrderPreview } from "../../schema/order.type";
 import type { Position } from "../../schema/position.type";
 import { accountTypeOf, type OrderRequest, type OrderTerms } from "../order-terms";
@@ -129,7 +137,6 @@ export function cpUnsupported(t: OrderTerms & { bracket?: unknown }): string | n
     return `Client Portal's ${t.type} needs an initial stopPrice`;
   }
   if (t.ocaGroup) return "Client Portal has no named OCA groups (ocaGroup)";
-  if (t.bracket) return "brackets through Client Portal are not supported by this server yet";
   return null;
 }
 
@@ -251,6 +258,7 @@ export function mapLiveOrder(o: Json, firstSeen: (id: string) => Date): Order | 
           ? aux
           : null,
     outsideRth: o.outsideRTH === true || o.outside_rth === true,
+    ...(str(o.parentId) ? { parentId: str(o.parentId), orderClass: OrderClass.BRACKET } : {}),
     timeInForce: timeInForceOf(o.timeInForce ?? o.tif),
     status,
     filledQuantity: filled,

@@ -21,6 +21,7 @@ import {
   unconfirmedModificationError,
   type CpErrors,
 } from "./cp-errors";
+import { bracketChildren } from "../order-terms";
 import {
   cpOrderBody,
   mapQuestion,
@@ -181,7 +182,13 @@ export class CpOrders {
     const lane = await this.connection.client.acquireExclusive(this.laneWaitMs);
     return this.inOrderFlow(lane, request, contract, async () => {
       const path = `/iserver/account/${encodeURIComponent(request.accountId)}/orders`;
-      const body = { orders: [cpOrderBody(request, contract, true)] };
+      // A bracket is one request: the exits name the entry's cOID as parentId (and carry cOIDs of their own,
+      // `<key>.tp` / `<key>.sl`, so they can be found by key like the entry).
+      const children = bracketChildren(request).map((c) => ({
+        ...cpOrderBody(c.request, contract, true),
+        parentId: request.clientOrderId,
+      }));
+      const body = { orders: [cpOrderBody(request, contract, true), ...children] };
       const r = await this.errors.send("placement", () =>
         this.connection.client.post(path, body, { lane, priority: RequestPriority.ORDER }),
       );

@@ -92,7 +92,7 @@ export function createApiRoutes(st: ApiState): Route[] {
     return id !== undefined && b.hasAccount(id);
   }
 
-  function placementBody(o: SimOrder): unknown {
+  function placementBody(o: SimOrder): unknown[] {
     const status =
       o.status === "PendingSubmit"
         ? /^(STP|TRAIL|MIT|LIT|MOC|LOC)/.test(o.orderType)
@@ -130,6 +130,58 @@ export function createApiRoutes(st: ApiState): Route[] {
       return reject(prefix + r.reject.reason);
     }
     return ok(placementBody(r.order));
+  }
+
+  /**
+   * A bracket in one request, as IB documents it: the parent first with a cOID, each child with `parentId`
+   * set to that cOID. The children wait for the parent's fill and are one OCA group. IB's precautionary
+   * questions are asked of the parent; the answer lists every order placed.
+   */
+  function placeGroup(account: string, list: unknown[]): Reply {
+    if (!b.hasAccount(account)) return reject(`Account ${account} is not valid for this session.`);
+    const parsed = list.map(parseCpOrder);
+    const bad = parsed.find((p) => p.error !== undefined);
+    if (bad?.error !== undefined) return bad.status === 200 ? reject(bad.error) : fail(bad.status, bad.error);
+    const fields = parsed.flatMap((p) => (p.error === undefined ? [p.fields] : []));
+    const parentRef = fields[0]!.cOID;
+    const children = list.slice(1).map((raw) => record(raw).parentId);
+    if (!parentRef || children.some((ref) => ref !== parentRef)) {
+      return reject(
+        "Multiple orders in one request must be a bracket: children need parentId = the parent's cOID.",
+      );
+    }
+    const instrument = b.findInstrument({ conid: fields[0]!.conid });
+    if (!instrument) return reject(`No security definition has been found for conid ${fields[0]!.conid}.`);
+    const execute = (): Reply => {
+      const first = place(account, fields[0]!);
+      const parent = b.findOrderByRef(parentRef);
+      if (first.status !== 200 || !parent || parent.status === "Inactive") return first;
+      const bodies: unknown[] = [...(first.body as unknown[])];
+      for (const f of fields.slice(1)) {
+        const r = b.placeOrder({
+          account,
+          contract: { conid: f.conid },
+          side: f.side,
+          orderType: f.orderType,
+          quantity: f.quantity,
+          limitPrice: f.limitPrice,
+          stopPrice: f.stopPrice,
+          tif: f.tif,
+          outsideRth: f.outsideRth,
+          orderRef: f.cOID,
+          api: "CP",
+          parentPermId: parent.permId,
+          rejectDuplicateOrderRef: true,
+        });
+        if (r.reject) return reject(r.reject.reason);
+        bodies.push(...(placementBody(r.order) as unknown[]));
+      }
+      return ok(bodies);
+    };
+    if (b.findOrderByRef(parentRef)) return execute();
+    const questions = questionsFor(b, instrument, fields[0]!, st.questions, st.suppressed);
+    if (questions.length > 0) return ok(st.replies.ask(questions, execute));
+    return execute();
   }
 
   function modify(order: SimOrder, f: CpOrderFields): Reply {
@@ -344,9 +396,8 @@ export function createApiRoutes(st: ApiState): Route[] {
         const list = Array.isArray(body) ? body : record(body).orders;
         if (!Array.isArray(list) || list.length === 0)
           return fail(500, 'Bad Request: body must be {"orders": [...]}');
-        if (list.length > 1)
-          return reject("The simulated gateway accepts one order per request (no brackets or OCA).");
         const account = params.accountId!;
+        if (list.length > 1) return placeGroup(account, list);
         if (!b.hasAccount(account)) return reject(`Account ${account} is not valid for this session.`);
         const parsed = parseCpOrder(list[0]);
         if (parsed.error !== undefined)

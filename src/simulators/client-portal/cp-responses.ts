@@ -441,6 +441,8 @@ export function liveOrderJson(o: SimOrder): Record<string, unknown> {
     conidex: String(i.conid),
     conid: i.conid,
     orderId: o.permId,
+    // A bracket child names its parent's order id.
+    ...(o.parentPermId != null ? { parentId: String(o.parentPermId) } : {}),
     cashCcy: i.currency,
     sizeAndFills: sizeAndFills(o),
     orderDesc: orderDescription(o),
