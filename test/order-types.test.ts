@@ -316,6 +316,14 @@ describe("order types end to end", () => {
     });
     assert.deepEqual(codesOf(forced), ["BAD_USER_INPUT"]);
     assert.match(forced.errors![0]!.message, /Client Portal does not take MARKET_IF_TOUCHED/);
+    const oca = await gql(s.httpUrl, PlaceOrderTermsDocument, {
+      input: input({ type: "LIMIT", limitPrice: 90, ocaGroup: "g-cp", via: "CLIENT_PORTAL" }),
+    });
+    assert.deepEqual(codesOf(oca), ["BAD_USER_INPUT"]);
+    assert.match(oca.errors![0]!.message, /Client Portal has no named OCA groups/);
+    // Without `via`, what Client Portal cannot take goes to TWS even when Client Portal would be preferred.
+    const routed = await place({ type: "MARKET_IF_TOUCHED", triggerPrice: 1 });
+    assert.equal(routed.source, "TWS");
   });
 
   it("previewOrder answers IB's what-if through TWS and Client Portal and leaves the clientOrderId free", async () => {
