@@ -321,7 +321,7 @@ describe("order types end to end", () => {
     });
     assert.deepEqual(codesOf(oca), ["BAD_USER_INPUT"]);
     assert.match(oca.errors![0]!.message, /Client Portal has no named OCA groups/);
-    // Without `via`, what Client Portal cannot take goes to TWS even when Client Portal would be preferred.
+    // Without `via` the same order simply goes through TWS.
     const routed = await place({ type: "MARKET_IF_TOUCHED", triggerPrice: 1 });
     assert.equal(routed.source, "TWS");
   });
