@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startClientPortalSimulator, type CpSimulator } from "../src/simulators/client-portal";
-import { cpClient, waitFor, type CpTestClient, type Json } from "./helpers/cp-sim-client";
+import { cpClient, type CpTestClient, type Json } from "./helpers/cp-sim-client";
+import { eventually } from "./helpers/wait";
 
 const ACCT = "DU1234567";
 const ACCT2 = "DU7654321";
@@ -272,7 +273,7 @@ describe("Client Portal simulator: endpoints and shapes", () => {
     const orderId = placed.body[0].order_id;
     assert.match(orderId, /^\d+$/);
 
-    const status = await waitFor("the fill", async () => {
+    const status = await eventually("the fill", async () => {
       const r = await cp.get(`/iserver/account/order/status/${orderId}`);
       return r.body.order_status === "Filled" ? r.body : undefined;
     });
@@ -593,7 +594,7 @@ describe("Client Portal simulator: endpoints and shapes", () => {
     assert.equal((await cp.raw("DELETE", "/v1/api/tickle")).status, 405);
     const page = await cp.raw("GET", "/");
     assert.equal(page.status, 200);
-    assert.match(page.body, /<form method="post" action="\/sso\/Login">/);
+    assert.match(page.body, /<form method="post" action="\/sso\/Login"/);
     const log = await cp.get("/sim/requests?limit=3");
     assert.equal(log.body.requests.length, 3);
     assertShape(

@@ -33,77 +33,8 @@ function record(id: string, over: Partial<IdempotencyRecord> = {}): IdempotencyR
   } as IdempotencyRecord;
 }
 
-describe("store idempotency keys", () => {
-  it("puts, overwrites, gets and deletes records across a restart", async () => {
-    const dir = await tempDir();
-    const a = await openSqliteStore(dir);
-    await a.putIdempotency(record("k1", { state: "PENDING" }));
-    await a.putIdempotency(
-      record("k1", { state: "CONFIRMATION", replyId: "r1", messages: ["Are you sure?"] }),
-    );
-    await a.putIdempotency(record("k2"));
-    await a.deleteIdempotency("k2");
-    await a.close();
-    const b = await openSqliteStore(dir);
-    try {
-      const k1 = await b.getIdempotency("k1");
-      assert.equal(k1.status, "present");
-      assert.equal(k1.status === "present" && k1.record.state, "CONFIRMATION");
-      assert.deepEqual(k1.status === "present" && k1.record.state === "CONFIRMATION" && k1.record.messages, [
-        "Are you sure?",
-      ]);
-      assert.deepEqual(await b.getIdempotency("k2"), { status: "absent" });
-    } finally {
-      await b.close();
-    }
-  });
-
-  it("writes the key and its PENDING event together", async () => {
-    const store = await openSqliteStore(await tempDir());
-    try {
-      const entry = await store.putIdempotencyWithEvent(record("k1", { state: "PENDING" }), {
-        type: "PENDING",
-        clientOrderId: "k1",
-      });
-      assert.equal(entry.sequence, 1);
-      assert.equal((await store.getIdempotency("k1")).status, "present");
-      assert.deepEqual(
-        (await store.readAfter("order", 0, 10)).map((e) => e.payload),
-        [{ type: "PENDING", clientOrderId: "k1" }],
-      );
-    } finally {
-      await store.close();
-    }
-  });
-
-  it("a stored record that cannot be read blocks its key instead of vanishing", async () => {
-    const dir = await tempDir();
-    const a = await openSqliteStore(dir);
-    await a.putIdempotency(record("k1"));
-    await a.putIdempotency(record("k2"));
-    await a.close();
-    const db = new Database(join(dir, "store.sqlite"));
-    db.prepare(
-      'UPDATE idempotency SET record = \'{"clientOrderId":"k1","sta\' WHERE client_order_id = \'k1\'',
-    ).run();
-    db.prepare(
-      `UPDATE idempotency SET record = '{"clientOrderId":"k2","state":"WEIRD"}' WHERE client_order_id = 'k2'`,
-    ).run();
-    db.close();
-    const b = await openSqliteStore(dir);
-    try {
-      assert.deepEqual(await b.getIdempotency("k1"), {
-        status: "corrupt",
-        clientOrderId: "k1",
-        raw: '{"clientOrderId":"k1","sta',
-      });
-      assert.equal((await b.getIdempotency("k2")).status, "corrupt");
-    } finally {
-      await b.close();
-    }
-  });
-});
-
+// The key behaviour every store shares (put, get, delete, PENDING with its event, damaged rows) is in
+// store-contract.ts; the import of the file store's log is the SQLite store's own.
 describe("migration from idempotency.jsonl", () => {
   it("imports a file written by the file store once, then renames it", async () => {
     const dir = await tempDir();

@@ -1,6 +1,8 @@
 export { checkCursor, encodeCursor, parseCursor } from "./cursor";
 export { StoreError, type StoreErrorCode } from "./errors";
 export { IDEMPOTENCY_JSONL_FILE } from "./jsonl-import";
+export { FENCED, isFenced } from "./pg-errors";
+export { openPgStore, PG_SCHEMA_VERSION, PgStore, type PgStoreOptions } from "./pg-store";
 export {
   DEFAULT_JOURNAL_RETENTION_DAYS,
   openSqliteStore,

@@ -72,6 +72,8 @@ export interface ApiState {
   snapshotConids: Set<number>;
   selectedAccount: string;
   createdAt: number;
+  /** The accounts this login sees: the paper/live switch of the browser login chooses among the book's. */
+  accounts(): string[];
 }
 
 const ok = (body: unknown, headers?: Record<string, string>): Reply => ({ status: 200, body, headers });
@@ -89,7 +91,7 @@ export function createApiRoutes(st: ApiState): Route[] {
   const b = st.brokerage;
 
   function knownAccount(id: string | undefined): boolean {
-    return id !== undefined && b.hasAccount(id);
+    return id !== undefined && st.accounts().includes(id);
   }
 
   function placementBody(o: SimOrder): unknown[] {
@@ -138,7 +140,7 @@ export function createApiRoutes(st: ApiState): Route[] {
    * questions are asked of the parent; the answer lists every order placed.
    */
   function placeGroup(account: string, list: unknown[]): Reply {
-    if (!b.hasAccount(account)) return reject(`Account ${account} is not valid for this session.`);
+    if (!st.accounts().includes(account)) return reject(`Account ${account} is not valid for this session.`);
     const parsed = list.map(parseCpOrder);
     const bad = parsed.find((p) => p.error !== undefined);
     if (bad?.error !== undefined) return bad.status === 200 ? reject(bad.error) : fail(bad.status, bad.error);
@@ -236,7 +238,7 @@ export function createApiRoutes(st: ApiState): Route[] {
       methods: ["GET"],
       pattern: "/sso/validate",
       tier: "sso",
-      handler: ({ snap, now }) => ok(ssoValidateJson(snap, st.identity, b.accounts(), now)),
+      handler: ({ snap, now }) => ok(ssoValidateJson(snap, st.identity, st.accounts(), now)),
     },
     {
       methods: ["POST"],
@@ -255,7 +257,7 @@ export function createApiRoutes(st: ApiState): Route[] {
       tier: "iserver",
       handler: ({ snap }) => {
         st.session.flags.iserverAccountsQueried = true;
-        return ok(iserverAccountsJson(b.accounts(), st.selectedAccount, st.identity, snap.sessionId));
+        return ok(iserverAccountsJson(st.accounts(), st.selectedAccount, st.identity, snap.sessionId));
       },
     },
     {
@@ -264,7 +266,7 @@ export function createApiRoutes(st: ApiState): Route[] {
       tier: "iserver-primed",
       handler: ({ body }) => {
         const acctId = record(body).acctId;
-        if (typeof acctId !== "string" || !b.hasAccount(acctId))
+        if (typeof acctId !== "string" || !st.accounts().includes(acctId))
           return fail(400, `Invalid account: ${String(acctId)}`);
         st.selectedAccount = acctId;
         return ok({ set: true, acctId });
@@ -276,7 +278,7 @@ export function createApiRoutes(st: ApiState): Route[] {
       tier: "sso",
       handler: () => {
         st.session.flags.portfolioAccountsQueried = true;
-        return ok(b.accounts().map((a) => portfolioAccountJson(a, b.baseCurrency, st.createdAt)));
+        return ok(st.accounts().map((a) => portfolioAccountJson(a, b.baseCurrency, st.createdAt)));
       },
     },
     {
@@ -285,7 +287,7 @@ export function createApiRoutes(st: ApiState): Route[] {
       tier: "sso",
       handler: () => {
         st.session.flags.portfolioAccountsQueried = true;
-        return ok(b.accounts().map((a) => portfolioAccountJson(a, b.baseCurrency, st.createdAt)));
+        return ok(st.accounts().map((a) => portfolioAccountJson(a, b.baseCurrency, st.createdAt)));
       },
     },
     {
@@ -346,7 +348,7 @@ export function createApiRoutes(st: ApiState): Route[] {
       // (client-portal-api.md §3.7; cpapi-openapi.json: `{ACCTID: [position]}`).
       handler: ({ params }) => {
         const out: Record<string, unknown[]> = {};
-        for (const a of b.accounts()) {
+        for (const a of st.accounts()) {
           const p = b.position(a, Number(params.conid));
           if (p) out[a] = [positionJson(p, st.positionsPageSize)];
         }
@@ -398,7 +400,8 @@ export function createApiRoutes(st: ApiState): Route[] {
           return fail(500, 'Bad Request: body must be {"orders": [...]}');
         const account = params.accountId!;
         if (list.length > 1) return placeGroup(account, list);
-        if (!b.hasAccount(account)) return reject(`Account ${account} is not valid for this session.`);
+        if (!st.accounts().includes(account))
+          return reject(`Account ${account} is not valid for this session.`);
         const parsed = parseCpOrder(list[0]);
         if (parsed.error !== undefined)
           return parsed.status === 200 ? reject(parsed.error) : fail(parsed.status, parsed.error);
@@ -423,7 +426,8 @@ export function createApiRoutes(st: ApiState): Route[] {
         if (!Array.isArray(list) || list.length === 0)
           return fail(500, 'Bad Request: body must be {"orders": [...]}');
         const account = params.accountId!;
-        if (!b.hasAccount(account)) return reject(`Account ${account} is not valid for this session.`);
+        if (!st.accounts().includes(account))
+          return reject(`Account ${account} is not valid for this session.`);
         const parsed = parseCpOrder(list[0]);
         if (parsed.error !== undefined)
           return parsed.status === 200 ? reject(parsed.error) : fail(parsed.status, parsed.error);
@@ -543,7 +547,7 @@ export function createApiRoutes(st: ApiState): Route[] {
       tier: "iserver-primed",
       handler: () => {
         const upnl: Record<string, unknown> = {};
-        for (const a of b.accounts()) {
+        for (const a of st.accounts()) {
           const v = b.accountValues(a);
           upnl[`${a}.Core`] = {
             rowType: 1,

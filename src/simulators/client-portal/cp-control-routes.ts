@@ -64,7 +64,16 @@ export function createControlRoutes(deps: {
     },
     { methods: ["GET"], pattern: "/sim/session", handler: () => ok(control.session()) },
     { methods: ["POST"], pattern: "/sim/session/expire", handler: () => ok(control.expire()) },
-    { methods: ["POST"], pattern: "/sim/session/login", handler: () => ok(control.login()) },
+    {
+      methods: ["POST"],
+      pattern: "/sim/session/login",
+      handler: ({ body }) => {
+        const mode = record(body).mode;
+        if (mode !== undefined && mode !== "paper" && mode !== "live")
+          return bad(400, 'mode must be "paper" or "live" (or absent: every account)');
+        return ok(control.login(mode));
+      },
+    },
     { methods: ["POST"], pattern: "/sim/session/logout", handler: () => ok(control.logout()) },
     { methods: ["POST"], pattern: "/sim/session/compete", handler: () => ok(control.compete()) },
     { methods: ["POST"], pattern: "/sim/session/daily-reset", handler: () => ok(control.dailyReset()) },
@@ -130,6 +139,24 @@ export function createControlRoutes(deps: {
           updatedAt: new Date(o.updatedAt).toISOString(),
         }));
         return ok({ orders, orderRefs: stats });
+      },
+    },
+    {
+      methods: ["POST"],
+      pattern: "/sim/faults/lose-answer",
+      handler: ({ body }) => {
+        const b = record(body);
+        const count = b.count ?? 1;
+        if (typeof b.method !== "string" || typeof b.path !== "string" || !b.path.startsWith("/")) {
+          return bad(
+            400,
+            'method and path are required, e.g. {"method":"POST","path":"/iserver/account/*/orders"}',
+          );
+        }
+        if (typeof count !== "number" || !Number.isInteger(count) || count < 1) {
+          return bad(400, "count must be a positive integer");
+        }
+        return ok({ armed: control.loseAnswers(b.method, b.path, count) });
       },
     },
     {
