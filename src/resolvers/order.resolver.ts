@@ -83,7 +83,7 @@ export class OrderResolver {
   @Mutation(() => OrderPreview, {
     description:
       "IB's what-if for placeOrder's input: commission and margin, with placeOrder's checks. Nothing is placed " +
-      "and the clientOrderId is not used up; read tokens may call it.",
+      "and the clientOrderId is not used up; read tokens may call it. For a bracket, the entry is previewed.",
   })
   previewOrder(
     @Arg("input", () => PlaceOrderInput) input: PlaceOrderInput,
