@@ -326,6 +326,20 @@ describe("order types end to end", () => {
     assert.equal(routed.source, "TWS");
   });
 
+  it("Client Portal takes MIDPRICE and MOC: the mid now, the close later", async () => {
+    setPrice(120);
+    const q = brokerage().quote(AAPL)!;
+    const mid = await place({ type: "MIDPRICE", via: "CLIENT_PORTAL" });
+    assert.equal(mid.source, "CLIENT_PORTAL");
+    assert.equal((await until(mid.clientOrderId!, "Filled")).averageFillPrice, (q.bid + q.ask) / 2);
+    const moc = await place({ type: "MARKET_ON_CLOSE", via: "CLIENT_PORTAL" });
+    await until(moc.clientOrderId!, "PreSubmitted");
+    setPrice(121);
+    await s.control("/sim/clock", { advanceTo: "close" });
+    assert.equal((await until(moc.clientOrderId!, "Filled")).averageFillPrice, 121);
+    await s.control("/sim/clock", { advanceTo: "open" });
+  });
+
   it("previewOrder answers IB's what-if through TWS and Client Portal and leaves the clientOrderId free", async () => {
     const orders = brokerage().listOrders().length;
     const key = `pv-${process.pid}`;
