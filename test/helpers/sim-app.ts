@@ -63,6 +63,7 @@ export interface SimAppOptions {
   simulators?: SimulatorsOptions;
   clientPortal?: AppOptions["clientPortal"];
   tws?: AppOptions["tws"];
+  marketData?: AppOptions["marketData"];
   /** @default silentLogger() */
   logger?: Logger;
 }
@@ -102,6 +103,7 @@ export async function startSimApp(options: SimAppOptions = {}): Promise<SimApp> 
       ...options.clientPortal,
     },
     tws: { ...FAST_TWS_TIMINGS, ...options.tws },
+    marketData: { lingerMs: 200, routeCheckMs: 100, accountPollMs: 500, ...options.marketData },
   });
   const simulators = app.simulators;
   if (!simulators) {

@@ -96,6 +96,18 @@ export function createControlRoutes(deps: {
       },
     },
     {
+      methods: ["POST"],
+      pattern: "/sim/market-data/permissions",
+      handler: ({ body }) => {
+        const r = record(body);
+        const conid = Number(r.conid);
+        if (!brokerage.findInstrument({ conid })) return bad(400, `unknown conid ${String(r.conid)}`);
+        if (typeof r.allowed !== "boolean") return bad(400, "allowed must be a boolean");
+        brokerage.setMarketDataPermission(conid, r.allowed);
+        return ok({ conid, allowed: r.allowed });
+      },
+    },
+    {
       methods: ["GET"],
       pattern: "/sim/requests",
       handler: ({ query }) => {

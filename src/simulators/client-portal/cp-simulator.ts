@@ -7,11 +7,13 @@ import type { TwsFaultControl } from "../control";
 import { createApiRoutes, type ApiState, type Reply, type Route } from "./cp-api-routes";
 import { createContractRoutes } from "./cp-contract-routes";
 import { createControlRoutes, type ControlRoute } from "./cp-control-routes";
+import { createMarketDataRoutes } from "./cp-market-data-routes";
 import { type CpQuestionOptions, createReplyBook } from "./cp-orders";
 import { createRateLimiter, type CpRateLimitOptions } from "./cp-rate-limiter";
 import { authStatusJson, type CpIdentity, DEFAULT_IDENTITY } from "./cp-responses";
 import { createCpSession, type CpSessionSnapshot, type CpSessionState } from "./cp-session";
 import { loadTls, type CpTlsOptions } from "./cp-tls";
+import { createCpWebSocketServer } from "./cp-websocket";
 import { CpLoginGate, type CpLoginAttempt } from "./cp-login-gate";
 import type { LoginPageVersion } from "./login-page";
 
@@ -67,6 +69,8 @@ export interface ClientPortalSimulatorOptions {
   twsControl?: TwsFaultControl;
   /** Clock, epoch ms; lets tests move time for idle expiry and rate windows. @default Date.now */
   now?: () => number;
+  /** The WebSocket's `system` heartbeat period. @default 10_000 */
+  wsHeartbeatMs?: number;
   /** @default a silent logger */
   logger?: Logger;
 }
@@ -297,7 +301,11 @@ export async function startClientPortalSimulator(
     replies.invalidate();
   });
 
-  const apiRoutes = compile<Route>([...createApiRoutes(state), ...createContractRoutes(state)]);
+  const apiRoutes = compile<Route>([
+    ...createApiRoutes(state),
+    ...createContractRoutes(state),
+    ...createMarketDataRoutes(state),
+  ]);
   const logSize = options.requestLogSize ?? 1_000;
   let requestLog: CpRequestLogEntry[] = [];
   let seq = 0;
@@ -530,6 +538,23 @@ export async function startClientPortalSimulator(
       else res.destroy();
     });
   });
+  const wsServer = createCpWebSocketServer({
+    brokerage,
+    session,
+    identity,
+    clock,
+    logger: log,
+    heartbeatMs: options.wsHeartbeatMs,
+    log(e) {
+      requestLog.push({ seq: ++seq, time: new Date(clock()).toISOString(), ...e });
+      if (requestLog.length > logSize) requestLog.splice(0, requestLog.length - logSize);
+    },
+  });
+  server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const path = new URL(req.url ?? "/", "https://localhost").pathname;
+    if (/^\/v1\/(api|portal)\/ws\/?$/.test(path)) wsServer.handleUpgrade(req, socket, head);
+    else socket.destroy();
+  });
   const sockets = new Set<Socket>();
   server.on("secureConnection", (s: Socket) => {
     sockets.add(s);
@@ -581,6 +606,7 @@ export async function startClientPortalSimulator(
       stopped ??= new Promise<void>((resolve) => {
         if (resetTimer) clearTimeout(resetTimer);
         session.close();
+        wsServer.close();
         if (ownsBrokerage) brokerage.close();
         server.close(() => resolve());
         for (const s of sockets) s.destroy();

@@ -11,6 +11,7 @@ import { FieldCursor, TwsRequestParseError } from "./field-cursor";
 import { TwsAccountHandlers } from "./tws-accounts";
 import { reqContractDetails } from "./tws-contracts";
 import { parseIntOr, type TwsGatewayOptions, type TwsHandlerContext } from "./tws-handler-context";
+import { TwsMarketDataHandlers } from "./tws-market-data";
 import { TwsOrderBook } from "./tws-order-book";
 import { TwsOrderHandlers } from "./tws-orders";
 import { NO_VALID_ID, NOTICE_TEXTS, OutMsg, TwsError } from "./tws-protocol";
@@ -32,6 +33,7 @@ export class TwsGateway implements TwsSessionHost, TwsHandlerContext {
   private readonly brokerage: Brokerage;
   private readonly orders: TwsOrderHandlers;
   private readonly accounts: TwsAccountHandlers;
+  readonly marketData: TwsMarketDataHandlers;
   private readonly handlers: ReadonlyMap<number, RequestHandler>;
   private readonly sessions = new Set<TwsSession>();
   private readonly unsubscribe: (() => void)[] = [];
@@ -51,6 +53,7 @@ export class TwsGateway implements TwsSessionHost, TwsHandlerContext {
     this.book = new TwsOrderBook(options.firstOrderId, LOCAL_PERM_ID_START);
     this.orders = new TwsOrderHandlers(this);
     this.accounts = new TwsAccountHandlers(this);
+    this.marketData = new TwsMarketDataHandlers(this);
     this.handlers = this.requestHandlers();
     const b = this.brokerage;
     this.unsubscribe.push(
@@ -150,6 +153,7 @@ export class TwsGateway implements TwsSessionHost, TwsHandlerContext {
   }
 
   close(): void {
+    this.marketData.close();
     for (const u of this.unsubscribe.splice(0)) u();
     if (this.refreshTimer) clearInterval(this.refreshTimer);
   }
@@ -245,6 +249,11 @@ export class TwsGateway implements TwsSessionHost, TwsHandlerContext {
         OutMsg.CANCEL_ACCOUNT_UPDATES_MULTI,
         (s, f) => void s.subscriptions.accountUpdatesMulti.delete(reqIdAt(f, 2)),
       ],
+      [OutMsg.REQ_MKT_DATA, (s, f) => this.marketData.reqMktData(s, f)],
+      [OutMsg.CANCEL_MKT_DATA, (s, f) => this.marketData.cancelMktData(s, f)],
+      [OutMsg.REQ_HISTORICAL_DATA, (s, f) => this.marketData.reqHistoricalData(s, f)],
+      // One-shot requests end by themselves; TWS does not acknowledge a cancel.
+      [OutMsg.CANCEL_HISTORICAL_DATA, () => undefined],
       [OutMsg.REQ_PNL, (s, f) => a.reqPnl(s, f)],
       [OutMsg.CANCEL_PNL, (s, f) => void s.subscriptions.pnl.delete(reqIdAt(f, 1))],
       [OutMsg.REQ_PNL_SINGLE, (s, f) => a.reqPnlSingle(s, f)],
