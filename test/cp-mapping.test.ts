@@ -209,6 +209,13 @@ describe("Client Portal → domain mapping", () => {
         exchange: "SMART",
         currency: "USD",
         lastTradeDate: null,
+        strike: null,
+        right: null,
+        multiplier: null,
+        tradingClass: null,
+        localSymbol: null,
+        description: null,
+        underlyingConid: null,
       },
     );
     assert.equal(
@@ -216,5 +223,25 @@ describe("Client Portal → domain mapping", () => {
         ?.lastTradeDate,
       "20261218",
     );
+    // A secdef/info element of an option (camelCase, right as C/P, multiplier as text).
+    const option = mapContractInfo({
+      conid: 700000001,
+      symbol: "AAPL",
+      secType: "OPT",
+      exchange: "SMART",
+      right: "P",
+      strike: 195,
+      currency: "USD",
+      maturityDate: "20270115",
+      multiplier: "100",
+      tradingClass: "AAPL",
+      underlying_con_id: 265598,
+    });
+    assert.equal(option?.lastTradeDate, "20270115");
+    assert.equal(option?.strike, 195);
+    assert.equal(option?.right, "PUT");
+    assert.equal(option?.multiplier, 100);
+    assert.equal(option?.tradingClass, "AAPL");
+    assert.equal(option?.underlyingConid, 265598);
   });
 });

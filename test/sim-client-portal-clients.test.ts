@@ -188,16 +188,28 @@ describe("Client Portal simulator: third-party client behaviours", () => {
     const { cp } = await start();
     const r = await cp.get("/trsrv/futures?symbols=ES,es");
     assert.equal(r.status, 200);
-    assert.equal(r.body.ES.length, 1);
-    assert.deepEqual(r.body.ES[0], {
-      symbol: "ES",
-      conid: ES,
-      underlyingConid: 11004968,
-      expirationDate: 20261218,
-      ltd: 20261218,
-      shortFuturesCutOff: 20261218,
-      longFuturesCutOff: 20261218,
-    });
+    // The listed quarterly months, nearest first (the brokerage lists four more from its clock).
+    assert.ok(r.body.ES.length >= 4, `ES months: ${r.body.ES.length}`);
+    const ltds = r.body.ES.map((f: { ltd: number }) => f.ltd);
+    assert.deepEqual(
+      [...ltds].sort((a, b) => a - b),
+      ltds,
+    );
+    const today = Number(new Date().toISOString().slice(0, 10).replace(/-/g, ""));
+    assert.ok(
+      ltds.every((d: number) => d >= today),
+      "non-expired only",
+    );
+    if (today <= 20261218)
+      assert.deepEqual(r.body.ES[0], {
+        symbol: "ES",
+        conid: ES,
+        underlyingConid: 11004968,
+        expirationDate: 20261218,
+        ltd: 20261218,
+        shortFuturesCutOff: 20261218,
+        longFuturesCutOff: 20261218,
+      });
     assert.deepEqual(r.body.es, [], "symbols are case-sensitive");
     assert.equal((await cp.get("/trsrv/futures")).status, 500);
   });

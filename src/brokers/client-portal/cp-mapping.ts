@@ -3,6 +3,7 @@ import type { Contract } from "../../schema/contract.type";
 import { BrokerApi, OrderSide, OrderStatus, OrderType, SecType, TimeInForce } from "../../schema/enums";
 import type { Fill, Order, OrderConfirmation } from "../../schema/order.type";
 import type { Position } from "../../schema/position.type";
+import { optionRightOf } from "../contract-input";
 import { accountTypeOf, type OrderRequest } from "../order-terms";
 import { arr, ibTime, int, isObject, num, str, type Json } from "./cp-parse";
 
@@ -81,13 +82,27 @@ export function mapContractInfo(info: Json): Contract | null {
   const symbol = str(info.symbol) ?? str(info.ticker);
   if (conid === null || symbol === null) return null;
   const secType = secTypeOf(info.instrument_type ?? info.secType ?? info.assetClass);
+  const derivative = secType !== SecType.STK && secType !== SecType.CASH;
+  const strike = num(info.strike);
+  const multiplier = num(info.multiplier);
+  const underlying = int(info.underlying_con_id ?? info.undConid);
   return {
     conid,
     symbol,
     secType,
     exchange: str(info.exchange) ?? str(info.listingExchange),
     currency: str(info.currency) ?? "USD",
-    lastTradeDate: secType === SecType.STK ? null : (str(info.maturity_date) ?? str(info.expiry_full)),
+    lastTradeDate:
+      secType === SecType.STK
+        ? null
+        : (str(info.maturity_date) ?? str(info.maturityDate) ?? str(info.expiry_full) ?? str(info.expiry)),
+    strike: strike && strike > 0 ? strike : null,
+    right: optionRightOf(info.right ?? info.putOrCall),
+    multiplier: derivative && multiplier && multiplier > 0 ? multiplier : null,
+    tradingClass: str(info.trading_class) ?? str(info.tradingClass),
+    localSymbol: str(info.local_symbol),
+    description: str(info.company_name) ?? str(info.name),
+    underlyingConid: derivative && underlying ? underlying : null,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { BookContext } from "./book";
 import type { SimQuote } from "./brokerage.types";
 import type { SimInstrument } from "./instruments";
+import { valueOption } from "./option-pricing";
 import { createPrng, gaussian, roundToTick } from "./price-process";
 
 export interface PricesOptions {
@@ -11,6 +12,8 @@ export interface PricesOptions {
   volatility: number;
   /** Called after each price change, so resting orders and positions react. */
   onMove(instrument: SimInstrument): void;
+  /** Options: whether anything (a working order, a position) watches the conid, so a move must be announced. */
+  isWatched?(conid: number): boolean;
 }
 
 /** Last, bid and ask of every instrument: set by hand or moved by a seeded random walk. */
@@ -40,6 +43,15 @@ export function createPrices(ctx: BookContext, options: PricesOptions): Prices {
   const { state, events, now } = ctx;
   const { instruments, seed, volatility } = options;
   const byConid = new Map(instruments.map((i) => [i.conid, i]));
+  // Options are priced from their underlying (Black-Scholes over the surface), not walked on their own.
+  const optionsOf = new Map<number, SimInstrument[]>();
+  for (const i of instruments) {
+    if (i.underlyingConid === undefined) continue;
+    const list = optionsOf.get(i.underlyingConid) ?? [];
+    list.push(i);
+    optionsOf.set(i.underlyingConid, list);
+  }
+  const isOption = (i: SimInstrument): boolean => i.underlyingConid !== undefined;
   let random = createPrng(seed);
   let tickTimer: NodeJS.Timeout | undefined;
 
@@ -50,7 +62,28 @@ export function createPrices(ctx: BookContext, options: PricesOptions): Prices {
     state.quotes.set(i.conid, q);
     events.emit("price", { quote: q });
     options.onMove(i);
+    repriceOptions(i.conid, last);
     return q;
+  }
+
+  function modelPrice(o: SimInstrument, underlying: number, t: number): number {
+    return Math.max(o.minTick, roundToTick(valueOption(o, underlying, t).price, o.minTick));
+  }
+
+  /** Re-marks the options of a moved underlying; only watched ones are announced (a chain is thousands). */
+  function repriceOptions(underlyingConid: number, underlying: number): void {
+    const list = optionsOf.get(underlyingConid);
+    if (!list) return;
+    const t = now();
+    for (const o of list) {
+      const prev = state.quotes.get(o.conid);
+      const q = makeQuote(o, modelPrice(o, underlying, t), prev?.close ?? 0, t);
+      state.quotes.set(o.conid, q);
+      if (options.isWatched?.(o.conid)) {
+        events.emit("price", { quote: q });
+        options.onMove(o);
+      }
+    }
   }
 
   function stopTicking(): void {
@@ -60,6 +93,7 @@ export function createPrices(ctx: BookContext, options: PricesOptions): Prices {
 
   function tick(): void {
     for (const i of instruments) {
+      if (isOption(i)) continue;
       const last = state.quotes.get(i.conid)!.last;
       // Geometric random walk: prices stay positive and move in proportion to their level.
       applyPrice(i, last * Math.exp(volatility * gaussian(random)));
@@ -89,8 +123,16 @@ export function createPrices(ctx: BookContext, options: PricesOptions): Prices {
       random = createPrng(seed);
       const t = now();
       state.quotes = new Map(
-        instruments.map((i) => [i.conid, makeQuote(i, i.initialPrice, i.initialPrice, t)]),
+        instruments
+          .filter((i) => !isOption(i))
+          .map((i) => [i.conid, makeQuote(i, i.initialPrice, i.initialPrice, t)]),
       );
+      for (const i of instruments) {
+        if (!isOption(i)) continue;
+        const u = byConid.get(i.underlyingConid!);
+        const p = modelPrice(i, u?.initialPrice ?? i.initialPrice, t);
+        state.quotes.set(i.conid, makeQuote(i, p, p, t));
+      }
     },
   };
 }
