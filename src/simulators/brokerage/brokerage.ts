@@ -184,10 +184,11 @@ export function createBrokerage(options: BrokerageOptions = {}): Brokerage {
       }
       accounts.emitMarkToMarket(i.conid);
     },
-    isWatched(conid) {
-      for (const o of state.orders.values()) if (o.instrument.conid === conid) return true;
-      for (const p of state.positions.values()) if (p.instrument.conid === conid) return true;
-      return false;
+    watched() {
+      const conids = new Set<number>();
+      for (const o of state.orders.values()) conids.add(o.instrument.conid);
+      for (const p of state.positions.values()) conids.add(p.instrument.conid);
+      return conids;
     },
   });
 

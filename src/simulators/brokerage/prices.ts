@@ -12,8 +12,8 @@ export interface PricesOptions {
   volatility: number;
   /** Called after each price change, so resting orders and positions react. */
   onMove(instrument: SimInstrument): void;
-  /** Options: whether anything (a working order, a position) watches the conid, so a move must be announced. */
-  isWatched?(conid: number): boolean;
+  /** Conids something watches (orders, positions): their option re-marks are announced, the others kept quiet. */
+  watched?(): Set<number>;
 }
 
 /** Last, bid and ask of every instrument: set by hand or moved by a seeded random walk. */
@@ -75,11 +75,12 @@ export function createPrices(ctx: BookContext, options: PricesOptions): Prices {
     const list = optionsOf.get(underlyingConid);
     if (!list) return;
     const t = now();
+    const watched = options.watched?.() ?? new Set<number>();
     for (const o of list) {
       const prev = state.quotes.get(o.conid);
       const q = makeQuote(o, modelPrice(o, underlying, t), prev?.close ?? 0, t);
       state.quotes.set(o.conid, q);
-      if (options.isWatched?.(o.conid)) {
+      if (watched.has(o.conid)) {
         events.emit("price", { quote: q });
         options.onMove(o);
       }
