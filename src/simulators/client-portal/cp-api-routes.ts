@@ -1,5 +1,6 @@
 import type { Brokerage, SimOrder } from "../brokerage";
 import { iserverAccountSummaryJson } from "./cp-contract-responses";
+import { noteSearched } from "./cp-contract-routes";
 import {
   type CpQuestionOptions,
   type ReplyBook,
@@ -502,6 +503,11 @@ export function createApiRoutes(st: ApiState): Route[] {
           .filter(
             (i, n, all) =>
               i.secType !== "FUT" || all.findIndex((j) => j.secType === "FUT" && j.symbol === i.symbol) === n,
+          );
+        if (!byName)
+          noteSearched(
+            st,
+            found.map((i) => i.conid),
           );
         return ok(found.map((i) => secdefSearchJson(i, b.instruments(), now)));
       },

@@ -13,6 +13,18 @@ import { boolParam } from "./cp-params";
 const ok = (body: unknown): Reply => ({ status: 200, body });
 const fail = (status: number, error: string): Reply => ({ status, body: { error, statusCode: status } });
 
+/**
+ * Underlyings whose `secdef/search` this simulator answered: IB answers `secdef/strikes` with empty lists until the
+ * underlying was searched (client-portal-derivatives.md §2.3), so a client that skips the chain sees what IB shows.
+ */
+const searched = new WeakMap<ApiState, Set<number>>();
+
+export function noteSearched(st: ApiState, conids: readonly number[]): void {
+  const set = searched.get(st) ?? new Set<number>();
+  for (const c of conids) set.add(c);
+  searched.set(st, set);
+}
+
 /** IB index conids futures hang off (client-portal-api.md §5: ES → 11004968); secdef requests may name them. */
 const FUTURE_INDEX: Record<string, number> = { ES: 11004968 };
 
@@ -71,6 +83,7 @@ export function createContractRoutes(st: ApiState): Route[] {
         const month = (query.get("month") ?? "").trim().toUpperCase();
         if (!u) return fail(400, `Invalid conid: ${query.get("conid") ?? ""}`);
         if (!secType || !month) return fail(400, "conid, sectype and month are required");
+        if (!searched.get(st)?.has(u.conid)) return ok({ call: [], put: [] });
         const strikes = (right: "C" | "P"): number[] =>
           [
             ...new Set(
