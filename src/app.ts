@@ -98,6 +98,20 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
               tickleMs: config.cpTickleMs,
               autoConfirm: config.cpAutoConfirm,
               takeOverCompeting: config.cpTakeOverCompeting,
+              autoLogin:
+                config.cpLogin === "auto" && config.cpUsername && config.cpPassword
+                  ? {
+                      username: config.cpUsername,
+                      password: config.cpPassword,
+                      totpSecret: config.cpTotpSecret,
+                      tradingMode: config.cpTradingMode,
+                      browserPath: config.cpBrowser,
+                      selectors: config.cpLoginSelectors,
+                      timeoutMs: config.cpLoginTimeoutMs,
+                      stateDir: config.simulated ? undefined : config.dataDir,
+                    }
+                  : undefined,
+              onLoginAttempt: (outcome, seconds) => metrics.recordCpLogin(outcome, seconds),
               logger,
               onSchedulerEvent: (e) => {
                 if (e.type === "request") {

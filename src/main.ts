@@ -114,10 +114,22 @@ async function sim(flags: {
   certFile?: string;
   rateLimits: CpRateLimitProfile;
   penaltySeconds?: string;
+  cpLoginPage: "v1" | "v2";
+  cpUser?: string;
+  cpPassword?: string;
+  cpTotpSecret?: string;
+  ibkeyPromo?: boolean;
 }) {
   const penaltySeconds = flags.penaltySeconds === undefined ? undefined : Number(flags.penaltySeconds);
   if (penaltySeconds !== undefined && !(Number.isFinite(penaltySeconds) && penaltySeconds >= 0)) {
     console.error(`--penalty-seconds must be a number of seconds ≥ 0 (got ${flags.penaltySeconds})`);
+    process.exit(2);
+  }
+  if (
+    (flags.cpUser === undefined) !== (flags.cpPassword === undefined) ||
+    (flags.cpTotpSecret && !flags.cpUser)
+  ) {
+    console.error("--cp-user and --cp-password go together (and --cp-totp-secret needs both)");
     process.exit(2);
   }
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? "info", format: "auto" });
@@ -133,6 +145,12 @@ async function sim(flags: {
         profile: flags.rateLimits,
         penaltyMs: penaltySeconds === undefined ? undefined : penaltySeconds * 1000,
       },
+      loginPage: flags.cpLoginPage,
+      ibKeyPromo: flags.ibkeyPromo,
+      credentials:
+        flags.cpUser !== undefined && flags.cpPassword !== undefined
+          ? { username: flags.cpUser, password: flags.cpPassword, totpSecret: flags.cpTotpSecret }
+          : undefined,
     },
     logger,
   });
@@ -141,6 +159,7 @@ async function sim(flags: {
     [
       `Client Portal gateway simulator: ${sims.cp.apiBaseUrl}  (login page ${sims.cp.url}/, control API ${sims.cp.url}/sim)`,
       `TWS / IB Gateway simulator:      ${sims.tws.host}:${sims.tws.port}`,
+      `Client Portal login page:        ${flags.cpLoginPage}, ${flags.cpUser === undefined ? "any non-empty username and password" : `only the --cp-user${flags.cpTotpSecret ? ", with a TOTP code" : ""}`}; DU… accounts on the paper side, others live`,
       `Client Portal rate limits:       ${flags.rateLimits} (penalty ${penaltySeconds ?? 600} s; see GET ${sims.cp.url}/sim)`,
       `Point the server at them:  IB_CP_URL=${sims.cp.url} IB_CP_CA_FILE=${flags.certFile ?? "<--cert-file>"} IB_TWS_PORT=${sims.tws.port} npm start`,
     ].join("\n"),
@@ -148,7 +167,7 @@ async function sim(flags: {
   stopOnSignals(logger, () => sims.stop());
 }
 
-async function doctor(flags: { json?: boolean; sim?: boolean; timeout: string }) {
+async function doctor(flags: { json?: boolean; sim?: boolean; login?: boolean; timeout: string }) {
   let config = configOrExit({});
   const sims = flags.sim ? await startSimulators({}) : undefined;
   if (sims) {
@@ -158,10 +177,17 @@ async function doctor(flags: { json?: boolean; sim?: boolean; timeout: string })
       cpUrl: sims.cp.url,
       twsHost: sims.tws.host,
       twsPort: sims.tws.port,
+      // The simulator takes any non-empty pair: `doctor --sim --login` then shows the login as it works.
+      cpUsername: config.cpUsername ?? "doctor",
+      cpPassword: config.cpPassword ?? "doctor",
     };
   }
   try {
-    const checks = await runDoctor(config, { timeoutMs: Number(flags.timeout), cpCaPem: sims?.cp.caPem });
+    const checks = await runDoctor(config, {
+      timeoutMs: Number(flags.timeout),
+      cpCaPem: sims?.cp.caPem,
+      login: flags.login,
+    });
     console.log(
       flags.json ? JSON.stringify({ ok: checks.every((c) => c.ok), checks }, null, 2) : formatChecks(checks),
     );
@@ -185,6 +211,7 @@ export function buildCli(): Command {
     .option("--port <port>", "port to listen on (env PORT)")
     .addOption(
       new Option("--landing-page <page>", "page at GET /graphql (env LANDING_PAGE)").choices([
+        "graphiql",
         "sandbox",
         "playground",
         "none",
@@ -198,7 +225,11 @@ export function buildCli(): Command {
     .option("--host <host>", "interface to bind", "127.0.0.1")
     .option("--cp-port <port>", "Client Portal simulator HTTPS port (IB's gateway: 5000)", "5001")
     .option("--tws-port <port>", "TWS simulator port (TWS paper: 7497, IB Gateway paper: 4002)", "7497")
-    .option("--accounts <ids>", "comma-separated paper accounts", "DU1234567")
+    .option(
+      "--accounts <ids>",
+      "comma-separated accounts: DU… paper, U… live (the login page switch picks)",
+      "DU1234567",
+    )
     .addOption(
       new Option("--cp-login <mode>", "start logged in, or wait for a browser login")
         .choices(["auto", "manual"])
@@ -217,6 +248,18 @@ export function buildCli(): Command {
       "--penalty-seconds <n>",
       "how long the Client Portal simulator answers 429 after a rate-limit violation (IB: 600)",
     )
+    .addOption(
+      new Option(
+        "--cp-login-page <version>",
+        "structure of the login page: IB's older (v1) or current (v2) one",
+      )
+        .choices(["v1", "v2"])
+        .default("v2"),
+    )
+    .option("--cp-user <name>", "accept only this user on the login page (default: any non-empty pair)")
+    .option("--cp-password <password>", "the password of --cp-user")
+    .option("--cp-totp-secret <base32>", "ask --cp-user for an authenticator (TOTP) code after the password")
+    .option("--ibkey-promo", "show IB's IB Key advertisement after a successful login")
     .action(sim);
 
   program
@@ -224,6 +267,10 @@ export function buildCli(): Command {
     .description("check each configured gateway as the server would, with the fix for every failure")
     .option("--json", "print the checks as JSON")
     .option("--sim", "start the built-in simulators and check them")
+    .option(
+      "--login",
+      "also log in once at the Client Portal login page with IB_CP_USERNAME/IB_CP_PASSWORD (replaces the current login)",
+    )
     .option("--timeout <ms>", "per-step timeout", "4000")
     .action(doctor);
 

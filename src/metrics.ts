@@ -54,6 +54,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly cpLogins = new Counter({
+    name: "ibkr_cp_login_attempts_total",
+    help: "Automatic Client Portal logins by outcome (success, rejected, second-factor, transient).",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
+  private readonly cpLoginSeconds = new Histogram({
+    name: "ibkr_cp_login_duration_seconds",
+    help: "Duration of automatic Client Portal logins (browser start to outcome).",
+    labelNames: ["outcome"] as const,
+    buckets: [1, 2, 5, 10, 20, 30, 60, 120],
+    registers: [this.registry],
+  });
+
   constructor(options: { broker: () => BrokerService | undefined; schedulerQueue?: () => number }) {
     collectDefaultMetrics({ register: this.registry, prefix: "ibkr_graphql_process_" });
     const { broker } = options;
@@ -98,6 +112,11 @@ export class Metrics {
         this.set(queue?.() ?? 0);
       },
     });
+  }
+
+  recordCpLogin(outcome: string, seconds: number): void {
+    this.cpLogins.inc({ outcome });
+    this.cpLoginSeconds.observe({ outcome }, seconds);
   }
 
   recordOperation(type: string, transport: "http" | "ws"): void {

@@ -3,7 +3,7 @@ import type { ApolloServerPlugin } from "@apollo/server";
 
 /**
  * GraphQL Playground for queries and mutations. Its subscriptions speak the legacy protocol, which
- * graphql-ws does not: subscriptions need Apollo Sandbox (the default) or any graphql-ws client.
+ * graphql-ws does not: subscriptions need GraphiQL (the default) or any graphql-ws client.
  */
 export function playgroundLandingPage(endpoint: string): ApolloServerPlugin {
   return {

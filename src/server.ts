@@ -18,6 +18,7 @@ import { ErrorCode } from "./errors";
 import { formatGraphQLError, withoutSuggestions } from "./graphql-errors";
 import type { Logger } from "./logger";
 import type { Metrics } from "./metrics";
+import { graphiqlLandingPage, mountUi } from "./landing";
 import { playgroundLandingPage } from "./playground";
 import { checkComplexity, complexityPlugin, DEFAULT_QUERY_LIMITS, depthRule } from "./query-limits";
 import { SubscriptionEngine } from "./subscriptions";
@@ -31,7 +32,7 @@ export interface ServerOptions {
   host?: string;
   /** 0 picks a free port. @default 4000 */
   port?: number;
-  /** @default "sandbox" */
+  /** @default "graphiql" */
   landingPage?: LandingPage;
   auth?: AuthOptions;
   /** How long in-flight HTTP requests may take to finish on stop. @default 1000 */
@@ -380,8 +381,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   ];
   plugins.push(complexityPlugin());
   if (options.metrics) plugins.push(options.metrics.apolloPlugin());
-  const landing = options.landingPage ?? "sandbox";
-  if (landing === "sandbox") plugins.push(ApolloServerPluginLandingPageLocalDefault({ embed: true }));
+  const landing = options.landingPage ?? "graphiql";
+  if (landing === "graphiql") plugins.push(graphiqlLandingPage());
+  else if (landing === "sandbox") plugins.push(ApolloServerPluginLandingPageLocalDefault({ embed: true }));
   else if (landing === "playground") plugins.push(playgroundLandingPage(GRAPHQL_PATH));
   else plugins.push(ApolloServerPluginLandingPageDisabled());
 
@@ -469,6 +471,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     requireToken(req, res, next);
   };
 
+  mountUi(app, { graphiql: landing === "graphiql", graphqlPath: GRAPHQL_PATH });
   app.use(
     GRAPHQL_PATH,
     landingPageOrToken,

@@ -13,7 +13,7 @@ describe("config", () => {
     assert.equal(c.host, "127.0.0.1");
     assert.equal(c.port, 4000);
     assert.equal(c.simulated, true);
-    assert.equal(c.landingPage, "sandbox");
+    assert.equal(c.landingPage, "graphiql");
   });
 
   it("is not simulated once a gateway is configured, and flags win over the environment", () => {

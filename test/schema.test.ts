@@ -120,19 +120,24 @@ describe("schema.graphql", () => {
     ]);
     assert.deepEqual(enumValues("SessionEventType").sort(), [
       "AUTHENTICATED",
+      "AWAITING_SECOND_FACTOR",
       "COMPETING",
       "CONNECTED",
       "DISCONNECTED",
       "EXPIRED",
+      "LOGIN_ATTEMPT_FAILED",
+      "LOGIN_FAILED",
       "LOGIN_REQUIRED",
       "REAUTH_FAILED",
       "RESTORED",
     ]);
     assert.deepEqual(enumValues("ClientPortalState").sort(), [
       "AUTHENTICATED",
+      "AWAITING_SECOND_FACTOR",
       "COMPETING",
       "DISABLED",
       "EXPIRED",
+      "LOGIN_FAILED",
       "LOGIN_REQUIRED",
       "UNAUTHENTICATED",
       "UNREACHABLE",

@@ -139,7 +139,7 @@ describe("Client Portal simulator: session, rate limits, control API", () => {
       body: "username=trader&password=nope",
       headers: { "content-type": "application/x-www-form-urlencoded" },
     });
-    assert.match(wrong.body, /Invalid username or password/);
+    assert.match(wrong.body, /Invalid username password combination/);
     assert.equal((await cp.post("/tickle")).status, 401);
     const right = await cp.raw("POST", "/sso/Login", {
       body: "username=trader&password=pw",

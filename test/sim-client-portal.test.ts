@@ -593,7 +593,7 @@ describe("Client Portal simulator: endpoints and shapes", () => {
     assert.equal((await cp.raw("DELETE", "/v1/api/tickle")).status, 405);
     const page = await cp.raw("GET", "/");
     assert.equal(page.status, 200);
-    assert.match(page.body, /<form method="post" action="\/sso\/Login">/);
+    assert.match(page.body, /<form method="post" action="\/sso\/Login"/);
     const log = await cp.get("/sim/requests?limit=3");
     assert.equal(log.body.requests.length, 3);
     assertShape(

@@ -3,8 +3,9 @@ import { dirname, resolve } from "node:path";
 import { isIP } from "node:net";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
+import { loginSelectorsSchema } from "../session/login-selectors";
 
-export type LandingPage = "sandbox" | "playground" | "none";
+export type LandingPage = "graphiql" | "sandbox" | "playground" | "none";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no", ""])
@@ -27,9 +28,10 @@ const SETTINGS = {
   port: { env: "PORT", example: "4000", schema: port, default: "4000" },
   landingPage: {
     env: "LANDING_PAGE",
-    example: "sandbox",
-    schema: z.enum(["sandbox", "playground", "none"]),
-    default: "sandbox",
+    example: "graphiql",
+    // GraphiQL is built into this package; Sandbox and Playground load from CDNs and are blank offline.
+    schema: z.enum(["graphiql", "sandbox", "playground", "none"]),
+    default: "graphiql",
   },
   logLevel: {
     env: "LOG_LEVEL",
@@ -59,6 +61,48 @@ const SETTINGS = {
   },
   cpTakeOverCompeting: { env: "IB_CP_TAKE_OVER_COMPETING", example: "false", schema: bool, default: "false" },
   cpAutoConfirm: { env: "IB_CP_AUTO_CONFIRM", example: "o163,o354", schema: list, default: "" },
+  // Automatic Client Portal login (session/cp-login.ts); checked together by checkCpLogin below.
+  cpLogin: { env: "IB_CP_LOGIN", example: "auto", schema: z.enum(["auto", "manual"]), default: "manual" },
+  cpUsername: {
+    env: "IB_CP_USERNAME",
+    example: "readonly-user",
+    schema: z.string().min(1).optional(),
+    secret: true,
+  },
+  cpPassword: { env: "IB_CP_PASSWORD", example: "…", schema: z.string().min(1).optional(), secret: true },
+  cpTotpSecret: {
+    env: "IB_CP_TOTP_SECRET",
+    example: "JBSWY3DPEHPK3PXP",
+    schema: z
+      .string()
+      .transform((v) => v.replace(/\s+/g, "").toUpperCase())
+      .pipe(z.string().regex(/^[A-Z2-7]+=*$/, "must be the base32 secret of the authenticator app"))
+      .optional(),
+    secret: true,
+  },
+  cpTradingMode: {
+    env: "IB_CP_TRADING_MODE",
+    example: "paper",
+    schema: z.enum(["paper", "live"]),
+    default: "paper",
+  },
+  cpBrowser: {
+    env: "IB_CP_BROWSER",
+    example: "/usr/bin/chromium",
+    schema: z.string().min(1),
+    default: "/usr/bin/chromium",
+  },
+  cpLoginSelectors: {
+    env: "IB_CP_LOGIN_SELECTORS",
+    example: '{"usernameV2":"input[name=username]"}',
+    schema: loginSelectorsSchema.optional(),
+  },
+  cpLoginTimeoutMs: {
+    env: "IB_CP_LOGIN_TIMEOUT_MS",
+    example: "60000",
+    schema: z.coerce.number().int().min(5_000).max(600_000),
+    default: "60000",
+  },
   twsHost: { env: "IB_TWS_HOST", example: "127.0.0.1", schema: z.string().min(1), default: "127.0.0.1" },
   twsPort: { env: "IB_TWS_PORT", example: "7497", schema: port.optional() },
   twsClientId: {
@@ -257,6 +301,7 @@ function crossCheck(c: Config, problems: string[]): void {
       "IB_CP_CA_FILE and IB_CP_INSECURE_TLS=true contradict each other: pin the certificate or opt out, not both.",
     );
   }
+  checkCpLogin(c, problems);
   if (c.apiReadToken && c.apiReadToken === c.apiToken) {
     problems.push(
       "API_READ_TOKEN: must differ from API_TOKEN, or the read-only token could trade (got the same value)",
@@ -319,4 +364,19 @@ export function settingsTable(): { env: string; example: string; default?: strin
     example: s.example,
     ...("default" in s ? { default: s.default } : {}),
   }));
+}
+
+/** IB_CP_LOGIN=auto needs a user and a password, and a browser that exists. */
+function checkCpLogin(c: Config, problems: string[]): void {
+  if (c.cpLogin !== "auto") return;
+  if (!c.cpUsername || !c.cpPassword) {
+    problems.push(
+      "IB_CP_LOGIN=auto needs IB_CP_USERNAME and IB_CP_PASSWORD (or IB_CP_PASSWORD_FILE); example: IB_CP_USERNAME=readonly-user IB_CP_PASSWORD_FILE=/run/secrets/ib_password",
+    );
+  }
+  if (!existsSync(c.cpBrowser)) {
+    problems.push(
+      `IB_CP_BROWSER: no browser at ${JSON.stringify(c.cpBrowser)} (IB_CP_LOGIN=auto needs Chromium); example: IB_CP_BROWSER=/usr/bin/chromium`,
+    );
+  }
 }

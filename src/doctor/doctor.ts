@@ -1,6 +1,7 @@
 import { redactUrlCredentials, type Config } from "../config/config";
 import type { Check } from "./check";
 import { checkClientPortal } from "./cp-checks";
+import { checkCpAutoLogin } from "./cp-login-check";
 import { checkTws } from "./tws-checks";
 
 export interface DoctorOptions {
@@ -8,6 +9,8 @@ export interface DoctorOptions {
   timeoutMs?: number;
   /** The gateway certificate as PEM, when it is not in a file (the built-in simulator's). */
   cpCaPem?: string;
+  /** `--login`: also log in once with the configured credentials (never by default). */
+  login?: boolean;
 }
 
 /** Checks every configured gateway as the server would connect to it; both sides run in parallel. */
@@ -43,8 +46,11 @@ export async function runDoctor(config: Config, options: DoctorOptions = {}): Pr
         })
       : Promise.resolve([]),
   ]);
+  // After the other checks, so that a login cannot disturb what they report.
+  const login =
+    options.login && config.cpUrl ? [await checkCpAutoLogin(config, { caPem: options.cpCaPem })] : [];
   // The checks quote the gateway URL (and errors that contain it): never its user:password part.
-  return [...cp, ...tws].map((c) => ({
+  return [...cp, ...login, ...tws].map((c) => ({
     ...c,
     detail: redactUrlCredentials(c.detail),
     ...(c.fix !== undefined ? { fix: redactUrlCredentials(c.fix) } : {}),

@@ -13,6 +13,10 @@ export enum ClientPortalState {
   COMPETING = "COMPETING",
   EXPIRED = "EXPIRED",
   LOGIN_REQUIRED = "LOGIN_REQUIRED",
+  /** The automatic login got past the password; IB asks for a second factor only a person can give. */
+  AWAITING_SECOND_FACTOR = "AWAITING_SECOND_FACTOR",
+  /** IB refused the automatic login (wrong password, locked user): stopped until reconfigured or reauthenticate. */
+  LOGIN_FAILED = "LOGIN_FAILED",
 }
 export enum TwsState {
   DISABLED = "DISABLED",
@@ -88,6 +92,10 @@ export enum SessionEventType {
   COMPETING = "COMPETING",
   REAUTH_FAILED = "REAUTH_FAILED",
   LOGIN_REQUIRED = "LOGIN_REQUIRED",
+  AWAITING_SECOND_FACTOR = "AWAITING_SECOND_FACTOR",
+  LOGIN_FAILED = "LOGIN_FAILED",
+  /** An automatic login failed for a passing reason (timeout, browser, page); the next one is scheduled. */
+  LOGIN_ATTEMPT_FAILED = "LOGIN_ATTEMPT_FAILED",
 }
 
 /** Statuses after which IB will never change an order again. */

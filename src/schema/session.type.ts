@@ -29,7 +29,8 @@ export class ClientPortalStatus {
 
   @Field(() => String, {
     nullable: true,
-    description: "Where a person logs in when the state is LOGIN_REQUIRED.",
+    description:
+      "Where a person logs in when the state is LOGIN_REQUIRED, AWAITING_SECOND_FACTOR or LOGIN_FAILED.",
   })
   loginUrl?: string | null;
 

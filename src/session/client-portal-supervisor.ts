@@ -3,6 +3,25 @@ import { BrokerApi, ClientPortalState, SessionEventType } from "../schema/enums"
 import type { ClientPortalStatus } from "../schema/session.type";
 import type { AuthStatus, ClientPortalSessionApi, SessionProbe } from "./client-portal-session-api";
 import { systemClock, type Clock, type TimerHandle } from "./clock";
+import type { BrowserLoginOutcome } from "./cp-login";
+import { LoginBackoff, type LoginBackoffOptions } from "./login-backoff";
+
+/** IB_CP_LOGIN=auto: how the supervisor logs in by itself when the gateway has no login. */
+export interface AutoLogin {
+  /** One browser login attempt (never throws). */
+  attempt(): Promise<BrowserLoginOutcome>;
+  backoff?: LoginBackoffOptions;
+  /** IB's refusal of the same credentials in an earlier run: start stopped (LOGIN_FAILED), not with a retry. */
+  refusedBefore?: string | null;
+  /** A refusal to remember across restarts (message), or one to forget (null). */
+  onRefusal?(message: string | null): void;
+}
+
+const LOGIN_STATES: ReadonlySet<ClientPortalState> = new Set([
+  ClientPortalState.LOGIN_REQUIRED,
+  ClientPortalState.AWAITING_SECOND_FACTOR,
+  ClientPortalState.LOGIN_FAILED,
+]);
 
 /** Where the supervisor reports session changes (the adapter's event sink satisfies it). */
 export interface SessionEventSink {
@@ -48,6 +67,11 @@ export interface ClientPortalSupervisorOptions {
   takeOverCompeting?: boolean;
   /** Portfolio-only user: never opens a brokerage session. @default false */
   readOnly?: boolean;
+  /**
+   * Log in by itself (IB_CP_LOGIN=auto) when the gateway has no login; without it, a person must.
+   * @default undefined (manual)
+   */
+  autoLogin?: AutoLogin;
   /** Called on every entry into AUTHENTICATED (a new brokerage session), before the event is reported. */
   onAuthenticated?(): void;
   clock?: Clock;
@@ -99,6 +123,14 @@ export class ClientPortalSupervisor {
   private lastCycleAt = 0;
   private started = false;
   private closed = false;
+  private readonly loginBackoff: LoginBackoff;
+  /**
+   * Set when an automatic login must not be retried by itself: IB refused it (LOGIN_FAILED: a retry risks
+   * locking the user) or wants a second factor only a person can give. Cleared by reauthenticate; a refusal
+   * also stays across later logins, since the configured credentials are still the refused ones.
+   */
+  private loginBlock: { state: ClientPortalState; message: string } | null = null;
+  private lastLoginFailure: string | null = null;
 
   constructor(private readonly options: ClientPortalSupervisorOptions) {
     this.api = options.api;
@@ -115,6 +147,9 @@ export class ClientPortalSupervisor {
     this.reauthPollMs = options.reauthPollMs ?? 1_000;
     this.ssoValidateMs = options.ssoValidateMs ?? 240_000;
     this.readOnly = options.readOnly ?? false;
+    this.loginBackoff = new LoginBackoff(options.autoLogin?.backoff);
+    const refused = options.autoLogin?.refusedBefore;
+    if (refused) this.loginBlock = { state: ClientPortalState.LOGIN_FAILED, message: refused };
     // The first tickle proves the login; /sso/validate only needs to extend it later.
     this.lastSsoValidate = this.clock.now();
   }
@@ -141,7 +176,7 @@ export class ClientPortalSupervisor {
       competing: this.auth.competing,
       lastTickleAt: this.lastTickleAt,
       message: this.message,
-      loginUrl: this.state === ClientPortalState.LOGIN_REQUIRED ? this.options.loginUrl : null,
+      loginUrl: LOGIN_STATES.has(this.state) ? this.options.loginUrl : null,
       readOnly: this.readOnly,
     };
   }
@@ -168,6 +203,10 @@ export class ClientPortalSupervisor {
   async reauthenticate(): Promise<void> {
     if (this.closed) throw this.notReady();
     if (this.cycle) await this.cycle;
+    if (this.options.autoLogin && LOGIN_STATES.has(this.state)) {
+      await this.loginNow();
+      return;
+    }
     if (this.readOnly) {
       await this.runCycle();
       return;
@@ -195,7 +234,7 @@ export class ClientPortalSupervisor {
     const details = {
       api: BrokerApi.CLIENT_PORTAL,
       state: this.state,
-      ...(this.state === ClientPortalState.LOGIN_REQUIRED ? { loginUrl: this.options.loginUrl } : {}),
+      ...(LOGIN_STATES.has(this.state) ? { loginUrl: this.options.loginUrl } : {}),
     };
     if (this.state === ClientPortalState.UNREACHABLE || this.closed) {
       return new AppError(
@@ -205,11 +244,14 @@ export class ClientPortalSupervisor {
       );
     }
     const hint =
-      this.state === ClientPortalState.LOGIN_REQUIRED
+      this.state === ClientPortalState.LOGIN_REQUIRED && !this.options.autoLogin
         ? `a person must log in at ${this.options.loginUrl}`
-        : this.state === ClientPortalState.COMPETING
-          ? "another login of this IB user holds the brokerage session; log out there or call reauthenticate to take it over"
-          : (this.message ?? "the session is being restored");
+        : this.state === ClientPortalState.AWAITING_SECOND_FACTOR ||
+            this.state === ClientPortalState.LOGIN_FAILED
+          ? (this.message ?? `a person must log in at ${this.options.loginUrl}`)
+          : this.state === ClientPortalState.COMPETING
+            ? "another login of this IB user holds the brokerage session; log out there or call reauthenticate to take it over"
+            : (this.message ?? "the session is being restored");
     return new AppError(
       ErrorCode.SESSION_NOT_READY,
       `The Client Portal session is ${this.state}: ${hint.replace(/\.+$/, "")}.`,
@@ -252,13 +294,18 @@ export class ClientPortalSupervisor {
     return this.wantsReauth() && untilReauth > 0 ? Math.max(100, Math.min(base, untilReauth)) : base;
   }
 
-  private async check(): Promise<void> {
+  /** `mayLogIn`: false right after an automatic login, so that a login that did not stick is no loop. */
+  private async check(mayLogIn = true): Promise<void> {
     if (this.closed) return;
     const tickle = await this.api.tickle();
     if (tickle.kind === "ok") this.lastTickleAt = new Date(this.clock.now());
     if (this.closed) return;
     if (tickle.kind !== "ok") {
       this.onFailure(tickle);
+      if (tickle.kind === "noSso" && this.options.autoLogin) {
+        if (mayLogIn) await this.autoLogin();
+        else this.loginDidNotStick();
+      }
       return;
     }
     this.errorStreak = 0;
@@ -350,10 +397,21 @@ export class ClientPortalSupervisor {
           established: null,
           message: probe.message,
         };
-        this.setState(
-          ClientPortalState.LOGIN_REQUIRED,
-          `The gateway has no login (${probe.message}); a person must log in at ${this.options.loginUrl}.`,
-        );
+        if (this.options.autoLogin && this.loginBlock) {
+          this.setState(this.loginBlock.state, this.loginBlock.message);
+        } else if (this.options.autoLogin) {
+          // Staying in LOGIN_REQUIRED keeps the message saying when the next automatic attempt is due.
+          this.setState(
+            ClientPortalState.LOGIN_REQUIRED,
+            `The gateway has no login (${probe.message}); logging in automatically.`,
+            true,
+          );
+        } else {
+          this.setState(
+            ClientPortalState.LOGIN_REQUIRED,
+            `The gateway has no login (${probe.message}); a person must log in at ${this.options.loginUrl}.`,
+          );
+        }
         return;
       case "rateLimited":
         // Not a session change: IB's penalty box answers everything with 429 until it expires. A probe held
@@ -370,6 +428,112 @@ export class ClientPortalSupervisor {
         }
         return;
     }
+  }
+
+  // ---- automatic login ----
+
+  /** The reauthenticate mutation in a login state: one attempt now, lifting a block (the hourly cap stays). */
+  private async loginNow(): Promise<void> {
+    const now = this.clock.now();
+    const allowedAt = this.loginBackoff.nextAllowedManualAt(now);
+    if (allowedAt > now) {
+      throw new AppError(
+        ErrorCode.RATE_LIMITED,
+        `Automatic logins are limited to a few an hour (to avoid locking the IB user); retry after ${new Date(allowedAt).toISOString()}.`,
+        { api: BrokerApi.CLIENT_PORTAL, retryAt: new Date(allowedAt).toISOString(), state: this.state },
+      );
+    }
+    if (this.loginBlock?.state === ClientPortalState.LOGIN_FAILED) this.remember(null);
+    this.loginBlock = null;
+    const tracked: Promise<void> = this.autoLogin(true)
+      .catch((e: unknown) => {
+        this.message = `Automatic login failed: ${e instanceof Error ? e.message : String(e)}`;
+      })
+      .finally(() => {
+        if (this.cycle === tracked) this.cycle = null;
+      });
+    this.cycle = tracked;
+    await tracked;
+    this.schedule(this.nextDelay());
+  }
+
+  /**
+   * One automatic login when the gateway has none, unless blocked or paused. Success continues exactly as
+   * after a person's login (the next check opens the brokerage session and primes it); a refusal stops
+   * automatic logins; a second-factor prompt waits for a person; anything else backs off.
+   */
+  private async autoLogin(manual = false): Promise<void> {
+    const auto = this.options.autoLogin;
+    if (!auto || this.closed || (this.loginBlock && !manual)) return;
+    const now = this.clock.now();
+    const allowedAt = manual ? now : this.loginBackoff.nextAllowedAt(now);
+    if (allowedAt > now) {
+      this.setState(
+        ClientPortalState.LOGIN_REQUIRED,
+        `${this.lastLoginFailure ?? "The gateway has no login."} Next automatic login after ${new Date(allowedAt).toISOString()} (or call reauthenticate; log in at ${this.options.loginUrl}).`,
+      );
+      return;
+    }
+    this.loginBackoff.started(now);
+    this.setState(ClientPortalState.LOGIN_REQUIRED, "Logging in automatically (headless browser).");
+    const outcome = await auto.attempt();
+    if (this.closed) return;
+    switch (outcome.kind) {
+      case "success":
+        if (this.loginBlock?.state === ClientPortalState.AWAITING_SECOND_FACTOR) this.loginBlock = null;
+        this.message = `Logged in automatically (${outcome.tradingMode}); opening the brokerage session.`;
+        await this.check(false);
+        // Only a login the gateway confirms resets the pauses; "success" on a page alone could loop.
+        if (!LOGIN_STATES.has(this.state)) {
+          this.loginBackoff.succeeded();
+          this.lastLoginFailure = null;
+        }
+        return;
+      case "rejected": {
+        const message =
+          `IB refused the automatic login: ${outcome.message}. Automatic logins are stopped so that the IB user is not ` +
+          `locked: fix IB_CP_USERNAME / IB_CP_PASSWORD (/ IB_CP_TOTP_SECRET) and restart, or log in at ${this.options.loginUrl}, ` +
+          "then call reauthenticate to try again.";
+        this.loginBlock = { state: ClientPortalState.LOGIN_FAILED, message };
+        this.remember(message);
+        this.setState(ClientPortalState.LOGIN_FAILED, message);
+        return;
+      }
+      case "second-factor": {
+        const message =
+          `The password was accepted but IB asks for a second factor (${outcome.message}): complete the login at ` +
+          `${this.options.loginUrl}. IB Key and SMS cannot be answered by a program; set IB_CP_TOTP_SECRET if the ` +
+          "user has an authenticator app, or use a secondary user without 2FA.";
+        this.loginBlock = { state: ClientPortalState.AWAITING_SECOND_FACTOR, message };
+        this.setState(ClientPortalState.AWAITING_SECOND_FACTOR, message);
+        return;
+      }
+      case "transient": {
+        const next = this.loginBackoff.failed(this.clock.now());
+        this.lastLoginFailure = `The automatic login failed: ${outcome.message}.`;
+        const message = `${this.lastLoginFailure} Next attempt after ${new Date(next).toISOString()}.`;
+        this.message = message;
+        this.report(SessionEventType.LOGIN_ATTEMPT_FAILED, message);
+        return;
+      }
+    }
+  }
+
+  private remember(refusal: string | null): void {
+    try {
+      this.options.autoLogin?.onRefusal?.(refusal);
+    } catch {
+      // Remembering is a safeguard for the next start; this run's stop holds either way.
+    }
+  }
+
+  /** The page said "Client login succeeds" but the gateway still has no login: back off like a failure. */
+  private loginDidNotStick(): void {
+    const next = this.loginBackoff.failed(this.clock.now());
+    this.lastLoginFailure = "The login page reported success, but the gateway still has no login.";
+    const message = `${this.lastLoginFailure} Next attempt after ${new Date(next).toISOString()}.`;
+    this.message = message;
+    this.report(SessionEventType.LOGIN_ATTEMPT_FAILED, message);
   }
 
   // ---- healing ----
@@ -477,6 +641,15 @@ export class ClientPortalSupervisor {
         this.loginSince = true;
         this.report(SessionEventType.LOGIN_REQUIRED, message ?? undefined);
         break;
+      case ClientPortalState.AWAITING_SECOND_FACTOR:
+        this.loginSince = true;
+        // The message names the login page: where the person completes the login.
+        this.report(SessionEventType.AWAITING_SECOND_FACTOR, message ?? this.options.loginUrl);
+        break;
+      case ClientPortalState.LOGIN_FAILED:
+        this.loginSince = true;
+        this.report(SessionEventType.LOGIN_FAILED, message ?? undefined);
+        break;
       case ClientPortalState.COMPETING:
         this.report(SessionEventType.COMPETING, message ?? undefined);
         break;
@@ -484,6 +657,8 @@ export class ClientPortalSupervisor {
         this.report(SessionEventType.EXPIRED, message ?? undefined);
         break;
       case ClientPortalState.AUTHENTICATED: {
+        // A person answered the second factor: the next lost login may be tried automatically again.
+        if (this.loginBlock?.state === ClientPortalState.AWAITING_SECOND_FACTOR) this.loginBlock = null;
         const restored = this.everAuthenticated && !this.loginSince;
         this.everAuthenticated = true;
         this.loginSince = false;

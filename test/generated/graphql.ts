@@ -14,9 +14,11 @@ export type BrokerApi =
 
 export type ClientPortalState =
   | 'AUTHENTICATED'
+  | 'AWAITING_SECOND_FACTOR'
   | 'COMPETING'
   | 'DISABLED'
   | 'EXPIRED'
+  | 'LOGIN_FAILED'
   | 'LOGIN_REQUIRED'
   | 'UNAUTHENTICATED'
   | 'UNREACHABLE';
@@ -120,10 +122,13 @@ export type SecType =
 
 export type SessionEventType =
   | 'AUTHENTICATED'
+  | 'AWAITING_SECOND_FACTOR'
   | 'COMPETING'
   | 'CONNECTED'
   | 'DISCONNECTED'
   | 'EXPIRED'
+  | 'LOGIN_ATTEMPT_FAILED'
+  | 'LOGIN_FAILED'
   | 'LOGIN_REQUIRED'
   | 'REAUTH_FAILED'
   | 'RESTORED';

@@ -5,6 +5,7 @@
  * what it needs, the adapter provides it.
  */
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Logger } from "pino";
 import { ErrorCode, isAppError, type AppError } from "../../errors";
 import { ClientPortalState } from "../../schema/enums";
@@ -12,10 +13,15 @@ import type { ClientPortalStatus } from "../../schema/session.type";
 import type { ClientPortalSessionApi, SessionProbe } from "../../session/client-portal-session-api";
 import {
   ClientPortalSupervisor,
+  type AutoLogin,
   type ClientPortalSupervisorOptions,
   type SessionEventSink,
 } from "../../session/client-portal-supervisor";
 import { systemClock, type Clock } from "../../session/clock";
+import { runBrowserLogin, type BrowserLoginOptions, type BrowserLoginOutcome } from "../../session/cp-login";
+import type { LoginBackoffOptions } from "../../session/login-backoff";
+import { LoginRefusalStore } from "../../session/login-refusal";
+import { loginSelectors, type LoginSelectors } from "../../session/login-selectors";
 import type { ComponentReadiness } from "../api-broker";
 import { ClientPortalClient, type ClientPortalClientOptions, type CpResult } from "./client-portal-client";
 import { rateLimitedError, type CpSessionView } from "./cp-errors";
@@ -59,8 +65,30 @@ export interface CpConnectionOptions
    * @default false
    */
   readOnly?: boolean;
+  /**
+   * IB_CP_LOGIN=auto: log in at the gateway's page with headless Chromium whenever the login is gone. The
+   * browser trusts the gateway the way the HTTP client does (`caPem`/`caFile` pinned, or `insecureTls`).
+   */
+  autoLogin?: CpAutoLoginOptions;
+  /** Each automatic login attempt's outcome and duration (for metrics). */
+  onLoginAttempt?: (outcome: BrowserLoginOutcome["kind"], seconds: number) => void;
   logger?: Logger;
   clock?: Clock;
+}
+
+export interface CpAutoLoginOptions extends Pick<
+  BrowserLoginOptions,
+  "username" | "password" | "totpSecret" | "tradingMode" | "browserPath" | "timeoutMs" | "profileRoot"
+> {
+  /** Overrides of the login page's selectors (IB_CP_LOGIN_SELECTORS). */
+  selectors?: Partial<LoginSelectors>;
+  backoff?: LoginBackoffOptions;
+  /**
+   * Folder (DATA_DIR) where IB's refusal of these credentials is remembered across restarts, in
+   * `cp-login-refused.json` (a digest, never the credentials), so that a restart loop cannot lock the IB
+   * user. None: remembered for this run only.
+   */
+  stateDir?: string;
 }
 
 /** The connection's state for the other parts, and the session calls behind it. */
@@ -74,6 +102,8 @@ export class CpConnection implements CpSessionView {
   private readonly log?: Logger;
   private setup: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Ends a running automatic login when the connection stops, so no browser outlives the server. */
+  private readonly loginAbort = new AbortController();
 
   /**
    * @param onSessionOpened what the other parts need of a new brokerage session (never for read-only users),
@@ -119,6 +149,7 @@ export class CpConnection implements CpSessionView {
       readOnly: this.readOnly,
       clock: this.clock,
       onAuthenticated: () => this.onNewSession(),
+      autoLogin: options.autoLogin ? this.autoLoginHooks(options, caPem) : undefined,
     });
     this.client.onUnauthorized(() => this.supervisor.poke());
   }
@@ -133,6 +164,7 @@ export class CpConnection implements CpSessionView {
   stop(): void {
     this.closed = true;
     this.supervisor.close();
+    this.loginAbort.abort();
   }
 
   async close(): Promise<void> {
@@ -200,6 +232,83 @@ export class CpConnection implements CpSessionView {
     if (this.closed || this.supervisor.currentState !== ClientPortalState.AUTHENTICATED) {
       throw this.supervisor.notReady();
     }
+  }
+
+  private autoLoginHooks(options: CpConnectionOptions, caPem: string | Buffer | undefined): AutoLogin {
+    const auto = options.autoLogin!;
+    const file = auto.stateDir ? join(auto.stateDir, "cp-login-refused.json") : undefined;
+    const store = file
+      ? new LoginRefusalStore(file, {
+          loginUrl: this.loginUrl,
+          username: auto.username,
+          password: auto.password,
+          totpSecret: auto.totpSecret,
+        })
+      : undefined;
+    const before = store?.read() ?? null;
+    if (before) {
+      this.log?.warn(
+        { since: before.at, file },
+        "client portal: IB refused these credentials before; automatic login stays stopped until reauthenticate or new credentials",
+      );
+    }
+    return {
+      backoff: auto.backoff,
+      attempt: () => this.browserLogin(options, caPem),
+      refusedBefore: before ? `${before.message} (refused ${before.at}, before a restart)` : null,
+      onRefusal: (message) => {
+        try {
+          store?.write(message);
+        } catch (e) {
+          this.log?.warn(
+            { err: e instanceof Error ? e.message : String(e), file },
+            "client portal: cannot remember the login refusal across restarts",
+          );
+        }
+      },
+    };
+  }
+
+  /** One automatic login, logged and measured; the credentials never reach a log line. */
+  private async browserLogin(
+    options: CpConnectionOptions,
+    caPem: string | Buffer | undefined,
+  ): Promise<BrowserLoginOutcome> {
+    const auto = options.autoLogin!;
+    const started = performance.now();
+    this.log?.info(
+      { tradingMode: auto.tradingMode, totp: auto.totpSecret !== undefined, loginUrl: this.loginUrl },
+      "client portal: automatic login started",
+    );
+    const outcome = await runBrowserLogin({
+      loginUrl: this.loginUrl,
+      username: auto.username,
+      password: auto.password,
+      totpSecret: auto.totpSecret,
+      tradingMode: auto.tradingMode,
+      browserPath: auto.browserPath,
+      timeoutMs: auto.timeoutMs,
+      profileRoot: auto.profileRoot,
+      signal: this.loginAbort.signal,
+      selectors: loginSelectors(auto.selectors),
+      insecureTls: options.insecureTls,
+      caPem,
+    });
+    const seconds = (performance.now() - started) / 1000;
+    options.onLoginAttempt?.(outcome.kind, seconds);
+    const fields = {
+      outcome: outcome.kind,
+      pageVersion: outcome.pageVersion,
+      seconds: Math.round(seconds * 10) / 10,
+      ...(outcome.kind === "success"
+        ? { tradingMode: outcome.tradingMode, secondFactor: outcome.secondFactor }
+        : { reason: outcome.message }),
+    };
+    if (outcome.kind === "success") this.log?.info(fields, "client portal: automatic login succeeded");
+    else if (outcome.kind === "transient")
+      this.log?.warn(fields, "client portal: automatic login failed; will retry later");
+    else this.log?.error(fields, "client portal: automatic login needs a person");
+    return outcome;
   }
 
   /** A new brokerage session: priming and the other parts' setup, before anything else. */

@@ -72,6 +72,8 @@ export interface ApiState {
   snapshotConids: Set<number>;
   selectedAccount: string;
   createdAt: number;
+  /** The accounts this login sees: the paper/live switch of the browser login chooses among the book's. */
+  accounts(): string[];
 }
 
 const ok = (body: unknown, headers?: Record<string, string>): Reply => ({ status: 200, body, headers });
@@ -89,7 +91,7 @@ export function createApiRoutes(st: ApiState): Route[] {
   const b = st.brokerage;
 
   function knownAccount(id: string | undefined): boolean {
-    return id !== undefined && b.hasAccount(id);
+    return id !== undefined && st.accounts().includes(id);
   }
 
   function placementBody(o: SimOrder): unknown {
@@ -176,7 +178,7 @@ export function createApiRoutes(st: ApiState): Route[] {
       methods: ["GET"],
       pattern: "/sso/validate",
       tier: "sso",
-      handler: ({ snap, now }) => ok(ssoValidateJson(snap, st.identity, b.accounts(), now)),
+      handler: ({ snap, now }) => ok(ssoValidateJson(snap, st.identity, st.accounts(), now)),
     },
     {
       methods: ["POST"],
@@ -195,7 +197,7 @@ export function createApiRoutes(st: ApiState): Route[] {
       tier: "iserver",
       handler: ({ snap }) => {
         st.session.flags.iserverAccountsQueried = true;
-        return ok(iserverAccountsJson(b.accounts(), st.selectedAccount, st.identity, snap.sessionId));
+        return ok(iserverAccountsJson(st.accounts(), st.selectedAccount, st.identity, snap.sessionId));
       },
     },
     {
@@ -204,7 +206,7 @@ export function createApiRoutes(st: ApiState): Route[] {
       tier: "iserver-primed",
       handler: ({ body }) => {
         const acctId = record(body).acctId;
-        if (typeof acctId !== "string" || !b.hasAccount(acctId))
+        if (typeof acctId !== "string" || !st.accounts().includes(acctId))
           return fail(400, `Invalid account: ${String(acctId)}`);
         st.selectedAccount = acctId;
         return ok({ set: true, acctId });
@@ -216,7 +218,7 @@ export function createApiRoutes(st: ApiState): Route[] {
       tier: "sso",
       handler: () => {
         st.session.flags.portfolioAccountsQueried = true;
-        return ok(b.accounts().map((a) => portfolioAccountJson(a, b.baseCurrency, st.createdAt)));
+        return ok(st.accounts().map((a) => portfolioAccountJson(a, b.baseCurrency, st.createdAt)));
       },
     },
     {
@@ -225,7 +227,7 @@ export function createApiRoutes(st: ApiState): Route[] {
       tier: "sso",
       handler: () => {
         st.session.flags.portfolioAccountsQueried = true;
-        return ok(b.accounts().map((a) => portfolioAccountJson(a, b.baseCurrency, st.createdAt)));
+        return ok(st.accounts().map((a) => portfolioAccountJson(a, b.baseCurrency, st.createdAt)));
       },
     },
     {
@@ -286,7 +288,7 @@ export function createApiRoutes(st: ApiState): Route[] {
       // (client-portal-api.md §3.7; cpapi-openapi.json: `{ACCTID: [position]}`).
       handler: ({ params }) => {
         const out: Record<string, unknown[]> = {};
-        for (const a of b.accounts()) {
+        for (const a of st.accounts()) {
           const p = b.position(a, Number(params.conid));
           if (p) out[a] = [positionJson(p, st.positionsPageSize)];
         }
@@ -339,7 +341,8 @@ export function createApiRoutes(st: ApiState): Route[] {
         if (list.length > 1)
           return reject("The simulated gateway accepts one order per request (no brackets or OCA).");
         const account = params.accountId!;
-        if (!b.hasAccount(account)) return reject(`Account ${account} is not valid for this session.`);
+        if (!st.accounts().includes(account))
+          return reject(`Account ${account} is not valid for this session.`);
         const parsed = parseCpOrder(list[0]);
         if (parsed.error !== undefined)
           return parsed.status === 200 ? reject(parsed.error) : fail(parsed.status, parsed.error);
@@ -463,7 +466,7 @@ export function createApiRoutes(st: ApiState): Route[] {
       tier: "iserver-primed",
       handler: () => {
         const upnl: Record<string, unknown> = {};
-        for (const a of b.accounts()) {
+        for (const a of st.accounts()) {
           const v = b.accountValues(a);
           upnl[`${a}.Core`] = {
             rowType: 1,

@@ -45,8 +45,8 @@ export function createContractRoutes(st: ApiState): Route[] {
     if (!i || !q) return fail(400, `Invalid conid: ${String(conidText)}`);
     return ok(
       withInfo
-        ? contractInfoAndRulesJson(i, q, isBuy, b.accounts())
-        : contractRulesJson(i, q, isBuy, b.accounts()),
+        ? contractInfoAndRulesJson(i, q, isBuy, st.accounts())
+        : contractRulesJson(i, q, isBuy, st.accounts()),
     );
   }
 

@@ -64,7 +64,16 @@ export function createControlRoutes(deps: {
     },
     { methods: ["GET"], pattern: "/sim/session", handler: () => ok(control.session()) },
     { methods: ["POST"], pattern: "/sim/session/expire", handler: () => ok(control.expire()) },
-    { methods: ["POST"], pattern: "/sim/session/login", handler: () => ok(control.login()) },
+    {
+      methods: ["POST"],
+      pattern: "/sim/session/login",
+      handler: ({ body }) => {
+        const mode = record(body).mode;
+        if (mode !== undefined && mode !== "paper" && mode !== "live")
+          return bad(400, 'mode must be "paper" or "live" (or absent: every account)');
+        return ok(control.login(mode));
+      },
+    },
     { methods: ["POST"], pattern: "/sim/session/logout", handler: () => ok(control.logout()) },
     { methods: ["POST"], pattern: "/sim/session/compete", handler: () => ok(control.compete()) },
     { methods: ["POST"], pattern: "/sim/session/daily-reset", handler: () => ok(control.dailyReset()) },

@@ -6,6 +6,9 @@ import { randomBytes } from "node:crypto";
  */
 export type CpSessionState = "NO_SSO" | "SSO_ONLY" | "AUTHENTICATED";
 
+/** The paper/live switch of the browser login; null for logins without the page (auto start, `/sim`). */
+export type CpSessionMode = "paper" | "live" | null;
+
 export interface CpSessionOptions {
   /** `auto` starts logged in; `manual` starts logged out, waiting for a browser login. @default "auto" */
   login?: "auto" | "manual";
@@ -32,6 +35,8 @@ export interface CpSessionSnapshot {
   lastRequestAt: number | null;
   /** Why the session was last lost, for the control API. */
   lastLoss: string | null;
+  /** Which accounts the login sees: paper (DU…), live, or (null) all of the book's. */
+  mode: CpSessionMode;
 }
 
 /** Per-brokerage-session facts the must-call-first quirks depend on. */
@@ -47,7 +52,7 @@ export interface CpSession {
   /** Applies idle and SSO expiry as of `now`, then records a request. */
   onRequest(now: number): CpSessionSnapshot;
   flags: CpSessionFlags;
-  login(now: number): void;
+  login(now: number, mode?: CpSessionMode): void;
   logout(reason?: string): void;
   /** The brokerage session idles out (SSO stays). */
   expire(now: number): void;
@@ -74,6 +79,7 @@ export function createCpSession(options: CpSessionOptions, clock: () => number):
   let loginAt: number | null = null;
   let lastRequestAt: number | null = null;
   let lastLoss: string | null = null;
+  let mode: CpSessionMode = null;
   let reauthTimer: NodeJS.Timeout | undefined;
   const listeners: (() => void)[] = [];
   const flags: CpSessionFlags = {
@@ -118,9 +124,10 @@ export function createCpSession(options: CpSessionOptions, clock: () => number):
     flags.portfolioAccountsQueried = false;
   }
 
-  function login(now: number): void {
+  function login(now: number, chosen: CpSessionMode = null): void {
     logout("login");
     lastLoss = null;
+    mode = chosen;
     state = "SSO_ONLY";
     sessionId = randomBytes(16).toString("hex");
     loginAt = now;
@@ -154,6 +161,7 @@ export function createCpSession(options: CpSessionOptions, clock: () => number):
       loginAt,
       lastRequestAt,
       lastLoss,
+      mode,
     };
   }
 

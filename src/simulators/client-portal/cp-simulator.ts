@@ -12,7 +12,8 @@ import { createRateLimiter, type CpRateLimitOptions } from "./cp-rate-limiter";
 import { authStatusJson, type CpIdentity, DEFAULT_IDENTITY } from "./cp-responses";
 import { createCpSession, type CpSessionSnapshot, type CpSessionState } from "./cp-session";
 import { loadTls, type CpTlsOptions } from "./cp-tls";
-import { loginPageHtml } from "./login-page";
+import { CpLoginGate, type CpLoginAttempt } from "./cp-login-gate";
+import type { LoginPageVersion } from "./login-page";
 
 export interface ClientPortalSimulatorOptions {
   /** @default "127.0.0.1" */
@@ -51,8 +52,17 @@ export interface ClientPortalSimulatorOptions {
   requestLogSize?: number;
   /** Username, user id and server info the gateway reports. */
   identity?: Partial<CpIdentity>;
-  /** Accept only these credentials on the login page; by default any non-empty pair. */
-  credentials?: { username: string; password: string };
+  /**
+   * Accept only this user on the login page; by default any non-empty pair. With `totpSecret` (base32) the
+   * login asks for the authenticator app's code after the password, as IB does for users with 2FA.
+   */
+  credentials?: { username: string; password: string; totpSecret?: string };
+  /** The structure of the login page: IB's older (`user_name`) or current (`username`) one. @default "v2" */
+  loginPage?: LoginPageVersion;
+  /** Failed logins of one username before it is locked (until `/sim/reset`). @default 5 */
+  loginLockoutAfter?: number;
+  /** Show IB's IB Key advertisement (with its skip link) after a successful login. @default false */
+  ibKeyPromo?: boolean;
   /** The TWS simulator's fault controls, exposed as `/sim/tws/*`. */
   twsControl?: TwsFaultControl;
   /** Clock, epoch ms; lets tests move time for idle expiry and rate windows. @default Date.now */
@@ -70,6 +80,8 @@ export interface CpRequestLogEntry {
   path: string;
   query: string;
   status: number;
+  /** A POST of the login form: who, paper or live, which step, and how it ended (never a password or code). */
+  login?: CpLoginAttempt;
 }
 
 export interface CpSessionInfo {
@@ -82,6 +94,8 @@ export interface CpSessionInfo {
   /** ISO time until which every request gets 429, or null. */
   penaltyUntil: string | null;
   loginUrl: string;
+  /** The paper/live switch of the current login; null when it did not come through the login page. */
+  mode: "paper" | "live" | null;
 }
 
 /** The same operations as the `/sim` control API, for in-process callers. */
@@ -89,8 +103,8 @@ export interface CpSimulatorControl {
   session(): CpSessionInfo;
   /** The brokerage session idles out; SSO stays, so ssodh/init or reauthenticate restore it. */
   expire(): CpSessionInfo;
-  /** A browser login: SSO plus brokerage session. */
-  login(): CpSessionInfo;
+  /** A browser login: SSO plus brokerage session; `mode` as the page's paper/live switch (default: all accounts). */
+  login(mode?: "paper" | "live"): CpSessionInfo;
   logout(): CpSessionInfo;
   /** Another platform takes the brokerage session (`competing: true`). */
   compete(): CpSessionInfo;
@@ -252,12 +266,27 @@ export async function startClientPortalSimulator(
     snapshotConids: new Set(),
     selectedAccount: brokerage.accounts()[0]!,
     createdAt: clock(),
+    accounts: () => visibleAccounts(),
   };
+  // A paper login sees the book's paper accounts (DU…, DF…), a live login the others: as at IB, where the
+  // switch on the login page picks the user's paper or live side.
+  function visibleAccounts(): string[] {
+    const mode = session.snapshot(clock()).mode;
+    const all = brokerage.accounts();
+    if (mode === null) return all;
+    return all.filter((a) => /^D/.test(a) === (mode === "paper"));
+  }
+  const gate = new CpLoginGate({
+    version: options.loginPage,
+    user: options.credentials,
+    lockoutAfter: options.loginLockoutAfter,
+    ibKeyPromo: options.ibKeyPromo,
+  });
   // Suppressed questions, pre-flighted snapshots and the selected account live as long as one brokerage session.
   session.onBrokerageSession(() => {
     state.suppressed.clear();
     state.snapshotConids.clear();
-    state.selectedAccount = brokerage.accounts()[0]!;
+    state.selectedAccount = visibleAccounts()[0] ?? brokerage.accounts()[0]!;
     replies.invalidate();
   });
 
@@ -279,6 +308,7 @@ export async function startClientPortalSimulator(
       lastLoss: s.lastLoss,
       penaltyUntil: penalty !== null && penalty > clock() ? new Date(penalty).toISOString() : null,
       loginUrl: `${url}/`,
+      mode: s.mode,
     };
   }
 
@@ -288,8 +318,8 @@ export async function startClientPortalSimulator(
       session.expire(clock());
       return sessionInfo();
     },
-    login() {
-      session.login(clock());
+    login(mode) {
+      session.login(clock(), mode ?? null);
       return sessionInfo();
     },
     logout() {
@@ -314,8 +344,9 @@ export async function startClientPortalSimulator(
       replies.invalidate();
       state.suppressed.clear();
       state.snapshotConids.clear();
-      state.selectedAccount = brokerage.accounts()[0]!;
+      state.selectedAccount = visibleAccounts()[0] ?? brokerage.accounts()[0]!;
       session.reset(clock());
+      gate.reset();
       requestLog = [];
     },
   };
@@ -382,22 +413,24 @@ export async function startClientPortalSimulator(
     return route.handler({ method, params, query, body, now, snap });
   }
 
-  function handleLogin(method: string, body: unknown): Reply {
+  function handleLogin(method: string, path: string, body: unknown, entry?: CpRequestLogEntry): Reply {
     const loggedIn = session.snapshot(clock()).state !== "NO_SSO";
-    if (method === "GET") return { status: 200, body: loginPageHtml({ loggedIn }) };
-    const form = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {};
-    const username = typeof form.username === "string" ? form.username.trim() : "";
-    const password = typeof form.password === "string" ? form.password : "";
-    const creds = options.credentials;
-    const valid = creds
-      ? username === creds.username && password === creds.password
-      : username !== "" && password !== "";
-    if (!valid) {
-      return { status: 200, body: loginPageHtml({ loggedIn, error: "Invalid username or password." }) };
+    if (method === "GET") {
+      // Where the gateway sends a logged-in browser (and the IB Key advertisement's skip link leads).
+      if (path === "/sso/Dispatcher" && loggedIn)
+        return { status: 200, body: "<!doctype html><pre>Client login succeeds</pre>" };
+      return gate.page(loggedIn);
     }
-    session.login(clock());
-    log.info("simulated gateway: browser login");
-    return { status: 200, body: loginPageHtml({ loggedIn: true, justLoggedIn: true }) };
+    const form = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {};
+    const result = gate.submit(form, clock());
+    if (entry) entry.login = result.attempt;
+    if (result.login) {
+      session.login(clock(), result.login);
+      log.info({ mode: result.login, page: gate.version }, "simulated gateway: browser login");
+    } else {
+      log.info({ outcome: result.attempt.outcome, page: gate.version }, "simulated gateway: login refused");
+    }
+    return result.reply;
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -405,8 +438,9 @@ export async function startClientPortalSimulator(
     const parsedUrl = new URL(req.url ?? "/", "https://localhost");
     const path = parsedUrl.pathname;
     const isControl = path === "/sim" || path.startsWith("/sim/");
+    let entry: CpRequestLogEntry | undefined;
     if (!isControl) {
-      const entry: CpRequestLogEntry = {
+      entry = {
         seq: ++seq,
         time: new Date(clock()).toISOString(),
         method,
@@ -416,7 +450,8 @@ export async function startClientPortalSimulator(
       };
       requestLog.push(entry);
       if (requestLog.length > logSize) requestLog.splice(0, requestLog.length - logSize);
-      res.on("finish", () => (entry.status = res.statusCode));
+      const logged = entry;
+      res.on("finish", () => (logged.status = res.statusCode));
     }
 
     let text: string;
@@ -449,8 +484,11 @@ export async function startClientPortalSimulator(
       return send(res, handleApi(method, apiPath, parsedUrl.searchParams, body, hasLength, !parsed.ok));
     }
 
-    if ((path === "/" || path === "/sso/Login") && (method === "GET" || method === "POST")) {
-      return send(res, handleLogin(method, parsed.ok ? parsed.value : undefined));
+    if (
+      (path === "/" || path === "/sso/Login" || path === "/sso/Dispatcher") &&
+      (method === "GET" || method === "POST")
+    ) {
+      return send(res, handleLogin(method, path, parsed.ok ? parsed.value : undefined, entry));
     }
     if (path === "/favicon.ico") return send(res, { status: 404, body: "" });
     send(res, { status: 404, body: { error: "Not Found", statusCode: 404 } });

@@ -1,0 +1,129 @@
+import type { Account, Position } from "../../../src/client/core";
+import { formatMoney, formatNumber, formatSigned, signClass } from "./format";
+import { usePolled, type Polled } from "./hooks";
+
+/**
+ * Accounts and positions, read together. Polled until the server has `accountUpdates` and
+ * `positionUpdates`: then these two hooks subscribe instead, and the panels stay as they are.
+ */
+export function Portfolio() {
+  const accounts = usePolled((c) => c.accounts());
+  const positions = usePolled((c) => c.positions());
+  return (
+    <>
+      <Accounts accounts={accounts} positions={positions} />
+      <Positions positions={positions} />
+    </>
+  );
+}
+
+function Accounts({ accounts, positions }: { accounts: Polled<Account[]>; positions: Polled<Position[]> }) {
+  return (
+    <section className="panel accounts" aria-labelledby="accounts-h">
+      <h2 id="accounts-h">Accounts</h2>
+      {!accounts.data ? (
+        <p className="empty">{accounts.error ? accounts.error.message : "Loading…"}</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Account</th>
+              <th scope="col" className="num">
+                Net liquidation
+              </th>
+              <th scope="col" className="num">
+                Cash
+              </th>
+              <th scope="col" className="num">
+                Buying power
+              </th>
+              <th scope="col" className="num" title="Sum over open positions (unrealized + realized)">
+                P&amp;L
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {accounts.data.map((a) => (
+              <AccountRow key={a.id} account={a} positions={positions.data ?? []} />
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function AccountRow({ account, positions }: { account: Account; positions: Position[] }) {
+  const ccy = account.summary?.currency ?? account.currency ?? "USD";
+  const mine = positions.filter((p) => p.accountId === account.id);
+  const pnl = mine.length
+    ? mine.reduce((sum, p) => sum + (p.unrealizedPnl ?? 0) + (p.realizedPnl ?? 0), 0)
+    : null;
+  return (
+    <tr data-testid={`account-${account.id}`}>
+      <th scope="row">
+        {account.id} <span className={`tag ${account.type.toLowerCase()}`}>{account.type}</span>
+      </th>
+      <td className="num" data-testid="net-liquidation">
+        {formatMoney(account.summary?.netLiquidation, ccy)}
+      </td>
+      <td className="num">{formatMoney(account.summary?.totalCash, ccy)}</td>
+      <td className="num">{formatMoney(account.summary?.buyingPower, ccy)}</td>
+      <td className={`num ${signClass(pnl)}`}>{formatSigned(pnl, ccy)}</td>
+    </tr>
+  );
+}
+
+function Positions({ positions }: { positions: Polled<Position[]> }) {
+  return (
+    <section className="panel positions" aria-labelledby="positions-h">
+      <h2 id="positions-h">Positions</h2>
+      {!positions.data ? (
+        <p className="empty">{positions.error ? positions.error.message : "Loading…"}</p>
+      ) : positions.data.length === 0 ? (
+        <p className="empty">No positions.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Account</th>
+              <th scope="col">Symbol</th>
+              <th scope="col" className="num">
+                Quantity
+              </th>
+              <th scope="col" className="num">
+                Avg cost
+              </th>
+              <th scope="col" className="num">
+                Price
+              </th>
+              <th scope="col" className="num">
+                Market value
+              </th>
+              <th scope="col" className="num">
+                Unrealized P&amp;L
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {positions.data.map((p) => (
+              <tr key={`${p.accountId}:${p.contract.conid}`} data-testid={`position-${p.contract.symbol}`}>
+                <td>{p.accountId}</td>
+                <th scope="row">{p.contract.symbol}</th>
+                <td className={`num ${signClass(p.quantity)}`}>{formatNumber(p.quantity)}</td>
+                <td className="num">{formatMoney(p.averageCost, p.contract.currency)}</td>
+                <td className="num" data-testid="market-price">
+                  {formatMoney(p.marketPrice, p.contract.currency)}
+                </td>
+                <td className="num">{formatMoney(p.marketValue, p.contract.currency)}</td>
+                <td className={`num ${signClass(p.unrealizedPnl)}`}>
+                  {formatSigned(p.unrealizedPnl, p.contract.currency)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
