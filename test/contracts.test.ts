@@ -101,6 +101,12 @@ describe("contracts: options, futures and chains through both APIs", () => {
         assert.equal(c.localSymbol, `AAPL  ${expiry.slice(2)}C00190000`);
         assert.equal(c.underlyingConid, AAPL);
         conids[via]!.option = c.conid;
+        // The OCC symbol alone (padded or not) names the same option.
+        for (const localSymbol of [c.localSymbol, c.localSymbol.replace(/ /g, "")]) {
+          const byOcc = await contract({ secType: "OPT", localSymbol });
+          assert.deepEqual(byOcc.errors, undefined, localSymbol);
+          assert.equal(byOcc.data.contract.conid, c.conid);
+        }
       });
 
       it("contract resolves a future by month, and the front month without one", async () => {

@@ -42,7 +42,15 @@ export function checkContractInput(input: ContractInput): ContractInput {
       field: "contract.multiplier",
     });
   const isOption = input.secType === SecType.OPT || input.secType === SecType.FOP;
-  if (input.conid == null && isOption && !input.localSymbol && out.lastTradeDate == null)
+  // An OCC local symbol names the whole option: fill in what it says and the input leaves out.
+  const occ = isOption ? parseOccSymbol(input.localSymbol) : null;
+  if (occ) {
+    out.symbol = input.symbol ?? occ.symbol;
+    out.lastTradeDate ??= occ.lastTradeDate;
+    out.strike = input.strike ?? occ.strike;
+    out.right = input.right ?? occ.right;
+  }
+  if (input.conid == null && isOption && !occ && out.lastTradeDate == null)
     throw badInput(
       "An option needs its expiry: give lastTradeDate (YYYYMMDD), strike and right, or its conid.",
       {
@@ -51,9 +59,24 @@ export function checkContractInput(input: ContractInput): ContractInput {
     );
   if (!isOption && input.conid == null && (input.strike != null || input.right != null))
     throw badInput("strike and right are for options: set secType OPT.", { field: "contract.secType" });
-  out.localSymbol = input.localSymbol?.trim() || null;
+  out.localSymbol = occ?.localSymbol ?? (input.localSymbol?.trim() || null);
   out.tradingClass = input.tradingClass?.trim().toUpperCase() || null;
   return out;
+}
+
+/** `AAPL  270115C00190000` → AAPL, 20270115, CALL, 190; null for anything else. */
+export function parseOccSymbol(
+  text: string | null | undefined,
+): { symbol: string; lastTradeDate: string; right: OptionRight; strike: number; localSymbol: string } | null {
+  const m = /^([A-Z0-9.]{1,6}) *(\d{6})([CP])(\d{8})$/.exec((text ?? "").trim().toUpperCase());
+  if (!m) return null;
+  return {
+    symbol: m[1]!,
+    lastTradeDate: `20${m[2]}`,
+    right: m[3] === "C" ? ("CALL" as OptionRight) : ("PUT" as OptionRight),
+    strike: Number(m[4]) / 1000,
+    localSymbol: `${m[1]!.padEnd(6, " ")}${m[2]}${m[3]}${m[4]}`,
+  };
 }
 
 /** The key an adapter caches a resolution under. */
