@@ -19,6 +19,8 @@ describe("simulated brokerage: listed options and futures months", () => {
     const expiries = optionExpiries(NOW);
     assert.equal(expiries[0], "20261204", "the nearest Friday");
     assert.ok(expiries.includes("20261218") && expiries.includes("20270115"), "the monthlies");
+    assert.ok(expiries.includes("20261224") && !expiries.includes("20261225"), "Christmas: Thursday");
+    assert.ok(expiries.includes("20261231") && !expiries.includes("20270101"), "New Year: Thursday");
     assert.ok(expiries.length >= 12 && expiries.length <= 13);
     assert.deepEqual(strikesAround(190).slice(0, 3), [152.5, 155, 157.5]);
     assert.ok(strikesAround(420).every((k) => k % 5 === 0));

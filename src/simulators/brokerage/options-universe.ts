@@ -13,6 +13,8 @@ export const OPTION_HORIZON_DAYS = 90;
 /** How many quarterly futures months are listed (besides the ones the base universe names). */
 const FUTURE_MONTHS = 4;
 const FUTURE_MONTH_CODES = "FGHJKMNQUVXZ";
+/** Fixed-date US exchange holidays (MMDD): New Year, Juneteenth, Independence Day, Christmas. */
+const FRIDAY_HOLIDAYS = new Set(["0101", "0619", "0704", "1225"]);
 
 export const yyyymmdd = (ms: number): string => new Date(ms).toISOString().slice(0, 10).replace(/-/g, "");
 
@@ -30,7 +32,8 @@ export function optionExpiries(now: number, horizonDays = OPTION_HORIZON_DAYS): 
   let d = Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), start.getUTCDate());
   for (; d <= now + horizonDays * DAY_MS; d += DAY_MS) {
     if (new Date(d).getUTCDay() !== 5) continue;
-    const date = yyyymmdd(d);
+    // A Friday exchange holiday moves the expiry to the Thursday before, as the OCC does.
+    const date = yyyymmdd(FRIDAY_HOLIDAYS.has(yyyymmdd(d).slice(4)) ? d - DAY_MS : d);
     if (expiryEpochMs(date) > now) out.push(date);
   }
   return out;
