@@ -163,6 +163,13 @@ describe("contracts: options, futures and chains through both APIs", () => {
 
       it("bad input is refused before anything is sent", async () => {
         const before = (await s.requests()).length;
+        /** reqContractDetails (9) and reqSecDefOptParams (78) the TWS simulator received from every client. */
+        const twsContractRequests = (): number =>
+          s.app
+            .simulators!.tws.clients()
+            .reduce((n, c) => n + (c.requestCounts[9] ?? 0) + (c.requestCounts[78] ?? 0), 0);
+        const twsBefore = twsContractRequests();
+        if (via === "TWS") assert.ok(twsBefore > 0, "the log counts the contract requests made so far");
         const bad: Json[] = [
           { symbol: "AAPL", secType: "OPT", lastTradeDate: "20261345", strike: 190, right: "CALL" },
           { symbol: "AAPL", secType: "OPT", lastTradeDate: "tomorrow", strike: 190, right: "CALL" },
@@ -173,8 +180,9 @@ describe("contracts: options, futures and chains through both APIs", () => {
         ];
         for (const i of bad)
           assert.deepEqual(codesOf(await contract(i)), ["BAD_USER_INPUT"], JSON.stringify(i));
-        // The Client Portal simulator's request log shows no contract request went out (background polling of
-        // orders and the session goes on); TWS is guarded by the same check, before routing.
+        assert.equal(twsContractRequests(), twsBefore, "no contract request reached the TWS simulator");
+        // The Client Portal simulator's request log shows no contract request went out either (background polling
+        // of orders and the session goes on).
         const sent = (await s.requests()).slice(before).filter((e) => /secdef|trsrv|contract/.test(e.path));
         assert.deepEqual(
           sent.map((e) => e.path),
