@@ -228,6 +228,40 @@ describe("contracts: options, futures and chains through both APIs", () => {
         const book = (await s.simOrders()).find((o) => o.clientOrderId === `opt-${via}`);
         assert.equal(book?.conid, option);
       });
+
+      it("an order on a future given by symbol alone goes to the front month", async () => {
+        const front = conids[via]!.front!;
+        const last = s.app.simulators!.brokerage.quote(front)!.last;
+        let r = await s.op(PLACE, {
+          i: {
+            accountId: ACCT,
+            contract: { symbol: "ES", secType: "FUT" },
+            side: "BUY",
+            type: "LIMIT",
+            quantity: 1,
+            // Resting well below the market: the point is the conid it names.
+            limitPrice: Math.round(last * 0.9),
+            clientOrderId: `fut-${via}`,
+            via,
+          },
+        });
+        assert.deepEqual(r.errors, undefined);
+        let payload = r.data.placeOrder;
+        while (payload.confirmation) {
+          r = await s.op(CONFIRM, { r: payload.confirmation.replyId });
+          payload = r.data.confirmOrder;
+        }
+        assert.equal(payload.order.contract.conid, front);
+        assert.equal(payload.order.contract.secType, "FUT");
+        const book = await eventually("the future order in the book", async () =>
+          (await s.simOrders()).find((o) => o.clientOrderId === `fut-${via}`),
+        );
+        assert.equal(book.conid, front);
+        const cancel = await s.op(`mutation X($id: ID!) { cancelOrder(id: $id) { id } }`, {
+          id: payload.order.id,
+        });
+        assert.deepEqual(cancel.errors, undefined);
+      });
     });
   }
 
