@@ -17,6 +17,7 @@ const PLACE = `mutation P($i: PlaceOrderInput!) {
   placeOrder(input: $i) { order { id status contract { conid secType } } confirmation { replyId } } }`;
 const CONFIRM = `mutation R($r: ID!) { confirmOrder(replyId: $r, confirmed: true) {
   order { id status contract { conid secType } } confirmation { replyId } } }`;
+const POSITIONS = `{ positions { quantity contract { conid secType strike right multiplier } } }`;
 const ORDER = `query Q($id: ID!) { order(id: $id) { id status averageFillPrice filledQuantity contract { conid } } }`;
 
 /**
@@ -227,6 +228,16 @@ describe("contracts: options, futures and chains through both APIs", () => {
         assert.ok(filled.averageFillPrice <= quote.ask + 0.05 && filled.averageFillPrice >= quote.bid);
         const book = (await s.simOrders()).find((o) => o.clientOrderId === `opt-${via}`);
         assert.equal(book?.conid, option);
+        // The position reads back as the option it is.
+        const held = await eventually("the option position", async () =>
+          ((await s.op(POSITIONS)).data?.positions as Json[] | undefined)?.find(
+            (p) => p.contract.conid === option && p.quantity > 0,
+          ),
+        );
+        assert.deepEqual(
+          [held.contract.secType, held.contract.strike, held.contract.right, held.contract.multiplier],
+          ["OPT", 190, "CALL", 100],
+        );
       });
 
       it("an order on a future given by symbol alone goes to the front month", async () => {

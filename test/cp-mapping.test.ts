@@ -176,6 +176,27 @@ describe("Client Portal → domain mapping", () => {
     assert.equal(p?.quantity, 20);
     assert.equal(p?.contract.symbol, "AAPL");
     assert.equal(p?.source, BrokerApi.CLIENT_PORTAL);
+    const option = mapPosition(
+      {
+        acctId: "DU1",
+        conid: 784137896,
+        position: 2,
+        assetClass: "OPT",
+        ticker: "AAPL",
+        contractDesc: "AAPL  270115C00190000",
+        expiry: "20270115",
+        putOrCall: "C",
+        strike: "190",
+        multiplier: 100,
+        undConid: 265598,
+      },
+      asOf,
+    )?.contract;
+    assert.deepEqual(
+      [option?.lastTradeDate, option?.strike, option?.right, option?.multiplier, option?.underlyingConid],
+      ["20270115", 190, "CALL", 100, 265598],
+    );
+    assert.equal(option?.localSymbol, "AAPL  270115C00190000");
     const s = mapSummary(
       {
         netliquidation: { amount: 100250.13, currency: "USD", isNull: false },

@@ -63,6 +63,7 @@ export function mapPosition(p: Json, asOf: Date): Position | null {
       currency: str(p.currency) ?? "USD",
       lastTradeDate:
         secType === SecType.STK || secType === SecType.CASH ? null : (str(p.expiry) ?? str(p.lastTradingDay)),
+      ...derivativeFields(p, secType),
     },
     quantity,
     // IB's avgCost includes the multiplier, as TWS's averageCost does.
@@ -73,6 +74,21 @@ export function mapPosition(p: Json, asOf: Date): Position | null {
     realizedPnl: num(p.realizedPnl),
     source: BrokerApi.CLIENT_PORTAL,
     asOf,
+  };
+}
+
+/** Strike, right, multiplier and underlying of a derivative position row; empty for stocks and FX. */
+function derivativeFields(p: Json, secType: SecType): Partial<Contract> {
+  if (secType === SecType.STK || secType === SecType.CASH) return {};
+  const strike = num(p.strike);
+  const multiplier = num(p.multiplier);
+  const underlying = int(p.undConid);
+  return {
+    strike: strike && strike > 0 ? strike : null,
+    right: optionRightOf(p.putOrCall),
+    multiplier: multiplier && multiplier > 0 ? multiplier : null,
+    localSymbol: secType === SecType.OPT ? str(p.contractDesc) : null,
+    underlyingConid: underlying && underlying > 0 ? underlying : null,
   };
 }
 
