@@ -97,6 +97,25 @@ describe("simulated brokerage: listed options and futures months", () => {
     const after = b.quote(call.conid)!;
     assert.ok(after.last > before.last + 5, `the call follows the stock: ${before.last} → ${after.last}`);
     assert.ok(Math.abs(b.optionQuote(call.conid, 200)!.delta - b.optionQuote(call.conid)!.delta) < 1e-12);
+    // After its expiry an option cannot be ordered.
+    const weekly = b.findInstrument({
+      symbol: "AAPL",
+      secType: "OPT",
+      lastTradeDate: "20261204",
+      strike: 190,
+      right: "C",
+    })!;
+    const order = {
+      account: "DU1234567",
+      contract: { conid: weekly.conid },
+      side: "BUY",
+      orderType: "MKT",
+      quantity: 1,
+      api: "TWS",
+    } as const;
+    assert.equal(b.placeOrder(order).reject, undefined, "before expiry");
+    clock = Date.UTC(2026, 11, 5);
+    assert.match(b.placeOrder(order).reject?.reason ?? "", /expired/);
     b.close();
   });
 });
