@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { request } from "undici";
 import type { Json } from "./helpers/cp-sim-client";
-import { codesOf, eventually, startSimApp, type SimApp } from "./helpers/sim-app";
+import { codesOf, startSimApp, type SimApp } from "./helpers/sim-app";
+import { eventually } from "./helpers/wait";
 
 const ACCT = "DU1234567";
 const AAPL = 265598;

@@ -131,6 +131,24 @@ export function createControlRoutes(deps: {
     },
     {
       methods: ["POST"],
+      pattern: "/sim/faults/lose-answer",
+      handler: ({ body }) => {
+        const b = record(body);
+        const count = b.count ?? 1;
+        if (typeof b.method !== "string" || typeof b.path !== "string" || !b.path.startsWith("/")) {
+          return bad(
+            400,
+            'method and path are required, e.g. {"method":"POST","path":"/iserver/account/*/orders"}',
+          );
+        }
+        if (typeof count !== "number" || !Number.isInteger(count) || count < 1) {
+          return bad(400, "count must be a positive integer");
+        }
+        return ok({ armed: control.loseAnswers(b.method, b.path, count) });
+      },
+    },
+    {
+      methods: ["POST"],
       pattern: "/sim/reset",
       handler: () => {
         control.reset();

@@ -111,6 +111,13 @@ export interface CpSimulatorControl {
   /** The daily reset: every login ends. */
   dailyReset(): CpSessionInfo;
   requests(limit?: number): CpRequestLogEntry[];
+  /**
+   * The next `count` API requests matching `method` and `path` (below `/v1/api`, `*` for one segment) are
+   * handled as usual (an order reaches the book) and then the connection is cut before the answer: a
+   * transport failure after IB acted, as a dropped network or a gateway restart leaves it. Returns how many
+   * are armed in all.
+   */
+  loseAnswers(method: string, path: string, count?: number): number;
   /** Back to the start: book, session, rate limits, suppressed questions, request log. */
   reset(): void;
 }
@@ -312,6 +319,14 @@ export async function startClientPortalSimulator(
     };
   }
 
+  let lostAnswers: { method: string; pattern: RegExp; remaining: number }[] = [];
+  const takeLostAnswer = (method: string, apiPath: string): boolean => {
+    const armed = lostAnswers.find((l) => l.remaining > 0 && l.method === method && l.pattern.test(apiPath));
+    if (!armed) return false;
+    armed.remaining--;
+    lostAnswers = lostAnswers.filter((l) => l.remaining > 0);
+    return true;
+  };
   const control: CpSimulatorControl = {
     session: sessionInfo,
     expire() {
@@ -338,7 +353,13 @@ export async function startClientPortalSimulator(
       if (limit === undefined) return [...requestLog];
       return limit <= 0 ? [] : requestLog.slice(-limit);
     },
+    loseAnswers(method, path, count = 1) {
+      const pattern = new RegExp(`^${path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]+")}/?$`);
+      lostAnswers.push({ method: method.toUpperCase(), pattern, remaining: count });
+      return lostAnswers.reduce((sum, l) => sum + l.remaining, 0);
+    },
     reset() {
+      lostAnswers = [];
       brokerage.reset();
       limiter.reset();
       replies.invalidate();
@@ -481,7 +502,14 @@ export async function startClientPortalSimulator(
       const apiPath = path.slice(apiPrefix[0].length) || "/";
       const hasLength = req.headers["content-length"] !== undefined;
       const body = parsed.ok ? parsed.value : undefined;
-      return send(res, handleApi(method, apiPath, parsedUrl.searchParams, body, hasLength, !parsed.ok));
+      const reply = handleApi(method, apiPath, parsedUrl.searchParams, body, hasLength, !parsed.ok);
+      if (takeLostAnswer(method, apiPath)) {
+        // Handled (the book has the order), answer lost: the connection drops before a byte of it.
+        log.info({ method, apiPath }, "simulated gateway: answer lost (fault)");
+        req.socket.destroy();
+        return;
+      }
+      return send(res, reply);
     }
 
     if (

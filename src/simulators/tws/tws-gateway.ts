@@ -36,6 +36,13 @@ export class TwsGateway implements TwsSessionHost, TwsHandlerContext {
   private readonly sessions = new Set<TwsSession>();
   private readonly unsubscribe: (() => void)[] = [];
   private zombie = false;
+  /**
+   * Between 1100/2110 (TWS lost IB's servers) and 1101/1102 (restored): order, execution and commission pushes
+   * of the book are held, since TWS hears nothing from IB meanwhile. 1102 (data maintained) delivers them;
+   * 1101 (data lost) drops them, and a client learns of them only by asking again (reqOpenOrders,
+   * reqExecutions, reqCompletedOrders).
+   */
+  private heldWhileIbLost: (() => void)[] | null = null;
   private readonly refreshTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly options: TwsGatewayOptions) {
@@ -47,9 +54,9 @@ export class TwsGateway implements TwsSessionHost, TwsHandlerContext {
     this.handlers = this.requestHandlers();
     const b = this.brokerage;
     this.unsubscribe.push(
-      b.on("order", (e) => this.guard("order", () => this.orders.onOrderEvent(e))),
-      b.on("execution", (e) => this.guard("execution", () => this.orders.onExecutionEvent(e))),
-      b.on("commission", (e) => this.guard("commission", () => this.orders.onCommissionEvent(e))),
+      b.on("order", (e) => this.fromIb("order", () => this.orders.onOrderEvent(e))),
+      b.on("execution", (e) => this.fromIb("execution", () => this.orders.onExecutionEvent(e))),
+      b.on("commission", (e) => this.fromIb("commission", () => this.orders.onCommissionEvent(e))),
       b.on("position", (e) => this.guard("position", () => this.accounts.onPositionEvent(e.position))),
       b.on("account", (e) => this.guard("account", () => this.accounts.onAccountEvent(e.values))),
       b.on("reset", () => this.book.resetRecords()),
@@ -123,10 +130,23 @@ export class TwsGateway implements TwsSessionHost, TwsHandlerContext {
     }
   }
 
-  /** Sends a system notice (id -1) to every client. */
+  /** Sends a system notice (id -1) to every client; 1100/2110 hold the book's pushes until 1101/1102. */
   broadcastNotice(code: number): void {
     const text = NOTICE_TEXTS[code] ?? `Simulated notice ${code}`;
     for (const s of this.liveSessions()) s.sendError(NO_VALID_ID, code, text);
+    if (code === 1100 || code === 2110) {
+      this.heldWhileIbLost ??= [];
+    } else if (code === 1101 || code === 1102) {
+      const held = this.heldWhileIbLost ?? [];
+      this.heldWhileIbLost = null;
+      if (code === 1102) for (const push of held) push();
+    }
+  }
+
+  /** A push of the book, held while TWS has lost IB's servers. */
+  private fromIb(what: string, push: () => void): void {
+    if (this.heldWhileIbLost) this.heldWhileIbLost.push(() => this.guard(what, push));
+    else this.guard(what, push);
   }
 
   close(): void {
