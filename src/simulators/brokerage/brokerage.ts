@@ -240,7 +240,12 @@ export function createBrokerage(options: BrokerageOptions = {}): Brokerage {
     tick: prices.tick,
     startTicking: prices.startTicking,
     stopTicking: prices.stopTicking,
-    placeOrder: orders.placeOrder,
+    placeOrder(request) {
+      // An option's quote is re-marked lazily: bring it up to date before the order meets it.
+      const i = request.contract.conid ? instrumentById.get(request.contract.conid) : undefined;
+      if (i?.underlyingConid !== undefined) prices.quote(i.conid);
+      return orders.placeOrder(request);
+    },
     modifyOrder: orders.modifyOrder,
     cancelOrder: orders.cancelOrder,
     cancelAll: orders.cancelAll,

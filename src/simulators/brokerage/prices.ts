@@ -62,7 +62,8 @@ export function createPrices(ctx: BookContext, options: PricesOptions): Prices {
     state.quotes.set(i.conid, q);
     events.emit("price", { quote: q });
     options.onMove(i);
-    repriceOptions(i.conid, last);
+    if (isOption(i)) pricedVersion.set(i.conid, underlyingVersion.get(i.underlyingConid!) ?? 0);
+    else repriceOptions(i.conid);
     return q;
   }
 
@@ -70,20 +71,34 @@ export function createPrices(ctx: BookContext, options: PricesOptions): Prices {
     return Math.max(o.minTick, roundToTick(valueOption(o, underlying, t).price, o.minTick));
   }
 
-  /** Re-marks the options of a moved underlying; only watched ones are announced (a chain is thousands). */
-  function repriceOptions(underlyingConid: number, underlying: number): void {
-    const list = optionsOf.get(underlyingConid);
-    if (!list) return;
+  // Option quotes are re-marked lazily: a move bumps its underlying's version; a watched option (orders,
+  // positions) is re-marked at once, any other when it is next read. A chain is thousands of contracts.
+  const underlyingVersion = new Map<number, number>();
+  const pricedVersion = new Map<number, number>();
+
+  function markOption(o: SimInstrument, t: number): SimQuote {
+    const u = state.quotes.get(o.underlyingConid!);
+    const prev = state.quotes.get(o.conid);
+    const q = makeQuote(o, modelPrice(o, u?.last ?? o.initialPrice, t), prev?.close ?? 0, t);
+    state.quotes.set(o.conid, q);
+    pricedVersion.set(o.conid, underlyingVersion.get(o.underlyingConid!) ?? 0);
+    return q;
+  }
+
+  /** The option's quote, re-marked first when its underlying moved since. */
+  function freshOption(o: SimInstrument): void {
+    if (pricedVersion.get(o.conid) !== (underlyingVersion.get(o.underlyingConid!) ?? 0)) markOption(o, now());
+  }
+
+  function repriceOptions(underlyingConid: number): void {
+    if (!optionsOf.has(underlyingConid)) return;
+    underlyingVersion.set(underlyingConid, (underlyingVersion.get(underlyingConid) ?? 0) + 1);
     const t = now();
-    const watched = options.watched?.() ?? new Set<number>();
-    for (const o of list) {
-      const prev = state.quotes.get(o.conid);
-      const q = makeQuote(o, modelPrice(o, underlying, t), prev?.close ?? 0, t);
-      state.quotes.set(o.conid, q);
-      if (watched.has(o.conid)) {
-        events.emit("price", { quote: q });
-        options.onMove(o);
-      }
+    for (const conid of options.watched?.() ?? []) {
+      const o = byConid.get(conid);
+      if (o?.underlyingConid !== underlyingConid) continue;
+      events.emit("price", { quote: markOption(o, t) });
+      options.onMove(o);
     }
   }
 
@@ -103,6 +118,8 @@ export function createPrices(ctx: BookContext, options: PricesOptions): Prices {
 
   return {
     quote(conid) {
+      const o = byConid.get(conid);
+      if (o && isOption(o)) freshOption(o);
       const q = state.quotes.get(conid);
       return q ? { ...q } : undefined;
     },
@@ -128,11 +145,14 @@ export function createPrices(ctx: BookContext, options: PricesOptions): Prices {
           .filter((i) => !isOption(i))
           .map((i) => [i.conid, makeQuote(i, i.initialPrice, i.initialPrice, t)]),
       );
+      underlyingVersion.clear();
+      pricedVersion.clear();
       for (const i of instruments) {
         if (!isOption(i)) continue;
         const u = byConid.get(i.underlyingConid!);
         const p = modelPrice(i, u?.initialPrice ?? i.initialPrice, t);
         state.quotes.set(i.conid, makeQuote(i, p, p, t));
+        pricedVersion.set(i.conid, 0);
       }
     },
   };
