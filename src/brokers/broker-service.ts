@@ -21,6 +21,7 @@ import type {
   ComponentReadiness,
   TwsBroker,
 } from "./api-broker";
+import { ContractService } from "./contract-service";
 import { MemoryIdempotencyStore, type IdempotencyStore } from "./idempotency";
 import { OrderIdempotency } from "./order-idempotency";
 import {
@@ -85,6 +86,8 @@ export interface BrokerService {
   positions(accountId?: string | null): Promise<Position[]>;
   orders(filter: { accountId?: string | null; status?: OrderStatus[] | null }): Promise<Order[]>;
   order(id: string): Promise<Order | null>;
+  /** Contract resolution and option chains (contract-service.ts). */
+  contracts(): ContractService;
   placeOrder(input: PlaceOrderInput, caller: Caller): Promise<PlaceOrderPayload>;
   modifyOrder(id: string, input: ModifyOrderInput, caller: Caller): Promise<Order>;
   cancelOrder(id: string, caller: Caller): Promise<Order>;
@@ -290,6 +293,13 @@ class UnifiedBrokerService implements BrokerService {
     if (known) return known;
     return (await this.orders({})).find((o) => o.id === orderId) ?? null;
   }
+
+  contracts(): ContractService {
+    this.contractService ??= new ContractService(() => this.sidesMap());
+    return this.contractService;
+  }
+
+  private contractService?: ContractService;
 
   // ---- mutations ----
 

@@ -1,5 +1,6 @@
 import { badInput } from "../errors";
 import type { ContractInput } from "../schema/contract.type";
+import { checkContractInput } from "./contract-input";
 import { OrderType, SecType } from "../schema/enums";
 import type { ModifyOrderInput, PlaceOrderInput } from "../schema/order.input";
 import type { Order } from "../schema/order.type";
@@ -149,6 +150,8 @@ function normalizeContract(c: ContractInput): ContractInput {
     });
   }
   return {
+    // Derivative fields (expiry, strike, right…): checked by the contract module.
+    ...checkContractInput(c),
     conid: c.conid ?? null,
     symbol,
     secType: c.secType ?? (symbol != null ? SecType.STK : null),
