@@ -21,6 +21,7 @@ import type {
   ComponentReadiness,
   TwsBroker,
 } from "./api-broker";
+import { ContractService } from "./contract-service";
 import { MemoryIdempotencyStore, type IdempotencyStore } from "./idempotency";
 import { OrderIdempotency } from "./order-idempotency";
 import {
@@ -88,6 +89,8 @@ export interface BrokerService {
   positions(accountId?: string | null): Promise<Position[]>;
   orders(filter: { accountId?: string | null; status?: OrderStatus[] | null }): Promise<Order[]>;
   order(id: string): Promise<Order | null>;
+  /** Contract resolution and option chains (contract-service.ts). */
+  contracts(): ContractService;
   placeOrder(input: PlaceOrderInput, caller: Caller): Promise<PlaceOrderPayload>;
   /** IB's what-if through the API placeOrder would use; nothing placed, the clientOrderId stays free. */
   previewOrder(input: PlaceOrderInput, caller: Caller): Promise<OrderPreview>;
@@ -300,6 +303,13 @@ class UnifiedBrokerService implements BrokerService {
     if (known) return known;
     return (await this.orders({})).find((o) => o.id === orderId) ?? null;
   }
+
+  contracts(): ContractService {
+    this.contractService ??= new ContractService(() => this.sidesMap());
+    return this.contractService;
+  }
+
+  private contractService?: ContractService;
 
   // ---- mutations ----
 

@@ -1,5 +1,6 @@
 import { badInput } from "../errors";
 import type { ContractInput } from "../schema/contract.type";
+import { checkContractInput } from "./contract-input";
 import { OrderSide, OrderType, SecType, TimeInForce } from "../schema/enums";
 import type { BracketInput, ModifyOrderInput, PlaceOrderInput } from "../schema/order.input";
 import type { Order } from "../schema/order.type";
@@ -438,6 +439,8 @@ function normalizeContract(c: ContractInput): ContractInput {
     });
   }
   return {
+    // Derivative fields (expiry, strike, right…): checked by the contract module.
+    ...checkContractInput(c),
     conid: c.conid ?? null,
     symbol,
     secType: c.secType ?? (symbol != null ? SecType.STK : null),

@@ -33,16 +33,26 @@ export type ClientPortalState =
   | 'UNAUTHENTICATED'
   | 'UNREACHABLE';
 
-/** A contract by IB conid, or by symbol + secType (+ exchange, currency). */
+/** A contract by IB conid, or by symbol + secType (+ exchange, currency); derivatives add lastTradeDate (futures: YYYYMM or YYYYMMDD, none = front month; options: YYYYMMDD) and, for options, strike and right. */
 export type ContractInput = {
   conid?: number | null | undefined;
   /** Defaults to USD. */
   currency?: string | null | undefined;
   /** Defaults to SMART. */
   exchange?: string | null | undefined;
+  /** YYYYMMDD (options, futures) or YYYYMM (a futures month; for options every expiry of the month). */
+  lastTradeDate?: string | null | undefined;
+  /** IB local symbol, e.g. OCC `AAPL  270115C00190000` or `ESH7`. */
+  localSymbol?: string | null | undefined;
+  multiplier?: number | null | undefined;
+  /** Options: call or put (needs a strike). */
+  right?: OptionRight | null | undefined;
   /** Defaults to STK when a symbol is given. */
   secType?: SecType | null | undefined;
+  /** Options: strike price (> 0). */
+  strike?: number | null | undefined;
   symbol?: string | null | undefined;
+  tradingClass?: string | null | undefined;
 };
 
 /** Only the fields given change. */
@@ -52,6 +62,11 @@ export type ModifyOrderInput = {
   stopPrice?: number | null | undefined;
   timeInForce?: TimeInForce | null | undefined;
 };
+
+/** An option's right: call or put. */
+export type OptionRight =
+  | 'CALL'
+  | 'PUT';
 
 export type OrderEventType =
   | 'CANCELLED'

@@ -5,7 +5,8 @@
  */
 import type { Account, AccountSummary } from "../../schema/account.type";
 import type { Contract, ContractInput } from "../../schema/contract.type";
-import { BrokerApi } from "../../schema/enums";
+import { BrokerApi, type SecType } from "../../schema/enums";
+import type { OptionChain } from "../../schema/option-chain.type";
 import type { ModifyOrderInput } from "../../schema/order.input";
 import type { Order, OrderPreview } from "../../schema/order.type";
 import type { Position } from "../../schema/position.type";
@@ -168,6 +169,14 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
 
   resolveContract(input: ContractInput): Promise<Contract> {
     return this.contracts.resolve(input);
+  }
+
+  searchContracts(symbol: string, secType?: SecType | null): Promise<Contract[]> {
+    return this.contracts.search(symbol, secType);
+  }
+
+  optionChains(underlying: Contract, exchange: string | null): Promise<OptionChain[]> {
+    return this.contracts.optionChains(underlying, exchange);
   }
 
   lastPrice(conid: number): Promise<number | null> {

@@ -11,6 +11,7 @@ import {
 } from "../../schema/enums";
 import type { Fill, Order, OrderConfirmation, OrderPreview } from "../../schema/order.type";
 import type { Position } from "../../schema/position.type";
+import { optionRightOf } from "../contract-input";
 import { accountTypeOf, type OrderRequest, type OrderTerms } from "../order-terms";
 import { arr, ibTime, int, isObject, num, str, type Json } from "./cp-parse";
 
@@ -75,6 +76,7 @@ export function mapPosition(p: Json, asOf: Date): Position | null {
       currency: str(p.currency) ?? "USD",
       lastTradeDate:
         secType === SecType.STK || secType === SecType.CASH ? null : (str(p.expiry) ?? str(p.lastTradingDay)),
+      ...derivativeFields(p, secType),
     },
     quantity,
     // IB's avgCost includes the multiplier, as TWS's averageCost does.
@@ -88,19 +90,48 @@ export function mapPosition(p: Json, asOf: Date): Position | null {
   };
 }
 
+/** Strike, right, multiplier and underlying of a derivative position row; empty for stocks and FX. */
+function derivativeFields(p: Json, secType: SecType): Partial<Contract> {
+  if (secType === SecType.STK || secType === SecType.CASH) return {};
+  const strike = num(p.strike);
+  const multiplier = num(p.multiplier);
+  const underlying = int(p.undConid);
+  return {
+    strike: strike && strike > 0 ? strike : null,
+    right: optionRightOf(p.putOrCall),
+    multiplier: multiplier && multiplier > 0 ? multiplier : null,
+    localSymbol: secType === SecType.OPT ? str(p.contractDesc) : null,
+    underlyingConid: underlying && underlying > 0 ? underlying : null,
+  };
+}
+
 /** `/iserver/contract/{conid}/info` (snake_case; some builds answer camelCase) → Contract. */
 export function mapContractInfo(info: Json): Contract | null {
   const conid = int(info.con_id ?? info.conid ?? info.conId);
   const symbol = str(info.symbol) ?? str(info.ticker);
   if (conid === null || symbol === null) return null;
   const secType = secTypeOf(info.instrument_type ?? info.secType ?? info.assetClass);
+  const derivative = secType !== SecType.STK && secType !== SecType.CASH;
+  const strike = num(info.strike);
+  const multiplier = num(info.multiplier);
+  const underlying = int(info.underlying_con_id ?? info.undConid);
   return {
     conid,
     symbol,
     secType,
     exchange: str(info.exchange) ?? str(info.listingExchange),
     currency: str(info.currency) ?? "USD",
-    lastTradeDate: secType === SecType.STK ? null : (str(info.maturity_date) ?? str(info.expiry_full)),
+    lastTradeDate:
+      secType === SecType.STK
+        ? null
+        : (str(info.maturity_date) ?? str(info.maturityDate) ?? str(info.expiry_full) ?? str(info.expiry)),
+    strike: strike && strike > 0 ? strike : null,
+    right: optionRightOf(info.right ?? info.putOrCall),
+    multiplier: derivative && multiplier && multiplier > 0 ? multiplier : null,
+    tradingClass: str(info.trading_class) ?? str(info.tradingClass),
+    localSymbol: str(info.local_symbol),
+    description: str(info.company_name) ?? str(info.name),
+    underlyingConid: derivative && underlying ? underlying : null,
   };
 }
 

@@ -23,6 +23,7 @@ import {
 } from "../../schema/enums";
 import type { Fill, Order, OrderPreview } from "../../schema/order.type";
 import type { Position } from "../../schema/position.type";
+import { optionRightOf } from "../contract-input";
 import type { OrderTerms } from "../order-terms";
 
 /** IB's "unset" markers for int and double fields. */
@@ -58,13 +59,24 @@ export function toSecType(v: string | undefined | null): SecType {
 /** A contract as IB reports it (openOrder, execDetails, position, contractDetails). */
 export function toContract(c: IbContract, details?: IbContractDetails): Contract {
   const lastTrade = ibText(c.lastTradeDate) ?? ibText(c.lastTradeDateOrContractMonth);
+  const secType = toSecType(c.secType);
+  const derivative = secType !== SecType.STK && secType !== SecType.CASH;
+  const strike = ibNumber(c.strike);
+  const multiplier = ibNumber(c.multiplier);
   return {
     conid: ibNumber(c.conId) ?? 0,
     symbol: ibText(c.symbol) ?? ibText(c.localSymbol) ?? "",
-    secType: toSecType(c.secType),
+    secType,
     exchange: ibText(c.exchange) ?? ibText(c.primaryExch) ?? ibText(details?.contract.primaryExch),
     currency: ibText(c.currency) ?? "USD",
     lastTradeDate: lastTrade ? lastTrade.split(/[ -]/)[0]! : null,
+    strike: strike && strike > 0 ? strike : null,
+    right: optionRightOf(c.right),
+    multiplier: derivative && multiplier && multiplier > 0 ? multiplier : null,
+    tradingClass: ibText(c.tradingClass),
+    localSymbol: ibText(c.localSymbol),
+    description: ibText(details?.longName),
+    underlyingConid: derivative ? ibNumber(details?.underConId) || null : null,
   };
 }
 

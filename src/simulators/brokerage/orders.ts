@@ -23,6 +23,7 @@ import {
   type SimSession,
 } from "./brokerage.types";
 import { matchInstrument, type SimInstrument } from "./instruments";
+import { expiryEpochMs } from "./option-pricing";
 import type { Matching } from "./matching";
 import { checkOrderTerms, checkPrices, checkQuantity } from "./order-validation";
 
@@ -103,6 +104,10 @@ export function createOrders(
     const instrument = matchInstrument(instruments, req.contract);
     if (!instrument)
       return reject("UNKNOWN_CONTRACT", "No security definition has been found for the request.");
+    // IB refuses orders on an expired option (TWS 392). Futures of the base universe are exempt: tests trade the
+    // fixed-date ESZ6 by conid whatever the day.
+    if (instrument.secType === "OPT" && expiryEpochMs(instrument.lastTradeDate ?? "") <= now())
+      return reject("UNKNOWN_CONTRACT", "Invalid order: contract expired.");
     const badQty = checkQuantity(instrument, req.quantity);
     if (badQty) return { reject: badQty };
     const limitPrice = req.limitPrice ?? null;

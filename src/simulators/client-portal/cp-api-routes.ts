@@ -1,5 +1,6 @@
 import type { Brokerage, SimOrder } from "../brokerage";
 import { iserverAccountSummaryJson } from "./cp-contract-responses";
+import { noteSearched } from "./cp-contract-routes";
 import {
   type CpQuestionOptions,
   type ReplyBook,
@@ -566,7 +567,7 @@ export function createApiRoutes(st: ApiState): Route[] {
       methods: ["GET", "POST"],
       pattern: "/iserver/secdef/search",
       tier: "iserver",
-      handler: ({ query, body }) => {
+      handler: ({ query, body, now }) => {
         const bd = record(body);
         const symbol = String(query.get("symbol") ?? bd.symbol ?? "").trim();
         if (!symbol) return fail(500, "symbol is required");
@@ -580,8 +581,19 @@ export function createApiRoutes(st: ApiState): Route[] {
               ? i.description.toUpperCase().includes(upper)
               : i.symbol === upper || i.localSymbol === upper || i.symbol.startsWith(upper),
           )
-          .filter((i) => !secType || i.secType === secType || (secType === "STK" && i.secType === "STK"));
-        return ok(found.map(secdefSearchJson));
+          .filter((i) => !secType || i.secType === secType || (secType === "STK" && i.secType === "STK"))
+          // Derivatives are sections of their underlying; a future's months are one entry (its front month).
+          .filter((i) => i.secType !== "OPT")
+          .filter(
+            (i, n, all) =>
+              i.secType !== "FUT" || all.findIndex((j) => j.secType === "FUT" && j.symbol === i.symbol) === n,
+          );
+        if (!byName)
+          noteSearched(
+            st,
+            found.map((i) => i.conid),
+          );
+        return ok(found.map((i) => secdefSearchJson(i, b.instruments(), now)));
       },
     },
     {
