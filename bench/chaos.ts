@@ -5,8 +5,9 @@
  * `afterSequence` whenever it is dropped. At the end the subscriber's view is checked against the book:
  * every fill seen exactly once, every order placed exactly once.
  *
- * Seeded (CHAOS_SEED, printed). Exit codes: 0 all promises kept, 2 a fill or event was lost or duplicated,
- * 1 the run crashed.
+ * Seeded (CHAOS_SEED, printed). Exit codes: 0 all promises kept, 2 a promise was broken (a fill or event lost
+ * or duplicated, an order left unresolved or not placed, the subscriber's view differing from the book; see
+ * bench/lib/verdicts.ts), 1 the run crashed.
  */
 import "reflect-metadata";
 import { Agent, request } from "undici";
@@ -21,6 +22,7 @@ import {
 } from "./lib/operations";
 import { machineLine, writeChaosSection } from "./lib/report";
 import { envNumber, mb, memorySample, seededRandom, sleep, waitUntil } from "./lib/stats";
+import { chaosVerdict } from "./lib/verdicts";
 import { AAPL, ACCOUNT, MSFT, startSimSystem, type SimSystem } from "./lib/system";
 
 const CONIDS = [AAPL, MSFT] as const;
@@ -336,23 +338,43 @@ async function main(): Promise<void> {
     const executions: SimExecution[] = bookExecutions();
     const lostFills = executions.filter((x) => !subscriber.fills.has(x.execId));
     const duplicateFills = [...subscriber.fills.values()].filter((c) => c > 1).length;
-    const book = await simGet<{ orderRefs: { orderRef: string; submissions: number; permIds: number[] }[] }>(
-      "/sim/orders",
-    );
+    const book = await simGet<{
+      orders: { permId: number; filled: number; orderRef: string | null }[];
+      orderRefs: { orderRef: string; submissions: number; permIds: number[] }[];
+    }>("/sim/orders");
     const duplicatePlacements = book.orderRefs.filter((r) => ours(r) && r.permIds.length > 1);
-    const orderMismatch = bookOrders().filter((o) => {
+    // The subscriber's last view of each of our orders against the book as the gateway reports it.
+    const orderMismatch = book.orders.filter(ours).filter((o) => {
       const seen = subscriber.orders.get(String(o.permId));
-      return !seen || seen.filled !== o.filled;
+      return !seen || seen.filled !== o.filled || seen.clientOrderId !== o.orderRef;
     });
     const placed = intents.filter((i) => i.state === "placed").length;
     const rejected = intents.filter((i) => i.state === "rejected");
     const unresolved = intents.filter((i) => i.state === "open");
+    // Every order answered as placed must be in the book under its clientOrderId.
+    const bookRefs = new Set(book.orderRefs.map((r) => r.orderRef));
+    const placedMissingFromBook = intents.filter(
+      (i) => i.state === "placed" && !bookRefs.has(i.clientOrderId),
+    );
     const lost = lostFills.length + subscriber.gaps;
     const duplicated = duplicateFills + subscriber.duplicateEvents + duplicatePlacements.length;
 
     const seenOurs = executions.filter((x) => subscriber.fills.has(x.execId)).length;
     const growth = memEnd.heapUsed - memStart.heapUsed;
-    const ok = lost === 0 && duplicated === 0;
+    const judged = chaosVerdict({
+      planned: intents.length,
+      placed,
+      rejected: rejected.length,
+      unresolved: unresolved.length,
+      lostFills: lostFills.length,
+      gaps: subscriber.gaps,
+      duplicateFills,
+      duplicateEvents: subscriber.duplicateEvents,
+      duplicatePlacements: duplicatePlacements.length,
+      orderMismatches: orderMismatch.length,
+      placedMissingFromBook: placedMissingFromBook.length,
+    });
+    const ok = judged.ok;
     const faultList =
       Object.entries(faults)
         .map(([k, v]) => `${k} ×${v}`)
@@ -379,7 +401,8 @@ async function main(): Promise<void> {
         "fills seen by the subscriber",
         `${seenOurs} of them (plus ${subscriber.fills.size - seenOurs} of the seeded starting positions)`,
       ],
-      ["orders whose final fill differs from the subscriber's view", String(orderMismatch.length)],
+      ["orders whose final fill differs from the subscriber's view (goal 0)", String(orderMismatch.length)],
+      ["orders answered as placed but not in the book (goal 0)", String(placedMissingFromBook.length)],
       [
         "subscriber",
         `${subscriber.events} events, ${subscriber.drops} drops, ${subscriber.reconnects} resumes with ` +
@@ -407,7 +430,9 @@ async function main(): Promise<void> {
     }
     summary.push([
       "result",
-      ok ? "PASS: no fill or event lost or duplicated" : "FAIL: the promise was broken",
+      ok
+        ? "PASS: every planned order placed once, no fill or event lost or duplicated, the subscriber agrees with the book"
+        : `FAIL: ${judged.failures.join("; ")}`,
     ]);
     console.log("");
     for (const [label, value] of summary) console.log(`${label.padEnd(30)} ${value}`);

@@ -6,6 +6,7 @@ import {
 } from "./brokers";
 import { createClientPortalBroker, type ClientPortalAdapter } from "./brokers/client-portal";
 import { createFileIdempotencyStore } from "./brokers/file-idempotency-store";
+import type { MarketDataOptions } from "./brokers/market-data/market-data-service";
 import { createTwsBroker } from "./brokers/tws";
 import type { Config } from "./config/config";
 import type { Logger } from "./logger";
@@ -27,6 +28,8 @@ export interface AppOptions {
   /** Overrides of the adapters' timing options (tests). */
   clientPortal?: Partial<Parameters<typeof createClientPortalBroker>[0]>;
   tws?: Partial<Parameters<typeof createTwsBroker>[0]>;
+  /** Market-data lines, linger and pacing over the config's (tests). */
+  marketData?: MarketDataOptions;
 }
 
 /**
@@ -74,6 +77,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     logger,
     orderEventBuffer: config.orderEventBuffer,
     idempotency,
+    marketData: { maxLines: config.marketDataLines, ...options.marketData },
     hooks: {
       onOrderEvent: (e) => metrics.recordOrderEvent(e),
       onSessionEvent: (e) => metrics.recordSessionEvent(e),
@@ -132,6 +136,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
               port: tws.port,
               clientId: config.twsClientId,
               clientIdRange: config.twsClientIdRange,
+              marketDataType: config.marketDataType,
               logger,
               ...options.tws,
             },

@@ -16,9 +16,10 @@ import {
   SessionDocument,
   SessionEventsDocument,
 } from "./generated/graphql";
-import { AAPL, ACCT, brokerOptions, rateReport, simOptions, waitFor } from "./helpers/cp-broker-harness";
+import { AAPL, ACCT, brokerOptions, rateReport, simOptions } from "./helpers/cp-broker-harness";
 import { gql, gqlData, Subscription, wsClient } from "./helpers/graphql";
 import { Agent, request } from "undici";
+import { eventually } from "./helpers/wait";
 
 /**
  * The whole path a client sees: GraphQL over HTTP and graphql-ws → broker service → Client Portal adapter →
@@ -161,7 +162,7 @@ describe("Client Portal through the GraphQL server", () => {
 
   it("shows LOGIN_REQUIRED with the login URL, and the reauthenticate mutation takes a competed session back", async () => {
     await control("/sim/session/logout");
-    const login = await waitFor("LOGIN_REQUIRED in the session query", async () => {
+    const login = await eventually("LOGIN_REQUIRED in the session query", async () => {
       const s = (await gqlData(server.httpUrl, SessionDocument)).session;
       return s.clientPortal.state === "LOGIN_REQUIRED" ? s : undefined;
     });
@@ -170,13 +171,13 @@ describe("Client Portal through the GraphQL server", () => {
     const refused = await gql(server.httpUrl, PositionsDocument, { accountId: ACCT });
     assert.equal(refused.errors?.[0]?.extensions?.code, "SESSION_NOT_READY");
     await control("/sim/session/login");
-    await waitFor("AUTHENTICATED again", async () =>
+    await eventually("AUTHENTICATED again", async () =>
       (await gqlData(server.httpUrl, SessionDocument)).session.clientPortal.state === "AUTHENTICATED"
         ? true
         : undefined,
     );
     await control("/sim/session/compete");
-    await waitFor("COMPETING", async () =>
+    await eventually("COMPETING", async () =>
       (await gqlData(server.httpUrl, SessionDocument)).session.clientPortal.state === "COMPETING"
         ? true
         : undefined,

@@ -13,9 +13,9 @@ import {
   rateReport,
   ROOMY_GLOBAL,
   startCpHarness,
-  waitFor,
   type CpHarness,
 } from "./helpers/cp-broker-harness";
+import { eventually } from "./helpers/wait";
 
 interface SimOrderView {
   orderId: number;
@@ -45,7 +45,7 @@ describe("Client Portal orders over HTTPS", () => {
   let aapl: Contract;
   const simOrders = async () => (await h.simGet<{ orders: SimOrderView[] }>("/sim/orders")).orders;
   const observed = (id: string, check: (o: Order) => boolean) =>
-    waitFor(`an observation of order ${id}`, () =>
+    eventually(`an observation of order ${id}`, () =>
       h.observations.find((o) => o.order.id === id && check(o.order)),
     );
 
@@ -89,7 +89,7 @@ describe("Client Portal orders over HTTPS", () => {
     await h.control("/sim/prices", { conid: AAPL, price: 179.5 });
     const filled = await observed(order.id, (o) => o.status === OrderStatus.FILLED);
     assert.equal(filled.order.filledQuantity, 10);
-    const fill = await waitFor(
+    const fill = await eventually(
       "the fill",
       () => h.observations.find((o) => o.order.id === order.id && o.fill)?.fill,
     );
@@ -132,7 +132,7 @@ describe("Client Portal orders over HTTPS", () => {
     const replyId = stale.confirmation!.replyId;
     assert.equal(h.broker.isConfirmationPending(replyId), true);
     // The hold (800 ms here) ends, other requests reach the gateway, and IB has forgotten the question.
-    await waitFor(
+    await eventually(
       "the held question to expire",
       async () => (await h.requests()).at(-1)?.path === "/v1/api/tickle",
     );
@@ -242,7 +242,7 @@ describe("Client Portal fills found in one poll", () => {
   after(() => h.close());
 
   it("reports each execution with the order as it was after it: PARTIAL_FILL, then FILL", async () => {
-    await waitFor("ready", () => h.broker.isReady(), 5000);
+    await eventually("ready", () => h.broker.isReady(), 5000);
     const aapl = await h.broker.resolveContract({ conid: AAPL });
     const out = await h.broker.placeOrder(
       { ...limitBuy("two-fills", 150), type: OrderType.MARKET, limitPrice: null },
@@ -251,7 +251,7 @@ describe("Client Portal fills found in one poll", () => {
     const tracker = new OrderTracker({ bufferSize: 100 });
     tracker.observe({ order: out.order! });
     let n = 0;
-    await waitFor(
+    await eventually(
       "both fills",
       () => {
         for (; n < h.observations.length; n++) tracker.observe(h.observations[n]!);

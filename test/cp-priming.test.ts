@@ -4,7 +4,8 @@ import { startApp } from "../src/app";
 import { loadConfig } from "../src/config/config";
 import { silentLogger } from "../src/logger";
 import { AccountsDocument, PositionsDocument } from "./generated/graphql";
-import { gqlData, waitFor } from "./helpers/graphql";
+import { gqlData } from "./helpers/graphql";
+import { eventually } from "./helpers/wait";
 
 describe("Client Portal must-call-first priming", () => {
   it("counts a plain /portfolio/accounts read as the priming, so portfolio reads never prime twice", async (t) => {
@@ -13,7 +14,7 @@ describe("Client Portal must-call-first priming", () => {
     await gqlData(app.server.httpUrl, AccountsDocument);
     // Client Portal answers positions when TWS is down; take TWS away to make it do so.
     app.simulators!.tws.control.disconnectAll({ refuseMs: 60_000 });
-    await waitFor(() => !app.broker.readiness().components.tws!.ready, "TWS noticed as down");
+    await eventually("TWS noticed as down", () => !app.broker.readiness().components.tws!.ready);
     const list = await gqlData(app.server.httpUrl, PositionsDocument, {});
     assert.ok(Array.isArray(list.positions));
     const primings = app

@@ -11,9 +11,9 @@ import {
   rateReport,
   simOptions,
   startCpHarness,
-  waitFor,
   type CpHarness,
 } from "./helpers/cp-broker-harness";
+import { eventually } from "./helpers/wait";
 
 const noSink = { session: () => undefined, order: () => undefined };
 
@@ -56,7 +56,7 @@ describe("Client Portal session over HTTPS", () => {
     );
     const startedAt = Date.now();
     // Only the supervisor talks to the gateway here; the idle timeout is 2.5 s.
-    const log = await waitFor(
+    const log = await eventually(
       "tickles spanning twice the idle timeout",
       async () => {
         const tickles = (await h.requests()).filter((r) => r.path === "/v1/api/tickle");
@@ -234,11 +234,11 @@ describe("Client Portal penalty box", () => {
       h.broker.getAccountSummary(ACCT),
       (e) => e instanceof AppError && e.code === "RATE_LIMITED",
     );
-    await waitFor("the penalty to end", () => Date.now() > retryAt + 50 || undefined, 3_000);
+    await eventually("the penalty to end", () => Date.now() > retryAt + 50 || undefined, 3_000);
     assert.equal((await h.requests()).length, during, "nothing was sent during the penalty");
     // Requests already in flight when the first 429 arrived may be answered 429 too; nothing new was sent.
     assert.ok(h.broker.stats().rateLimited429 >= 1);
-    await waitFor("the session to be usable again", () => h.broker.isReady() || undefined, 3_000);
+    await eventually("the session to be usable again", () => h.broker.isReady() || undefined, 3_000);
     assert.equal((await h.broker.resolveContract({ conid: 265598 })).symbol, "AAPL");
   });
 });

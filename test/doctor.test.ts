@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { EventName, IBApi } from "@stoqey/ib";
 import { loadConfig, type Config } from "../src/config/config";
@@ -7,6 +6,7 @@ import { runDoctor, type Check } from "../src/doctor/doctor";
 import { portAccountMismatch } from "../src/doctor/tws-checks";
 import { DEFAULT_INSTRUMENTS } from "../src/simulators/brokerage";
 import { startSimulators, type Simulators } from "../src/simulators";
+import { reservedClosedPort } from "./helpers/ports";
 
 const TIMEOUT = 800;
 
@@ -24,13 +24,8 @@ function configFor(sims: Simulators, over: Partial<Config> = {}): Config {
 const byName = (checks: Check[], api: Check["api"], name: string) =>
   checks.find((c) => c.api === api && c.name === name);
 
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
+/** A closed port no parallel test can be given meanwhile (below the kernel's ephemeral range). */
+const closedPort = () => reservedClosedPort();
 
 describe("ibkr-graphql doctor", () => {
   let sims: Simulators;

@@ -5,7 +5,8 @@ import { startApp, type App } from "../src/app";
 import { loadConfig } from "../src/config/config";
 import { silentLogger } from "../src/logger";
 import { AccountsDocument } from "./generated/graphql";
-import { gql, waitFor } from "./helpers/graphql";
+import { gql } from "./helpers/graphql";
+import { eventually } from "./helpers/wait";
 
 /** The value of one sample of a Prometheus text exposition, 0 when absent. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number {
@@ -39,7 +40,7 @@ describe("/metrics and /readyz under faults", () => {
       clientPortal: { cacheTtlMs: 0, penaltyMs: 1500, tickleMs: 500 },
       tws: { reconnectMinMs: 50, reconnectMaxMs: 200, probeIntervalMs: 300, probeTimeoutMs: 300 },
     });
-    await waitFor(async () => (await readyz()).status === 200, "both APIs ready", 10_000);
+    await eventually("both APIs ready", async () => (await readyz()).status === 200, 10_000);
   });
   after(() => app.stop());
 
@@ -48,7 +49,11 @@ describe("/metrics and /readyz under faults", () => {
     const status = (t: string) =>
       sample(t, "ibkr_upstream_requests_total", { api: "CLIENT_PORTAL", status: "200" });
     await gql(app.server.httpUrl, AccountsDocument);
-    await waitFor(async () => status(await scrape()) > status(before), "an upstream request counted", 5000);
+    await eventually(
+      "an upstream request counted",
+      async () => status(await scrape()) > status(before),
+      5000,
+    );
     assert.ok(
       sample(await scrape(), "ibkr_graphql_operations_total", { type: "query", transport: "http" }) >= 1,
     );
@@ -61,13 +66,13 @@ describe("/metrics and /readyz under faults", () => {
       sample(t, "ibkr_session_transitions_total", { api: "TWS", type: "CONNECTED" });
     const before = await scrape();
     app.simulators!.tws.control.disconnectAll({ refuseMs: 1500 });
-    await waitFor(async () => drops(await scrape()) > drops(before), "the drop counted", 5000);
+    await eventually("the drop counted", async () => drops(await scrape()) > drops(before), 5000);
     const down = await readyz();
     assert.equal(down.status, 503);
     assert.notEqual(down.body.components.tws!.state, "CONNECTED");
     assert.equal(sample(await scrape(), "ibkr_ready"), 0);
-    await waitFor(async () => connects(await scrape()) > connects(before), "the reconnect counted", 8000);
-    await waitFor(async () => (await readyz()).status === 200, "ready again", 8000);
+    await eventually("the reconnect counted", async () => connects(await scrape()) > connects(before), 8000);
+    await eventually("ready again", async () => (await readyz()).status === 200, 8000);
     assert.equal(sample(await scrape(), "ibkr_session_state", { api: "TWS", state: "CONNECTED" }), 1);
   });
 
@@ -85,9 +90,9 @@ describe("/metrics and /readyz under faults", () => {
         }).then((r) => r.body.dump()),
       ),
     );
-    await waitFor(
-      async () => sample(await scrape(), "ibkr_upstream_rate_limited_total") > before,
+    await eventually(
       "a 429 counted",
+      async () => sample(await scrape(), "ibkr_upstream_rate_limited_total") > before,
       5000,
     );
   });

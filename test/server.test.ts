@@ -57,29 +57,6 @@ describe("GraphQL server over an in-memory broker", () => {
     assert.equal(p.positions[0]?.contract.symbol, "AAPL");
   });
 
-  it("places once per clientOrderId and refuses a different order under the same id", async () => {
-    const first = await gqlData(app.server.httpUrl, PlaceOrderDocument, order({ clientOrderId: "idem-1" }));
-    const again = await gqlData(app.server.httpUrl, PlaceOrderDocument, order({ clientOrderId: "idem-1" }));
-    assert.equal(again.placeOrder.order?.id, first.placeOrder.order?.id);
-    assert.equal(app.tws.placed.filter((p) => p.clientOrderId === "idem-1").length, 1);
-    const conflict = await gql(
-      app.server.httpUrl,
-      PlaceOrderDocument,
-      order({ clientOrderId: "idem-1", quantity: 11 }),
-    );
-    assert.equal(conflict.errors?.[0]?.extensions?.code, "IDEMPOTENCY_CONFLICT");
-  });
-
-  it("concurrent placements with one clientOrderId make one order", async () => {
-    const results = await Promise.all(
-      Array.from({ length: 20 }, () =>
-        gqlData(app.server.httpUrl, PlaceOrderDocument, order({ clientOrderId: "burst" })),
-      ),
-    );
-    assert.equal(new Set(results.map((r) => r.placeOrder.order?.id)).size, 1);
-    assert.equal(app.tws.placed.filter((p) => p.clientOrderId === "burst").length, 1);
-  });
-
   it("gives every error an extensions.code, and sends nothing upstream for bad input", async () => {
     const before = app.tws.placed.length;
     const cases: [PlaceOrderMutationVariables, string][] = [

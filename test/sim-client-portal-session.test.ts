@@ -8,7 +8,8 @@ import {
   type CpSimulator,
   type CpTlsMaterial,
 } from "../src/simulators/client-portal";
-import { cpClient, waitFor, type CpTestClient, type Json } from "./helpers/cp-sim-client";
+import { cpClient, type CpTestClient, type Json } from "./helpers/cp-sim-client";
+import { eventually } from "./helpers/wait";
 
 const ACCT = "DU1234567";
 const AAPL = 265598;
@@ -77,7 +78,7 @@ describe("Client Portal simulator: session, rate limits, control API", () => {
     const init = await cp.post("/iserver/auth/ssodh/init", { publish: true, compete: true });
     assert.equal(init.status, 200);
     assert.equal(typeof init.body.authenticated, "boolean");
-    await waitFor("the brokerage session", async () =>
+    await eventually("the brokerage session", async () =>
       (await authStatus(cp)).authenticated ? true : undefined,
     );
     const unprimed = await cp.get("/iserver/account/orders");
@@ -94,7 +95,9 @@ describe("Client Portal simulator: session, rate limits, control API", () => {
     assert.equal((await authStatus(cp)).authenticated, false);
     const r = await cp.post("/v1/portal/iserver/reauthenticate?force=true");
     assert.deepEqual(r.body, { message: "triggered" });
-    await waitFor("reauthentication", async () => ((await authStatus(cp)).authenticated ? true : undefined));
+    await eventually("reauthentication", async () =>
+      (await authStatus(cp)).authenticated ? true : undefined,
+    );
   });
 
   it("the SSO login expires too: then everything is 401 until a browser login", async () => {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startClientPortalSimulator, type CpSimulator } from "../src/simulators/client-portal";
-import { cpClient, waitFor, type CpTestClient, type Json } from "./helpers/cp-sim-client";
+import { cpClient, type CpTestClient, type Json } from "./helpers/cp-sim-client";
+import { eventually } from "./helpers/wait";
 
 const ACCT = "DU1234567";
 const ACCT2 = "DU7654321";
@@ -272,7 +273,7 @@ describe("Client Portal simulator: endpoints and shapes", () => {
     const orderId = placed.body[0].order_id;
     assert.match(orderId, /^\d+$/);
 
-    const status = await waitFor("the fill", async () => {
+    const status = await eventually("the fill", async () => {
       const r = await cp.get(`/iserver/account/order/status/${orderId}`);
       return r.body.order_status === "Filled" ? r.body : undefined;
     });

@@ -19,6 +19,7 @@ import {
 import { filter, firstValueFrom, timeout, type Observable } from "rxjs";
 import { createBrokerage, type Brokerage, type BrokerageOptions } from "../src/simulators/brokerage";
 import { startTwsSimulator, type TwsSimulator, type TwsSimulatorOptions } from "../src/simulators/tws";
+import { eventually } from "./helpers/wait";
 
 const HOST = "127.0.0.1";
 const WAIT_MS = 4000;
@@ -86,22 +87,13 @@ function track<T>(source: Observable<T>): {
   return {
     latest: () => latest,
     async until(pred, what) {
-      await until(() => {
+      await eventually(what, () => {
         if (failure !== undefined) throw new Error(`${what}: the stream failed: ${String(failure)}`);
         return latest !== undefined && pred(latest);
-      }, what);
+      });
       return latest!;
     },
   };
-}
-
-/** Polls a condition on every turn of the event loop that brings I/O, up to a deadline. */
-async function until(condition: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 interface NextClient {
@@ -199,10 +191,10 @@ class LowLevel {
     from = 0,
   ): Promise<unknown[]> {
     let found: unknown[] | undefined;
-    await until(() => {
+    await eventually(`event ${name}`, () => {
       found = this.log.slice(from).find((e) => e.name === name && match(e.args))?.args;
       return found !== undefined;
-    }, `event ${name}`);
+    });
     return found!;
   }
 }
@@ -362,7 +354,7 @@ describe("IBApiNext against the TWS simulator", () => {
       tif: "GTC",
     };
     const id = await ib.placeNewOrder(AAPL, order);
-    await until(() => brokerage.findOrderByTwsId(6, id)?.status === "Submitted", "order acknowledged");
+    await eventually("order acknowledged", () => brokerage.findOrderByTwsId(6, id)?.status === "Submitted");
     let open = await ib.getAllOpenOrders();
     const placed = open.find((o) => o.orderId === id);
     assert.ok(placed);
@@ -374,7 +366,7 @@ describe("IBApiNext against the TWS simulator", () => {
     assert.equal(sim0?.orderRef, "lmt-1");
 
     ib.modifyOrder(id, AAPL, { ...order, lmtPrice: 101, totalQuantity: 7 });
-    await until(() => brokerage.findOrderByTwsId(6, id)?.limitPrice === 101, "modify in the book");
+    await eventually("modify in the book", () => brokerage.findOrderByTwsId(6, id)?.limitPrice === 101);
     await brokerage.whenIdle();
     open = await ib.getAllOpenOrders();
     const modified = open.find((o) => o.orderId === id);
@@ -383,12 +375,12 @@ describe("IBApiNext against the TWS simulator", () => {
     assert.equal(modified?.order.permId, sim0?.permId);
 
     ib.cancelOrder(id);
-    await until(() => errors.some((e) => codeOf(e) === 202 && e.reqId === id), "error 202");
+    await eventually("error 202", () => errors.some((e) => codeOf(e) === 202 && e.reqId === id));
     assert.equal(brokerage.findOrderByTwsId(6, id)?.status, "Cancelled");
     ib.cancelOrder(id);
-    await until(() => errors.some((e) => codeOf(e) === 10148 && e.reqId === id), "error 10148");
+    await eventually("error 10148", () => errors.some((e) => codeOf(e) === 10148 && e.reqId === id));
     ib.cancelOrder(987654);
-    await until(() => errors.some((e) => codeOf(e) === 10147 && e.reqId === 987654), "error 10147");
+    await eventually("error 10147", () => errors.some((e) => codeOf(e) === 10147 && e.reqId === 987654));
     assert.deepEqual(
       (await ib.getAllOpenOrders()).filter((o) => o.orderId === id),
       [],
@@ -399,7 +391,7 @@ describe("IBApiNext against the TWS simulator", () => {
     const { brokerage, sim } = await startEnv();
     const { ib } = await connectNext(sim.port, 7);
     const buy = await ib.placeNewOrder(AAPL, mkt(10));
-    await until(() => brokerage.findOrderByTwsId(7, buy)?.status === "Filled", "buy filled");
+    await eventually("buy filled", () => brokerage.findOrderByTwsId(7, buy)?.status === "Filled");
     const id = await ib.placeNewOrder(AAPL, {
       action: OrderAction.SELL,
       orderType: OrderType.STP,
@@ -407,13 +399,13 @@ describe("IBApiNext against the TWS simulator", () => {
       totalQuantity: 10,
       transmit: true,
     });
-    await until(() => brokerage.findOrderByTwsId(7, id)?.status === "PreSubmitted", "stop accepted");
+    await eventually("stop accepted", () => brokerage.findOrderByTwsId(7, id)?.status === "PreSubmitted");
     const open = await ib.getAllOpenOrders();
     const stop = open.find((o) => o.orderId === id);
     assert.equal(stop?.orderState.status, "PreSubmitted");
     assert.equal(stop?.order.auxPrice, 180);
     brokerage.setPrice(265598, 179);
-    await until(() => brokerage.findOrderByTwsId(7, id)?.status === "Filled", "stop fill");
+    await eventually("stop fill", () => brokerage.findOrderByTwsId(7, id)?.status === "Filled");
     await settle(brokerage, ib);
     const execs = await ib.getExecutionDetails({ symbol: "AAPL", side: "SELL" } as never);
     assert.equal(execs.length, 1);
@@ -425,7 +417,7 @@ describe("IBApiNext against the TWS simulator", () => {
     const { brokerage, sim } = await startEnv({ partialFills: 3 });
     const { ib } = await connectNext(sim.port, 8);
     const id = await ib.placeNewOrder(AAPL, mkt(30, { orderRef: "parts" }));
-    await until(() => brokerage.findOrderByTwsId(8, id)?.status === "Filled", "fill");
+    await eventually("fill", () => brokerage.findOrderByTwsId(8, id)?.status === "Filled");
     await settle(brokerage, ib);
     const execs = (await ib.getExecutionDetails({})).filter((e) => e.execution.orderId === id);
     assert.deepEqual(
@@ -463,14 +455,14 @@ describe("IBApiNext against the TWS simulator", () => {
       totalQuantity: 1,
       transmit: true,
     });
-    await until(() => errors.some((e) => codeOf(e) === 103 && e.reqId === base + 2), "error 103");
+    await eventually("error 103", () => errors.some((e) => codeOf(e) === 103 && e.reqId === base + 2));
     assert.equal(await ib.getNextValidOrderId(), base + 6);
 
     const open$ = ib.getOpenOrders();
     const big = base + 6;
     ib.placeOrder(big, AAPL, mkt(10_000_000));
-    await until(() => errors.some((e) => codeOf(e) === 201 && e.reqId === big), "error 201");
-    await until(() => brokerage.findOrderByTwsId(9, big)?.status === "Inactive", "inactive order");
+    await eventually("error 201", () => errors.some((e) => codeOf(e) === 201 && e.reqId === big));
+    await eventually("inactive order", () => brokerage.findOrderByTwsId(9, big)?.status === "Inactive");
     assert.match(
       errors.find((e) => codeOf(e) === 201)?.error.message ?? "",
       /^Order rejected - reason:.*insufficient/i,
@@ -482,7 +474,7 @@ describe("IBApiNext against the TWS simulator", () => {
       { symbol: "NOSUCH", secType: SecType.STK, exchange: "SMART", currency: "USD" },
       mkt(1),
     );
-    await until(() => errors.some((e) => codeOf(e) === 200 && e.reqId === big + 1), "error 200");
+    await eventually("error 200", () => errors.some((e) => codeOf(e) === 200 && e.reqId === big + 1));
   });
 
   it("reconnects after a drop, with refused reconnects for a while, and re-subscribes", async () => {
@@ -508,7 +500,7 @@ describe("IBApiNext against the TWS simulator", () => {
     await waitFor(ib.connectionState, (s) => s === ConnectionState.Disconnected);
     await waitFor(ib.connectionState, (s) => s === ConnectionState.Connected, 5000);
     // The reconnect without a fixed id uses the next client id, as IBApiNext does against TWS.
-    await until(() => sim.clients().length === 1, "one live client");
+    await eventually("one live client", () => sim.clients().length === 1);
     assert.ok((sim.clients()[0]?.clientId ?? 0) > firstId);
     // Refused attempts show up as extra Disconnected → Connecting cycles before the final Connected.
     assert.ok(states.filter((s) => s === ConnectionState.Connecting).length >= 1);
@@ -531,7 +523,7 @@ describe("IBApiNext against the TWS simulator", () => {
     const { sim } = await startEnv();
     await connectNext(sim.port, 11, { connectionWatchdogInterval: 0.1 });
     const start = sim.clients()[0]?.messagesReceived ?? 0;
-    await until(() => (sim.clients()[0]?.messagesReceived ?? 0) >= start + 3, "watchdog requests");
+    await eventually("watchdog requests", () => (sim.clients()[0]?.messagesReceived ?? 0) >= start + 3);
     assert.equal(sim.clients()[0]?.clientId, 11);
   });
 
@@ -542,9 +534,9 @@ describe("IBApiNext against the TWS simulator", () => {
     sim.control.sendNotice(1100);
     await waitFor(ib.connectionState, (s) => s !== ConnectionState.Connected);
     await waitFor(ib.connectionState, (s) => s === ConnectionState.Connected);
-    await until(
-      () => sim.clients().length === 1 && sim.clients()[0]?.connectedAt !== firstSession,
+    await eventually(
       "new session",
+      () => sim.clients().length === 1 && sim.clients()[0]?.connectedAt !== firstSession,
     );
     assert.equal(sim.clients()[0]?.clientId, 12);
   });
@@ -687,10 +679,13 @@ describe("low-level IBApi against the TWS simulator", () => {
       quantity: 1,
       api: "CP",
     });
-    await until(() => brokerage.listOrders({ includeTerminal: false }).length === 2, "two resting orders");
+    await eventually(
+      "two resting orders",
+      () => brokerage.listOrders({ includeTerminal: false }).length === 2,
+    );
     await brokerage.whenIdle();
     c.api.reqGlobalCancel();
-    await until(() => brokerage.listOrders({ includeTerminal: false }).length === 0, "global cancel");
+    await eventually("global cancel", () => brokerage.listOrders({ includeTerminal: false }).length === 0);
     await c.waitEvent(EventName.orderStatus, (a) => a[0] === id + 1 && a[1] === "Cancelled");
 
     let from = c.log.length;

@@ -39,7 +39,7 @@ function requests(nextOrderId: number): Map<number, { fields: Fields; answer: An
   ];
   const err = (code: number, id: number): Answer => ({ error: code, id });
   return new Map([
-    r(1, [11, rid(1), ...contract, 0, "", 0, 0, ""], err(354, rid(1))),
+    r(1, [11, rid(1), ...contract, 0, "", 0, 0, ""], { data: "tickPrice", reqId: rid(1) }),
     r(2, [2, rid(1)], "none"),
     r(
       3,
@@ -66,7 +66,10 @@ function requests(nextOrderId: number): Map<number, { fields: Fields; answer: An
     r(17, [1], { data: "managedAccounts" }),
     r(18, [1, 1], err(321, -1)),
     r(19, [1, 1, "<xml/>", rid(19)], err(321, rid(19))),
-    r(20, [rid(20), ...contract, 0, "", "1 D", "1 hour", 1, "TRADES", 1, 0, ""], err(162, rid(20))),
+    r(20, [rid(20), ...contract, 0, "", "1 hour", "1 D", 1, "TRADES", 1, 0, ""], {
+      data: "historicalData",
+      reqId: rid(20),
+    }),
     r(21, [2, rid(21), ...contract.slice(0, 11), 1, 1, ACCOUNT, 0], err(321, rid(21))),
     r(22, [rid(22), 10, "STK", "STK.US", "TOP_PERC_GAIN", "", "", "", "", ""], err(162, rid(22))),
     r(23, [1, rid(22)], "none"),

@@ -12,6 +12,7 @@ import {
   TwsState,
 } from "../src/schema/enums";
 import { startSimPair, startTwsAdapter, type SimPair } from "./helpers/tws-harness";
+import { eventually } from "./helpers/wait";
 
 const AAPL = 265598;
 let seq = 0;
@@ -279,12 +280,14 @@ describe("TWS adapter over the simulator", () => {
     await own.brokerage.whenIdle();
     await broker.placeOrder(request({ quantity: 5, side: OrderSide.SELL }), aapl);
     await own.brokerage.whenIdle();
-    const deadline = Date.now() + 3000;
-    let positions = await broker.listPositions();
-    while (positions.length !== 2 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-      positions = await broker.listPositions();
-    }
+    const positions = await eventually(
+      "two positions once AAPL is flat",
+      async () => {
+        const list = await broker.listPositions();
+        return list.length === 2 && list;
+      },
+      3000,
+    );
     assert.deepEqual(positions.map((p) => [p.contract.symbol, p.quantity]).sort(), [
       ["MSFT", 6],
       ["SPY", 7],

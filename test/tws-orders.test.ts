@@ -6,16 +6,15 @@ import { after, before, describe, it } from "node:test";
 import {
   CancelOrderDocument,
   ModifyOrderDocument,
-  OrdersDocument,
   OrderUpdatesDocument,
   PlaceOrderDocument,
   type OrderUpdatesSubscription,
   type PlaceOrderInput,
 } from "./generated/graphql";
-import { createFileIdempotencyStore } from "../src/brokers/file-idempotency-store";
-import { gql, gqlData, Subscription, waitFor, wsClient } from "./helpers/graphql";
+import { gql, gqlData, Subscription, wsClient } from "./helpers/graphql";
 import { startTwsApp, type TwsApp } from "./helpers/tws-app";
 import { startSimPair, type SimPair } from "./helpers/tws-harness";
+import { eventually } from "./helpers/wait";
 
 type Event = OrderUpdatesSubscription["orderUpdates"];
 const AAPL = 265598;
@@ -173,24 +172,9 @@ describe("TWS end to end through GraphQL", () => {
     });
     assert.equal(unknown.errors?.[0]?.extensions?.code, "NOT_FOUND");
   });
-
-  it("makes exactly one order from 20 concurrent placements with one clientOrderId", async () => {
-    const i = input({ type: "LIMIT", limitPrice: 1, quantity: 1 });
-    const results = await Promise.all(
-      Array.from({ length: 20 }, () => gqlData(app.server.httpUrl, PlaceOrderDocument, { input: i })),
-    );
-    const ids = new Set(results.map((r) => r.placeOrder.order?.id));
-    assert.equal(ids.size, 1);
-    assert.ok([...ids][0]);
-    const stats = pair.brokerage.orderRefStats().find((s) => s.orderRef === i.clientOrderId);
-    assert.equal(stats?.submissions, 1);
-    assert.equal(pair.brokerage.listOrders().filter((o) => o.orderRef === i.clientOrderId).length, 1);
-    const conflict = await gql(app.server.httpUrl, PlaceOrderDocument, { input: { ...i, quantity: 2 } });
-    assert.equal(conflict.errors?.[0]?.extensions?.code, "IDEMPOTENCY_CONFLICT");
-  });
 });
 
-describe("TWS end to end: drops, zombies, restarts", () => {
+describe("TWS end to end: drops and hangs", () => {
   it("a subscriber sees every fill exactly once, in order, across a TWS drop and its own resubscribe", async (t) => {
     const pair = await startSimPair({ partialFills: 6, partialFillIntervalMs: 80 });
     t.after(() => pair.stop());
@@ -224,43 +208,6 @@ describe("TWS end to end: drops, zombies, restarts", () => {
     assert.equal(new Set(events.map((e) => e.sequence)).size, events.length);
   });
 
-  it("survives a zombie during a placement: OUTCOME_UNKNOWN, then reconciled and placed once", async (t) => {
-    const pair = await startSimPair();
-    t.after(() => pair.stop());
-    const app = await startTwsApp(pair, await dataDir());
-    t.after(async () => {
-      pair.sim.control.setZombie(false);
-      await app.stop();
-    });
-    const i = input({ quantity: 5 });
-    // Warm the contract cache: with a zombie gateway the contract lookup itself would time out first.
-    await gqlData(app.server.httpUrl, PlaceOrderDocument, { input: input({ quantity: 1 }) });
-    pair.sim.control.setZombie(true);
-    const r = await gql(app.server.httpUrl, PlaceOrderDocument, { input: i });
-    assert.equal(r.errors?.[0]?.extensions?.code, "OUTCOME_UNKNOWN", JSON.stringify(r.errors));
-    // Until TWS answers again the outcome stays unknown and nothing is resent.
-    const during = await gql(app.server.httpUrl, PlaceOrderDocument, { input: i });
-    assert.ok(
-      ["OUTCOME_UNKNOWN", "SESSION_NOT_READY"].includes(String(during.errors?.[0]?.extensions?.code)),
-      JSON.stringify(during.errors),
-    );
-    pair.sim.control.setZombie(false);
-    const deadline = Date.now() + 8000;
-    let placed: Awaited<ReturnType<typeof gql<unknown, unknown>>> | undefined;
-    while (Date.now() < deadline) {
-      const s = await gql(app.server.httpUrl, PlaceOrderDocument, { input: i });
-      if (!s.errors) {
-        placed = s;
-        break;
-      }
-      assert.ok(["OUTCOME_UNKNOWN", "SESSION_NOT_READY"].includes(String(s.errors[0]?.extensions?.code)));
-      await new Promise((res) => setTimeout(res, 100));
-    }
-    assert.ok(placed, "placed after the gateway recovered");
-    const stats = pair.brokerage.orderRefStats().find((s) => s.orderRef === i.clientOrderId);
-    assert.equal(stats?.submissions, 1, "the zombie never saw the first attempt; exactly one order exists");
-  });
-
   it("never resends an order swallowed by a hang the connection survived; a reconnect settles it", async (t) => {
     const pair = await startSimPair();
     t.after(() => pair.stop());
@@ -290,63 +237,13 @@ describe("TWS end to end: drops, zombies, restarts", () => {
     );
     // A new connection's lists do settle it: the order never arrived, so it is placed, once.
     pair.sim.control.disconnectAll({ refuseMs: 50 });
-    let placed = false;
-    await waitFor(
-      async () => {
-        const next = await gql(app.server.httpUrl, PlaceOrderDocument, { input: i });
-        placed = !next.errors;
-        return placed;
-      },
+    await eventually(
       "the order placed after the reconnect",
+      async () => !(await gql(app.server.httpUrl, PlaceOrderDocument, { input: i })).errors,
       8000,
       100,
     );
     const stats = pair.brokerage.orderRefStats().find((x) => x.orderRef === i.clientOrderId);
     assert.equal(stats?.submissions, 1);
-  });
-
-  it("after a server restart with the same data dir, the same clientOrderId places nothing", async (t) => {
-    const pair = await startSimPair();
-    t.after(() => pair.stop());
-    const dir = await dataDir();
-    const i = input({ quantity: 2 });
-    const app1 = await startTwsApp(pair, dir);
-    const placed = await gqlData(app1.server.httpUrl, PlaceOrderDocument, { input: i });
-    await pair.brokerage.whenIdle();
-    await app1.stop();
-
-    const app2 = await startTwsApp(pair, dir);
-    t.after(() => app2.stop());
-    const again = await gqlData(app2.server.httpUrl, PlaceOrderDocument, { input: i });
-    assert.equal(again.placeOrder.order?.id, placed.placeOrder.order!.id);
-    assert.equal(again.placeOrder.order?.status, "FILLED");
-    const stats = pair.brokerage.orderRefStats().find((s) => s.orderRef === i.clientOrderId);
-    assert.equal(stats?.submissions, 1);
-    const conflict = await gql(app2.server.httpUrl, PlaceOrderDocument, { input: { ...i, side: "SELL" } });
-    assert.equal(conflict.errors?.[0]?.extensions?.code, "IDEMPOTENCY_CONFLICT");
-    const orders = await gqlData(app2.server.httpUrl, OrdersDocument, {});
-    assert.ok(orders.orders.some((o) => o.id === placed.placeOrder.order!.id));
-  });
-
-  it("after a crash between sending and recording (record PENDING), the restarted server reconciles instead of resending", async (t) => {
-    const pair = await startSimPair();
-    t.after(() => pair.stop());
-    const dir = await dataDir();
-    const i = input({ quantity: 3 });
-    const app1 = await startTwsApp(pair, dir);
-    const placed = await gqlData(app1.server.httpUrl, PlaceOrderDocument, { input: i });
-    await pair.brokerage.whenIdle();
-    await app1.stop();
-    // What a crash right after placeOrder went out leaves behind: the key, PENDING, without an order id.
-    const store = await createFileIdempotencyStore(dir);
-    const rec = store.get(i.clientOrderId)!;
-    await store.put({ ...rec, state: "PENDING", orderId: undefined });
-    await store.close();
-
-    const app2 = await startTwsApp(pair, dir);
-    t.after(() => app2.stop());
-    const again = await gqlData(app2.server.httpUrl, PlaceOrderDocument, { input: i });
-    assert.equal(again.placeOrder.order?.id, placed.placeOrder.order!.id);
-    assert.equal(pair.brokerage.orderRefStats().find((s) => s.orderRef === i.clientOrderId)?.submissions, 1);
   });
 });

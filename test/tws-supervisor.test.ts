@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ErrorCode } from "../src/errors";
 import { SessionEventType, TwsState } from "../src/schema/enums";
+import { reservedClosedPort } from "./helpers/ports";
 import { startSimPair, startTwsAdapter, type SimPair } from "./helpers/tws-harness";
 
 const lastSession = (s: { sessions: { type: SessionEventType; message?: string }[] }) => s.sessions.at(-1);
@@ -16,10 +17,9 @@ describe("TWS connection supervisor", () => {
   });
 
   it("reports DISCONNECTED while TWS is unreachable and connects once it listens", async (t) => {
-    // A port nobody listens on: take a free one from a simulator and stop it.
-    const gone = await startSimPair();
-    const { host, port } = gone.sim;
-    await gone.stop();
+    // A port nobody listens on that no parallel test can be given (below the ephemeral range).
+    const host = pair.sim.host;
+    const port = await reservedClosedPort(host);
     const { broker, sink } = await startTwsAdapter(pair, { host, port });
     t.after(() => broker.close());
     assert.equal(broker.status().state, TwsState.DISCONNECTED);

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { request } from "undici";
 import type { Json } from "./helpers/cp-sim-client";
-import { codesOf, eventually, startSimApp, type SimApp } from "./helpers/sim-app";
+import { codesOf, startSimApp, type SimApp } from "./helpers/sim-app";
+import { eventually } from "./helpers/wait";
 
 const ACCT = "DU1234567";
 const AAPL = 265598;
@@ -165,12 +166,8 @@ describe("routing with one API down", () => {
     await assertTruthful({ tws: true, cp: true });
   });
 
-  it("a SESSION_NOT_READY met before the supervisor noticed the expiry does not say state AUTHENTICATED", async () => {
-    await s.control("/sim/session/expire");
-    const r = await s.op(PLACE, limitOrder("route-cp-exp-2", "CLIENT_PORTAL"));
-    await eventually("Client Portal healed", cpHealed);
-    if (r.errors) assert.notEqual(r.errors[0]?.extensions?.state, "AUTHENTICATED", JSON.stringify(r.errors));
-  });
+  // "A SESSION_NOT_READY met before the supervisor noticed the expiry never says AUTHENTICATED" lives in
+  // promises-routing.test.ts, where the expiry is certain (this file's version could pass without asserting).
 
   it("with TWS dropped: orders go through Client Portal, via TWS answers with TWS's state", async () => {
     // An order TWS placed, to be cancelled while TWS is away.

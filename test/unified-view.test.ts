@@ -17,7 +17,8 @@ import { DEFAULT_GUARDS } from "./helpers/memory-app";
 import { MemoryTwsBroker } from "./helpers/memory-broker";
 import type { Json } from "./helpers/cp-sim-client";
 import { Subscription } from "./helpers/graphql";
-import { eventually, startSimApp, type SimApp } from "./helpers/sim-app";
+import { startSimApp, type SimApp } from "./helpers/sim-app";
+import { eventually } from "./helpers/wait";
 
 const A1 = "DU1234567";
 const A2 = "DU7654321";

@@ -47,6 +47,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
     total: result.requests.total,
     latencyP50: result.latency.p50,
     latencyP99: result.latency.p99,
+    latencyMax: result.latency.max,
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,

@@ -3,7 +3,8 @@ import { GraphQLHttpClient } from "../lib/graphql-client";
 import { runLoad, type LoadResult } from "../lib/load";
 import { POSITIONS_QUERY } from "../lib/operations";
 import { verdict, type FigureResult, type ResultRow } from "../lib/report";
-import { envNumber, ratio } from "../lib/stats";
+import { envNumber, MIN_P99_SAMPLES, ratio } from "../lib/stats";
+import { cachedReadsVerdict, failedAnswers, type AnswerCounts } from "../lib/verdicts";
 import { startSimSystem } from "../lib/system";
 
 const GOAL = 0.8;
@@ -33,6 +34,8 @@ export async function cachedReads(): Promise<FigureResult> {
       connections: CONNECTIONS,
       durationSec,
       bodies: [body],
+      // An HTTP 200 carrying `errors` is a failure, not throughput: both sides parse their answers alike.
+      countGraphQLErrors: true,
     });
     try {
       // Warm both (JIT, connection setup), then alternate.
@@ -44,19 +47,27 @@ export async function cachedReads(): Promise<FigureResult> {
         base.push(await runLoad(job(bare.url, seconds)));
         ours.push(await runLoad(job(system.server.httpUrl, seconds)));
       }
-      const rate = (list: LoadResult[]) => list.reduce((s, r) => s + r.requestsPerSec, 0) / list.length;
-      const failures = (list: LoadResult[]) => list.reduce((s, r) => s + r.non2xx + r.errors + r.timeouts, 0);
-      const ourRate = rate(ours);
-      const baseRate = rate(base);
-      const p99 = Math.max(...ours.map((r) => r.latencyP99));
-      const r = ourRate / baseRate;
+      const sum = (list: LoadResult[]): AnswerCounts & { durationSec: number } => ({
+        total: list.reduce((s, r) => s + r.total, 0),
+        graphqlErrorResponses: list.reduce((s, r) => s + r.graphqlErrorResponses, 0),
+        non2xx: list.reduce((s, r) => s + r.non2xx, 0),
+        errors: list.reduce((s, r) => s + r.errors, 0),
+        timeouts: list.reduce((s, r) => s + r.timeouts, 0),
+        durationSec: list.reduce((s, r) => s + r.durationSec, 0),
+      });
+      const judged = cachedReadsVerdict({ ours: sum(ours), base: sum(base), goal: GOAL });
+      const total = sum(ours).total;
+      // autocannon's p99 over fewer than MIN_P99_SAMPLES answers is close to the max: say which one it is.
+      const enough = total >= MIN_P99_SAMPLES;
+      const tailLabel = enough ? "p99" : "max";
+      const tailMs = Math.max(...ours.map((r) => (enough ? r.latencyP99 : r.latencyMax)));
       const row: ResultRow = {
-        figure: "1. Cached reads: positions throughput",
-        measured: `${ourRate.toFixed(0)} req/s (p99 ${p99} ms, ${failures(ours)} failed)`,
-        goal: `≥ ${GOAL}×`,
-        baseline: `${baseRate.toFixed(0)} req/s bare Apollo 5 + express (${failures(base)} failed)`,
-        ratio: ratio(r),
-        verdict: verdict(r >= GOAL && failures(ours) === 0),
+        figure: "1. Cached reads: positions throughput (successful answers only)",
+        measured: `${judged.ourRate.toFixed(0)} req/s (${tailLabel} ${tailMs} ms, ${failedAnswers(sum(ours))} failed)`,
+        goal: `≥ ${GOAL}×, no failed answer`,
+        baseline: `${judged.baseRate.toFixed(0)} req/s bare Apollo 5 + express (${failedAnswers(sum(base))} failed)`,
+        ratio: ratio(judged.ratio),
+        verdict: verdict(judged.ok),
       };
       return {
         title: "1. Cached reads",
@@ -72,6 +83,7 @@ export async function cachedReads(): Promise<FigureResult> {
             "silent logger.",
           ...(row.verdict === "MISS"
             ? [
+                `Broken: ${judged.failures.join("; ")}.`,
                 "Why missed: per request the server does more than the bare baseline: the complexity plugin walks " +
                   "the document (graphql-query-complexity, not cached per document), the auth and metrics " +
                   "middleware run, type-graphql wraps each resolver, and the TWS adapter's positions read sets a " +

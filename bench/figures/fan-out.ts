@@ -4,10 +4,12 @@ import { ORDER_UPDATES_SUBSCRIPTION } from "../lib/operations";
 import { verdict, type FigureResult } from "../lib/report";
 import {
   envNumber,
+  formatTail,
   kb,
   ms,
   ratio,
   sleep,
+  tail,
   waitUntil,
   type Distribution,
   type MemorySample,
@@ -138,11 +140,12 @@ export async function fanOut(): Promise<FigureResult> {
   const rows = [
     {
       figure: `3. Fan-out: delivery latency to ${subscribers} subscribers`,
-      measured: `p50 ${ms(ours.latency.p50)}, p99 ${ms(ours.latency.p99)} (${ours.latency.count} deliveries)`,
+      measured: `p50 ${ms(ours.latency.p50)}, ${formatTail(ours.latency)} (${ours.latency.count} deliveries)`,
       goal: `p99 ≤ ${GOAL_P99_MS} ms`,
-      baseline: `bare graphql-ws p50 ${ms(base.latency.p50)}, p99 ${ms(base.latency.p99)}`,
-      ratio: `${ratio(ours.latency.p50 / base.latency.p50)} p50, ${ratio(ours.latency.p99 / base.latency.p99)} p99`,
-      verdict: verdict(ours.latency.p99 <= GOAL_P99_MS && lost(ours) === 0),
+      baseline: `bare graphql-ws p50 ${ms(base.latency.p50)}, ${formatTail(base.latency)}`,
+      ratio: `${ratio(ours.latency.p50 / base.latency.p50)} p50, ${ratio(tail(ours.latency).value / tail(base.latency).value)} ${tail(ours.latency).label}`,
+      // With fewer than MIN_P99_SAMPLES deliveries the tail judged is the max.
+      verdict: verdict(tail(ours.latency).value <= GOAL_P99_MS && lost(ours) === 0),
     },
     {
       figure: "3. Fan-out: server memory per subscriber",

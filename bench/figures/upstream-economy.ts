@@ -9,7 +9,8 @@ import { GraphQLHttpClient } from "../lib/graphql-client";
 import { runLoad } from "../lib/load";
 import { ACCOUNTS_QUERY, ORDERS_QUERY, POSITIONS_QUERY } from "../lib/operations";
 import { verdict, type FigureResult, type ResultRow } from "../lib/report";
-import { envNumber, ratio } from "../lib/stats";
+import { envNumber, MIN_P99_SAMPLES, ratio } from "../lib/stats";
+import { upstreamEconomyVerdict } from "../lib/verdicts";
 import { AAPL, ACCOUNT, MSFT, startSimSystem } from "../lib/system";
 
 const RATE = 500;
@@ -114,19 +115,31 @@ export async function upstreamEconomy(): Promise<FigureResult> {
         verdict: verdict(peak <= max),
       });
     }
+    const judged = upstreamEconomyVerdict({
+      worstRatio: worst,
+      tooMany,
+      reads: {
+        total: load.total,
+        graphqlErrorResponses: load.graphqlErrorResponses,
+        non2xx: load.non2xx,
+        errors: load.errors,
+        timeouts: load.timeouts,
+      },
+    });
     const gqlErrors = Object.entries(load.errorCodes)
       .map(([code, n]) => `${n} ${code}`)
       .join(", ");
     rows.push({
       figure: `5. Upstream economy: ${RATE} reads/s for ${seconds} s`,
       measured:
-        `${reads} GraphQL reads (${(reads / seconds).toFixed(0)}/s) → ${during.length} upstream requests ` +
+        `${reads} GraphQL reads (${(reads / seconds).toFixed(0)}/s, ${load.graphqlErrorResponses + load.non2xx} ` +
+        `answered errors) → ${during.length} upstream requests ` +
         `(${(during.length / reads).toFixed(4)} per read), ` +
         `peak ${globalPeak} per s, ${tooMany} × 429`,
-      goal: "within limits, zero 429",
+      goal: "within limits, zero 429, every read answered without an error",
       baseline: `IB limits (global ${GLOBAL_PER_SECOND}/s + per endpoint)`,
       ratio: `${ratio(worst)} of the tightest limit`,
-      verdict: verdict(worst <= 1 && tooMany === 0),
+      verdict: verdict(judged.ok),
     });
     rows.push(...endpointRows);
     return {
@@ -136,7 +149,10 @@ export async function upstreamEconomy(): Promise<FigureResult> {
         `Load: autocannon in a child process, ${RATE} requests/s open loop over ${CONNECTIONS} connections for ${seconds} s, ` +
           "cycling `accounts { id type currency summary { … } }`, `positions { … }` and `orders { … }`; " +
           `achieved ${load.requestsPerSec.toFixed(0)} req/s, ${load.non2xx} non-2xx, ${load.errors + load.timeouts} ` +
-          `transport errors or timeouts, latency p50 ${load.latencyP50} ms / p99 ${load.latencyP99} ms.`,
+          `transport errors or timeouts, latency p50 ${load.latencyP50} ms / ` +
+          (load.total >= MIN_P99_SAMPLES
+            ? `p99 ${load.latencyP99} ms.`
+            : `max ${load.latencyMax} ms (n = ${load.total}).`),
         `GraphQL answers carrying errors: ${load.graphqlErrorResponses}${gqlErrors ? ` (${gqlErrors})` : ""}.`,
         "Server: startApp with only IB_CP_URL set, pointing at the simulator (every read goes to the gateway; with TWS connected " +
           "positions and summaries would come from TWS), adapter defaults (read cache 1.5 s, the 5 s rule " +
@@ -147,6 +163,7 @@ export async function upstreamEconomy(): Promise<FigureResult> {
           "global limit), counted the way the simulator enforces it.",
         ...(rows[0]!.verdict === "MISS"
           ? [
+              `Broken: ${judged.failures.join("; ")}.`,
               "Why missed: an endpoint row above shows more requests in one of IB's windows than IB allows, or " +
                 "the gateway answered 429 (each one starts IB's penalty box, during which every request fails). " +
                 "What would close it: the adapter's pacing rules (src/brokers/client-portal/endpoint-limits.ts) " +

@@ -18,6 +18,7 @@ export interface LoadResult {
   total: number;
   latencyP50: number;
   latencyP99: number;
+  latencyMax: number;
   non2xx: number;
   errors: number;
   timeouts: number;

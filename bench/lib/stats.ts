@@ -34,6 +34,26 @@ export function distribution(values: readonly number[]): Distribution {
   };
 }
 
+/**
+ * Fewer samples than this and the 99th percentile is one of the last few values, not a tail estimate: below it
+ * the reports call the figure what it is, the maximum.
+ */
+export const MIN_P99_SAMPLES = 1_000;
+
+/** The tail figure of a distribution a report may print: p99 with enough samples, otherwise the max. */
+export function tail(d: Pick<Distribution, "count" | "p99" | "max">): {
+  label: "p99" | "max";
+  value: number;
+} {
+  return d.count >= MIN_P99_SAMPLES ? { label: "p99", value: d.p99 } : { label: "max", value: d.max };
+}
+
+/** "p99 12.00 ms" or "max 12.00 ms (n = 60)". */
+export function formatTail(d: Pick<Distribution, "count" | "p99" | "max">, digits = 2): string {
+  const t = tail(d);
+  return t.label === "p99" ? `p99 ${ms(t.value, digits)}` : `max ${ms(t.value, digits)} (n = ${d.count})`;
+}
+
 export function ms(v: number, digits = 2): string {
   return Number.isFinite(v) ? `${v.toFixed(digits)} ms` : "n/a";
 }

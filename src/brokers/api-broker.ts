@@ -5,6 +5,7 @@ import type { ModifyOrderInput } from "../schema/order.input";
 import type { Fill, Order, OrderConfirmation } from "../schema/order.type";
 import type { Position } from "../schema/position.type";
 import type { ClientPortalStatus, TwsStatus } from "../schema/session.type";
+import type { MarketDataFeed } from "./market-data/market-data.types";
 import type { OrderRequest } from "./order-terms";
 
 export type { OrderRequest } from "./order-terms";
@@ -52,6 +53,17 @@ export interface ApiBroker {
   listPositions(accountId?: string): Promise<Position[]>;
   listOrders(): Promise<Order[]>;
   resolveContract(input: ContractInput): Promise<Contract>;
+  /** Quotes and bars through this API (src/brokers/market-data); absent when it serves none. */
+  readonly marketData?: MarketDataFeed;
+  /**
+   * Calls `listener` when the API pushed a change of account values or PnL (CP `spl`, TWS reqPnL), so the
+   * account streams re-read at once; returns the unsubscribe. Absent: they poll and follow order events.
+   */
+  onAccountChange?(listener: () => void): () => void;
+  /** Daily, unrealized and realized PnL of an account where it costs a separate read (account streams). */
+  accountPnl?(
+    accountId: string,
+  ): Promise<{ dailyPnl?: number | null; unrealizedPnl?: number | null; realizedPnl?: number | null }>;
   /** Last known price of a contract, for notional limits; null when unknown. */
   lastPrice?(conid: number): Promise<number | null>;
   placeOrder(request: OrderRequest, contract: Contract): Promise<PlaceOutcome>;

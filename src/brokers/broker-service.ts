@@ -23,6 +23,12 @@ import type {
 } from "./api-broker";
 import { MemoryIdempotencyStore, type IdempotencyStore } from "./idempotency";
 import { OrderIdempotency } from "./order-idempotency";
+import {
+  createMarketDataService,
+  type MarketDataOptions,
+  type MarketDataService,
+} from "./market-data/market-data-service";
+import type { MarketDataFeed } from "./market-data/market-data.types";
 import { termsAfterModify, type OrderTerms } from "./order-terms";
 import { OrderTracker } from "./order-tracker";
 import { checkAccountId, checkOrderId, validateModifyOrder, validatePlaceOrder } from "./order-validation";
@@ -59,6 +65,8 @@ export interface BrokerServiceOptions {
   };
   clientPortal?: (sink: BrokerEventSink) => ClientPortalBroker;
   tws?: (sink: BrokerEventSink) => TwsBroker;
+  /** Line limit, linger, history pacing (MARKET_DATA_LINES). */
+  marketData?: MarketDataOptions;
 }
 
 export interface Readiness {
@@ -67,6 +75,8 @@ export interface Readiness {
 }
 
 export interface BrokerService {
+  /** Quotes, bars, and the position and account streams (src/brokers/market-data). */
+  readonly marketData: MarketDataService;
   status(): SessionStatus;
   readiness(): Readiness;
   accounts(): Promise<Account[]>;
@@ -121,6 +131,7 @@ class UnifiedBrokerService implements BrokerService {
   private readonly store: IdempotencyStore;
   private readonly idempotency: OrderIdempotency;
   private readonly log: Logger;
+  readonly marketData: MarketDataService;
 
   constructor(private readonly options: BrokerServiceOptions) {
     this.tracker = new OrderTracker({
@@ -157,6 +168,28 @@ class UnifiedBrokerService implements BrokerService {
     };
     this.cp = options.clientPortal?.(sink);
     this.tws = options.tws?.(sink);
+    this.marketData = createMarketDataService(
+      {
+        feeds: () => this.sides().flatMap((b): MarketDataFeed[] => (b.marketData ? [b.marketData] : [])),
+        assertAnyReady: () => void route(this.sidesMap(), null),
+        resolveContract: (input) => route(this.sidesMap(), null).resolveContract(input),
+        readPositions: (accountId) => this.positions(accountId),
+        readSummary: async (accountId) => {
+          const s = await this.accountSummary(accountId);
+          const side = s && this.sides().find((b) => b.api === s.source);
+          const pnl = side?.accountPnl ? await side.accountPnl(accountId).catch(() => ({})) : {};
+          return s && { ...s, ...pnl };
+        },
+        accountIds: async () => (await this.accounts()).map((a) => a.id),
+        orderEvents: () => this.tracker.log.subscribe(() => true),
+        accountChanges: (listener) => {
+          const offs = this.sides().map((b) => b.onAccountChange?.(listener));
+          return () => offs.forEach((off) => off?.());
+        },
+        logger: this.log,
+      },
+      options.marketData,
+    );
   }
 
   async start(): Promise<void> {
@@ -167,6 +200,7 @@ class UnifiedBrokerService implements BrokerService {
   }
 
   async close(): Promise<void> {
+    this.marketData.close();
     this.tracker.log.closeAll();
     this.sessionLog.closeAll();
     await Promise.allSettled([this.cp?.close(), this.tws?.close()]);

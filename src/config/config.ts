@@ -180,6 +180,18 @@ const SETTINGS = {
   },
   simCpPort: { env: "SIM_CP_PORT", example: "5001", schema: port, default: "0" },
   simTwsPort: { env: "SIM_TWS_PORT", example: "7497", schema: port, default: "0" },
+  marketDataLines: {
+    env: "MARKET_DATA_LINES",
+    example: "100",
+    schema: z.coerce.number().int().min(1).max(10_000),
+    default: "100",
+  },
+  marketDataType: {
+    env: "MARKET_DATA_TYPE",
+    example: "live",
+    schema: z.enum(["live", "frozen", "delayed", "delayed-frozen"]),
+    default: "live",
+  },
 } as const;
 
 type Settings = typeof SETTINGS;

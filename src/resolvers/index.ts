@@ -1,7 +1,14 @@
 import { AccountResolver } from "./account.resolver";
+import { MarketDataResolver } from "./market-data.resolver";
 import { OrderResolver } from "./order.resolver";
 import { PositionResolver } from "./position.resolver";
 import { SessionResolver } from "./session.resolver";
 
-export const resolvers = [SessionResolver, AccountResolver, PositionResolver, OrderResolver] as const;
+export const resolvers = [
+  SessionResolver,
+  AccountResolver,
+  PositionResolver,
+  OrderResolver,
+  MarketDataResolver,
+] as const;
 export type { AppContext } from "./context";

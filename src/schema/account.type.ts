@@ -19,6 +19,33 @@ export class AccountSummary {
   @Field(() => String, { nullable: true })
   currency?: string | null;
 
+  @Field(() => Float, { nullable: true })
+  dailyPnl?: number | null;
+
+  @Field(() => Float, { nullable: true })
+  unrealizedPnl?: number | null;
+
+  @Field(() => Float, { nullable: true })
+  realizedPnl?: number | null;
+
+  @Field(() => Float, { nullable: true })
+  excessLiquidity?: number | null;
+
+  @Field(() => Float, { nullable: true })
+  initMarginReq?: number | null;
+
+  @Field(() => Float, { nullable: true })
+  maintMarginReq?: number | null;
+
+  @Field(() => Float, { nullable: true })
+  equityWithLoan?: number | null;
+
+  @Field(() => Float, { nullable: true })
+  grossPositionValue?: number | null;
+
+  @Field(() => ID, { nullable: true, description: "Set on `accountUpdates` events." })
+  accountId?: string | null;
+
   @Field(() => BrokerApi, { nullable: true })
   source?: BrokerApi | null;
 

@@ -1,4 +1,5 @@
-import { eventually as waitFor } from "./wait";
+import { createServer } from "node:https";
+import type { AddressInfo, Socket } from "node:net";
 import { Agent, request } from "undici";
 import type { OrderObservation } from "../../src/brokers";
 import {
@@ -11,12 +12,14 @@ import {
 import type { SessionEventType } from "../../src/schema/enums";
 import {
   DEFAULT_ENDPOINT_LIMITS,
+  generateLocalhostCertificate,
   startClientPortalSimulator,
   type ClientPortalSimulatorOptions,
   type CpEndpointLimit,
   type CpRequestLogEntry,
   type CpSimulator,
 } from "../../src/simulators/client-portal";
+import { eventually } from "./wait";
 
 export const ACCT = "DU1234567";
 export const AAPL = 265598;
@@ -141,7 +144,7 @@ export async function startCpHarness(
     requests: async () =>
       ((await simCall("GET", "/sim/requests")) as { requests: CpRequestLogEntry[] }).requests,
     waitForEvent: (type, from = 0, timeoutMs = 5_000) =>
-      waitFor(`session event ${type}`, () => events.slice(from).find((e) => e.type === type), timeoutMs),
+      eventually(`session event ${type}`, () => events.slice(from).find((e) => e.type === type), timeoutMs),
     close: async () => {
       await broker.close();
       await agent.close();
@@ -155,4 +158,91 @@ export function rateReport(log: CpRequestLogEntry[]): { total: number; tooMany: 
   return { total: log.length, tooMany: log.filter((e) => e.status === 429).length };
 }
 
-export { waitFor };
+/** A gateway between the adapter and the simulator whose answers to order placements can be lost. */
+export interface CpLossyGateway {
+  /** `https://127.0.0.1:PORT`, the adapter's `url`. */
+  url: string;
+  /** This hop's own certificate, the adapter's `caPem`. */
+  caPem: string;
+  /**
+   * While on, a placement (`POST /iserver/account/{acct}/orders`) reaches the simulator, so IB has the order,
+   * and then the connection dies before the answer: a network failure after sending.
+   */
+  losePlacementAnswers(on: boolean): void;
+  /** Placement answers lost so far. */
+  readonly lost: number;
+  /** Ends every connection to this hop at once, requests in flight included; new ones are taken. */
+  dropConnections(): void;
+  stop(): Promise<void>;
+}
+
+const PLACEMENT = /^\/v1\/api\/iserver\/account\/[^/]+\/orders(\?|$)/;
+/** Hop-by-hop headers (undici refuses some of them) and the length, which undici sets itself. */
+const HOP_HEADERS = new Set([
+  "host",
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "upgrade",
+  "content-length",
+]);
+
+/** An HTTPS hop on port 0 that passes every request to `sim` and can lose placement answers. */
+export async function startLossyGateway(sim: CpSimulator): Promise<CpLossyGateway> {
+  const tls = await generateLocalhostCertificate();
+  const upstream = new Agent({ connect: { ca: sim.caPem } });
+  const sockets = new Set<Socket>();
+  let lose = false;
+  let lost = 0;
+  const server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      void (async () => {
+        const headers = Object.fromEntries(
+          Object.entries(req.headers).filter(([name]) => !HOP_HEADERS.has(name)),
+        ) as Record<string, string>;
+        const method = (req.method ?? "GET") as "GET" | "POST";
+        const r = await request(`${sim.url}${req.url ?? "/"}`, {
+          method,
+          headers,
+          body: chunks.length > 0 ? Buffer.concat(chunks) : undefined,
+          dispatcher: upstream,
+        });
+        const body = Buffer.from(await r.body.arrayBuffer());
+        if (lose && method === "POST" && PLACEMENT.test(req.url ?? "")) {
+          lost++;
+          req.socket.destroy();
+          return;
+        }
+        const out = Object.fromEntries(
+          Object.entries(r.headers).filter(([name]) => !HOP_HEADERS.has(name)),
+        ) as Record<string, string | string[]>;
+        res.writeHead(r.statusCode, out);
+        res.end(body);
+      })().catch(() => req.socket.destroy());
+    });
+  });
+  server.on("secureConnection", (s: Socket) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `https://127.0.0.1:${port}`,
+    caPem: tls.cert,
+    losePlacementAnswers: (on) => void (lose = on),
+    get lost() {
+      return lost;
+    },
+    dropConnections: () => {
+      for (const s of sockets) s.destroy();
+    },
+    async stop() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await upstream.close();
+    },
+  };
+}

@@ -1,4 +1,3 @@
-import { eventually } from "./wait";
 import { Readable } from "node:stream";
 import { Agent, request } from "undici";
 import type { CpSimulator } from "../../src/simulators/client-portal";
@@ -60,23 +59,4 @@ export function cpClient(sim: CpSimulator): CpTestClient {
     raw,
     close: () => agent.close(),
   };
-}
-
-/** Polls `probe` until it returns a value other than undefined, failing after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 3_000,
-): Promise<T> {
-  // Here `false` is a legitimate value: only undefined means "not yet".
-  const found = await eventually(
-    what,
-    async () => {
-      const v = await probe();
-      return v === undefined ? undefined : { v };
-    },
-    timeoutMs,
-    10,
-  );
-  return found.v;
 }

@@ -1,4 +1,3 @@
-import { eventually } from "./wait";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print, type FormattedExecutionResult } from "graphql";
 import { createClient, type Client } from "graphql-ws";
@@ -114,15 +113,6 @@ export class Subscription<T, V = Record<string, unknown>> {
   }
 }
 
-/** Resolves when `check` returns true, polling every `everyMs`; rejects with `what` after `timeoutMs`. */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 5000,
-  everyMs = 10,
-) {
-  await eventually(what, check, timeoutMs, everyMs);
-}
 /** graphql-ws reports socket closes as CloseEvents and results as error arrays; keep their code visible. */
 function asError(e: unknown): Error {
   if (e instanceof Error) return e;

@@ -8,7 +8,7 @@ import { loadConfig } from "../../src/config/config";
 import pino from "pino";
 import { silentLogger, type Logger } from "../../src/logger";
 import type { CpRequestLogEntry } from "../../src/simulators/client-portal";
-import type { SimulatorsOptions } from "../../src/simulators";
+import { startSimulators, type Simulators, type SimulatorsOptions } from "../../src/simulators";
 import { FAST } from "./cp-broker-harness";
 import { cpClient, type CpTestClient, type Json } from "./cp-sim-client";
 
@@ -63,6 +63,7 @@ export interface SimAppOptions {
   simulators?: SimulatorsOptions;
   clientPortal?: AppOptions["clientPortal"];
   tws?: AppOptions["tws"];
+  marketData?: AppOptions["marketData"];
   /** @default silentLogger() */
   logger?: Logger;
 }
@@ -84,18 +85,8 @@ const ORDER_WRITE = /^\/v1\/api\/iserver\/(account\/(?!orders\b)[^/]+\/orders?\b
  */
 export async function startSimApp(options: SimAppOptions = {}): Promise<SimApp> {
   const config = loadConfig({ PORT: "0", LOG_LEVEL: "silent", ...options.env }, {}, null);
-  const sims = options.simulators ?? {};
   const app = await startApp(config, options.logger ?? silentLogger(), {
-    simulators: {
-      ...sims,
-      brokerage: { tickIntervalMs: 0, fillDelayMs: 0, partialFills: 1, ...sims.brokerage },
-      cp: {
-        rateLimits: { endpoints: FAST.sim, penaltyMs: 60_000, globalPerSecond: 40 },
-        reauthDelayMs: 100,
-        dailyResetTime: null,
-        ...sims.cp,
-      },
-    },
+    simulators: fastSimulators(options.simulators),
     clientPortal: {
       tickleMs: 700,
       recoveryPollMs: 200,
@@ -112,6 +103,7 @@ export async function startSimApp(options: SimAppOptions = {}): Promise<SimApp> 
       ...options.clientPortal,
     },
     tws: { ...FAST_TWS_TIMINGS, ...options.tws },
+    marketData: { lingerMs: 200, routeCheckMs: 100, accountPollMs: 500, ...options.marketData },
   });
   const simulators = app.simulators;
   if (!simulators) {
@@ -132,16 +124,8 @@ export async function startSimApp(options: SimAppOptions = {}): Promise<SimApp> 
     httpUrl,
     wsUrl,
     cp,
-    async control(path, body = {}) {
-      const r = await cp.post(path, body);
-      if (r.status !== 200) throw new Error(`${path} answered ${r.status}: ${JSON.stringify(r.body)}`);
-      return r.body;
-    },
-    async simOrders() {
-      const r = await cp.get<{ orders: SimOrderRow[] }>("/sim/orders");
-      if (r.status !== 200) throw new Error(`/sim/orders answered ${r.status}`);
-      return r.body.orders;
-    },
+    control: (path, body) => postControl(cp, path, body),
+    simOrders: () => readSimOrders(cp),
     orderWrites: async () => (await requests()).filter((e) => ORDER_WRITE.test(e.path)),
     requests,
     async op(query, variables, headers = {}) {
@@ -165,6 +149,60 @@ export async function startSimApp(options: SimAppOptions = {}): Promise<SimApp> 
     async stop() {
       await cp.close();
       await app.stop();
+    },
+  };
+}
+
+/** Prices still and orders filled at once, so what a test sees depends only on what it does; fast sessions. */
+function fastSimulators(sims: SimulatorsOptions = {}): SimulatorsOptions {
+  return {
+    ...sims,
+    brokerage: { tickIntervalMs: 0, fillDelayMs: 0, partialFills: 1, ...sims.brokerage },
+    cp: {
+      rateLimits: { endpoints: FAST.sim, penaltyMs: 60_000, globalPerSecond: 40 },
+      reauthDelayMs: 100,
+      dailyResetTime: null,
+      ...sims.cp,
+    },
+  };
+}
+
+async function postControl(cp: CpTestClient, path: string, body: unknown = {}): Promise<Json> {
+  const r = await cp.post(path, body);
+  if (r.status !== 200) throw new Error(`${path} answered ${r.status}: ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+async function readSimOrders(cp: CpTestClient): Promise<SimOrderRow[]> {
+  const r = await cp.get<{ orders: SimOrderRow[] }>("/sim/orders");
+  if (r.status !== 200) throw new Error(`/sim/orders answered ${r.status}`);
+  return r.body.orders;
+}
+
+/** Both simulators over one book, without the server: for tests that start their own adapters. */
+export interface BookSimulators {
+  sims: Simulators;
+  /** HTTPS client of the Client Portal simulator (certificate pinned), for `/sim/*`. */
+  cp: CpTestClient;
+  /** POST a `/sim/...` control route (`/sim/tws/zombie` included); fails unless it answers 200. */
+  control(path: string, body?: unknown): Promise<Json>;
+  /** The book as `/sim/orders` shows it, `timesPlaced` included. */
+  simOrders(): Promise<SimOrderRow[]>;
+  stop(): Promise<void>;
+}
+
+/** `startSimulators` with the settings `startSimApp` gives them, on free ports. */
+export async function startBookSimulators(options: SimulatorsOptions = {}): Promise<BookSimulators> {
+  const sims = await startSimulators(fastSimulators(options));
+  const cp = cpClient(sims.cp);
+  return {
+    sims,
+    cp,
+    control: (path, body) => postControl(cp, path, body),
+    simOrders: () => readSimOrders(cp),
+    async stop() {
+      await cp.close();
+      await sims.stop();
     },
   };
 }

@@ -374,6 +374,39 @@ export function decodeServerMessage(fields: readonly string[], v: number): Decod
       values.value = r.str();
       values.currency = r.str();
       break;
+    case 1:
+      name = "tickPrice";
+      r.int(); // version
+      values.reqId = r.int();
+      values.tickType = r.int();
+      values.price = r.num();
+      values.size = r.num();
+      r.int(); // attrMask
+      break;
+    case 2:
+      name = "tickSize";
+      r.int(); // version
+      values.reqId = r.int();
+      values.tickType = r.int();
+      values.size = r.num();
+      break;
+    case 17: {
+      name = "historicalData";
+      if (v < 124) r.int(); // version
+      values.reqId = r.int();
+      r.skip(2); // startDate, endDate
+      const count = r.int();
+      values.barCount = count;
+      r.skip(count * 8); // date, open, high, low, close, volume, WAP, barCount
+      break;
+    }
+    case 57:
+    case 58:
+      name = msgId === 57 ? "tickSnapshotEnd" : "marketDataType";
+      r.int(); // version
+      values.reqId = r.int();
+      if (msgId === 58) values.marketDataType = r.int();
+      break;
     case 94:
       name = "pnl";
       values.reqId = r.int();

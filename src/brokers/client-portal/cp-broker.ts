@@ -20,12 +20,16 @@ import type {
 import { CpConnection, type CpConnectionOptions } from "./cp-connection";
 import { CpContracts } from "./cp-contracts";
 import { CpErrors } from "./cp-errors";
+import { CpMarketData, type CpMarketDataOptions } from "./cp-market-data";
 import { CpOrders, type CpOrdersOptions } from "./cp-orders";
-import { CpPortfolio } from "./cp-portfolio";
+import { arr } from "./cp-parse";
+import { CpPortfolio, pnlRows, type AccountPnl } from "./cp-portfolio";
+import { CpWebSocket, type CpWebSocketOptions } from "./cp-websocket";
 import type { SchedulerStats } from "./request-scheduler";
 
 /** Every option of the adapter, each documented (with its default) by the part that uses it. */
-export interface ClientPortalBrokerOptions extends CpConnectionOptions, CpOrdersOptions {}
+export interface ClientPortalBrokerOptions
+  extends CpConnectionOptions, CpOrdersOptions, CpMarketDataOptions, CpWebSocketOptions {}
 
 /** The adapter plus what the lead needs for metrics. */
 export interface ClientPortalAdapter extends ClientPortalBroker {
@@ -54,6 +58,11 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
   private readonly portfolio: CpPortfolio;
   private readonly contracts: CpContracts;
   private readonly orders: CpOrders;
+  readonly marketData: CpMarketData;
+  private readonly socket: CpWebSocket;
+  private readonly accountListeners = new Set<() => void>();
+  /** PnL by account as the WebSocket's `spl` last pushed it. */
+  private readonly pushedPnl = new Map<string, AccountPnl>();
   private closed = false;
 
   constructor(options: ClientPortalBrokerOptions, sink: BrokerEventSink) {
@@ -65,6 +74,24 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
     this.portfolio = new CpPortfolio(parts);
     this.contracts = new CpContracts(parts);
     this.orders = new CpOrders(options, { ...parts, contracts: this.contracts, sink });
+    this.socket = new CpWebSocket(options, {
+      rootUrl: this.connection.client.rootUrl,
+      caPem: options.caPem,
+      caFile: options.caFile,
+      insecureTls: options.insecureTls,
+      cookie: () => this.connection.client.http.jar.header(),
+      isReady: () => !this.connection.readOnly && this.connection.isReady(),
+      logger: options.logger,
+    });
+    // Orders follow `sor` as it arrives; the follower's polling stays the fallback.
+    this.socket.on("sor", (frame) => this.orders.streamed(arr(frame.args)));
+    this.socket.subscribe("sor", "sor+{}", "uor+{}");
+    this.socket.on("spl", (frame) => {
+      for (const [account, pnl] of pnlRows(frame.args)) this.pushedPnl.set(account, pnl);
+      this.accountListeners.forEach((l) => l());
+    });
+    this.socket.subscribe("spl", "spl+{}", "upl+{}");
+    this.marketData = new CpMarketData(options, { ...parts, socket: this.socket, logger: options.logger });
   }
 
   // ---- lifecycle and state ----
@@ -72,6 +99,7 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
   async start(): Promise<void> {
     await this.connection.start();
     this.orders.start();
+    this.socket.start();
   }
 
   async close(): Promise<void> {
@@ -79,6 +107,8 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
     this.closed = true;
     this.connection.stop();
     this.orders.stop();
+    this.socket.stop();
+    this.marketData.close();
     await this.connection.close();
   }
 
@@ -106,14 +136,29 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
     return this.connection.reauthenticate();
   }
 
+  /** PnL pushes on the WebSocket's `spl` topic. */
+  onAccountChange(listener: () => void): () => void {
+    this.accountListeners.add(listener);
+    return () => this.accountListeners.delete(listener);
+  }
+
   // ---- reads ----
 
   listAccounts(): Promise<Account[]> {
     return this.portfolio.listAccounts();
   }
 
-  getAccountSummary(accountId: string): Promise<AccountSummary | null> {
-    return this.portfolio.getAccountSummary(accountId);
+  async getAccountSummary(accountId: string): Promise<AccountSummary | null> {
+    const summary = await this.portfolio.getAccountSummary(accountId);
+    return summary && { ...summary, ...this.pushedPnl.get(accountId) };
+  }
+
+  /** PnL as `spl` pushed it, else (socket down or silent) from `/iserver/account/pnl/partitioned`. */
+  async accountPnl(accountId: string): Promise<AccountPnl> {
+    return (
+      (this.socket.streaming() ? this.pushedPnl.get(accountId) : undefined) ??
+      (await this.portfolio.pnl(accountId))
+    );
   }
 
   listPositions(accountId?: string): Promise<Position[]> {

@@ -136,6 +136,11 @@ export class CpOrders {
     this.follower.kick();
   }
 
+  /** Order rows the WebSocket's `sor` topic pushed. */
+  streamed(rows: readonly unknown[]): void {
+    this.follower.streamed(rows);
+  }
+
   isConfirmationPending(replyId: string): boolean {
     return this.pending.has(replyId);
   }

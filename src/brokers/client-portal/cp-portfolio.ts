@@ -54,7 +54,23 @@ export class CpPortfolio {
     );
     if (r.status === 400 || r.status === 404) return null;
     this.errors.expectOk("account summary", r);
-    return isObject(r.json) ? mapSummary(r.json, r.asOf) : null;
+    if (!isObject(r.json)) return null;
+    return mapSummary(r.json, r.asOf);
+  }
+
+  /**
+   * Daily and unrealized PnL from `/iserver/account/pnl/partitioned` (IB allows one call per 5 s, so an
+   * answer is reused that long). Empty for read-only users or on failure. Account summaries do not call it
+   * (a summary read stays one request); the account stream does, when the WebSocket's `spl` is silent.
+   */
+  async pnl(accountId: string): Promise<AccountPnl> {
+    if (this.connection.readOnly) return {};
+    try {
+      const r = await this.connection.client.get("/iserver/account/pnl/partitioned", { cacheTtlMs: 5_000 });
+      return r.status === 200 && isObject(r.json) ? (pnlRows(r.json.upnl).get(accountId) ?? {}) : {};
+    } catch {
+      return {};
+    }
   }
 
   async listPositions(accountId?: string): Promise<Position[]> {
@@ -79,4 +95,31 @@ export class CpPortfolio {
     }
     return out;
   }
+}
+
+/** An account's PnL as far as known. */
+export interface AccountPnl {
+  dailyPnl?: number | null;
+  unrealizedPnl?: number | null;
+  realizedPnl?: number | null;
+}
+
+/**
+ * `{"DU1234567.Core": {"dpl": …, "upl": …}}` (the REST answer's `upnl`, the `spl` frame's `args`) by account;
+ * realized is daily minus unrealized.
+ */
+export function pnlRows(upnl: unknown): Map<string, AccountPnl> {
+  const out = new Map<string, AccountPnl>();
+  if (!isObject(upnl)) return out;
+  for (const [key, row] of Object.entries(upnl)) {
+    if (!isObject(row)) continue;
+    const daily = typeof row.dpl === "number" ? row.dpl : null;
+    const unrealized = typeof row.upl === "number" ? row.upl : null;
+    out.set(key.replace(/\.Core$/, ""), {
+      dailyPnl: daily,
+      unrealizedPnl: unrealized,
+      realizedPnl: daily !== null && unrealized !== null ? daily - unrealized : null,
+    });
+  }
+  return out;
 }

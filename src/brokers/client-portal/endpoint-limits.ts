@@ -1,6 +1,8 @@
 /**
  * IB's pacing rules for the Client Portal gateway (client-portal-api.md §6.1), keyed by method + path
- * template. Every limit here already carries a safety margin; the scheduler enforces them.
+ * template. Every limit here already carries a safety margin over IB's own numbers, which src/ib-limits.ts
+ * keeps with their sources; test/ib-limits.test.ts drives the scheduler with these rules on a fake clock and
+ * counts what it sends in each of IB's windows. The scheduler enforces them.
  */
 
 export type HttpMethod = "GET" | "POST" | "DELETE";
@@ -74,6 +76,21 @@ export function endpointTemplate(path: string): string {
 
 export function endpointKey(method: HttpMethod, path: string): string {
   return `${method} ${endpointTemplate(path)}`;
+}
+
+/**
+ * The window a request counts in: `METHOD template`, except under a rule for every method (`*`), where IB counts
+ * the path whatever the method (`/tickle` is GET in IB's table and POST in practice; the simulator counts both
+ * together): `* template`.
+ */
+export function endpointWindowKey(rules: readonly EndpointRule[], method: HttpMethod, path: string): string {
+  const template = endpointTemplate(path);
+  const rule = rules.find(
+    (r) =>
+      (r.method === "*" || r.method === method) &&
+      (typeof r.template === "string" ? r.template === template : r.template.test(template)),
+  );
+  return `${rule?.method === "*" ? "*" : method} ${template}`;
 }
 
 /** The rule that applies to a request, or undefined when only the global limit applies. */

@@ -3,8 +3,8 @@ import type { Order } from "../../schema/order.type";
 import type { BrokerEventSink } from "../api-broker";
 import type { ClientPortalClient, CpResult } from "./client-portal-client";
 import type { Clock, TimerHandle } from "../../session/clock";
-import { mapLiveOrder, mapTrade, type CpTrade } from "./cp-mapping";
-import { arr, isObject } from "./cp-parse";
+import { mapLiveOrder, mapTrade, orderStatusOf, type CpTrade } from "./cp-mapping";
+import { arr, isObject, num, str } from "./cp-parse";
 import { RequestPriority } from "./request-scheduler";
 
 export interface OrderFollowerOptions {
@@ -77,6 +77,54 @@ export class OrderFollower {
     this.local.add(order.id);
     this.latest.set(order.id, order);
     this.reported.set(order.id, fingerprint(order));
+  }
+
+  /**
+   * Order rows pushed by the WebSocket's `sor` topic: whole live orders first, then partial updates keyed by
+   * `orderId` (status, filled and remaining quantity, average price). A change is reported at once; a fill
+   * also makes the next poll fetch its execution, and polling stays the fallback when the socket is down.
+   */
+  streamed(rows: readonly unknown[]): void {
+    let filled = false;
+    for (const raw of rows) {
+      if (!isObject(raw)) continue;
+      const id = str(raw.orderId ?? raw.order_id);
+      if (id === null) continue;
+      const prev = this.latest.get(id);
+      let order: Order | null;
+      if (prev) {
+        const filledQuantity = num(raw.filledQuantity) ?? prev.filledQuantity;
+        const remainingQuantity = num(raw.remainingQuantity) ?? prev.remainingQuantity;
+        const avg = num(raw.avgPrice);
+        order = {
+          ...prev,
+          status: streamedStatus(prev.status, raw.status, filledQuantity, remainingQuantity),
+          filledQuantity,
+          remainingQuantity,
+          averageFillPrice: filledQuantity > 0 ? (avg ?? prev.averageFillPrice) : prev.averageFillPrice,
+          updatedAt: new Date(this.o.clock.now()),
+        };
+      } else {
+        // A partial row of an order not seen yet carries too little; the poll this triggers brings it whole.
+        order =
+          raw.conid !== undefined && raw.side !== undefined ? mapLiveOrder(raw, this.firstSeenOf) : null;
+        if (!order) {
+          this.kick();
+          continue;
+        }
+      }
+      if (order.filledQuantity > (prev?.filledQuantity ?? 0)) {
+        this.awaitingFills.set(order.id, MAX_FILL_ROUNDS);
+        filled = true;
+      }
+      this.latest.set(order.id, order);
+      const fp = fingerprint(order);
+      if (this.reported.get(order.id) !== fp) {
+        this.reported.set(order.id, fp);
+        this.o.sink.order({ order });
+      }
+    }
+    if (filled) this.kick();
   }
 
   known(): Order[] {
@@ -265,6 +313,13 @@ export class OrderFollower {
 }
 
 const MAX_FILL_ROUNDS = 10;
+
+/** A pushed status, except that an order IB already acknowledged never goes back to PENDING_SUBMIT. */
+function streamedStatus(prev: OrderStatus, raw: unknown, filled: number, remaining: number): OrderStatus {
+  if (raw === undefined) return prev;
+  const next = orderStatusOf(raw, filled, remaining);
+  return next === OrderStatus.PENDING_SUBMIT && prev !== OrderStatus.PENDING_SUBMIT ? prev : next;
+}
 
 function isWarmUp(json: unknown): boolean {
   return isObject(json) && json.snapshot === false;

@@ -4,6 +4,7 @@ import { systemClock, type Clock, type TimerHandle } from "../../session/clock";
 import {
   DEFAULT_ENDPOINT_RULES,
   endpointKey,
+  endpointWindowKey,
   findEndpointLimit,
   type EndpointLimit,
   type EndpointRule,
@@ -137,6 +138,8 @@ interface Entry<R> {
   seq: number;
   key: string;
   endpoint: string;
+  /** The window of `limit` this request counts in (see endpointWindowKey). */
+  windowKey: string;
   limit: EndpointLimit | undefined;
   request: SchedulerRequest;
   priority: number;
@@ -306,6 +309,7 @@ class Scheduler<R> implements RequestScheduler<R> {
       seq: this.seq++,
       key,
       endpoint,
+      windowKey: endpointWindowKey(this.rules, request.method, request.path),
       limit: findEndpointLimit(this.rules, request.method, request.path),
       request,
       priority: lane !== undefined ? -1 : (request.priority ?? RequestPriority.READ),
@@ -382,7 +386,7 @@ class Scheduler<R> implements RequestScheduler<R> {
 
   private expire(entry: Entry<R>, waiter: Waiter<R>): void {
     if (!entry.waiters.delete(waiter)) return;
-    const retryAt = this.estimate(entry.endpoint, this.clock.now(), entry.limit);
+    const retryAt = this.estimate(entry.windowKey, this.clock.now(), entry.limit);
     waiter.reject(this.rejection(entry.endpoint, "deadline", retryAt));
     if (entry.waiters.size === 0) {
       const i = this.queue.indexOf(entry);
@@ -421,7 +425,7 @@ class Scheduler<R> implements RequestScheduler<R> {
           break;
         }
         if (entry.limit) {
-          const free = nextFree(this.windowOf(entry.endpoint), entry.limit, now);
+          const free = nextFree(this.windowOf(entry.windowKey), entry.limit, now);
           if (free > now) {
             wake = Math.min(wake, free);
             i++;
@@ -448,7 +452,7 @@ class Scheduler<R> implements RequestScheduler<R> {
     this.counters.waits.maxMs = Math.max(this.counters.waits.maxMs, waited);
     this.counters.upstream++;
     if (entry.read) this.inFlightReads.set(entry.key, entry);
-    const window = entry.limit ? this.windowOf(entry.endpoint) : undefined;
+    const window = entry.limit ? this.windowOf(entry.windowKey) : undefined;
     this.global.inFlight++;
     if (window) window.inFlight++;
 

@@ -20,8 +20,10 @@ import type {
 } from "../api-broker";
 import { TwsConnector, type TwsConnectionOptions } from "./tws-connection";
 import { TwsContracts, type TwsContractsOptions } from "./tws-contracts";
+import { TwsMarketData, type TwsMarketDataOptions } from "./tws-market-data";
 import { TwsOrderStream, type TwsOrderStreamOptions } from "./tws-order-stream";
 import { TwsOrders, type TwsOrdersOptions } from "./tws-orders";
+import { TwsPnl } from "./tws-pnl";
 import { TwsPortfolio, type TwsPortfolioOptions } from "./tws-portfolio";
 import { TwsReconciler } from "./tws-reconcile";
 
@@ -32,7 +34,8 @@ export interface TwsBrokerOptions
     TwsOrdersOptions,
     TwsOrderStreamOptions,
     TwsPortfolioOptions,
-    TwsContractsOptions {
+    TwsContractsOptions,
+    TwsMarketDataOptions {
   /** @default silentLogger() */
   logger?: Logger;
 }
@@ -49,6 +52,8 @@ class TwsAdapter implements TwsBroker {
   private readonly portfolio: TwsPortfolio;
   private readonly orders: TwsOrders;
   private readonly contracts: TwsContracts;
+  readonly marketData: TwsMarketData;
+  private readonly pnl: TwsPnl;
 
   constructor(options: TwsBrokerOptions, sink: BrokerEventSink) {
     const log = (options.logger ?? silentLogger()).child({ api: "TWS" });
@@ -66,9 +71,15 @@ class TwsAdapter implements TwsBroker {
         notReady: () => this.connection.notReady(),
       },
     });
+    this.pnl = new TwsPnl(log);
+    this.marketData = new TwsMarketData(
+      options,
+      { current: () => this.connection.current(), notReady: () => this.connection.notReady() },
+      log,
+    );
     this.connection = new TwsConnector(
       { ...options, logger: log },
-      [this.orders, this.portfolio],
+      [this.orders, this.portfolio, this.marketData, this.pnl],
       reconciler,
       (type, message) => sink.session(BrokerApi.TWS, type, message),
     );
@@ -101,6 +112,10 @@ class TwsAdapter implements TwsBroker {
     this.connection.ready();
   }
 
+  onAccountChange(listener: () => void): () => void {
+    return this.pnl.onChange(listener);
+  }
+
   // ---- reads ----
   // Every call is async so that "not connected" (from `ready()`) is a rejection, never a synchronous throw.
 
@@ -109,7 +124,8 @@ class TwsAdapter implements TwsBroker {
   }
 
   async getAccountSummary(accountId: string): Promise<AccountSummary | null> {
-    return this.portfolio.getAccountSummary(this.connection.ready(), accountId);
+    const summary = await this.portfolio.getAccountSummary(this.connection.ready(), accountId);
+    return summary && { ...summary, ...this.pnl.of(accountId) };
   }
 
   async listPositions(accountId?: string): Promise<Position[]> {

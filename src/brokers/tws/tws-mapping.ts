@@ -236,7 +236,17 @@ export function toPosition(p: IbPosition, asOf: Date): Position {
 }
 
 /** The account summary tags we keep a subscription to. */
-export const SUMMARY_TAGS = ["NetLiquidation", "TotalCashValue", "BuyingPower", "AvailableFunds"] as const;
+export const SUMMARY_TAGS = [
+  "NetLiquidation",
+  "TotalCashValue",
+  "BuyingPower",
+  "AvailableFunds",
+  "ExcessLiquidity",
+  "InitMarginReq",
+  "MaintMarginReq",
+  "EquityWithLoanValue",
+  "GrossPositionValue",
+] as const;
 
 /** tag → currency → value, as IBApiNext delivers one account's summary. */
 export type SummaryValues = ReadonlyMap<string, ReadonlyMap<string, { value: string; ingressTm: number }>>;
@@ -260,6 +270,11 @@ export function toAccountSummary(values: SummaryValues): AccountSummary {
     totalCash: pick("TotalCashValue"),
     buyingPower: pick("BuyingPower"),
     availableFunds: pick("AvailableFunds"),
+    excessLiquidity: pick("ExcessLiquidity"),
+    initMarginReq: pick("InitMarginReq"),
+    maintMarginReq: pick("MaintMarginReq"),
+    equityWithLoan: pick("EquityWithLoanValue"),
+    grossPositionValue: pick("GrossPositionValue"),
     currency,
     source: BrokerApi.TWS,
     asOf: new Date(newest || Date.now()),

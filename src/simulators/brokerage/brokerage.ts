@@ -25,6 +25,13 @@ import {
   type InstrumentQuery,
   type SimInstrument,
 } from "./instruments";
+import {
+  createMarketDataBook,
+  type SimBar,
+  type SimBarRequest,
+  type SimMarketData,
+  type SimOptionComputation,
+} from "./market-data";
 import { createMatching } from "./matching";
 import { createOrders, type SimOrderFilter } from "./orders";
 import { createPrices } from "./prices";
@@ -81,6 +88,15 @@ export interface Brokerage {
   tick(): void;
   startTicking(intervalMs: number): void;
   stopTicking(): void;
+  /** The full quote: sizes, the day's volume, open, high, low (market-data.ts). */
+  marketData(conid: number): SimMarketData | undefined;
+  /** Seeded historical bars ending at the current price. Throws for an unknown conid. */
+  bars(conid: number, request: SimBarRequest): SimBar[];
+  /** Whether live market data of this contract is permitted (else 354 / 10089, or delayed data). */
+  marketDataPermitted(conid: number): boolean;
+  setMarketDataPermission(conid: number, allowed: boolean): void;
+  /** Option greeks; undefined for anything but options (the hook of a later option model). */
+  optionComputation(conid: number): SimOptionComputation | undefined;
 
   placeOrder(request: SimPlaceOrderRequest): SimPlaceResult;
   modifyOrder(permId: number, changes: SimModifyRequest): SimChangeResult;
@@ -162,6 +178,8 @@ export function createBrokerage(options: BrokerageOptions = {}): Brokerage {
     seed: options.seed ?? 42,
     volatility: options.volatility ?? 0.0005,
     onMove(i) {
+      const q = state.quotes.get(i.conid);
+      if (q) marketData.onPrice(q);
       for (const o of state.orders.values()) {
         if (o.instrument.conid === i.conid) matching.evaluate(o);
       }
@@ -169,8 +187,16 @@ export function createBrokerage(options: BrokerageOptions = {}): Brokerage {
     },
   });
 
+  const marketData = createMarketDataBook({
+    instruments: instrumentList,
+    seed: options.seed ?? 42,
+    quote: (conid) => state.quotes.get(conid),
+    now,
+  });
+
   function initState(): void {
     prices.reset();
+    marketData.reset(state.quotes.values());
     state.cash = new Map(accountIds.map((a) => [a, initialCash]));
     state.orders = new Map();
     state.executions = [];
@@ -209,6 +235,15 @@ export function createBrokerage(options: BrokerageOptions = {}): Brokerage {
     tick: prices.tick,
     startTicking: prices.startTicking,
     stopTicking: prices.stopTicking,
+    marketData: marketData.get,
+    bars(conid, request) {
+      const i = instrumentList.find((x) => x.conid === conid);
+      if (!i) throw new Error(`Unknown conid ${conid}`);
+      return marketData.bars(i, request);
+    },
+    marketDataPermitted: marketData.permitted,
+    setMarketDataPermission: marketData.setPermission,
+    optionComputation: marketData.optionComputation,
     placeOrder: orders.placeOrder,
     modifyOrder: orders.modifyOrder,
     cancelOrder: orders.cancelOrder,

@@ -37,3 +37,4 @@ export {
   type SimInstrument,
   type SimSecType,
 } from "./instruments";
+export type { SimBar, SimBarRequest, SimBarSource, SimMarketData, SimOptionComputation } from "./market-data";

@@ -17,7 +17,6 @@ import {
   orderStatusJson,
   portfolioAccountJson,
   positionJson,
-  priceString,
   secdefSearchJson,
   ssoValidateJson,
   summaryJson,
@@ -510,50 +509,6 @@ export function createApiRoutes(st: ApiState): Route[] {
       handler: ({ params }) => {
         const i = b.findInstrument({ conid: Number(params.conid) });
         return i ? ok(contractInfoJson(i)) : fail(400, `Invalid conid: ${params.conid}`);
-      },
-    },
-    {
-      methods: ["GET"],
-      pattern: "/iserver/marketdata/snapshot",
-      tier: "iserver-primed",
-      handler: ({ query, now }) => {
-        const conids = (query.get("conids") ?? "")
-          .split(",")
-          .map((c) => Number(c.trim()))
-          .filter((c) => Number.isInteger(c) && c > 0);
-        if (conids.length === 0) return fail(400, "conids is required");
-        const fields = (query.get("fields") ?? "31,84,86").split(",").map((f) => f.trim());
-        return ok(
-          conids.map((conid) => {
-            const i = b.findInstrument({ conid });
-            const q = b.quote(conid);
-            const base = { conid, conidEx: String(conid) };
-            if (!i || !q) return base;
-            // The first request for a conid only subscribes ("pre-flight"); data comes on later calls.
-            if (!st.snapshotConids.has(conid)) {
-              st.snapshotConids.add(conid);
-              return base;
-            }
-            const all: Record<string, string> = {
-              "31": priceString(i, q.last),
-              "55": i.symbol,
-              "84": priceString(i, q.bid),
-              "85": "100",
-              "86": priceString(i, q.ask),
-              "88": "100",
-              "7059": "100",
-              "6509": "RpB",
-              "7741": priceString(i, q.close),
-            };
-            const out: Record<string, unknown> = {
-              ...base,
-              _updated: now,
-              server_id: `q${conids.indexOf(conid)}`,
-            };
-            for (const f of fields) if (all[f] !== undefined) out[f] = all[f];
-            return out;
-          }),
-        );
       },
     },
     {

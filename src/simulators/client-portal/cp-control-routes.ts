@@ -84,6 +84,18 @@ export function createControlRoutes(deps: {
     },
     { methods: ["POST"], pattern: "/sim/prices", handler: ({ body }) => setPrices(body) },
     {
+      methods: ["POST"],
+      pattern: "/sim/market-data/permissions",
+      handler: ({ body }) => {
+        const r = record(body);
+        const conid = Number(r.conid);
+        if (!brokerage.findInstrument({ conid })) return bad(400, `unknown conid ${String(r.conid)}`);
+        if (typeof r.allowed !== "boolean") return bad(400, "allowed must be a boolean");
+        brokerage.setMarketDataPermission(conid, r.allowed);
+        return ok({ conid, allowed: r.allowed });
+      },
+    },
+    {
       methods: ["GET"],
       pattern: "/sim/requests",
       handler: ({ query }) => {
@@ -127,6 +139,24 @@ export function createControlRoutes(deps: {
           updatedAt: new Date(o.updatedAt).toISOString(),
         }));
         return ok({ orders, orderRefs: stats });
+      },
+    },
+    {
+      methods: ["POST"],
+      pattern: "/sim/faults/lose-answer",
+      handler: ({ body }) => {
+        const b = record(body);
+        const count = b.count ?? 1;
+        if (typeof b.method !== "string" || typeof b.path !== "string" || !b.path.startsWith("/")) {
+          return bad(
+            400,
+            'method and path are required, e.g. {"method":"POST","path":"/iserver/account/*/orders"}',
+          );
+        }
+        if (typeof count !== "number" || !Number.isInteger(count) || count < 1) {
+          return bad(400, "count must be a positive integer");
+        }
+        return ok({ armed: control.loseAnswers(b.method, b.path, count) });
       },
     },
     {

@@ -1,3 +1,5 @@
+import { IB_CP, IB_CP_ENDPOINT_LIMITS } from "../../ib-limits";
+
 /** One documented per-endpoint limit: at most `max` requests per `windowMs`, keyed by method + path template. */
 export interface CpEndpointLimit {
   method: string;
@@ -7,27 +9,10 @@ export interface CpEndpointLimit {
   windowMs: number;
 }
 
-/** The limits of IB's documentation (client-portal-api.md §6.1). */
-export const DEFAULT_ENDPOINT_LIMITS: readonly CpEndpointLimit[] = [
-  { method: "*", path: "/tickle", max: 1, windowMs: 1_000 },
-  { method: "GET", path: "/sso/validate", max: 1, windowMs: 60_000 },
-  { method: "GET", path: "/iserver/account/orders", max: 1, windowMs: 5_000 },
-  { method: "GET", path: "/iserver/account/trades", max: 1, windowMs: 5_000 },
-  { method: "GET", path: "/iserver/account/pnl/partitioned", max: 1, windowMs: 5_000 },
-  { method: "GET", path: "/portfolio/accounts", max: 1, windowMs: 5_000 },
-  { method: "GET", path: "/portfolio/subaccounts", max: 1, windowMs: 5_000 },
-  { method: "GET", path: "/iserver/marketdata/snapshot", max: 10, windowMs: 1_000 },
-  { method: "GET", path: "/iserver/scanner/params", max: 1, windowMs: 15 * 60_000 },
-  { method: "POST", path: "/iserver/scanner/run", max: 1, windowMs: 1_000 },
-  { method: "POST", path: "/pa/performance", max: 1, windowMs: 15 * 60_000 },
-  { method: "POST", path: "/pa/summary", max: 1, windowMs: 15 * 60_000 },
-  { method: "POST", path: "/pa/transactions", max: 1, windowMs: 15 * 60_000 },
-  { method: "*", path: "/fyi/unreadnumber", max: 1, windowMs: 1_000 },
-  { method: "*", path: "/fyi/settings", max: 1, windowMs: 1_000 },
-  { method: "*", path: "/fyi/disclaimer/*", max: 1, windowMs: 1_000 },
-  { method: "*", path: "/fyi/deliveryoptions", max: 1, windowMs: 1_000 },
-  { method: "*", path: "/fyi/notifications", max: 1, windowMs: 1_000 },
-];
+/** The limits of IB's documentation (client-portal-api.md §6.1), as src/ib-limits.ts keeps them. */
+export const DEFAULT_ENDPOINT_LIMITS: readonly CpEndpointLimit[] = IB_CP_ENDPOINT_LIMITS.map(
+  ({ method, path, max, windowMs }) => ({ method, path, max, windowMs }),
+);
 
 /**
  * `ib`: IB's documented limits. `relaxed`: the same endpoints with five times the allowance (and 50 requests per
@@ -80,8 +65,8 @@ export function createRateLimiter(options: CpRateLimitOptions = {}): CpRateLimit
   const profile: CpRateLimitProfile = options.enabled === false ? "off" : (options.profile ?? "ib");
   const enabled = profile !== "off";
   const relaxed = profile === "relaxed";
-  const globalPerSecond = options.globalPerSecond ?? (relaxed ? 50 : 10);
-  const penaltyMs = options.penaltyMs ?? 600_000;
+  const globalPerSecond = options.globalPerSecond ?? (relaxed ? 50 : IB_CP.globalPerSecond);
+  const penaltyMs = options.penaltyMs ?? IB_CP.penaltyMs.webApi;
   const endpoints = (options.endpoints ?? DEFAULT_ENDPOINT_LIMITS).map((l) => ({
     ...l,
     max: relaxed && !options.endpoints ? l.max * RELAXED_FACTOR : l.max,

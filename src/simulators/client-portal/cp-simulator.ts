@@ -7,11 +7,13 @@ import type { TwsFaultControl } from "../control";
 import { createApiRoutes, type ApiState, type Reply, type Route } from "./cp-api-routes";
 import { createContractRoutes } from "./cp-contract-routes";
 import { createControlRoutes, type ControlRoute } from "./cp-control-routes";
+import { createMarketDataRoutes } from "./cp-market-data-routes";
 import { type CpQuestionOptions, createReplyBook } from "./cp-orders";
 import { createRateLimiter, type CpRateLimitOptions } from "./cp-rate-limiter";
 import { authStatusJson, type CpIdentity, DEFAULT_IDENTITY } from "./cp-responses";
 import { createCpSession, type CpSessionSnapshot, type CpSessionState } from "./cp-session";
 import { loadTls, type CpTlsOptions } from "./cp-tls";
+import { createCpWebSocketServer } from "./cp-websocket";
 import { CpLoginGate, type CpLoginAttempt } from "./cp-login-gate";
 import type { LoginPageVersion } from "./login-page";
 
@@ -67,6 +69,8 @@ export interface ClientPortalSimulatorOptions {
   twsControl?: TwsFaultControl;
   /** Clock, epoch ms; lets tests move time for idle expiry and rate windows. @default Date.now */
   now?: () => number;
+  /** The WebSocket's `system` heartbeat period. @default 10_000 */
+  wsHeartbeatMs?: number;
   /** @default a silent logger */
   logger?: Logger;
 }
@@ -111,6 +115,13 @@ export interface CpSimulatorControl {
   /** The daily reset: every login ends. */
   dailyReset(): CpSessionInfo;
   requests(limit?: number): CpRequestLogEntry[];
+  /**
+   * The next `count` API requests matching `method` and `path` (below `/v1/api`, `*` for one segment) are
+   * handled as usual (an order reaches the book) and then the connection is cut before the answer: a
+   * transport failure after IB acted, as a dropped network or a gateway restart leaves it. Returns how many
+   * are armed in all.
+   */
+  loseAnswers(method: string, path: string, count?: number): number;
   /** Back to the start: book, session, rate limits, suppressed questions, request log. */
   reset(): void;
 }
@@ -290,7 +301,11 @@ export async function startClientPortalSimulator(
     replies.invalidate();
   });
 
-  const apiRoutes = compile<Route>([...createApiRoutes(state), ...createContractRoutes(state)]);
+  const apiRoutes = compile<Route>([
+    ...createApiRoutes(state),
+    ...createContractRoutes(state),
+    ...createMarketDataRoutes(state),
+  ]);
   const logSize = options.requestLogSize ?? 1_000;
   let requestLog: CpRequestLogEntry[] = [];
   let seq = 0;
@@ -312,6 +327,14 @@ export async function startClientPortalSimulator(
     };
   }
 
+  let lostAnswers: { method: string; pattern: RegExp; remaining: number }[] = [];
+  const takeLostAnswer = (method: string, apiPath: string): boolean => {
+    const armed = lostAnswers.find((l) => l.remaining > 0 && l.method === method && l.pattern.test(apiPath));
+    if (!armed) return false;
+    armed.remaining--;
+    lostAnswers = lostAnswers.filter((l) => l.remaining > 0);
+    return true;
+  };
   const control: CpSimulatorControl = {
     session: sessionInfo,
     expire() {
@@ -338,7 +361,13 @@ export async function startClientPortalSimulator(
       if (limit === undefined) return [...requestLog];
       return limit <= 0 ? [] : requestLog.slice(-limit);
     },
+    loseAnswers(method, path, count = 1) {
+      const pattern = new RegExp(`^${path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]+")}/?$`);
+      lostAnswers.push({ method: method.toUpperCase(), pattern, remaining: count });
+      return lostAnswers.reduce((sum, l) => sum + l.remaining, 0);
+    },
     reset() {
+      lostAnswers = [];
       brokerage.reset();
       limiter.reset();
       replies.invalidate();
@@ -481,7 +510,14 @@ export async function startClientPortalSimulator(
       const apiPath = path.slice(apiPrefix[0].length) || "/";
       const hasLength = req.headers["content-length"] !== undefined;
       const body = parsed.ok ? parsed.value : undefined;
-      return send(res, handleApi(method, apiPath, parsedUrl.searchParams, body, hasLength, !parsed.ok));
+      const reply = handleApi(method, apiPath, parsedUrl.searchParams, body, hasLength, !parsed.ok);
+      if (takeLostAnswer(method, apiPath)) {
+        // Handled (the book has the order), answer lost: the connection drops before a byte of it.
+        log.info({ method, apiPath }, "simulated gateway: answer lost (fault)");
+        req.socket.destroy();
+        return;
+      }
+      return send(res, reply);
     }
 
     if (
@@ -501,6 +537,23 @@ export async function startClientPortalSimulator(
         send(res, { status: 500, body: { error: "Internal Server Error", statusCode: 500 } });
       else res.destroy();
     });
+  });
+  const wsServer = createCpWebSocketServer({
+    brokerage,
+    session,
+    identity,
+    clock,
+    logger: log,
+    heartbeatMs: options.wsHeartbeatMs,
+    log(e) {
+      requestLog.push({ seq: ++seq, time: new Date(clock()).toISOString(), ...e });
+      if (requestLog.length > logSize) requestLog.splice(0, requestLog.length - logSize);
+    },
+  });
+  server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const path = new URL(req.url ?? "/", "https://localhost").pathname;
+    if (/^\/v1\/(api|portal)\/ws\/?$/.test(path)) wsServer.handleUpgrade(req, socket, head);
+    else socket.destroy();
   });
   const sockets = new Set<Socket>();
   server.on("secureConnection", (s: Socket) => {
@@ -553,6 +606,7 @@ export async function startClientPortalSimulator(
       stopped ??= new Promise<void>((resolve) => {
         if (resetTimer) clearTimeout(resetTimer);
         session.close();
+        wsServer.close();
         if (ownsBrokerage) brokerage.close();
         server.close(() => resolve());
         for (const s of sockets) s.destroy();

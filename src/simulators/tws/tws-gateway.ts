@@ -11,6 +11,7 @@ import { FieldCursor, TwsRequestParseError } from "./field-cursor";
 import { TwsAccountHandlers } from "./tws-accounts";
 import { reqContractDetails } from "./tws-contracts";
 import { parseIntOr, type TwsGatewayOptions, type TwsHandlerContext } from "./tws-handler-context";
+import { TwsMarketDataHandlers } from "./tws-market-data";
 import { TwsOrderBook } from "./tws-order-book";
 import { TwsOrderHandlers } from "./tws-orders";
 import { NO_VALID_ID, NOTICE_TEXTS, OutMsg, TwsError } from "./tws-protocol";
@@ -32,10 +33,18 @@ export class TwsGateway implements TwsSessionHost, TwsHandlerContext {
   private readonly brokerage: Brokerage;
   private readonly orders: TwsOrderHandlers;
   private readonly accounts: TwsAccountHandlers;
+  readonly marketData: TwsMarketDataHandlers;
   private readonly handlers: ReadonlyMap<number, RequestHandler>;
   private readonly sessions = new Set<TwsSession>();
   private readonly unsubscribe: (() => void)[] = [];
   private zombie = false;
+  /**
+   * Between 1100/2110 (TWS lost IB's servers) and 1101/1102 (restored): order, execution and commission pushes
+   * of the book are held, since TWS hears nothing from IB meanwhile. 1102 (data maintained) delivers them;
+   * 1101 (data lost) drops them, and a client learns of them only by asking again (reqOpenOrders,
+   * reqExecutions, reqCompletedOrders).
+   */
+  private heldWhileIbLost: (() => void)[] | null = null;
   private readonly refreshTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly options: TwsGatewayOptions) {
@@ -44,12 +53,13 @@ export class TwsGateway implements TwsSessionHost, TwsHandlerContext {
     this.book = new TwsOrderBook(options.firstOrderId, LOCAL_PERM_ID_START);
     this.orders = new TwsOrderHandlers(this);
     this.accounts = new TwsAccountHandlers(this);
+    this.marketData = new TwsMarketDataHandlers(this);
     this.handlers = this.requestHandlers();
     const b = this.brokerage;
     this.unsubscribe.push(
-      b.on("order", (e) => this.guard("order", () => this.orders.onOrderEvent(e))),
-      b.on("execution", (e) => this.guard("execution", () => this.orders.onExecutionEvent(e))),
-      b.on("commission", (e) => this.guard("commission", () => this.orders.onCommissionEvent(e))),
+      b.on("order", (e) => this.fromIb("order", () => this.orders.onOrderEvent(e))),
+      b.on("execution", (e) => this.fromIb("execution", () => this.orders.onExecutionEvent(e))),
+      b.on("commission", (e) => this.fromIb("commission", () => this.orders.onCommissionEvent(e))),
       b.on("position", (e) => this.guard("position", () => this.accounts.onPositionEvent(e.position))),
       b.on("account", (e) => this.guard("account", () => this.accounts.onAccountEvent(e.values))),
       b.on("reset", () => this.book.resetRecords()),
@@ -123,13 +133,27 @@ export class TwsGateway implements TwsSessionHost, TwsHandlerContext {
     }
   }
 
-  /** Sends a system notice (id -1) to every client. */
+  /** Sends a system notice (id -1) to every client; 1100/2110 hold the book's pushes until 1101/1102. */
   broadcastNotice(code: number): void {
     const text = NOTICE_TEXTS[code] ?? `Simulated notice ${code}`;
     for (const s of this.liveSessions()) s.sendError(NO_VALID_ID, code, text);
+    if (code === 1100 || code === 2110) {
+      this.heldWhileIbLost ??= [];
+    } else if (code === 1101 || code === 1102) {
+      const held = this.heldWhileIbLost ?? [];
+      this.heldWhileIbLost = null;
+      if (code === 1102) for (const push of held) push();
+    }
+  }
+
+  /** A push of the book, held while TWS has lost IB's servers. */
+  private fromIb(what: string, push: () => void): void {
+    if (this.heldWhileIbLost) this.heldWhileIbLost.push(() => this.guard(what, push));
+    else this.guard(what, push);
   }
 
   close(): void {
+    this.marketData.close();
     for (const u of this.unsubscribe.splice(0)) u();
     if (this.refreshTimer) clearInterval(this.refreshTimer);
   }
@@ -225,6 +249,11 @@ export class TwsGateway implements TwsSessionHost, TwsHandlerContext {
         OutMsg.CANCEL_ACCOUNT_UPDATES_MULTI,
         (s, f) => void s.subscriptions.accountUpdatesMulti.delete(reqIdAt(f, 2)),
       ],
+      [OutMsg.REQ_MKT_DATA, (s, f) => this.marketData.reqMktData(s, f)],
+      [OutMsg.CANCEL_MKT_DATA, (s, f) => this.marketData.cancelMktData(s, f)],
+      [OutMsg.REQ_HISTORICAL_DATA, (s, f) => this.marketData.reqHistoricalData(s, f)],
+      // One-shot requests end by themselves; TWS does not acknowledge a cancel.
+      [OutMsg.CANCEL_HISTORICAL_DATA, () => undefined],
       [OutMsg.REQ_PNL, (s, f) => a.reqPnl(s, f)],
       [OutMsg.CANCEL_PNL, (s, f) => void s.subscriptions.pnl.delete(reqIdAt(f, 1))],
       [OutMsg.REQ_PNL_SINGLE, (s, f) => a.reqPnlSingle(s, f)],

@@ -1,5 +1,6 @@
 /**
- * The requests the simulator does not serve, and how each is answered. A real TWS answers every request with
+ * The requests the simulator does not serve, and how each is answered (market data and historical bars are
+ * served by tws-market-data.ts). A real TWS answers every request with
  * data or an error carrying the request's id; silence would leave a client waiting for its own timeout.
  */
 import { OutMsg, TwsError } from "./tws-protocol";
@@ -40,8 +41,6 @@ function entry(
 }
 
 export const UNSERVED_REQUESTS: ReadonlyMap<number, UnservedRequest> = new Map<number, UnservedRequest>([
-  [OutMsg.REQ_MKT_DATA, entry("reqMktData", afterVersion, NOT_SUBSCRIBED)],
-  [OutMsg.CANCEL_MKT_DATA, entry("cancelMktData", afterVersion, null)],
   [OutMsg.REQ_MKT_DEPTH, entry("reqMktDepth", afterVersion, NOT_SUBSCRIBED)],
   [OutMsg.CANCEL_MKT_DEPTH, entry("cancelMktDepth", afterVersion, null)],
   [OutMsg.REQ_NEWS_BULLETINS, entry("reqNewsBulletins", none)],
@@ -49,10 +48,6 @@ export const UNSERVED_REQUESTS: ReadonlyMap<number, UnservedRequest> = new Map<n
   [OutMsg.REQ_FA, entry("requestFA", none)],
   // replaceFA carries a request id after the FA XML from REPLACE_FA_END on.
   [OutMsg.REPLACE_FA, entry("replaceFA", (v) => (v >= V.REPLACE_FA_END ? 4 : null))],
-  [
-    OutMsg.REQ_HISTORICAL_DATA,
-    entry("reqHistoricalData", (v) => (v >= V.SYNT_REALTIME_BARS ? 1 : 2), NO_HMDS),
-  ],
   [OutMsg.EXERCISE_OPTIONS, entry("exerciseOptions", afterVersion)],
   [
     OutMsg.REQ_SCANNER_SUBSCRIPTION,
@@ -60,7 +55,6 @@ export const UNSERVED_REQUESTS: ReadonlyMap<number, UnservedRequest> = new Map<n
   ],
   [OutMsg.CANCEL_SCANNER_SUBSCRIPTION, entry("cancelScannerSubscription", afterVersion, null)],
   [OutMsg.REQ_SCANNER_PARAMETERS, entry("reqScannerParameters", none)],
-  [OutMsg.CANCEL_HISTORICAL_DATA, entry("cancelHistoricalData", afterVersion, null)],
   [OutMsg.REQ_REAL_TIME_BARS, entry("reqRealTimeBars", afterVersion, NO_HMDS)],
   [OutMsg.CANCEL_REAL_TIME_BARS, entry("cancelRealTimeBars", afterVersion, null)],
   [OutMsg.REQ_FUNDAMENTAL_DATA, entry("reqFundamentalData", afterVersion)],

@@ -3,6 +3,7 @@ import { silentLogger, type Logger } from "../../logger";
 import type { Brokerage } from "../brokerage";
 import type { TwsFaultControl } from "../control";
 import { TwsGateway } from "./tws-gateway";
+import type { TwsMarketDataRequest } from "./tws-market-data";
 import { TwsSession } from "./tws-session";
 
 export interface TwsSimulatorOptions {
@@ -57,6 +58,10 @@ export interface TwsSimulator {
   readonly control: TwsFaultControl;
   /** Connected API clients (past startApi). */
   clients(): TwsClientInfo[];
+  /** Every reqMktData received (the lines clients opened), oldest first. */
+  marketDataRequests(): TwsMarketDataRequest[];
+  /** Streaming market-data lines open now. */
+  openMarketDataLines(): number;
   /** Closes every connection and the listener. The brokerage is left to its owner. */
   stop(): Promise<void>;
 }
@@ -127,6 +132,8 @@ export async function startTwsSimulator(options: TwsSimulatorOptions): Promise<T
         connectedAt: new Date(s.connectedAt).toISOString(),
         messagesReceived: s.messagesReceived,
       })),
+    marketDataRequests: () => gateway.marketData.requests(),
+    openMarketDataLines: () => gateway.marketData.openLines(),
     stop() {
       stopped ??= new Promise<void>((resolve) => {
         gateway.close();

@@ -1,0 +1,137 @@
+/**
+ * Interactive Brokers' documented numbers, in one place, each with where it is written. Nothing here carries a
+ * margin: these are IB's figures. The adapter's pacing rules (src/brokers/client-portal/endpoint-limits.ts) add
+ * their margins over them, the simulators enforce them as they are, and test/ib-limits.test.ts checks the
+ * adapter's scheduler against these numbers directly (not against the simulator's copy).
+ *
+ * Sources (in /work/shared/reference, copied from IB's pages):
+ * - CP: client-portal-api.md §0 (quick facts), §2 (session), §6.1 (documented limits), §6.2 (client recipe)
+ * - TWS: tws-protocol.md §7.10 (pacing), pitfalls 18 and 19
+ */
+
+/** One of IB's per-endpoint limits for the Client Portal gateway: at most `max` requests per `windowMs`. */
+export interface IbCpEndpointLimit {
+  method: "GET" | "POST" | "*";
+  /** Below the API base `/v1/api`; `*` stands for one path segment. */
+  path: string;
+  max: number;
+  windowMs: number;
+  /** Where IB says so. */
+  source: string;
+}
+
+const S61 = "client-portal-api.md §6.1 Documented limits";
+
+/** client-portal-api.md §6.1: the per-endpoint table. */
+export const IB_CP_ENDPOINT_LIMITS: readonly IbCpEndpointLimit[] = [
+  { method: "*", path: "/tickle", max: 1, windowMs: 1_000, source: `${S61}: /tickle 1 req/s` },
+  {
+    method: "GET",
+    path: "/sso/validate",
+    max: 1,
+    windowMs: 60_000,
+    source: `${S61}: /sso/validate 1 req/min`,
+  },
+  {
+    method: "GET",
+    path: "/iserver/account/orders",
+    max: 1,
+    windowMs: 5_000,
+    source: `${S61}: /iserver/account/orders 1 req / 5 s`,
+  },
+  {
+    method: "GET",
+    path: "/iserver/account/trades",
+    max: 1,
+    windowMs: 5_000,
+    source: `${S61}: /iserver/account/trades 1 req / 5 s`,
+  },
+  {
+    method: "GET",
+    path: "/iserver/account/pnl/partitioned",
+    max: 1,
+    windowMs: 5_000,
+    source: `${S61}: /iserver/account/pnl/partitioned 1 req / 5 s`,
+  },
+  {
+    method: "GET",
+    path: "/portfolio/accounts",
+    max: 1,
+    windowMs: 5_000,
+    source: `${S61} and §3.1: /portfolio/accounts 1 req / 5 s`,
+  },
+  {
+    method: "GET",
+    path: "/portfolio/subaccounts",
+    max: 1,
+    windowMs: 5_000,
+    source: `${S61}: /portfolio/subaccounts 1 req / 5 s`,
+  },
+  {
+    method: "GET",
+    path: "/iserver/marketdata/snapshot",
+    max: 10,
+    windowMs: 1_000,
+    source: `${S61}: /iserver/marketdata/snapshot 10 req/s`,
+  },
+  {
+    method: "GET",
+    path: "/iserver/scanner/params",
+    max: 1,
+    windowMs: 15 * 60_000,
+    source: `${S61}: /iserver/scanner/params 1 req / 15 min`,
+  },
+  {
+    method: "POST",
+    path: "/iserver/scanner/run",
+    max: 1,
+    windowMs: 1_000,
+    source: `${S61}: /iserver/scanner/run 1 req/s`,
+  },
+  ...["/pa/performance", "/pa/summary", "/pa/transactions"].map((path): IbCpEndpointLimit => ({
+    method: "POST",
+    path,
+    max: 1,
+    windowMs: 15 * 60_000,
+    source: `${S61} and §3.8: ${path} 1 req / 15 min`,
+  })),
+  ...[
+    "/fyi/unreadnumber",
+    "/fyi/settings",
+    "/fyi/disclaimer/*",
+    "/fyi/deliveryoptions",
+    "/fyi/notifications",
+  ].map((path): IbCpEndpointLimit => ({
+    method: "*",
+    path,
+    max: 1,
+    windowMs: 1_000,
+    source: `${S61}: /fyi/* 1 req/s each`,
+  })),
+];
+
+/** The Client Portal gateway's other documented numbers. */
+export const IB_CP = {
+  /** client-portal-api.md §0 and §6.1: "Global, via CP Gateway: 10 req/s". */
+  globalPerSecond: 10,
+  /** client-portal-api.md §6.1: `/iserver/marketdata/history` "max 5 concurrent requests (excess → 429)". */
+  historyMaxConcurrent: 5,
+  /** client-portal-api.md §0 and §6.1: the penalty box after a 429 is 15 min (CPAPI v1 page) / 10 min (newer). */
+  penaltyMs: { cpapiV1: 15 * 60_000, webApi: 10 * 60_000 },
+  /** client-portal-api.md §0: the brokerage session dies after ~5 min without requests ("~6 min" elsewhere). */
+  idleTimeoutMs: 5 * 60_000,
+  /** client-portal-api.md §2.6 step 3: "POST /tickle every 55–60 s (never faster than 1/s)". */
+  tickleEveryMs: { min: 55_000, max: 60_000 },
+} as const;
+
+/** The TWS API's documented numbers. */
+export const IB_TWS = {
+  /** tws-protocol.md §7.10 and pitfall 18: TWS accepts at most 50 messages/s per client, then error 100. */
+  messagesPerSecond: 50,
+  /** tws-protocol.md §7.10: @stoqey/ib 1.6.10 throttles itself to 40/s by default (`maxReqPerSec`). */
+  stoqeyDefaultPerSecond: 40,
+  /** tws-protocol.md pitfall 19: up to 32 concurrent clients per TWS. */
+  maxClients: 32,
+  /** tws-protocol.md §7.9: code of "Max rate of messages per second has been exceeded". */
+  pacingViolationCode: 100,
+} as const;
