@@ -1,7 +1,8 @@
 /**
  * `npm run bench:ui`: does the dashboard keep up? 500 orders in the blotter, then order status changes at a
- * steady rate over the real socket (the `quotes` subscription is not on main yet, so `orderUpdates` carries
- * the load), with the accounts/positions panels polling every 2 s as they do. Measured in Chromium: time from
+ * steady rate over the real socket (`orderUpdates` carries the load: the dashboard shows no quotes panel),
+ * with the accounts/positions panels live as they are (accountUpdates/positionUpdates, positions re-read
+ * every 2 s). Measured in Chromium: time from
  * the graphql-ws message arriving on the page's WebSocket to the status cell's text changing in the DOM
  * (a MutationObserver), both stamped with `performance.now()` in the page. Baseline, same page, same
  * messages: the same message → a bare `textContent` write in a detached-from-React element.
@@ -150,8 +151,9 @@ async function main(): Promise<void> {
       `${new Date().toISOString()}, Chromium headless (${process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"}), 2 shared cores.`,
       ``,
       `Load: ${ORDERS} orders seeded (${rows} rows rendered, the blotter shows the newest 200), then every order`,
-      `cancelled at ${RATE}/s over ${loadSeconds.toFixed(1)} s (${refused} refused), accounts/positions polling every 2 s.`,
-      `The \`quotes\` subscription was not on main: the load is \`orderUpdates\`. ${stats.messages} socket messages.`,
+      `cancelled at ${RATE}/s over ${loadSeconds.toFixed(1)} s (${refused} refused); the accounts and positions`,
+      `panels live meanwhile (accountUpdates, positionUpdates, positions re-read every 2 s).`,
+      `The load is \`orderUpdates\` (the dashboard has no quotes panel). ${stats.messages} socket messages.`,
       ``,
       `| measure | samples | p50 | p95 | max | goal | verdict |`,
       `|---|---:|---:|---:|---:|---:|---|`,
