@@ -350,9 +350,21 @@ async function main(): Promise<void> {
       180_000,
       10_000,
     ).catch((e: unknown) => log(String(e)));
+    let reconnected = false;
     for (let round = 0; round < 30 && intents.some((i) => i.state === "open"); round++) {
       for (const open of intents.filter((i) => i.state === "open")) {
         await attempt(open).catch((e: unknown) => (open.lastError = String(e)));
+      }
+      // An order sent into a hang the TWS connection survived stays OUTCOME_UNKNOWN on that connection (TWS may
+      // still hold it, e.g. behind an order dialog); the README's remedy is a reconnect, whose lists settle it.
+      // Do once what the operator would, after the retries above had their chance on the surviving connection.
+      const stuckOnTws = intents.some(
+        (i) => i.state === "open" && /on the current connection/.test(i.lastError ?? ""),
+      );
+      if (stuckOnTws && !reconnected && round >= 2) {
+        reconnected = true;
+        log("operator: TWS reconnect to settle orders sent into a hang (POST /sim/tws/disconnect)");
+        await control("/sim/tws/disconnect", { refuseMs: 0 });
       }
       if (intents.some((i) => i.state === "open")) await sleep(2_000);
     }

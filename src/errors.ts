@@ -6,6 +6,8 @@ export const ErrorCode = {
   UNAUTHENTICATED: "UNAUTHENTICATED",
   FORBIDDEN: "FORBIDDEN",
   NOT_FOUND: "NOT_FOUND",
+  /** A contract input that names several IB contracts; `extensions.candidates` lists them. */
+  AMBIGUOUS_CONTRACT: "AMBIGUOUS_CONTRACT",
   SESSION_NOT_READY: "SESSION_NOT_READY",
   BROKER_UNAVAILABLE: "BROKER_UNAVAILABLE",
   RATE_LIMITED: "RATE_LIMITED",

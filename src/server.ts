@@ -471,7 +471,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     requireToken(req, res, next);
   };
 
-  mountUi(app, { graphiql: landing === "graphiql", graphqlPath: GRAPHQL_PATH });
+  mountUi(app, {
+    graphiql: landing === "graphiql",
+    playground: landing === "playground",
+    graphqlPath: GRAPHQL_PATH,
+  });
   app.use(
     GRAPHQL_PATH,
     landingPageOrToken,

@@ -65,6 +65,7 @@ describe("Client Portal → domain mapping", () => {
       limitPrice: 220,
       stopPrice: null,
       timeInForce: TimeInForce.GTC,
+      outsideRth: false,
       status: OrderStatus.PARTIALLY_FILLED,
       filledQuantity: 4,
       remainingQuantity: 6,
@@ -176,6 +177,27 @@ describe("Client Portal → domain mapping", () => {
     assert.equal(p?.quantity, 20);
     assert.equal(p?.contract.symbol, "AAPL");
     assert.equal(p?.source, BrokerApi.CLIENT_PORTAL);
+    const option = mapPosition(
+      {
+        acctId: "DU1",
+        conid: 784137896,
+        position: 2,
+        assetClass: "OPT",
+        ticker: "AAPL",
+        contractDesc: "AAPL  270115C00190000",
+        expiry: "20270115",
+        putOrCall: "C",
+        strike: "190",
+        multiplier: 100,
+        undConid: 265598,
+      },
+      asOf,
+    )?.contract;
+    assert.deepEqual(
+      [option?.lastTradeDate, option?.strike, option?.right, option?.multiplier, option?.underlyingConid],
+      ["20270115", 190, "CALL", 100, 265598],
+    );
+    assert.equal(option?.localSymbol, "AAPL  270115C00190000");
     const s = mapSummary(
       {
         netliquidation: { amount: 100250.13, currency: "USD", isNull: false },
@@ -209,6 +231,13 @@ describe("Client Portal → domain mapping", () => {
         exchange: "SMART",
         currency: "USD",
         lastTradeDate: null,
+        strike: null,
+        right: null,
+        multiplier: null,
+        tradingClass: null,
+        localSymbol: null,
+        description: null,
+        underlyingConid: null,
       },
     );
     assert.equal(
@@ -216,5 +245,25 @@ describe("Client Portal → domain mapping", () => {
         ?.lastTradeDate,
       "20261218",
     );
+    // A secdef/info element of an option (camelCase, right as C/P, multiplier as text).
+    const option = mapContractInfo({
+      conid: 700000001,
+      symbol: "AAPL",
+      secType: "OPT",
+      exchange: "SMART",
+      right: "P",
+      strike: 195,
+      currency: "USD",
+      maturityDate: "20270115",
+      multiplier: "100",
+      tradingClass: "AAPL",
+      underlying_con_id: 265598,
+    });
+    assert.equal(option?.lastTradeDate, "20270115");
+    assert.equal(option?.strike, 195);
+    assert.equal(option?.right, "PUT");
+    assert.equal(option?.multiplier, 100);
+    assert.equal(option?.tradingClass, "AAPL");
+    assert.equal(option?.underlyingConid, 265598);
   });
 });

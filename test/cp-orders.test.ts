@@ -66,8 +66,12 @@ describe("Client Portal orders over HTTPS", () => {
     assert.equal((await h.broker.resolveContract({ conid: MSFT })).symbol, "MSFT");
     await assert.rejects(h.broker.resolveContract({ conid: 999_999_999 }), isCode("NOT_FOUND"));
     await assert.rejects(h.broker.resolveContract({ symbol: "ZZZZQ" }), isCode("NOT_FOUND"));
+    // A future by symbol alone is its front month (/trsrv/futures); an option needs its expiry.
+    const front = await h.broker.resolveContract({ symbol: "ES", secType: SecType.FUT });
+    assert.equal(front.secType, SecType.FUT);
+    assert.match(front.lastTradeDate ?? "", /^\d{8}$/);
     await assert.rejects(
-      h.broker.resolveContract({ symbol: "ES", secType: SecType.FUT }),
+      h.broker.resolveContract({ symbol: "AAPL", secType: SecType.OPT, strike: 190 }),
       isCode("BAD_USER_INPUT"),
     );
     assert.deepEqual(await simOrders(), []);

@@ -196,9 +196,9 @@ const placeCases: Case[] = [
     name: "unknown timeInForce",
 
     query: PLACE,
-    variables: place({ timeInForce: "FOK" }),
+    variables: place({ timeInForce: "GTX" }),
     code: "BAD_USER_INPUT",
-    message: /"FOK".*TimeInForce/,
+    message: /"GTX".*TimeInForce/,
   },
   {
     name: "unknown via",
@@ -561,9 +561,9 @@ describe("malformed inputs never reach the simulators", () => {
       name: "modify with an unknown timeInForce",
 
       query: MODIFY,
-      variables: { id: target, m: { timeInForce: "GTD" } },
+      variables: { id: target, m: { timeInForce: "GTX" } },
       code: "BAD_USER_INPUT",
-      message: /"GTD".*TimeInForce/,
+      message: /"GTX".*TimeInForce/,
     },
     {
       name: "confirm of an unknown reply",

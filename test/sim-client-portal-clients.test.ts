@@ -96,6 +96,47 @@ describe("Client Portal simulator: third-party client behaviours", () => {
     assert.equal(post.body.length, 1, "a body field reads the same spellings");
   });
 
+  it("option chain: search sections, strikes only after search, info per strike and right", async () => {
+    const { cp } = await start();
+    const month = (await cp.get(`/iserver/secdef/strikes?conid=${AAPL}&sectype=OPT&month=JAN27`)).body;
+    assert.deepEqual(month, { call: [], put: [] }, "empty until the underlying was searched");
+    const s = await cp.get("/iserver/secdef/search?symbol=AAPL");
+    const opt = s.body[0].sections.find((x: { secType: string }) => x.secType === "OPT");
+    assert.match(opt.months, /^([A-Z]{3}\d{2};)+[A-Z]{3}\d{2}$/);
+    assert.match(opt.exchange, /^SMART;/);
+    const m = opt.months.split(";")[1];
+    const strikes = await cp.get(`/iserver/secdef/strikes?conid=${AAPL}&sectype=OPT&month=${m}`);
+    assert.ok(strikes.body.call.includes(190) && strikes.body.put.includes(190));
+    const info = await cp.get(`/iserver/secdef/info?conid=${AAPL}&sectype=OPT&month=${m}&strike=190&right=C`);
+    assert.equal(info.status, 200);
+    assert.ok(info.body.length >= 1, "one element per expiry of the month");
+    const kinds: Record<string, string> = {
+      conid: "number",
+      symbol: "string",
+      secType: "string",
+      exchange: "string",
+      right: "string",
+      strike: "number",
+      currency: "string",
+      desc1: "string",
+      desc2: "string",
+      maturityDate: "string",
+      multiplier: "string",
+      tradingClass: "string",
+      validExchanges: "string",
+    };
+    for (const [k, kind] of Object.entries(kinds))
+      assert.equal(typeof info.body[0][k], kind, `secdef/info ${k}`);
+    assert.deepEqual([info.body[0].right, info.body[0].strike, info.body[0].multiplier], ["C", 190, "100"]);
+    const none = await cp.get(
+      `/iserver/secdef/info?conid=${AAPL}&sectype=OPT&month=${m}&strike=191.25&right=C`,
+    );
+    assert.equal(none.status, 400, "no such strike");
+    const rules = await cp.get(`/iserver/contract/${info.body[0].conid}/info`);
+    assert.equal(rules.body.instrument_type, "OPT");
+    assert.equal(rules.body.underlying_con_id, AAPL);
+  });
+
   it("GET /portfolio/positions/{conid}: the position keyed by every account holding it", async () => {
     const { sim, cp } = await start();
     for (const account of [ACCT, ACCT2]) {
@@ -188,16 +229,28 @@ describe("Client Portal simulator: third-party client behaviours", () => {
     const { cp } = await start();
     const r = await cp.get("/trsrv/futures?symbols=ES,es");
     assert.equal(r.status, 200);
-    assert.equal(r.body.ES.length, 1);
-    assert.deepEqual(r.body.ES[0], {
-      symbol: "ES",
-      conid: ES,
-      underlyingConid: 11004968,
-      expirationDate: 20261218,
-      ltd: 20261218,
-      shortFuturesCutOff: 20261218,
-      longFuturesCutOff: 20261218,
-    });
+    // The listed quarterly months, nearest first (the brokerage lists four more from its clock).
+    assert.ok(r.body.ES.length >= 4, `ES months: ${r.body.ES.length}`);
+    const ltds = r.body.ES.map((f: { ltd: number }) => f.ltd);
+    assert.deepEqual(
+      [...ltds].sort((a, b) => a - b),
+      ltds,
+    );
+    const today = Number(new Date().toISOString().slice(0, 10).replace(/-/g, ""));
+    assert.ok(
+      ltds.every((d: number) => d >= today),
+      "non-expired only",
+    );
+    if (today <= 20261218)
+      assert.deepEqual(r.body.ES[0], {
+        symbol: "ES",
+        conid: ES,
+        underlyingConid: 11004968,
+        expirationDate: 20261218,
+        ltd: 20261218,
+        shortFuturesCutOff: 20261218,
+        longFuturesCutOff: 20261218,
+      });
     assert.deepEqual(r.body.es, [], "symbols are case-sensitive");
     assert.equal((await cp.get("/trsrv/futures")).status, 500);
   });

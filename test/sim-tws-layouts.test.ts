@@ -59,6 +59,20 @@ function clientPlaceOrderAt(v: number, id: number, contract: Contract, order: Or
 
 const AAPL = DEFAULT_INSTRUMENTS.find((i) => i.symbol === "AAPL")!;
 const ES = DEFAULT_INSTRUMENTS.find((i) => i.secType === "FUT")!;
+/** A listed AAPL put as the options universe generates it. */
+const AAPL_PUT = {
+  ...AAPL,
+  conid: 712345678,
+  secType: "OPT" as const,
+  exchange: "SMART",
+  localSymbol: "AAPL  270115P00187500",
+  tradingClass: "AAPL",
+  multiplier: 100,
+  lastTradeDate: "20270115",
+  strike: 187.5,
+  right: "P" as const,
+  underlyingConid: AAPL.conid,
+};
 
 const view = (status = "Submitted"): enc.TwsOrderView => ({
   orderId: 1001,
@@ -169,6 +183,25 @@ describe("TWS layouts at each server version decode cleanly in @stoqey/ib", () =
           [12, instrument.symbol, instrument.conid],
         );
       }
+      // Options: expiry, strike, right, multiplier and the OCC local symbol at every version.
+      const [, option] = expectEvent(
+        v,
+        enc.contractDetails(13, contractDetailsView(AAPL_PUT, "SMART", "20260102"), v),
+        "contractDetails",
+      ) as [number, { contract: Contract; underConId?: number }];
+      assert.deepEqual(
+        [
+          option.contract.secType,
+          option.contract.lastTradeDateOrContractMonth,
+          option.contract.strike,
+          option.contract.right,
+          Number(option.contract.multiplier),
+          option.contract.localSymbol,
+          option.contract.tradingClass,
+          option.underConId,
+        ],
+        ["OPT", "20270115", 187.5, "P", 100, "AAPL  270115P00187500", "AAPL", AAPL.conid],
+      );
       expectEvent(
         v,
         enc.commissionReport({ execId: "0001.01", commission: 1, currency: "USD" }),

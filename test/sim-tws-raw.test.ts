@@ -246,7 +246,7 @@ describe("TWS simulator: client ids, pacing, fault controls", () => {
 });
 
 describe("TWS simulator: held, what-if and duplicate orders", () => {
-  it("an order without transmit=1 is held in TWS (PreSubmitted, not in the book) until re-placed with transmit=1", async () => {
+  it("an order without transmit=1 is held in TWS, silently, until re-placed with transmit=1", async () => {
     const { brokerage, sim } = await startEnv();
     const c = await started(sim.port, 20);
     const order = {
@@ -259,20 +259,66 @@ describe("TWS simulator: held, what-if and duplicate orders", () => {
       orderRef: "held-1",
     };
     c.send(placeOrderFields({ ...order, transmit: "" }));
-    const open = await c.next(isMsg(5));
-    assert.equal(open[85], "PreSubmitted");
-    assert.equal((await c.next(isMsg(3)))[2], "PreSubmitted");
-    assert.equal(brokerage.findOrderByRef("held-1"), undefined);
-
     c.send(placeOrderFields({ ...order, transmit: 1 }));
-    await c.next((f) => isMsg(5)(f) && f[85] === "Submitted");
+    // Real TWS says nothing about a held order: the first message about it is the transmitted one.
+    const first = await c.next(isMsg(5));
+    assert.equal(first[85], "Submitted");
     assert.equal(brokerage.findOrderByTwsId(20, 2000)?.status, "Submitted");
+    assert.equal(brokerage.orderRefStats().find((r) => r.orderRef === "held-1")?.submissions, 1);
 
     c.send(placeOrderFields({ ...order, orderId: 2001, transmit: 0, orderRef: "held-2" }));
-    await c.next((f) => isMsg(5)(f) && f[1] === "2001");
     c.send([4, 2001, "", "", 2147483647]);
     await c.next((f) => isMsg(3)(f) && f[1] === "2001" && f[2] === "Cancelled");
     await c.next(isError(202, 2001));
+    assert.equal(brokerage.findOrderByRef("held-2"), undefined);
+  });
+
+  it("a bracket: held parent and take-profit, the transmitting stop-loss sends all three with parentId", async () => {
+    const { brokerage, sim } = await startEnv();
+    const c = await started(sim.port, 22);
+    const base = { symbol: "MSFT", quantity: 2 };
+    c.send(
+      placeOrderFields({
+        ...base,
+        orderId: 3000,
+        action: "BUY",
+        orderType: "LMT",
+        lmtPrice: 300,
+        transmit: 0,
+        orderRef: "b",
+      }),
+    );
+    c.send(
+      placeOrderFields({
+        ...base,
+        orderId: 3001,
+        action: "SELL",
+        orderType: "LMT",
+        lmtPrice: 330,
+        transmit: 0,
+        parentId: 3000,
+        orderRef: "b.tp",
+      }),
+    );
+    c.send(
+      placeOrderFields({
+        ...base,
+        orderId: 3002,
+        action: "SELL",
+        orderType: "STP",
+        auxPrice: 280,
+        transmit: 1,
+        parentId: 3000,
+        orderRef: "b.sl",
+      }),
+    );
+    await c.next((f) => isMsg(5)(f) && f[1] === "3002");
+    const parent = brokerage.findOrderByTwsId(22, 3000)!;
+    const tp = brokerage.findOrderByTwsId(22, 3001)!;
+    const sl = brokerage.findOrderByTwsId(22, 3002)!;
+    assert.equal(tp.parentPermId, parent.permId);
+    assert.equal(sl.parentPermId, parent.permId);
+    assert.equal(tp.status, "PreSubmitted", "children wait for the parent's fill");
   });
 
   it("what-if: one openOrder with margin fields and a commission estimate, nothing placed", async () => {

@@ -104,7 +104,10 @@ function requests(nextOrderId: number): Map<number, { fields: Fields; answer: An
     r(75, [1, rid(74)], "none"),
     r(76, [1, rid(76), ACCOUNT, "", 1], { data: "accountUpdateMultiEnd", reqId: rid(76) }),
     r(77, [1, rid(76)], "none"),
-    r(78, [rid(78), "AAPL", "", "STK", AAPL_CONID], err(321, rid(78))),
+    r(78, [rid(78), "AAPL", "", "STK", AAPL_CONID], {
+      data: "securityDefinitionOptionParameterEnd",
+      reqId: rid(78),
+    }),
     r(79, [rid(79)], err(321, rid(79))),
     r(80, [], err(321, -1)),
     r(81, [rid(81), "AA"], err(321, rid(81))),

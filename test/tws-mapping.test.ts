@@ -45,10 +45,12 @@ describe("TWS → domain mapping", () => {
 
   it("maps order types, times in force and accounts", () => {
     assert.equal(toOrderType({ orderType: "STP LMT" as never }), OrderType.STOP_LIMIT);
-    assert.equal(toOrderType({ orderType: "TRAIL" as never }), OrderType.STOP);
+    assert.equal(toOrderType({ orderType: "TRAIL" as never }), OrderType.TRAILING_STOP);
     assert.equal(toOrderType({ orderType: "REL" as never, lmtPrice: 10 }), OrderType.LIMIT);
-    assert.equal(toOrderType({ orderType: "MOC" as never }), OrderType.MARKET);
-    assert.equal(toTimeInForce("GTD"), TimeInForce.GTC);
+    assert.equal(toOrderType({ orderType: "MOC" as never }), OrderType.MARKET_ON_CLOSE);
+    assert.equal(toOrderType({ orderType: "MIDPRICE" as never }), OrderType.MIDPRICE);
+    assert.equal(toTimeInForce("GTD"), TimeInForce.GTD);
+    assert.equal(toTimeInForce("FOK"), TimeInForce.FOK);
     assert.equal(toTimeInForce(""), TimeInForce.DAY);
     assert.equal(accountTypeOf("DU1234567"), AccountType.PAPER);
     assert.equal(accountTypeOf("U1234567"), AccountType.LIVE);

@@ -83,6 +83,19 @@ describe("dashboard on the simulators", () => {
     await eventually("a net liquidation figure", async () => /\d/.test((await cell.textContent()) ?? ""));
   });
 
+  it("follows accountUpdates and positionUpdates, with the account's daily P&L", async () => {
+    await eventually("the account and position subscriptions", () => {
+      const queries = sent.filter((m) => m.type === "subscribe").map((m) => m.payload?.query ?? "");
+      return (
+        queries.some((q) => q.includes("accountUpdates")) &&
+        queries.some((q) => q.includes("positionUpdates"))
+      );
+    });
+    const daily = page.getByTestId(`account-${ACCT}`).getByTestId("daily-pnl");
+    await daily.waitFor({ timeout: 10_000 });
+    assert.match((await daily.textContent()) ?? "", /\d/);
+  });
+
   it("shows an order placed by another client in the blotter, live", async () => {
     const r = await s.op(PLACE, order("ui-external-1"));
     assert.equal(r.errors, undefined);

@@ -47,6 +47,13 @@ const ORDER_TYPE: Record<SimOrder["orderType"], string> = {
   LMT: "LIMIT",
   STP: "STOP",
   "STP LMT": "STOP_LIMIT",
+  TRAIL: "TRAILING_STOP",
+  "TRAIL LIMIT": "TRAILING_STOP_LIMIT",
+  MOC: "MARKET_ON_CLOSE",
+  LOC: "LIMIT_ON_CLOSE",
+  MIT: "MARKET_IF_TOUCHED",
+  LIT: "LIMIT_IF_TOUCHED",
+  MIDPRICE: "MIDPRICE",
 };
 
 export interface BareGraphQLWs {

@@ -1,8 +1,9 @@
 import type { Account, AccountSummary } from "../schema/account.type";
 import type { Contract, ContractInput } from "../schema/contract.type";
-import type { BrokerApi, SessionEventType } from "../schema/enums";
+import type { BrokerApi, SecType, SessionEventType } from "../schema/enums";
+import type { OptionChain } from "../schema/option-chain.type";
 import type { ModifyOrderInput } from "../schema/order.input";
-import type { Fill, Order, OrderConfirmation } from "../schema/order.type";
+import type { Fill, Order, OrderConfirmation, OrderPreview } from "../schema/order.type";
 import type { Position } from "../schema/position.type";
 import type { ClientPortalStatus, TwsStatus } from "../schema/session.type";
 import type { MarketDataFeed } from "./market-data/market-data.types";
@@ -70,9 +71,17 @@ export interface ApiBroker {
   accountPnl?(
     accountId: string,
   ): Promise<{ dailyPnl?: number | null; unrealizedPnl?: number | null; realizedPnl?: number | null }>;
+  /** Contracts IB lists for a symbol (stocks, futures months, FX; options are reached through chains). */
+  searchContracts?(symbol: string, secType?: SecType | null): Promise<Contract[]>;
+  /** Option chains of a resolved underlying, optionally on one exchange. */
+  optionChains?(underlying: Contract, exchange: string | null): Promise<OptionChain[]>;
   /** Last known price of a contract, for notional limits; null when unknown. */
   lastPrice?(conid: number): Promise<number | null>;
   placeOrder(request: OrderRequest, contract: Contract): Promise<PlaceOutcome>;
+  /** IB's what-if for the order: margin and commission, nothing placed. Absent: this API cannot preview. */
+  previewOrder?(request: OrderRequest, contract: Contract): Promise<OrderPreview>;
+  /** Why this API cannot place these terms as they are, or null when it can. Absent: it takes every order. */
+  unsupported?(request: OrderRequest): string | null;
   modifyOrder(order: Order, changes: ModifyOrderInput): Promise<Order>;
   cancelOrder(order: Order): Promise<Order>;
   /** Whether this API may modify or cancel the order; absent means it may. */

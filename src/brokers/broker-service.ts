@@ -11,7 +11,7 @@ import {
   type OrderStatus,
 } from "../schema/enums";
 import type { ModifyOrderInput, PlaceOrderInput } from "../schema/order.input";
-import type { Fill, Order, OrderEvent, PlaceOrderPayload } from "../schema/order.type";
+import type { Fill, Order, OrderEvent, OrderPreview, PlaceOrderPayload } from "../schema/order.type";
 import type { Position } from "../schema/position.type";
 import type { ClientPortalStatus, SessionEvent, SessionStatus, TwsStatus } from "../schema/session.type";
 import type {
@@ -21,6 +21,7 @@ import type {
   ComponentReadiness,
   TwsBroker,
 } from "./api-broker";
+import { ContractService } from "./contract-service";
 import { MemoryIdempotencyStore, type IdempotencyStore } from "./idempotency";
 import { OrderIdempotency } from "./order-idempotency";
 import {
@@ -29,9 +30,12 @@ import {
   type MarketDataService,
 } from "./market-data/market-data-service";
 import type { MarketDataFeed } from "./market-data/market-data.types";
-import { termsAfterModify, type OrderTerms } from "./order-terms";
+import { bracketChildren, termsAfterModify, type OrderTerms } from "./order-terms";
 import { OrderTracker, type OrderEventData, type OrderHistoryWriter } from "./order-tracker";
 import { checkAccountId, checkOrderId, validateModifyOrder, validatePlaceOrder } from "./order-validation";
+import { cancelAll } from "./cancel-all";
+import { previewOrder } from "./order-preview";
+import { routeOrder } from "./order-routing";
 import { marketPrice, route, routeExisting, sidesOf, type Sides } from "./routing";
 import {
   accountAllowed,
@@ -113,7 +117,16 @@ export interface BrokerService {
     until?: Date | null;
   }): Promise<Fill[]>;
   order(id: string): Promise<Order | null>;
+  /** Contract resolution and option chains (contract-service.ts). */
+  contracts(): ContractService;
   placeOrder(input: PlaceOrderInput, caller: Caller): Promise<PlaceOrderPayload>;
+  /** IB's what-if through the API placeOrder would use; nothing placed, the clientOrderId stays free. */
+  previewOrder(input: PlaceOrderInput, caller: Caller): Promise<OrderPreview>;
+  /** Cancels every working order of the account through the API that owns it. */
+  cancelAllOrders(accountId: string, confirm: boolean, caller: Caller): Promise<Order[]>;
+  orderByClientOrderId(clientOrderId: string): Promise<Order | null>;
+  /** A bracket parent's children, as tracked. */
+  childrenOf(order: Order): Order[];
   modifyOrder(id: string, input: ModifyOrderInput, caller: Caller): Promise<Order>;
   cancelOrder(id: string, caller: Caller): Promise<Order>;
   confirmOrder(replyId: string, confirmed: boolean, caller: Caller): Promise<PlaceOrderPayload>;
@@ -398,6 +411,13 @@ class UnifiedBrokerService implements BrokerService {
     return stored && this.accountAllowed(stored.accountId) ? stored : null;
   }
 
+  contracts(): ContractService {
+    this.contractService ??= new ContractService(() => this.sidesMap());
+    return this.contractService;
+  }
+
+  private contractService?: ContractService;
+
   // ---- mutations ----
 
   async placeOrder(input: PlaceOrderInput, caller: Caller): Promise<PlaceOrderPayload> {
@@ -413,10 +433,13 @@ class UnifiedBrokerService implements BrokerService {
       checkAllowed(this.options.guards, request.accountId);
       checkLive(this.options.guards, request.accountId, this.mode());
       await this.checkKnownAccount(request.accountId);
-      const api = route(this.sidesMap(), input.via ?? null);
-      const result = await this.idempotency.place(api, request, (contract) =>
-        this.checkLimits(api, request, contract.conid),
-      );
+      const api = routeOrder(this.sidesMap(), input.via ?? null, request);
+      const result = await this.idempotency.place(api, request, async (contract) => {
+        await this.checkLimits(api, request, contract.conid);
+        // A bracket's exits are orders of their own: each one is held to the same limits.
+        for (const child of bracketChildren(request))
+          await this.checkLimits(api, child.request, contract.conid);
+      });
       this.log.info(
         {
           ...audit,
@@ -432,6 +455,55 @@ class UnifiedBrokerService implements BrokerService {
       this.auditRefusal(audit, e);
       throw e;
     }
+  }
+
+  previewOrder(input: PlaceOrderInput, caller: Caller): Promise<OrderPreview> {
+    // The same steps as placeOrder except the write checks: a preview sends no order (read tokens may ask).
+    return previewOrder(input, caller, {
+      guards: this.options.guards,
+      mode: () => this.mode(),
+      sides: () => this.sidesMap(),
+      checkKnownAccount: (id) => this.checkKnownAccount(id),
+      checkLimits: (api, terms, conid) => this.checkLimits(api, terms, conid),
+      log: this.log,
+      auditRefusal: (audit, e) => this.auditRefusal(audit, e),
+    });
+  }
+
+  cancelAllOrders(accountId: string, confirm: boolean, caller: Caller): Promise<Order[]> {
+    return cancelAll(accountId, confirm, caller, {
+      guards: this.options.guards,
+      mode: () => this.mode(),
+      sides: () => this.sidesMap(),
+      orders: (id) => this.orders({ accountId: id }),
+      checkWritable: (c) => this.checkWritable(c),
+      observe: (o) => {
+        this.tracker.observe({ order: o });
+        return this.tracker.get(o.id) ?? o;
+      },
+      log: this.log,
+      auditRefusal: (audit, e) => this.auditRefusal(audit, e),
+    });
+  }
+
+  async orderByClientOrderId(clientOrderId: string): Promise<Order | null> {
+    const key = clientOrderId?.trim() ?? "";
+    const find = () =>
+      this.tracker
+        .all()
+        .filter((o) => o.clientOrderId === key && this.accountAllowed(o.accountId))
+        .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0] ?? null;
+    const known = find();
+    if (known) return known;
+    await this.orders({});
+    return find();
+  }
+
+  childrenOf(order: Order): Order[] {
+    return this.tracker
+      .all()
+      .filter((o) => o.parentId != null && o.parentId === order.id)
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   }
 
   async confirmOrder(replyId: string, confirmed: boolean, caller: Caller): Promise<PlaceOrderPayload> {

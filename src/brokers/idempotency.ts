@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { BrokerApi } from "../schema/enums";
 import type { ContractInput } from "../schema/contract.type";
-import type { OrderTerms } from "./order-terms";
+import type { BracketTerms, OrderTerms } from "./order-terms";
 
 /** What every readable record knows: the key, the terms it was used for, and the API it went to. */
 interface RecordBase {
@@ -82,9 +82,11 @@ export class KeyedMutex {
  * The fingerprint of an order's terms and contract as the user gave them (after validation). The key's own
  * id is left out: it is what the fingerprint is stored under.
  */
-export function fingerprintOf(terms: OrderTerms & { contract: ContractInput }): string {
+export function fingerprintOf(
+  terms: OrderTerms & { contract: ContractInput; bracket?: BracketTerms | null },
+): string {
   const { accountId, contract, side, type, quantity, limitPrice, stopPrice, timeInForce } = terms;
-  const fields = [
+  const fields: unknown[] = [
     accountId,
     contract.conid,
     contract.symbol,
@@ -98,6 +100,18 @@ export function fingerprintOf(terms: OrderTerms & { contract: ContractInput }): 
     stopPrice,
     timeInForce,
   ];
+  // Appended only when set, so the fingerprints of simple orders stored before these fields existed stay valid.
+  const extra = {
+    trailingAmount: terms.trailingAmount ?? null,
+    trailingPercent: terms.trailingPercent ?? null,
+    limitOffset: terms.limitOffset ?? null,
+    triggerPrice: terms.triggerPrice ?? null,
+    goodTillDate: terms.goodTillDate ? terms.goodTillDate.toISOString() : null,
+    outsideRth: terms.outsideRth || null,
+    ocaGroup: terms.ocaGroup ?? null,
+    bracket: terms.bracket ?? null,
+  };
+  for (const [k, v] of Object.entries(extra)) if (v != null) fields.push(k, v);
   return createHash("sha256").update(JSON.stringify(fields)).digest("hex").slice(0, 32);
 }
 

@@ -1,5 +1,5 @@
 import type { ContractInput } from "../schema/contract.type";
-import { AccountType, type OrderSide, type OrderType, type TimeInForce } from "../schema/enums";
+import { AccountType, OrderSide, OrderType, type TimeInForce } from "../schema/enums";
 import type { ModifyOrderInput } from "../schema/order.input";
 import type { Order } from "../schema/order.type";
 
@@ -16,15 +16,49 @@ export interface OrderTerms {
   limitPrice: number | null;
   stopPrice: number | null;
   timeInForce: TimeInForce;
+  /*
+   * The fields below are optional so that terms built by hand (tests, tools) may leave out what a simple order
+   * does not use; absent means null (false for outsideRth).
+   */
+  /** TRAILING_STOP(_LIMIT): exactly one of amount and percent. */
+  trailingAmount?: number | null;
+  trailingPercent?: number | null;
+  /** TRAILING_STOP_LIMIT: the limit's distance from the trailing stop. */
+  limitOffset?: number | null;
+  /** MARKET_IF_TOUCHED / LIMIT_IF_TOUCHED. */
+  triggerPrice?: number | null;
+  /** Set exactly when timeInForce is GTD. */
+  goodTillDate?: Date | null;
+  outsideRth?: boolean;
+  ocaGroup?: string | null;
   /** Null only for orders entered elsewhere (TWS's own window, another client): they have no key of ours. */
   clientOrderId: string | null;
+}
+
+/** The exits of a bracket, checked against the entry's side and price. */
+export interface BracketTerms {
+  takeProfitLimitPrice: number | null;
+  stopLossStopPrice: number | null;
+  stopLossLimitPrice: number | null;
 }
 
 /** An order request after validation: every field checked, the contract still as the user gave it. */
 export interface OrderRequest extends OrderTerms {
   contract: ContractInput;
   clientOrderId: string;
+  bracket?: BracketTerms | null;
 }
+
+/** The fields a simple order leaves at their defaults: for code that builds terms by hand. */
+export const SIMPLE_TERMS = {
+  trailingAmount: null,
+  trailingPercent: null,
+  limitOffset: null,
+  triggerPrice: null,
+  goodTillDate: null,
+  outsideRth: false,
+  ocaGroup: null,
+} as const satisfies Partial<OrderTerms>;
 
 /** The terms an order will have once a modification is applied: IB replaces an order whole. */
 export function termsAfterModify(order: Order, changes: ModifyOrderInput): OrderTerms {
@@ -36,6 +70,13 @@ export function termsAfterModify(order: Order, changes: ModifyOrderInput): Order
     limitPrice: changes.limitPrice ?? order.limitPrice ?? null,
     stopPrice: changes.stopPrice ?? order.stopPrice ?? null,
     timeInForce: changes.timeInForce ?? order.timeInForce,
+    trailingAmount: order.trailingAmount ?? null,
+    trailingPercent: order.trailingPercent ?? null,
+    limitOffset: order.limitOffset ?? null,
+    triggerPrice: order.triggerPrice ?? null,
+    goodTillDate: order.goodTillDate ?? null,
+    outsideRth: order.outsideRth ?? false,
+    ocaGroup: order.ocaGroup ?? null,
     clientOrderId: order.clientOrderId ?? null,
   };
 }
@@ -47,4 +88,49 @@ export function termsAfterModify(order: Order, changes: ModifyOrderInput): Order
  */
 export function accountTypeOf(id: string): AccountType {
   return /^D[A-Z]?\d/.test(id) ? AccountType.PAPER : AccountType.LIVE;
+}
+
+/**
+ * A bracket's exits as orders of their own: the opposite side, the entry's quantity and time in force, keys
+ * derived from the entry's (`<key>.tp`, `<key>.sl`). IB links them to the entry by parentId and makes them
+ * one OCA group.
+ */
+export function bracketChildren(request: OrderRequest): { role: "tp" | "sl"; request: OrderRequest }[] {
+  const b = request.bracket;
+  if (!b) return [];
+  const side = request.side === OrderSide.BUY ? OrderSide.SELL : OrderSide.BUY;
+  const base = {
+    accountId: request.accountId,
+    contract: request.contract,
+    side,
+    quantity: request.quantity,
+    timeInForce: request.timeInForce,
+    outsideRth: request.outsideRth ?? false,
+  };
+  const out: { role: "tp" | "sl"; request: OrderRequest }[] = [];
+  if (b.takeProfitLimitPrice != null) {
+    out.push({
+      role: "tp",
+      request: {
+        ...base,
+        type: OrderType.LIMIT,
+        limitPrice: b.takeProfitLimitPrice,
+        stopPrice: null,
+        clientOrderId: `${request.clientOrderId}.tp`,
+      },
+    });
+  }
+  if (b.stopLossStopPrice != null) {
+    out.push({
+      role: "sl",
+      request: {
+        ...base,
+        type: b.stopLossLimitPrice != null ? OrderType.STOP_LIMIT : OrderType.STOP,
+        limitPrice: b.stopLossLimitPrice,
+        stopPrice: b.stopLossStopPrice,
+        clientOrderId: `${request.clientOrderId}.sl`,
+      },
+    });
+  }
+  return out;
 }

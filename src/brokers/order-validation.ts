@@ -1,9 +1,10 @@
 import { badInput } from "../errors";
 import type { ContractInput } from "../schema/contract.type";
-import { OrderType, SecType } from "../schema/enums";
-import type { ModifyOrderInput, PlaceOrderInput } from "../schema/order.input";
+import { checkContractInput } from "./contract-input";
+import { OrderSide, OrderType, SecType, TimeInForce } from "../schema/enums";
+import type { BracketInput, ModifyOrderInput, PlaceOrderInput } from "../schema/order.input";
 import type { Order } from "../schema/order.type";
-import { termsAfterModify, type OrderRequest } from "./order-terms";
+import { termsAfterModify, type BracketTerms, type OrderRequest } from "./order-terms";
 
 const ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 const SYMBOL_PATTERN = /^[A-Za-z0-9.\- /]{1,32}$/;
@@ -22,14 +23,87 @@ export const MIN_PRICE = 0.0001;
  */
 export const MIN_QUANTITY = 0.0001;
 
-const NEEDS_LIMIT = new Set([OrderType.LIMIT, OrderType.STOP_LIMIT]);
-const NEEDS_STOP = new Set([OrderType.STOP, OrderType.STOP_LIMIT]);
+type Need = "required" | "optional" | "forbidden";
+
+/** Which prices each order type takes, as IB's order types define them. */
+const PRICES: Record<OrderType, { limit: Need; stop: Need; trail: Need; trigger: Need }> = {
+  [OrderType.MARKET]: { limit: "forbidden", stop: "forbidden", trail: "forbidden", trigger: "forbidden" },
+  [OrderType.LIMIT]: { limit: "required", stop: "forbidden", trail: "forbidden", trigger: "forbidden" },
+  [OrderType.STOP]: { limit: "forbidden", stop: "required", trail: "forbidden", trigger: "forbidden" },
+  [OrderType.STOP_LIMIT]: { limit: "required", stop: "required", trail: "forbidden", trigger: "forbidden" },
+  // IB's trailStopPrice: the initial stop; without it IB starts the trail from the market.
+  [OrderType.TRAILING_STOP]: {
+    limit: "forbidden",
+    stop: "optional",
+    trail: "required",
+    trigger: "forbidden",
+  },
+  [OrderType.TRAILING_STOP_LIMIT]: {
+    limit: "forbidden",
+    stop: "optional",
+    trail: "required",
+    trigger: "forbidden",
+  },
+  [OrderType.MARKET_ON_CLOSE]: {
+    limit: "forbidden",
+    stop: "forbidden",
+    trail: "forbidden",
+    trigger: "forbidden",
+  },
+  [OrderType.LIMIT_ON_CLOSE]: {
+    limit: "required",
+    stop: "forbidden",
+    trail: "forbidden",
+    trigger: "forbidden",
+  },
+  [OrderType.MARKET_IF_TOUCHED]: {
+    limit: "forbidden",
+    stop: "forbidden",
+    trail: "forbidden",
+    trigger: "required",
+  },
+  [OrderType.LIMIT_IF_TOUCHED]: {
+    limit: "required",
+    stop: "forbidden",
+    trail: "forbidden",
+    trigger: "required",
+  },
+  // The limit is MIDPRICE's optional price cap.
+  [OrderType.MIDPRICE]: { limit: "optional", stop: "forbidden", trail: "forbidden", trigger: "forbidden" },
+};
+
+/**
+ * The time-in-force values IB takes per order type: OPG is for market/limit on the open only, the close
+ * types are day orders by definition, fill-or-kill is for market and limit orders.
+ */
+const TIFS: Partial<Record<TimeInForce, readonly OrderType[]>> = {
+  [TimeInForce.OPG]: [OrderType.MARKET, OrderType.LIMIT],
+  [TimeInForce.FOK]: [OrderType.MARKET, OrderType.LIMIT],
+  [TimeInForce.IOC]: [
+    OrderType.MARKET,
+    OrderType.LIMIT,
+    OrderType.STOP,
+    OrderType.STOP_LIMIT,
+    OrderType.MIDPRICE,
+  ],
+};
+const DAY_ONLY = new Set([OrderType.MARKET_ON_CLOSE, OrderType.LIMIT_ON_CLOSE]);
+/** IB ignores outsideRth for these (warning 2109): they trade only in the regular session. */
+const RTH_ONLY = new Set([
+  OrderType.MARKET,
+  OrderType.MARKET_ON_CLOSE,
+  OrderType.LIMIT_ON_CLOSE,
+  OrderType.MIDPRICE,
+]);
+const MAX_TRAILING_PERCENT = 99.99;
+/** What bracket children append to the parent's key; the parent's key leaves room for it within 64. */
+export const BRACKET_SUFFIXES = { takeProfit: ".tp", stopLoss: ".sl" } as const;
 
 /**
  * Checks and normalizes an order before anything goes upstream. Every message names the field and what to
  * send instead, because the reader is usually a script author looking at a failed mutation.
  */
-export function validatePlaceOrder(input: PlaceOrderInput): OrderRequest {
+export function validatePlaceOrder(input: PlaceOrderInput, now: Date = new Date()): OrderRequest {
   const clientOrderId = input.clientOrderId?.trim() ?? "";
   if (!ID_PATTERN.test(clientOrderId)) {
     throw badInput(
@@ -39,19 +113,224 @@ export function validatePlaceOrder(input: PlaceOrderInput): OrderRequest {
   }
   const accountId = checkAccountId(input.accountId);
   checkQuantity(input.quantity, "quantity");
-  const limitPrice = checkPrice(input.type, input.limitPrice, "limitPrice", NEEDS_LIMIT.has(input.type));
-  const stopPrice = checkPrice(input.type, input.stopPrice, "stopPrice", NEEDS_STOP.has(input.type));
+  const { type } = input;
+  const spec = PRICES[type];
+  const limitPrice = checkPrice(type, input.limitPrice, "limitPrice", spec.limit);
+  const stopPrice = checkPrice(type, input.stopPrice, "stopPrice", spec.stop);
+  const triggerPrice = checkPrice(type, input.triggerPrice, "triggerPrice", spec.trigger);
+  const { trailingAmount, trailingPercent } = checkTrail(type, input, spec.trail);
+  const limitOffset = checkLimitOffset(type, input.limitOffset);
+  const timeInForce = input.timeInForce ?? TimeInForce.DAY;
+  const goodTillDate = checkTimeInForce(type, timeInForce, input.goodTillDate ?? null, now);
+  const outsideRth = input.outsideRth ?? false;
+  if (outsideRth && RTH_ONLY.has(type)) {
+    throw badInput(
+      `outsideRth is not possible for ${type} orders: IB only executes them in regular trading hours. Remove it.`,
+      { field: "outsideRth" },
+    );
+  }
+  const ocaGroup = checkOcaGroup(input.ocaGroup);
+  const bracket = input.bracket
+    ? checkBracket(input, input.bracket, { limitPrice, stopPrice, triggerPrice }, clientOrderId)
+    : null;
+  if (bracket && ocaGroup) {
+    throw badInput("ocaGroup and bracket exclude each other: a bracket's exits form their own OCA group.", {
+      field: "ocaGroup",
+    });
+  }
   return {
     accountId,
     contract: normalizeContract(input.contract),
     side: input.side,
-    type: input.type,
+    type,
     quantity: input.quantity,
     limitPrice,
     stopPrice,
-    timeInForce: input.timeInForce,
+    timeInForce,
+    trailingAmount,
+    trailingPercent,
+    limitOffset,
+    triggerPrice,
+    goodTillDate,
+    outsideRth,
+    ocaGroup,
     clientOrderId,
+    bracket,
   };
+}
+
+function checkTrail(
+  type: OrderType,
+  input: Pick<PlaceOrderInput, "trailingAmount" | "trailingPercent">,
+  need: Need,
+): { trailingAmount: number | null; trailingPercent: number | null } {
+  const amount = input.trailingAmount ?? null;
+  const percent = input.trailingPercent ?? null;
+  if (need === "forbidden") {
+    const field = amount != null ? "trailingAmount" : percent != null ? "trailingPercent" : null;
+    if (field) {
+      throw badInput(`${field} is only for TRAILING_STOP and TRAILING_STOP_LIMIT orders, not ${type}.`, {
+        field,
+      });
+    }
+    return { trailingAmount: null, trailingPercent: null };
+  }
+  if ((amount == null) === (percent == null)) {
+    throw badInput(`${type} needs exactly one of trailingAmount (price units) and trailingPercent.`, {
+      field: "trailingAmount",
+    });
+  }
+  if (amount != null) checkPrice(type, amount, "trailingAmount", "required");
+  if (percent != null && (!Number.isFinite(percent) || percent <= 0 || percent > MAX_TRAILING_PERCENT)) {
+    throw badInput(`trailingPercent must be above 0 and at most ${MAX_TRAILING_PERCENT} (got ${percent}).`, {
+      field: "trailingPercent",
+    });
+  }
+  return { trailingAmount: amount, trailingPercent: percent };
+}
+
+function checkLimitOffset(type: OrderType, offset: number | null | undefined): number | null {
+  if (type !== OrderType.TRAILING_STOP_LIMIT) {
+    if (offset != null) {
+      throw badInput(`limitOffset is only for TRAILING_STOP_LIMIT orders, not ${type}.`, {
+        field: "limitOffset",
+      });
+    }
+    return null;
+  }
+  if (offset == null) {
+    throw badInput(
+      "limitOffset is required for TRAILING_STOP_LIMIT orders: the limit's distance from the trailing stop.",
+      { field: "limitOffset" },
+    );
+  }
+  // 0 is a valid offset: the limit sits at the stop price.
+  if (!Number.isFinite(offset) || offset < 0 || offset > MAX_PRICE) {
+    throw badInput(`limitOffset must be a finite price distance of 0 or more (got ${offset}).`, {
+      field: "limitOffset",
+    });
+  }
+  return offset;
+}
+
+function checkTimeInForce(
+  type: OrderType,
+  tif: TimeInForce,
+  goodTillDate: Date | null,
+  now: Date,
+): Date | null {
+  const allowed = TIFS[tif];
+  if ((allowed && !allowed.includes(type)) || (DAY_ONLY.has(type) && tif !== TimeInForce.DAY)) {
+    throw badInput(
+      DAY_ONLY.has(type)
+        ? `${type} orders are day orders: use timeInForce DAY.`
+        : `timeInForce ${tif} is only possible for ${allowed!.join(", ")} orders, not ${type}.`,
+      { field: "timeInForce" },
+    );
+  }
+  if (tif !== TimeInForce.GTD) {
+    if (goodTillDate != null) {
+      throw badInput("goodTillDate needs timeInForce GTD; remove it or set timeInForce: GTD.", {
+        field: "goodTillDate",
+      });
+    }
+    return null;
+  }
+  if (goodTillDate == null || !Number.isFinite(goodTillDate.getTime())) {
+    throw badInput('timeInForce GTD needs goodTillDate (e.g. "2026-12-31T21:00:00Z").', {
+      field: "goodTillDate",
+    });
+  }
+  if (goodTillDate.getTime() <= now.getTime()) {
+    throw badInput(`goodTillDate ${goodTillDate.toISOString()} is not in the future.`, {
+      field: "goodTillDate",
+    });
+  }
+  // IB takes the date to the second.
+  return new Date(Math.floor(goodTillDate.getTime() / 1000) * 1000);
+}
+
+function checkOcaGroup(raw: string | null | undefined): string | null {
+  if (raw == null) return null;
+  const group = raw.trim();
+  if (!ID_PATTERN.test(group)) {
+    throw badInput("ocaGroup must be 1-64 characters of letters, digits, '.', '_', ':' or '-'.", {
+      field: "ocaGroup",
+    });
+  }
+  return group;
+}
+
+/**
+ * The exits must lie on the right side of the entry: for a BUY, take-profit above and stop-loss below the
+ * entry's price (and the other way round for a SELL), or IB would fill the exit the moment it activates.
+ */
+function checkBracket(
+  input: PlaceOrderInput,
+  b: BracketInput,
+  prices: { limitPrice: number | null; stopPrice: number | null; triggerPrice: number | null },
+  clientOrderId: string,
+): BracketTerms {
+  const tp = b.takeProfitLimitPrice ?? null;
+  const sl = b.stopLossStopPrice ?? null;
+  const slLimit = b.stopLossLimitPrice ?? null;
+  if (tp == null && sl == null) {
+    throw badInput("bracket needs at least one leg: takeProfitLimitPrice and/or stopLossStopPrice.", {
+      field: "bracket",
+    });
+  }
+  if (slLimit != null && sl == null) {
+    throw badInput("bracket.stopLossLimitPrice needs bracket.stopLossStopPrice.", {
+      field: "bracket.stopLossLimitPrice",
+    });
+  }
+  if (tp != null) checkPrice(input.type, tp, "bracket.takeProfitLimitPrice", "required");
+  if (sl != null) checkPrice(input.type, sl, "bracket.stopLossStopPrice", "required");
+  if (slLimit != null) checkPrice(input.type, slLimit, "bracket.stopLossLimitPrice", "required");
+  if (input.ocaGroup != null) {
+    throw badInput("ocaGroup and bracket exclude each other: a bracket's exits form their own OCA group.", {
+      field: "ocaGroup",
+    });
+  }
+  const longest = Math.max(...Object.values(BRACKET_SUFFIXES).map((x) => x.length));
+  if (clientOrderId.length + longest > 64) {
+    throw badInput(
+      `clientOrderId of a bracket may have at most ${64 - longest} characters: its exits append ".tp" / ".sl".`,
+      { field: "clientOrderId" },
+    );
+  }
+  const up = input.side === OrderSide.BUY ? 1 : -1;
+  const entry = prices.limitPrice ?? prices.stopPrice ?? prices.triggerPrice;
+  const side = input.side === OrderSide.BUY ? "above" : "below";
+  const other = input.side === OrderSide.BUY ? "below" : "above";
+  if (entry != null && tp != null && up * (tp - entry) <= 0) {
+    throw badInput(
+      `bracket.takeProfitLimitPrice ${tp} must be ${side} the entry price ${entry} for a ${input.side}.`,
+      { field: "bracket.takeProfitLimitPrice" },
+    );
+  }
+  if (entry != null && sl != null && up * (entry - sl) <= 0) {
+    throw badInput(
+      `bracket.stopLossStopPrice ${sl} must be ${other} the entry price ${entry} for a ${input.side}.`,
+      {
+        field: "bracket.stopLossStopPrice",
+      },
+    );
+  }
+  if (tp != null && sl != null && up * (tp - sl) <= 0) {
+    throw badInput(
+      `bracket.takeProfitLimitPrice ${tp} must be ${side} bracket.stopLossStopPrice ${sl} for a ${input.side}.`,
+      { field: "bracket.takeProfitLimitPrice" },
+    );
+  }
+  if (slLimit != null && sl != null && up * (sl - slLimit) < 0) {
+    // The exit sells (for a BUY entry): a stop-limit sell's limit at or below its stop, so it can fill.
+    throw badInput(
+      `bracket.stopLossLimitPrice ${slLimit} must be ${other} or at bracket.stopLossStopPrice ${sl} for a ${input.side} entry.`,
+      { field: "bracket.stopLossLimitPrice" },
+    );
+  }
+  return { takeProfitLimitPrice: tp, stopLossStopPrice: sl, stopLossLimitPrice: slLimit };
 }
 
 /** Checks a modification against the order's type; at least one field must change. */
@@ -61,8 +340,14 @@ export function validateModifyOrder(type: OrderType, input: ModifyOrderInput): M
     throw badInput("Nothing to modify: give at least one of quantity, limitPrice, stopPrice, timeInForce.");
   }
   if (quantity != null) checkQuantity(quantity, "quantity");
-  if (limitPrice != null) checkPrice(type, limitPrice, "limitPrice", NEEDS_LIMIT.has(type));
-  if (stopPrice != null) checkPrice(type, stopPrice, "stopPrice", NEEDS_STOP.has(type));
+  if (timeInForce === TimeInForce.GTD) {
+    throw badInput("A modification cannot carry a goodTillDate: cancel and place a new GTD order.", {
+      field: "timeInForce",
+    });
+  }
+  if (timeInForce != null) checkTimeInForce(type, timeInForce, null, new Date());
+  if (limitPrice != null) checkPrice(type, limitPrice, "limitPrice", PRICES[type].limit);
+  if (stopPrice != null) checkPrice(type, stopPrice, "stopPrice", PRICES[type].stop);
   return input;
 }
 
@@ -97,8 +382,13 @@ function checkQuantity(q: number, field: string): void {
   }
 }
 
-function checkPrice(type: OrderType, price: number | null | undefined, field: string, required: boolean) {
-  if (required) {
+function checkPrice(
+  type: OrderType,
+  price: number | null | undefined,
+  field: string,
+  need: Need,
+): number | null {
+  if (need === "required" || (need === "optional" && price != null)) {
     if (price == null) throw badInput(`${field} is required for ${type} orders.`, { field });
     if (!Number.isFinite(price) || price < MIN_PRICE || price > MAX_PRICE) {
       throw badInput(
@@ -149,6 +439,8 @@ function normalizeContract(c: ContractInput): ContractInput {
     });
   }
   return {
+    // Derivative fields (expiry, strike, right…): checked by the contract module.
+    ...checkContractInput(c),
     conid: c.conid ?? null,
     symbol,
     secType: c.secType ?? (symbol != null ? SecType.STK : null),

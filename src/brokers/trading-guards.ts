@@ -73,7 +73,7 @@ export function needsMarketPrice(terms: OrderTerms): boolean {
 export function worstCasePrice(terms: OrderTerms, market: number | null): number | null {
   if (!needsMarketPrice(terms)) return terms.limitPrice;
   if (market == null || !Number.isFinite(market) || market <= 0) return null;
-  return Math.max(market, terms.limitPrice ?? 0, terms.stopPrice ?? 0);
+  return Math.max(market, terms.limitPrice ?? 0, terms.stopPrice ?? 0, terms.triggerPrice ?? 0);
 }
 
 /**

@@ -27,6 +27,8 @@ export type Order = ops.OrderDetailFragment;
 export type PlaceOrderPayload = ops.PlaceOrderPayloadFieldsFragment;
 export type OrderEvent = ops.OrderUpdatesSubscription["orderUpdates"];
 export type SessionEvent = ops.SessionEventsSubscription["sessionEvents"];
+/** An account's new values (`accountId` is set), from `accountUpdates`. */
+export type AccountSummaryEvent = ops.AccountUpdatesSubscription["accountUpdates"];
 export type {
   ModifyOrderInput,
   OrderStatus,
@@ -110,6 +112,13 @@ export interface IbkrClient {
   orderUpdates(options: OrderUpdatesOptions): EventStream;
   /** Session changes of both APIs (not replayable: events during a drop are lost; re-read `session`). */
   sessionEvents(options: StreamOptions<SessionEvent>): EventStream;
+  /**
+   * An event per change of an account's values (not replayable: events during a drop are lost; re-read
+   * `accounts` once the stream is live again).
+   */
+  accountUpdates(options: StreamOptions<AccountSummaryEvent> & { accountId?: string }): EventStream;
+  /** An event per position change; a flat position comes with quantity 0 (not replayable, like the above). */
+  positionUpdates(options: StreamOptions<Position> & { accountId?: string }): EventStream;
   /** Any operation of the schema, typed by its document. */
   request<TData, TVars>(document: TypedDocumentNode<TData, TVars>, variables?: TVars): Promise<TData>;
 }
@@ -317,6 +326,24 @@ export function createIbkrClient(options: IbkrClientOptions): IbkrClient {
         () => ({}),
         (d) => d.sessionEvents,
         (e) => e.sequence,
+        false,
+        o,
+      ),
+    accountUpdates: (o) =>
+      stream(
+        ops.AccountUpdatesDocument,
+        () => ({ accountId: o.accountId ?? null }),
+        (d) => d.accountUpdates,
+        () => 0,
+        false,
+        o,
+      ),
+    positionUpdates: (o) =>
+      stream(
+        ops.PositionUpdatesDocument,
+        () => ({ accountId: o.accountId ?? null }),
+        (d) => d.positionUpdates,
+        () => 0,
         false,
         o,
       ),

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { extname, join, resolve } from "node:path";
 import type { ApolloServerPlugin } from "@apollo/server";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
+import { mountPlaygroundAssets, playgroundPageHeaders } from "../playground";
 
 /** Where `npm run build:web` puts the dashboard and GraphiQL (web/vite.config.mts). */
 export const WEB_ROOT = resolve(__dirname, "../../web");
@@ -45,6 +46,8 @@ function withHeaders(res: Response): Response {
 export interface UiOptions {
   /** The GraphiQL page answers GET /graphql for browsers; it needs the same headers. */
   graphiql: boolean;
+  /** GraphQL Playground is the landing page: its bundle is served from here, its page gets its own CSP. */
+  playground?: boolean;
   graphqlPath: string;
 }
 
@@ -74,6 +77,10 @@ export function mountUi(app: Express, options: UiOptions): void {
       if (req.method === "GET" && (req.headers.accept ?? "").includes("text/html")) withHeaders(res);
       next();
     });
+  }
+  if (options.playground) {
+    mountPlaygroundAssets(app);
+    app.use(options.graphqlPath, playgroundPageHeaders(options.graphqlPath));
   }
 }
 

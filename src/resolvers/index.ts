@@ -1,5 +1,6 @@
 import { AccountResolver } from "./account.resolver";
 import { MarketDataResolver } from "./market-data.resolver";
+import { ContractResolver } from "./contract.resolver";
 import { OrderResolver } from "./order.resolver";
 import { PositionResolver } from "./position.resolver";
 import { SessionResolver } from "./session.resolver";
@@ -10,5 +11,6 @@ export const resolvers = [
   PositionResolver,
   OrderResolver,
   MarketDataResolver,
+  ContractResolver,
 ] as const;
 export type { AppContext } from "./context";

@@ -4,6 +4,7 @@ import {
   ArgsType,
   Ctx,
   Field,
+  FieldResolver,
   ID,
   Int,
   Mutation,
@@ -12,9 +13,9 @@ import {
   Root,
   Subscription,
 } from "type-graphql";
-import { OrderStatus } from "../schema/enums";
+import { OrderClass, OrderStatus } from "../schema/enums";
 import { ModifyOrderInput, PlaceOrderInput } from "../schema/order.input";
-import { Fill, Order, OrderEvent, PlaceOrderPayload } from "../schema/order.type";
+import { Fill, Order, OrderEvent, OrderPreview, PlaceOrderPayload } from "../schema/order.type";
 import { DateTime } from "../schema/scalars";
 import type { AppContext } from "./context";
 
@@ -75,12 +76,66 @@ export class OrderResolver {
     return broker.order(id);
   }
 
+  @Query(() => Order, {
+    nullable: true,
+    description:
+      "The newest order placed with this clientOrderId (a bracket's exits: `<key>.tp`, `<key>.sl`).",
+  })
+  orderByClientOrderId(
+    @Arg("clientOrderId", () => String) clientOrderId: string,
+    @Ctx() { broker }: AppContext,
+  ): Promise<Order | null> {
+    return broker.orderByClientOrderId(clientOrderId);
+  }
+
+  @FieldResolver(() => OrderClass)
+  orderClass(@Root() order: Order, @Ctx() { broker }: AppContext): OrderClass {
+    const own = order.orderClass ?? OrderClass.SIMPLE;
+    // A bracket's entry carries nothing that says so at IB; its children do.
+    return own === OrderClass.SIMPLE && broker.childrenOf(order).length > 0 ? OrderClass.BRACKET : own;
+  }
+
+  @FieldResolver(() => Boolean)
+  outsideRth(@Root() order: Order): boolean {
+    return order.outsideRth ?? false;
+  }
+
+  @FieldResolver(() => [Order], { description: "A bracket parent's exit orders; empty for other orders." })
+  children(@Root() order: Order, @Ctx() { broker }: AppContext): Order[] {
+    return broker.childrenOf(order);
+  }
+
   @Mutation(() => PlaceOrderPayload)
   placeOrder(
     @Arg("input", () => PlaceOrderInput) input: PlaceOrderInput,
     @Ctx() { broker, caller }: AppContext,
   ): Promise<PlaceOrderPayload> {
     return broker.placeOrder(input, caller);
+  }
+
+  @Mutation(() => OrderPreview, {
+    description:
+      "IB's what-if for placeOrder's input: commission and margin, with placeOrder's checks. Nothing is placed " +
+      "and the clientOrderId is not used up; read tokens may call it. For a bracket, the entry is previewed.",
+  })
+  previewOrder(
+    @Arg("input", () => PlaceOrderInput) input: PlaceOrderInput,
+    @Ctx() { broker, caller }: AppContext,
+  ): Promise<OrderPreview> {
+    return broker.previewOrder(input, caller);
+  }
+
+  @Mutation(() => [Order], {
+    description:
+      "Cancels every working order of the account through the API that owns each; returns them as " +
+      "PENDING_CANCEL. confirm must be true. Allowed without ALLOW_LIVE_TRADING, refused when READ_ONLY.",
+  })
+  cancelAllOrders(
+    @Arg("accountId", () => ID) accountId: string,
+    @Arg("confirm", () => Boolean) confirm: boolean,
+    @Ctx() { broker, caller }: AppContext,
+  ): Promise<Order[]> {
+    return broker.cancelAllOrders(accountId, confirm, caller);
   }
 
   @Mutation(() => Order)

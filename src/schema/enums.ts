@@ -55,12 +55,28 @@ export enum OrderType {
   LIMIT = "LIMIT",
   STOP = "STOP",
   STOP_LIMIT = "STOP_LIMIT",
+  TRAILING_STOP = "TRAILING_STOP",
+  TRAILING_STOP_LIMIT = "TRAILING_STOP_LIMIT",
+  MARKET_ON_CLOSE = "MARKET_ON_CLOSE",
+  LIMIT_ON_CLOSE = "LIMIT_ON_CLOSE",
+  MARKET_IF_TOUCHED = "MARKET_IF_TOUCHED",
+  LIMIT_IF_TOUCHED = "LIMIT_IF_TOUCHED",
+  MIDPRICE = "MIDPRICE",
 }
 export enum TimeInForce {
   DAY = "DAY",
   GTC = "GTC",
   IOC = "IOC",
   OPG = "OPG",
+  GTD = "GTD",
+  FOK = "FOK",
+}
+/** How an order relates to others: alone, a bracket's parent or child, a member of a one-cancels-all group. */
+export enum OrderClass {
+  SIMPLE = "SIMPLE",
+  BRACKET = "BRACKET",
+  OCA = "OCA",
+  COMBO = "COMBO",
 }
 export enum OrderStatus {
   PENDING_SUBMIT = "PENDING_SUBMIT",
@@ -116,6 +132,7 @@ const enums = {
   OrderSide,
   OrderType,
   TimeInForce,
+  OrderClass,
   OrderStatus,
   OrderEventType,
   SessionEventType,

@@ -1,6 +1,14 @@
 import { Field, Float, ID, Int, ObjectType } from "type-graphql";
 import { Contract } from "./contract.type";
-import { BrokerApi, OrderEventType, OrderSide, OrderStatus, OrderType, TimeInForce } from "./enums";
+import {
+  BrokerApi,
+  type OrderClass,
+  OrderEventType,
+  OrderSide,
+  OrderStatus,
+  OrderType,
+  TimeInForce,
+} from "./enums";
 import { DateTime } from "./scalars";
 
 @ObjectType()
@@ -35,6 +43,41 @@ export class Order {
   @Field(() => TimeInForce)
   timeInForce!: TimeInForce;
 
+  // The fields below are optional in TypeScript so that every adapter need not spell out the defaults of a
+  // simple order; OrderResolver's field resolvers answer orderClass, outsideRth and children for them.
+  /** SIMPLE when absent. */
+  orderClass?: OrderClass;
+
+  @Field(() => Float, { nullable: true })
+  trailingAmount?: number | null;
+
+  @Field(() => Float, { nullable: true })
+  trailingPercent?: number | null;
+
+  @Field(() => Float, { nullable: true, description: "Where a trailing stop stands now." })
+  trailStopPrice?: number | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: "TRAILING_STOP_LIMIT: the limit's offset from the stop.",
+  })
+  limitOffset?: number | null;
+
+  @Field(() => Float, { nullable: true })
+  triggerPrice?: number | null;
+
+  @Field(() => DateTime, { nullable: true })
+  goodTillDate?: Date | null;
+
+  /** False when absent. */
+  outsideRth?: boolean;
+
+  @Field(() => String, { nullable: true })
+  ocaGroup?: string | null;
+
+  @Field(() => ID, { nullable: true, description: "A bracket child's parent order (its id)." })
+  parentId?: string | null;
+
   @Field(() => OrderStatus)
   status!: OrderStatus;
 
@@ -67,6 +110,42 @@ export class Order {
 
   @Field(() => DateTime)
   updatedAt!: Date;
+}
+
+@ObjectType({ description: "What an order would do, from IB's what-if; nothing is placed." })
+export class OrderPreview {
+  @Field(() => Float, { nullable: true })
+  commission?: number | null;
+
+  @Field(() => Float, { nullable: true })
+  minCommission?: number | null;
+
+  @Field(() => Float, { nullable: true })
+  maxCommission?: number | null;
+
+  @Field(() => String, { nullable: true })
+  commissionCurrency?: string | null;
+
+  @Field(() => Float, { nullable: true })
+  initMarginChange?: number | null;
+
+  @Field(() => Float, { nullable: true })
+  maintMarginChange?: number | null;
+
+  @Field(() => Float, { nullable: true })
+  equityWithLoanAfter?: number | null;
+
+  @Field(() => Float, { nullable: true })
+  initMarginAfter?: number | null;
+
+  @Field(() => Float, { nullable: true })
+  maintMarginAfter?: number | null;
+
+  @Field(() => [String])
+  warnings!: string[];
+
+  @Field(() => BrokerApi)
+  source!: BrokerApi;
 }
 
 @ObjectType({ description: "Client Portal's order warning, to be answered with confirmOrder." })

@@ -190,6 +190,8 @@ export interface RawOrder {
   orderRef?: string;
   /** `""` leaves the field empty, as @stoqey/ib does when the app did not set it. @default 1 */
   transmit?: 0 | 1 | "";
+  /** A bracket child's parent order id (field 29). */
+  parentId?: number;
   whatIf?: boolean;
 }
 
@@ -217,6 +219,7 @@ export function placeOrderFields(o: RawOrder): Fields {
   set(24, o.account);
   set(27, o.orderRef);
   set(28, o.transmit ?? 1);
+  set(29, o.parentId);
   set(82, 0); // deltaNeutralContract present
   set(85, o.whatIf ? 1 : 0);
   set(90, 0); // conditionsCount

@@ -407,6 +407,26 @@ export function decodeServerMessage(fields: readonly string[], v: number): Decod
       values.reqId = r.int();
       if (msgId === 58) values.marketDataType = r.int();
       break;
+    case 75: {
+      // No version field (tws-protocol-derivatives.md §4.2).
+      name = "securityDefinitionOptionParameter";
+      values.reqId = r.int();
+      values.exchange = r.str();
+      values.underlyingConId = r.int();
+      values.tradingClass = r.str();
+      values.multiplier = r.str();
+      const expirations: string[] = [];
+      for (let n = r.int(); n > 0; n--) expirations.push(r.str());
+      values.expirations = expirations.join(",");
+      const strikes: number[] = [];
+      for (let n = r.int(); n > 0; n--) strikes.push(r.num());
+      values.strikes = strikes.join(",");
+      break;
+    }
+    case 76:
+      name = "securityDefinitionOptionParameterEnd";
+      values.reqId = r.int();
+      break;
     case 94:
       name = "pnl";
       values.reqId = r.int();

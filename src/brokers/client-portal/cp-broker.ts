@@ -5,9 +5,10 @@
  */
 import type { Account, AccountSummary } from "../../schema/account.type";
 import type { Contract, ContractInput } from "../../schema/contract.type";
-import { BrokerApi } from "../../schema/enums";
+import { BrokerApi, type SecType } from "../../schema/enums";
+import type { OptionChain } from "../../schema/option-chain.type";
 import type { ModifyOrderInput } from "../../schema/order.input";
-import type { Order } from "../../schema/order.type";
+import type { Order, OrderPreview } from "../../schema/order.type";
 import type { Position } from "../../schema/position.type";
 import type { ClientPortalStatus } from "../../schema/session.type";
 import type {
@@ -20,6 +21,7 @@ import type {
 import { CpConnection, type CpConnectionOptions } from "./cp-connection";
 import { CpContracts } from "./cp-contracts";
 import { CpErrors } from "./cp-errors";
+import { cpUnsupported } from "./cp-mapping";
 import { CpMarketData, type CpMarketDataOptions } from "./cp-market-data";
 import { CpOrders, type CpOrdersOptions } from "./cp-orders";
 import { arr } from "./cp-parse";
@@ -169,6 +171,14 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
     return this.contracts.resolve(input);
   }
 
+  searchContracts(symbol: string, secType?: SecType | null): Promise<Contract[]> {
+    return this.contracts.search(symbol, secType);
+  }
+
+  optionChains(underlying: Contract, exchange: string | null): Promise<OptionChain[]> {
+    return this.contracts.optionChains(underlying, exchange);
+  }
+
   lastPrice(conid: number): Promise<number | null> {
     return this.contracts.lastPrice(conid);
   }
@@ -182,6 +192,14 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
   }
 
   // ---- orders ----
+
+  previewOrder(request: OrderRequest, contract: Contract): Promise<OrderPreview> {
+    return this.orders.previewOrder(request, contract);
+  }
+
+  unsupported(request: OrderRequest): string | null {
+    return cpUnsupported(request);
+  }
 
   placeOrder(request: OrderRequest, contract: Contract): Promise<PlaceOutcome> {
     return this.orders.placeOrder(request, contract);

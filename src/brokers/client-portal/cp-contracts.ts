@@ -5,6 +5,16 @@
 import { notFound, AppError, ErrorCode } from "../../errors";
 import type { Contract, ContractInput } from "../../schema/contract.type";
 import { SecType } from "../../schema/enums";
+import type { OptionChain } from "../../schema/option-chain.type";
+import {
+  ambiguous,
+  checkContractInput,
+  contractInputKey,
+  describeInput,
+  frontMonth,
+  ibRight,
+  todayYyyymmdd,
+} from "../contract-input";
 import type { CpResult } from "./client-portal-client";
 import type { CpConnection } from "./cp-connection";
 import type { CpErrors } from "./cp-errors";
@@ -17,8 +27,13 @@ export interface CpContractsDeps {
   errors: CpErrors;
 }
 
-/** Derivatives need an expiry (and strike, right) that ContractInput cannot carry: by conid only. */
-const BY_CONID_ONLY = new Set<SecType>([SecType.OPT, SecType.FOP, SecType.FUT, SecType.WAR, SecType.BAG]);
+/** Derivatives the adapter cannot find by their fields (yet): by conid only. */
+const BY_CONID_ONLY = new Set<SecType>([SecType.FOP, SecType.WAR, SecType.BAG]);
+
+const MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
+/** `YYYYMM[DD]` → IB's `MMMYY` month code (`DEC26`). */
+const monthCode = (yyyymm: string): string =>
+  `${MONTHS[Number(yyyymm.slice(4, 6)) - 1]}${yyyymm.slice(2, 4)}`;
 
 /**
  * Contract lookups through Client Portal: conid → `/iserver/contract/{conid}/info` (`/trsrv/secdef` for
@@ -39,9 +54,18 @@ export class CpContracts {
     return this.known.get(`conid:${conid}`);
   }
 
-  async resolve(input: ContractInput): Promise<Contract> {
+  async resolve(raw: ContractInput): Promise<Contract> {
     this.connection.assertReady();
+    const input = checkContractInput(raw);
     if (input.conid != null) return this.byConid(input.conid);
+    if (input.secType === SecType.FUT || input.secType === SecType.OPT) {
+      const key = contractInputKey(input);
+      const known = this.known.get(key);
+      if (known) return known;
+      const contract = input.secType === SecType.FUT ? await this.future(input) : await this.option(input);
+      this.known.set(key, contract);
+      return contract;
+    }
     const symbol = input.symbol?.trim().toUpperCase();
     if (!symbol) {
       throw new AppError(ErrorCode.BAD_USER_INPUT, "Give a contract conid, or a symbol.", {
@@ -56,10 +80,9 @@ export class CpContracts {
     const cached = this.known.get(key);
     if (cached) return cached;
     if (BY_CONID_ONLY.has(secType)) {
-      const needs = secType === SecType.FUT ? "an expiry" : "an expiry, strike and right";
       throw new AppError(
         ErrorCode.BAD_USER_INPUT,
-        `A ${secType} contract cannot be found by symbol alone (it needs ${needs}); give its conid.`,
+        `A ${secType} contract cannot be found by its fields through Client Portal here; give its conid.`,
         { field: "contract.conid", secType },
       );
     }
@@ -167,6 +190,182 @@ export class CpContracts {
       }
     }
     return null;
+  }
+
+  /** Stocks and futures IB lists for a symbol (`secdef/search`, futures months from `/trsrv/futures`). */
+  async search(symbol: string, secType?: SecType | null): Promise<Contract[]> {
+    this.connection.assertReady();
+    const upper = symbol.trim().toUpperCase();
+    const out: Contract[] = [];
+    const rows = await this.searchRows(upper);
+    for (const row of rows) {
+      const conid = int(row.conid);
+      const sections = arr(row.sections).filter(isObject);
+      const types = new Set(sections.map((s) => str(s.secType)));
+      if (conid === null || (str(row.symbol) ?? "").toUpperCase() !== upper) continue;
+      if (types.has(SecType.FUT) && (!secType || secType === SecType.FUT)) {
+        out.push(...(await this.futures(upper)));
+      } else if (!types.has(SecType.FUT) && (!secType || types.has(secType) || types.size === 0)) {
+        const c = await this.byConid(conid).catch(() => null);
+        if (c && (!secType || c.secType === secType)) out.push(c);
+      }
+    }
+    return out;
+  }
+
+  /** Option chains of an underlying: `secdef/search` (months) → `secdef/strikes` per month → `secdef/info`. */
+  async optionChains(underlying: Contract, exchange: string | null): Promise<OptionChain[]> {
+    this.connection.assertReady();
+    const rows = await this.searchRows(underlying.symbol.toUpperCase());
+    const row = rows.find((r) => int(r.conid) === underlying.conid);
+    const section = row
+      ? arr(row.sections)
+          .filter(isObject)
+          .find((s) => str(s.secType) === SecType.OPT)
+      : undefined;
+    if (!row || !section) return [];
+    const months = (str(section.months) ?? "").split(";").filter(Boolean);
+    const venue = exchange?.trim().toUpperCase() || "SMART";
+    const listed = (str(row.opt) ?? "").split(";").filter((d) => /^\d{8}$/.test(d));
+    const strikes = new Set<number>();
+    const expirations = new Set<string>(listed.filter((d) => d >= todayYyyymmdd()));
+    let tradingClass = underlying.symbol;
+    let multiplier = 100;
+    for (const month of months) {
+      const r = await this.read(
+        "option strikes",
+        `/iserver/secdef/strikes?conid=${underlying.conid}&sectype=OPT&month=${month}&exchange=${venue}`,
+      );
+      const calls = isObject(r.json) ? arr(r.json.call).map(num) : [];
+      const monthStrikes = calls.filter((k): k is number => k !== null);
+      for (const k of monthStrikes) strikes.add(k);
+      // Without the `opt` expiry list, the month's expiries come from the info of its middle strike.
+      const mid = monthStrikes[Math.floor(monthStrikes.length / 2)];
+      if (mid === undefined || (listed.length > 0 && month !== months[0])) continue;
+      const info = await this.read(
+        "option contract",
+        `/iserver/secdef/info?conid=${underlying.conid}&sectype=OPT&month=${month}&strike=${mid}&right=C&exchange=${venue}`,
+      );
+      for (const e of arr(info.json).filter(isObject)) {
+        const d = str(e.maturityDate);
+        if (d && listed.length === 0) expirations.add(d);
+        tradingClass = str(e.tradingClass) ?? tradingClass;
+        multiplier = num(e.multiplier) ?? multiplier;
+      }
+    }
+    if (strikes.size === 0) return [];
+    return [
+      {
+        underlying,
+        exchange: venue,
+        tradingClass,
+        multiplier,
+        expirations: [...expirations].sort(),
+        strikes: [...strikes].sort((a, b) => a - b),
+      },
+    ];
+  }
+
+  private async searchRows(symbol: string): Promise<Record<string, unknown>[]> {
+    const r = await this.read(
+      "contract search",
+      `/iserver/secdef/search?symbol=${encodeURIComponent(symbol)}`,
+    );
+    return arr(r.json).filter(isObject);
+  }
+
+  /** Non-expired months of a future (`/trsrv/futures`, ordered by expiry), each with its contract details. */
+  private async futures(symbol: string): Promise<Contract[]> {
+    const r = await this.read("futures", `/trsrv/futures?symbols=${encodeURIComponent(symbol)}`);
+    const rows = isObject(r.json) ? arr(r.json[symbol]).filter(isObject) : [];
+    const out: Contract[] = [];
+    for (const row of rows) {
+      const conid = int(row.conid);
+      if (conid === null) continue;
+      const c = await this.byConid(conid);
+      const ltd = String(row.ltd ?? row.expirationDate ?? "");
+      out.push({ ...c, lastTradeDate: c.lastTradeDate ?? (ltd || null) });
+    }
+    return out;
+  }
+
+  /** A future by symbol and month (YYYYMM or YYYYMMDD); no month → the front month. */
+  private async future(input: ContractInput): Promise<Contract> {
+    const symbol = (input.symbol ?? "").trim().toUpperCase();
+    const all = await this.futures(symbol);
+    const ltd = input.lastTradeDate;
+    const found = all.filter(
+      (c) =>
+        (!ltd || (c.lastTradeDate ?? "").startsWith(ltd)) &&
+        (!input.localSymbol || c.localSymbol === input.localSymbol) &&
+        (!input.multiplier || c.multiplier === input.multiplier),
+    );
+    const pick = found.length === 1 ? found[0] : !ltd ? frontMonth(found) : undefined;
+    if (pick) return pick;
+    if (found.length > 1) throw ambiguous(input, "CLIENT_PORTAL", found);
+    throw notFound(`Client Portal lists no future for ${describeInput(input)} (expired or not listed).`, {
+      field: "contract",
+      api: "CLIENT_PORTAL",
+    });
+  }
+
+  /**
+   * An option by symbol + expiry + strike + right, the way IB's docs prescribe: search (underlying) → strikes of the
+   * month (a strike not listed is NOT_FOUND) → info for strike and right, filtered by the expiry date.
+   */
+  private async option(input: ContractInput): Promise<Contract> {
+    const symbol = (input.symbol ?? "").trim().toUpperCase();
+    const rows = await this.searchRows(symbol);
+    const row = rows.find(
+      (r) =>
+        (str(r.symbol) ?? "").toUpperCase() === symbol &&
+        arr(r.sections).some((s) => isObject(s) && str(s.secType) === SecType.OPT),
+    );
+    const underlying = row ? int(row.conid) : null;
+    const missing = (why: string): AppError =>
+      notFound(`No option ${describeInput(input)} at Client Portal: ${why}.`, {
+        field: "contract",
+        api: "CLIENT_PORTAL",
+      });
+    if (underlying === null) throw missing(`IB lists no options on ${symbol}`);
+    const ltd = input.lastTradeDate ?? "";
+    const month = monthCode(ltd);
+    const venue = input.exchange?.trim().toUpperCase() || "SMART";
+    const r = await this.read(
+      "option strikes",
+      `/iserver/secdef/strikes?conid=${underlying}&sectype=OPT&month=${month}&exchange=${venue}`,
+    );
+    const side = input.right ? (ibRight(input.right) === "P" ? "put" : "call") : "call";
+    const listed = isObject(r.json) ? arr(r.json[side]).map(num) : [];
+    if (listed.length === 0) throw missing(`no expiry in ${month} (expired or not listed)`);
+    if (input.strike != null && !listed.includes(input.strike))
+      throw missing(`strike ${input.strike} is not in the ${month} chain`);
+    const strikes = input.strike != null ? [input.strike] : listed.filter((k): k is number => k !== null);
+    const rights = input.right ? [ibRight(input.right)!] : (["C", "P"] as const);
+    const candidates: Contract[] = [];
+    for (const strike of strikes.slice(0, 5)) {
+      for (const right of rights) {
+        const info = await this.errors.read("option contract", () =>
+          this.connection.client.get(
+            `/iserver/secdef/info?conid=${underlying}&sectype=OPT&month=${month}&strike=${strike}&right=${right}&exchange=${venue}`,
+          ),
+        );
+        if (info.status === 401 || info.status >= 502) throw this.errors.readFailure("option contract", info);
+        for (const e of arr(info.json).filter(isObject)) {
+          const c = mapContractInfo({ ...e, underlying_con_id: underlying });
+          if (!c || (ltd.length === 8 && c.lastTradeDate !== ltd)) continue;
+          if (input.tradingClass && c.tradingClass !== input.tradingClass) continue;
+          candidates.push({ ...c, localSymbol: c.localSymbol ?? null });
+        }
+      }
+    }
+    if (candidates.length === 1) {
+      // The info element lacks the local symbol and description: the contract's own info has them.
+      const full = await this.byConid(candidates[0]!.conid).catch(() => null);
+      return full ? { ...candidates[0]!, ...full, underlyingConid: underlying } : candidates[0]!;
+    }
+    if (candidates.length === 0) throw missing(`no expiry ${ltd}`);
+    throw ambiguous(input, "CLIENT_PORTAL", candidates);
   }
 
   private async read(what: string, path: string): Promise<CpResult> {

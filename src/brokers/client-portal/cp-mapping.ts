@@ -1,9 +1,18 @@
 import type { Account, AccountSummary } from "../../schema/account.type";
 import type { Contract } from "../../schema/contract.type";
-import { BrokerApi, OrderSide, OrderStatus, OrderType, SecType, TimeInForce } from "../../schema/enums";
-import type { Fill, Order, OrderConfirmation } from "../../schema/order.type";
+import {
+  BrokerApi,
+  OrderClass,
+  OrderSide,
+  OrderStatus,
+  OrderType,
+  SecType,
+  TimeInForce,
+} from "../../schema/enums";
+import type { Fill, Order, OrderConfirmation, OrderPreview } from "../../schema/order.type";
 import type { Position } from "../../schema/position.type";
-import { accountTypeOf, type OrderRequest } from "../order-terms";
+import { optionRightOf } from "../contract-input";
+import { accountTypeOf, type OrderRequest, type OrderTerms } from "../order-terms";
 import { arr, ibTime, int, isObject, num, str, type Json } from "./cp-parse";
 
 /** Client Portal shapes → the domain model (src/schema). One place, so both directions agree. */
@@ -67,6 +76,7 @@ export function mapPosition(p: Json, asOf: Date): Position | null {
       currency: str(p.currency) ?? "USD",
       lastTradeDate:
         secType === SecType.STK || secType === SecType.CASH ? null : (str(p.expiry) ?? str(p.lastTradingDay)),
+      ...derivativeFields(p, secType),
     },
     quantity,
     // IB's avgCost includes the multiplier, as TWS's averageCost does.
@@ -80,33 +90,90 @@ export function mapPosition(p: Json, asOf: Date): Position | null {
   };
 }
 
+/** Strike, right, multiplier and underlying of a derivative position row; empty for stocks and FX. */
+function derivativeFields(p: Json, secType: SecType): Partial<Contract> {
+  if (secType === SecType.STK || secType === SecType.CASH) return {};
+  const strike = num(p.strike);
+  const multiplier = num(p.multiplier);
+  const underlying = int(p.undConid);
+  return {
+    strike: strike && strike > 0 ? strike : null,
+    right: optionRightOf(p.putOrCall),
+    multiplier: multiplier && multiplier > 0 ? multiplier : null,
+    localSymbol: secType === SecType.OPT ? str(p.contractDesc) : null,
+    underlyingConid: underlying && underlying > 0 ? underlying : null,
+  };
+}
+
 /** `/iserver/contract/{conid}/info` (snake_case; some builds answer camelCase) → Contract. */
 export function mapContractInfo(info: Json): Contract | null {
   const conid = int(info.con_id ?? info.conid ?? info.conId);
   const symbol = str(info.symbol) ?? str(info.ticker);
   if (conid === null || symbol === null) return null;
   const secType = secTypeOf(info.instrument_type ?? info.secType ?? info.assetClass);
+  const derivative = secType !== SecType.STK && secType !== SecType.CASH;
+  const strike = num(info.strike);
+  const multiplier = num(info.multiplier);
+  const underlying = int(info.underlying_con_id ?? info.undConid);
   return {
     conid,
     symbol,
     secType,
     exchange: str(info.exchange) ?? str(info.listingExchange),
     currency: str(info.currency) ?? "USD",
-    lastTradeDate: secType === SecType.STK ? null : (str(info.maturity_date) ?? str(info.expiry_full)),
+    lastTradeDate:
+      secType === SecType.STK
+        ? null
+        : (str(info.maturity_date) ?? str(info.maturityDate) ?? str(info.expiry_full) ?? str(info.expiry)),
+    strike: strike && strike > 0 ? strike : null,
+    right: optionRightOf(info.right ?? info.putOrCall),
+    multiplier: derivative && multiplier && multiplier > 0 ? multiplier : null,
+    tradingClass: str(info.trading_class) ?? str(info.tradingClass),
+    localSymbol: str(info.local_symbol),
+    description: str(info.company_name) ?? str(info.name),
+    underlyingConid: derivative && underlying ? underlying : null,
   };
 }
 
 // ---- orders ----
 
-const CP_ORDER_TYPES: Record<OrderType, string> = {
+/** The order types Client Portal documents for `orderType`; IB takes the others through TWS only. */
+const CP_ORDER_TYPES: Partial<Record<OrderType, string>> = {
   [OrderType.MARKET]: "MKT",
   [OrderType.LIMIT]: "LMT",
   [OrderType.STOP]: "STP",
   [OrderType.STOP_LIMIT]: "STOP_LIMIT",
+  [OrderType.TRAILING_STOP]: "TRAIL",
+  [OrderType.TRAILING_STOP_LIMIT]: "TRAILLMT",
+  [OrderType.MARKET_ON_CLOSE]: "MOC",
+  [OrderType.LIMIT_ON_CLOSE]: "LOC",
+  [OrderType.MIDPRICE]: "MIDPRICE",
 };
+/** Client Portal's documented `tif` values (no goodTillDate field, no fill-or-kill). */
+const CP_TIFS = new Set<TimeInForce>([TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.OPG]);
 
 export function cpOrderType(t: OrderType): string {
-  return CP_ORDER_TYPES[t];
+  const code = CP_ORDER_TYPES[t];
+  if (!code) throw new Error(`Client Portal has no order type for ${t}`);
+  return code;
+}
+
+/**
+ * Why Client Portal cannot take these terms as they are, or null when it can. Its trailing orders carry the
+ * stop price in `price`/`auxPrice` (IB's documented shape), so they need an initial stopPrice here; named
+ * OCA groups and GTD/FOK have no field in its order body.
+ */
+export function cpUnsupported(t: OrderTerms & { bracket?: unknown }): string | null {
+  if (!CP_ORDER_TYPES[t.type]) return `Client Portal does not take ${t.type} orders`;
+  if (!CP_TIFS.has(t.timeInForce)) return `Client Portal does not take timeInForce ${t.timeInForce}`;
+  if (
+    (t.type === OrderType.TRAILING_STOP || t.type === OrderType.TRAILING_STOP_LIMIT) &&
+    t.stopPrice == null
+  ) {
+    return `Client Portal's ${t.type} needs an initial stopPrice`;
+  }
+  if (t.ocaGroup) return "Client Portal has no named OCA groups (ocaGroup)";
+  return null;
 }
 
 export function orderTypeOf(v: unknown): OrderType {
@@ -125,6 +192,25 @@ export function orderTypeOf(v: unknown): OrderType {
     case "STP LMT":
     case "STPLMT":
       return OrderType.STOP_LIMIT;
+    case "TRAIL":
+    case "TRAILING STOP":
+      return OrderType.TRAILING_STOP;
+    case "TRAILLMT":
+    case "TRAIL LIMIT":
+    case "TRAILING STOP LIMIT":
+      return OrderType.TRAILING_STOP_LIMIT;
+    case "MOC":
+    case "MARKET ON CLOSE":
+      return OrderType.MARKET_ON_CLOSE;
+    case "LOC":
+    case "LIMIT ON CLOSE":
+      return OrderType.LIMIT_ON_CLOSE;
+    case "MIDPRICE":
+      return OrderType.MIDPRICE;
+    case "MIT":
+      return OrderType.MARKET_IF_TOUCHED;
+    case "LIT":
+      return OrderType.LIMIT_IF_TOUCHED;
     default:
       return OrderType.LIMIT;
   }
@@ -200,8 +286,15 @@ export function mapLiveOrder(o: Json, firstSeen: (id: string) => Date): Order | 
     side: sideOf(o.side),
     type,
     quantity: total,
-    limitPrice: type === OrderType.LIMIT || type === OrderType.STOP_LIMIT ? price : null,
-    stopPrice: type === OrderType.STOP ? (price ?? aux) : type === OrderType.STOP_LIMIT ? aux : null,
+    limitPrice: CP_LIMITED.has(type) ? price : null,
+    stopPrice:
+      type === OrderType.STOP || type === OrderType.TRAILING_STOP
+        ? (price ?? aux)
+        : type === OrderType.STOP_LIMIT || type === OrderType.TRAILING_STOP_LIMIT
+          ? aux
+          : null,
+    outsideRth: o.outsideRTH === true || o.outside_rth === true,
+    ...(str(o.parentId) ? { parentId: str(o.parentId), orderClass: OrderClass.BRACKET } : {}),
     timeInForce: timeInForceOf(o.timeInForce ?? o.tif),
     status,
     filledQuantity: filled,
@@ -219,6 +312,14 @@ export function mapLiveOrder(o: Json, firstSeen: (id: string) => Date): Order | 
     updatedAt,
   };
 }
+
+const CP_LIMITED = new Set([
+  OrderType.LIMIT,
+  OrderType.STOP_LIMIT,
+  OrderType.LIMIT_ON_CLOSE,
+  OrderType.MIDPRICE,
+  OrderType.TRAILING_STOP_LIMIT,
+]);
 
 export interface CpTrade {
   orderId: string;
@@ -313,7 +414,7 @@ export function cpOrderBody(request: OrderRequest, contract: Contract, withCoid:
     side: request.side,
     quantity: request.quantity,
     tif: request.timeInForce,
-    outsideRTH: false,
+    outsideRTH: request.outsideRth ?? false,
   };
   if (withCoid && request.clientOrderId) body.cOID = request.clientOrderId;
   if (contract.exchange && contract.exchange !== "SMART") body.listingExchange = contract.exchange;
@@ -329,10 +430,35 @@ export function cpOrderBody(request: OrderRequest, contract: Contract, withCoid:
       body.price = request.limitPrice;
       body.auxPrice = request.stopPrice;
       break;
+    case OrderType.LIMIT_ON_CLOSE:
+      body.price = request.limitPrice;
+      break;
+    case OrderType.MIDPRICE:
+      if (request.limitPrice != null) body.price = request.limitPrice;
+      break;
+    case OrderType.TRAILING_STOP:
+      body.price = request.stopPrice;
+      Object.assign(body, cpTrailing(request));
+      break;
+    case OrderType.TRAILING_STOP_LIMIT: {
+      // TRAILLMT: price is the limit, auxPrice the stop; the limit sits limitOffset beyond the stop.
+      const stop = request.stopPrice!;
+      const offset = request.limitOffset ?? 0;
+      body.price = request.side === OrderSide.BUY ? stop + offset : stop - offset;
+      body.auxPrice = stop;
+      Object.assign(body, cpTrailing(request));
+      break;
+    }
     default:
       break;
   }
   return body;
+}
+
+function cpTrailing(t: OrderTerms): Json {
+  return t.trailingPercent != null
+    ? { trailingAmt: t.trailingPercent, trailingType: "%" }
+    : { trailingAmt: t.trailingAmount, trailingType: "amt" };
 }
 
 /** An order as a request describes it, before any fill: what differs is IB's answer. */
@@ -352,11 +478,51 @@ export function orderOfRequest(
     limitPrice: request.limitPrice,
     stopPrice: request.stopPrice,
     timeInForce: request.timeInForce,
+    trailingAmount: request.trailingAmount ?? null,
+    trailingPercent: request.trailingPercent ?? null,
+    limitOffset: request.limitOffset ?? null,
+    outsideRth: request.outsideRth ?? false,
     filledQuantity: 0,
     averageFillPrice: null,
     source: BrokerApi.CLIENT_PORTAL,
     createdAt: now,
     updatedAt: now,
     ...answer,
+  };
+}
+
+/** IB's amounts in what-if answers: `"215,415,594"`, `"1.00 USD"`; null when absent or unreadable. */
+function amount(v: unknown): number | null {
+  if (typeof v === "number") return Number.isFinite(v) ? v : null;
+  if (typeof v !== "string") return null;
+  const n = Number(
+    v
+      .replace(/,/g, "")
+      .replace(/[A-Z]{3}$/, "")
+      .trim(),
+  );
+  return v.trim() !== "" && Number.isFinite(n) ? n : null;
+}
+
+/** `/orders/whatif`'s answer as a preview. */
+export function mapWhatIf(json: unknown): OrderPreview {
+  const o: Json = isObject(json) ? json : {};
+  const block = (k: string): Json => (isObject(o[k]) ? (o[k] as Json) : {});
+  const commissionText = block("amount").commission;
+  const currency =
+    typeof commissionText === "string" ? (/([A-Z]{3})\s*$/.exec(commissionText)?.[1] ?? null) : null;
+  const warnings = [o.warn, o.error].filter((w): w is string => typeof w === "string" && w.trim() !== "");
+  return {
+    commission: amount(commissionText),
+    minCommission: null,
+    maxCommission: null,
+    commissionCurrency: currency,
+    initMarginChange: amount(block("initial").change),
+    maintMarginChange: amount(block("maintenance").change),
+    equityWithLoanAfter: amount(block("equity").after),
+    initMarginAfter: amount(block("initial").after),
+    maintMarginAfter: amount(block("maintenance").after),
+    warnings,
+    source: BrokerApi.CLIENT_PORTAL,
   };
 }

@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import type { Contract } from "../../schema/contract.type";
 import { BrokerApi, OrderStatus, TERMINAL_ORDER_STATUSES } from "../../schema/enums";
 import type { ModifyOrderInput } from "../../schema/order.input";
-import type { Order, OrderConfirmation } from "../../schema/order.type";
+import type { Order, OrderConfirmation, OrderPreview } from "../../schema/order.type";
 import type { TimerHandle } from "../../session/clock";
 import type { BrokerEventSink, OrderRequest, PlaceOutcome } from "../api-broker";
 import { requestAfterModify } from "../order-validation";
@@ -21,7 +21,15 @@ import {
   unconfirmedModificationError,
   type CpErrors,
 } from "./cp-errors";
-import { cpOrderBody, mapQuestion, orderFromTrades, orderOfRequest, orderStatusOf } from "./cp-mapping";
+import { bracketChildren } from "../order-terms";
+import {
+  cpOrderBody,
+  mapQuestion,
+  mapWhatIf,
+  orderFromTrades,
+  orderOfRequest,
+  orderStatusOf,
+} from "./cp-mapping";
 import { isObject, str } from "./cp-parse";
 import type { CpResponse } from "./http-client";
 import { OrderFollower } from "./order-follower";
@@ -179,12 +187,34 @@ export class CpOrders {
     const lane = await this.connection.client.acquireExclusive(this.laneWaitMs);
     return this.inOrderFlow(lane, request, contract, async () => {
       const path = `/iserver/account/${encodeURIComponent(request.accountId)}/orders`;
-      const body = { orders: [cpOrderBody(request, contract, true)] };
+      // A bracket is one request: the exits name the entry's cOID as parentId (and carry cOIDs of their own,
+      // `<key>.tp` / `<key>.sl`, so they can be found by key like the entry).
+      const children = bracketChildren(request).map((c) => ({
+        ...cpOrderBody(c.request, contract, true),
+        parentId: request.clientOrderId,
+      }));
+      const body = { orders: [cpOrderBody(request, contract, true), ...children] };
       const r = await this.errors.send("placement", () =>
         this.connection.client.post(path, body, { lane, priority: RequestPriority.ORDER }),
       );
       return this.placementOutcome(lane, r, request, contract);
     });
+  }
+
+  /**
+   * IB's what-if (`/orders/whatif`): the placement body, answered with amounts IB writes as strings with
+   * thousands separators. Not a write: allowed for a read-only IB user, and no cOID is sent.
+   */
+  async previewOrder(request: OrderRequest, contract: Contract): Promise<OrderPreview> {
+    await this.connection.sessionSetUp();
+    await this.primeIserver();
+    const path = `/iserver/account/${encodeURIComponent(request.accountId)}/orders/whatif`;
+    const body = { orders: [cpOrderBody(request, contract, false)] };
+    const r = await this.errors.send("what-if", () =>
+      this.connection.client.post(path, body, { priority: RequestPriority.ORDER }),
+    );
+    if (r.error !== null || r.status !== 200) throw this.errors.notAccepted(r, "what-if", null);
+    return mapWhatIf(r.json);
   }
 
   async confirmOrder(replyId: string, confirmed: boolean): Promise<PlaceOutcome> {

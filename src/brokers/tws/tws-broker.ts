@@ -6,9 +6,10 @@
 import { silentLogger, type Logger } from "../../logger";
 import type { Account, AccountSummary } from "../../schema/account.type";
 import type { Contract, ContractInput } from "../../schema/contract.type";
-import { BrokerApi } from "../../schema/enums";
+import { BrokerApi, type SecType } from "../../schema/enums";
+import type { OptionChain } from "../../schema/option-chain.type";
 import type { ModifyOrderInput } from "../../schema/order.input";
-import type { Order } from "../../schema/order.type";
+import type { Order, OrderPreview } from "../../schema/order.type";
 import type { Position } from "../../schema/position.type";
 import type { TwsStatus } from "../../schema/session.type";
 import type {
@@ -144,7 +145,19 @@ class TwsAdapter implements TwsBroker {
     return this.contracts.resolve(this.connection.ready(), input);
   }
 
+  async searchContracts(symbol: string, secType?: SecType | null): Promise<Contract[]> {
+    return this.contracts.search(this.connection.ready(), symbol, secType);
+  }
+
+  async optionChains(underlying: Contract, exchange: string | null): Promise<OptionChain[]> {
+    return this.contracts.optionChains(this.connection.ready(), underlying, exchange);
+  }
+
   // ---- orders ----
+
+  previewOrder(request: OrderRequest, contract: Contract): Promise<OrderPreview> {
+    return this.orders.previewOrder(this.connection.ready(), request, contract);
+  }
 
   async placeOrder(request: OrderRequest, contract: Contract): Promise<PlaceOutcome> {
     return this.orders.placeOrder(this.connection.ready(), request, contract);

@@ -7,13 +7,23 @@ import {
   type ContractDetails as IbContractDetails,
   type Execution as IbExecution,
   type Order as IbOrder,
+  type OrderState as IbOrderState,
   type Position as IbPosition,
 } from "@stoqey/ib";
 import type { AccountSummary } from "../../schema/account.type";
 import type { Contract } from "../../schema/contract.type";
-import { BrokerApi, OrderSide, OrderStatus, OrderType, SecType, TimeInForce } from "../../schema/enums";
-import type { Fill, Order } from "../../schema/order.type";
+import {
+  BrokerApi,
+  OrderClass,
+  OrderSide,
+  OrderStatus,
+  OrderType,
+  SecType,
+  TimeInForce,
+} from "../../schema/enums";
+import type { Fill, Order, OrderPreview } from "../../schema/order.type";
 import type { Position } from "../../schema/position.type";
+import { optionRightOf } from "../contract-input";
 import type { OrderTerms } from "../order-terms";
 
 /** IB's "unset" markers for int and double fields. */
@@ -49,13 +59,24 @@ export function toSecType(v: string | undefined | null): SecType {
 /** A contract as IB reports it (openOrder, execDetails, position, contractDetails). */
 export function toContract(c: IbContract, details?: IbContractDetails): Contract {
   const lastTrade = ibText(c.lastTradeDate) ?? ibText(c.lastTradeDateOrContractMonth);
+  const secType = toSecType(c.secType);
+  const derivative = secType !== SecType.STK && secType !== SecType.CASH;
+  const strike = ibNumber(c.strike);
+  const multiplier = ibNumber(c.multiplier);
   return {
     conid: ibNumber(c.conId) ?? 0,
     symbol: ibText(c.symbol) ?? ibText(c.localSymbol) ?? "",
-    secType: toSecType(c.secType),
+    secType,
     exchange: ibText(c.exchange) ?? ibText(c.primaryExch) ?? ibText(details?.contract.primaryExch),
     currency: ibText(c.currency) ?? "USD",
     lastTradeDate: lastTrade ? lastTrade.split(/[ -]/)[0]! : null,
+    strike: strike && strike > 0 ? strike : null,
+    right: optionRightOf(c.right),
+    multiplier: derivative && multiplier && multiplier > 0 ? multiplier : null,
+    tradingClass: ibText(c.tradingClass),
+    localSymbol: ibText(c.localSymbol),
+    description: ibText(details?.longName),
+    underlyingConid: derivative ? ibNumber(details?.underConId) || null : null,
   };
 }
 
@@ -75,39 +96,81 @@ const IB_ORDER_TYPE: Record<OrderType, IbOrderType> = {
   [OrderType.LIMIT]: IbOrderType.LMT,
   [OrderType.STOP]: IbOrderType.STP,
   [OrderType.STOP_LIMIT]: IbOrderType.STP_LMT,
+  [OrderType.TRAILING_STOP]: IbOrderType.TRAIL,
+  [OrderType.TRAILING_STOP_LIMIT]: IbOrderType.TRAIL_LIMIT,
+  [OrderType.MARKET_ON_CLOSE]: IbOrderType.MOC,
+  [OrderType.LIMIT_ON_CLOSE]: IbOrderType.LOC,
+  [OrderType.MARKET_IF_TOUCHED]: IbOrderType.MIT,
+  [OrderType.LIMIT_IF_TOUCHED]: IbOrderType.LIT,
+  [OrderType.MIDPRICE]: IbOrderType.MIDPRICE,
 };
 
-/** The whole IB order: TWS replaces an order with what placeOrder carries, so modifications send all terms. */
+/** IB's OCA type 1: when one order of the group fills, cancel the others, with overfill protection (block). */
+export const OCA_CANCEL_WITH_BLOCK = 1;
+
+/** goodTillDate as TWS takes it: `yyyyMMdd HH:mm:ss UTC` (a zone name TWS knows; no local-zone guessing). */
+export function ibDateTime(d: Date): string {
+  const iso = d.toISOString();
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)} ${iso.slice(11, 19)} UTC`;
+}
+
+/**
+ * The whole IB order: TWS replaces an order with what placeOrder carries, so modifications send all terms.
+ * Where each of our fields goes follows IB's use per type: a trailing amount and a touch trigger ride in
+ * auxPrice, a trailing stop's initial stop in trailStopPrice, TRAIL LIMIT's offset in lmtPriceOffset.
+ */
 export function toIbOrder(t: OrderTerms): IbOrder {
-  return {
+  const trailing = t.type === OrderType.TRAILING_STOP || t.type === OrderType.TRAILING_STOP_LIMIT;
+  const touched = t.type === OrderType.MARKET_IF_TOUCHED || t.type === OrderType.LIMIT_IF_TOUCHED;
+  const aux = trailing
+    ? (t.trailingAmount ?? undefined)
+    : touched
+      ? (t.triggerPrice ?? undefined)
+      : t.stopPrice;
+  const order: IbOrder = {
     action: t.side === OrderSide.BUY ? OrderAction.BUY : OrderAction.SELL,
     totalQuantity: t.quantity,
     orderType: IB_ORDER_TYPE[t.type],
     lmtPrice: t.limitPrice ?? undefined,
-    auxPrice: t.stopPrice ?? undefined,
+    auxPrice: aux ?? undefined,
     tif: t.timeInForce,
     account: t.accountId,
     orderRef: t.clientOrderId ?? undefined,
     transmit: true,
   };
+  if (trailing) {
+    if (t.trailingPercent != null) order.trailingPercent = t.trailingPercent;
+    if (t.stopPrice != null) order.trailStopPrice = t.stopPrice;
+    if (t.type === OrderType.TRAILING_STOP_LIMIT) order.lmtPriceOffset = t.limitOffset ?? 0;
+  }
+  if (t.goodTillDate) order.goodTillDate = ibDateTime(t.goodTillDate);
+  if (t.outsideRth) order.outsideRth = true;
+  if (t.ocaGroup) {
+    order.ocaGroup = t.ocaGroup;
+    order.ocaType = OCA_CANCEL_WITH_BLOCK;
+  }
+  return order;
 }
 
+const FROM_IB_ORDER_TYPE: Readonly<Record<string, OrderType>> = {
+  MKT: OrderType.MARKET,
+  LMT: OrderType.LIMIT,
+  STP: OrderType.STOP,
+  "STP LMT": OrderType.STOP_LIMIT,
+  TRAIL: OrderType.TRAILING_STOP,
+  "TRAIL LIMIT": OrderType.TRAILING_STOP_LIMIT,
+  MOC: OrderType.MARKET_ON_CLOSE,
+  LOC: OrderType.LIMIT_ON_CLOSE,
+  MIT: OrderType.MARKET_IF_TOUCHED,
+  LIT: OrderType.LIMIT_IF_TOUCHED,
+  MIDPRICE: OrderType.MIDPRICE,
+};
+
 export function toOrderType(o: Pick<IbOrder, "orderType" | "lmtPrice">): OrderType {
-  switch (String(o.orderType ?? "").toUpperCase()) {
-    case "MKT":
-      return OrderType.MARKET;
-    case "LMT":
-      return OrderType.LIMIT;
-    case "STP":
-    case "TRAIL":
-      return OrderType.STOP;
-    case "STP LMT":
-    case "TRAIL LIMIT":
-      return OrderType.STOP_LIMIT;
-    default:
-      // Orders entered in TWS with other types (REL, LOC, MIDPRICE, …): shown by what they carry.
-      return ibNumber(o.lmtPrice) != null ? OrderType.LIMIT : OrderType.MARKET;
-  }
+  const known = FROM_IB_ORDER_TYPE[String(o.orderType ?? "").toUpperCase()];
+  if (known) return known;
+  // Orders entered in TWS with other types (REL, PEG MID, …): shown by what they carry.
+  return ibNumber(o.lmtPrice) != null ? OrderType.LIMIT : OrderType.MARKET;
 }
 
 export function toSide(action: string | undefined): OrderSide {
@@ -117,11 +180,13 @@ export function toSide(action: string | undefined): OrderSide {
 export function toTimeInForce(tif: string | undefined): TimeInForce {
   switch ((tif ?? "").toUpperCase()) {
     case "GTC":
-    case "GTD":
       return TimeInForce.GTC;
+    case "GTD":
+      return TimeInForce.GTD;
     case "IOC":
-    case "FOK":
       return TimeInForce.IOC;
+    case "FOK":
+      return TimeInForce.FOK;
     case "OPG":
       return TimeInForce.OPG;
     default:
@@ -162,8 +227,20 @@ export function toOrderStatus(
   }
 }
 
+const LIMITED = new Set([
+  OrderType.LIMIT,
+  OrderType.STOP_LIMIT,
+  OrderType.LIMIT_ON_CLOSE,
+  OrderType.LIMIT_IF_TOUCHED,
+  OrderType.MIDPRICE,
+  // TWS computes TRAIL LIMIT's limit from the stop and the offset, and echoes it.
+  OrderType.TRAILING_STOP_LIMIT,
+]);
+
 /** What the adapter knows of one TWS order, merged from openOrder, orderStatus, execDetails and errors. */
 export interface TwsOrderView {
+  /** A bracket child's parent's permId, once the adapter knows it (TWS gives the parent's orderId). */
+  parentPermId?: number | null;
   permId: number;
   /** TWS orderId; 0 for orders not placed through the API. */
   orderId: number;
@@ -186,6 +263,11 @@ export function toOrder(r: TwsOrderView): Order {
   const remaining = r.remaining ?? Math.max(0, quantity - filled);
   const lmt = ibNumber(r.order.lmtPrice);
   const aux = ibNumber(r.order.auxPrice);
+  const trailing = type === OrderType.TRAILING_STOP || type === OrderType.TRAILING_STOP_LIMIT;
+  const touched = type === OrderType.MARKET_IF_TOUCHED || type === OrderType.LIMIT_IF_TOUCHED;
+  const percent = trailing ? ibNumber(r.order.trailingPercent) : null;
+  const parentId = ibNumber(r.order.parentId);
+  const ocaGroup = ibText(r.order.ocaGroup);
   return {
     id: String(r.permId),
     clientOrderId: ibText(r.order.orderRef),
@@ -194,9 +276,21 @@ export function toOrder(r: TwsOrderView): Order {
     side: toSide(r.order.action),
     type,
     quantity,
-    limitPrice: type === OrderType.LIMIT || type === OrderType.STOP_LIMIT ? lmt : null,
+    limitPrice: LIMITED.has(type) ? lmt : null,
     stopPrice: type === OrderType.STOP || type === OrderType.STOP_LIMIT ? aux : null,
     timeInForce: toTimeInForce(r.order.tif),
+    // A percent trail leaves auxPrice unset (or 0 in some echoes): the percent is the trail then.
+    trailingAmount: trailing && percent == null ? aux : null,
+    trailingPercent: percent,
+    trailStopPrice: trailing ? ibNumber(r.order.trailStopPrice) : null,
+    limitOffset: type === OrderType.TRAILING_STOP_LIMIT ? ibNumber(r.order.lmtPriceOffset) : null,
+    triggerPrice: touched ? aux : null,
+    goodTillDate: parseIbTime(r.order.goodTillDate),
+    outsideRth: r.order.outsideRth === true,
+    ocaGroup,
+    // TWS ids: the tracker links the parent's orderId to its id (permId) — see parentPermId.
+    parentId: parentId && parentId > 0 ? (r.parentPermId != null ? String(r.parentPermId) : null) : null,
+    orderClass: parentId && parentId > 0 ? OrderClass.BRACKET : ocaGroup ? OrderClass.OCA : OrderClass.SIMPLE,
     status: toOrderStatus(r.ibStatus, filled, remaining),
     filledQuantity: filled,
     remainingQuantity: remaining,
@@ -345,4 +439,22 @@ function zoneOffsetMs(at: number, timeZone: string): number {
     get("second"),
   );
   return asUtc - Math.floor(at / 1000) * 1000;
+}
+
+/** A what-if's openOrder state as a preview; IB's unset markers (and empty texts) become null. */
+export function toPreview(state: IbOrderState): OrderPreview {
+  const warning = ibText(state.warningText);
+  return {
+    commission: ibNumber(state.commission),
+    minCommission: ibNumber(state.minCommission),
+    maxCommission: ibNumber(state.maxCommission),
+    commissionCurrency: ibText(state.commissionCurrency),
+    initMarginChange: ibNumber(state.initMarginChange),
+    maintMarginChange: ibNumber(state.maintMarginChange),
+    equityWithLoanAfter: ibNumber(state.equityWithLoanAfter),
+    initMarginAfter: ibNumber(state.initMarginAfter),
+    maintMarginAfter: ibNumber(state.maintMarginAfter),
+    warnings: warning ? [warning] : [],
+    source: BrokerApi.TWS,
+  };
 }

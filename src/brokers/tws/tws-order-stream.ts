@@ -105,6 +105,11 @@ export class TwsOrderStream {
     const permId = ibNumber(order.permId);
     if (!permId) return undefined;
     const rec = this.upsert(permId, orderId, ibNumber(order.clientId), contract, order);
+    // A bracket child names its parent by TWS orderId; the domain links orders by permId.
+    const parentId = ibNumber(order.parentId);
+    if (parentId && parentId > 0 && rec.clientId != null) {
+      rec.parentPermId = this.byOrderId(rec.clientId, parentId)?.permId ?? rec.parentPermId ?? null;
+    }
     if (state?.status) this.setStatus(rec, state.status);
     const warning = ibText(state?.warningText);
     if (warning) rec.statusMessage = warning;

@@ -29,11 +29,11 @@ import type { Logger } from "../../logger";
 import type { Contract } from "../../schema/contract.type";
 import { OrderStatus } from "../../schema/enums";
 import type { ModifyOrderInput } from "../../schema/order.input";
-import type { Order } from "../../schema/order.type";
+import type { Order, OrderPreview } from "../../schema/order.type";
 import { REQUEST_ID_BASE } from "../../session/tws-client";
 import type { TwsConnection } from "../../session/tws-supervisor";
 import type { OrderRequest, PlaceOutcome } from "../api-broker";
-import { termsAfterModify } from "../order-terms";
+import { bracketChildren, termsAfterModify } from "../order-terms";
 import type { TwsConnectionPart } from "./tws-connection";
 import {
   TwsErrorCode,
@@ -51,6 +51,7 @@ import {
   toIbOrder,
   toIbOrderContract,
   toOrder,
+  toPreview,
   toTimeInForce,
   type TwsOrderView,
 } from "./tws-mapping";
@@ -103,6 +104,8 @@ interface Waiter {
   onOpenOrder?(rec: TwsOrderView): void;
   onStatus?(rec: TwsOrderView): void;
   onError?(f: TwsErrorFrame): void;
+  /** A what-if answer: an openOrder that is no order, only IB's margin and commission estimate. */
+  onWhatIf?(state: IbOrderState): void;
   onLost(reason: string): void;
 }
 
@@ -143,6 +146,11 @@ export class TwsOrders implements TwsConnectionPart {
       EventName.openOrder,
       (orderId: number, contract: IbContract, order: IbOrder, state: IbOrderState) => {
         if (!live()) return;
+        if (order.whatIf) {
+          // Nothing was placed: kept out of the order stream, so no preview ever shows up as an order.
+          this.notify(orderId, (w) => w.onWhatIf?.(state));
+          return;
+        }
         const rec = this.stream.onOpenOrder(orderId, contract, order, state);
         if (rec && rec.clientId === conn.clientId) this.notify(orderId, (w) => w.onOpenOrder?.(rec));
       },
@@ -231,6 +239,7 @@ export class TwsOrders implements TwsConnectionPart {
     }
     const ibContract = toIbOrderContract(contract, request.contract.exchange);
     const ibOrder = toIbOrder(request);
+    if (request.bracket) return this.placeBracket(conn, request, ibContract, ibOrder);
     for (let attempt = 0; ; attempt++) {
       const orderId = this.nextOrderId++;
       try {
@@ -251,6 +260,80 @@ export class TwsOrders implements TwsConnectionPart {
         throw e;
       }
     }
+  }
+
+  /**
+   * A bracket as IB's samples place it: consecutive order ids, the entry and all but the last exit with
+   * transmit false, the exits naming the entry as parentId; the last one's transmit sends the group, so TWS
+   * takes all of it or none. Each order is awaited by its own acknowledgement; the entry's is the answer,
+   * the exits reach the tracker through the stream (linked by parentId).
+   */
+  private async placeBracket(
+    conn: TwsConnection,
+    request: OrderRequest,
+    contract: IbContract,
+    entry: IbOrder,
+  ): Promise<PlaceOutcome> {
+    const children = bracketChildren(request);
+    const parentId = this.nextOrderId;
+    this.nextOrderId += 1 + children.length;
+    const sends: Promise<TwsOrderView>[] = [];
+    sends.push(this.send(conn, parentId, contract, { ...entry, transmit: false }, request.clientOrderId));
+    children.forEach((c, i) => {
+      const order: IbOrder = {
+        ...toIbOrder(c.request),
+        parentId,
+        transmit: i === children.length - 1,
+      };
+      sends.push(this.send(conn, parentId + 1 + i, contract, order, c.request.clientOrderId));
+    });
+    const settled = await Promise.allSettled(sends);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+    const parent = (settled[0] as PromiseFulfilledResult<TwsOrderView>).value;
+    return { order: toOrder(parent) };
+  }
+
+  /**
+   * IB's what-if: the order with whatIf set, answered by one openOrder carrying the margin and commission
+   * estimate. It uses up an order id like any placement (IB's rule) but no orderRef reaches IB's order list.
+   */
+  async previewOrder(conn: TwsConnection, request: OrderRequest, contract: Contract): Promise<OrderPreview> {
+    const ibContract = toIbOrderContract(contract, request.contract.exchange);
+    const ibOrder: IbOrder = { ...toIbOrder(request), whatIf: true, orderRef: undefined };
+    const orderId = this.nextOrderId++;
+    const state = await this.awaitOrder<IbOrderState>(conn, orderId, {
+      deadlineMs: this.o.ackTimeoutMs,
+      atDeadline: (s) =>
+        s.reject(
+          new AppError(
+            ErrorCode.BROKER_UNAVAILABLE,
+            `TWS did not answer the what-if within ${this.o.ackTimeoutMs} ms.`,
+            {
+              api: "TWS",
+            },
+          ),
+        ),
+      lost: (reason) =>
+        new AppError(
+          ErrorCode.BROKER_UNAVAILABLE,
+          `The TWS connection was lost during the what-if (${reason}).`,
+          {
+            api: "TWS",
+          },
+        ),
+      handlers: (s) => ({
+        onWhatIf: (st) => s.resolve(st),
+        onError: (f) => {
+          if (isFatalForOrder(f.code, f.message)) s.reject(placementError(f, request.clientOrderId));
+        },
+      }),
+      send: () => {
+        this.log.info({ orderId, clientId: conn.clientId }, "what-if order");
+        conn.raw.placeOrder(orderId, ibContract, ibOrder);
+      },
+    });
+    return toPreview(state);
   }
 
   /** placeOrder and the wait for TWS's openOrder acknowledgement, which carries the permId. */

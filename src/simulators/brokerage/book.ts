@@ -5,6 +5,7 @@ import type {
   SimOrderRefStats,
   SimOrderStatus,
   SimQuote,
+  SimSession,
   SimSide,
 } from "./brokerage.types";
 import type { BookEvents } from "./book-events";
@@ -43,6 +44,8 @@ export interface BookState {
   refStats: Map<string, SimOrderRefStats>;
   nextPermId: number;
   orderSeq: number;
+  /** The simulated trading session (advanced by hand through `/sim/clock`). */
+  session: SimSession;
 }
 
 /** What every module of the book needs: its state, its event queue and its clock. */
@@ -59,6 +62,12 @@ export const posKey = (account: string, conid: number): string => `${account}:${
 
 export function lastPrice(state: BookState, conid: number): number {
   return state.quotes.get(conid)!.last;
+}
+
+/** The midpoint of the quote, where MIDPRICE orders fill. */
+export function midPrice(state: BookState, conid: number): number {
+  const q = state.quotes.get(conid)!;
+  return (q.bid + q.ask) / 2;
 }
 
 export function isWorking(o: OrderState): boolean {
@@ -78,6 +87,14 @@ export function snapshotOrder(o: OrderState): SimOrder {
     stopPrice: o.stopPrice,
     tif: o.tif,
     outsideRth: o.outsideRth,
+    trailingAmount: o.trailingAmount,
+    trailingPercent: o.trailingPercent,
+    trailStopPrice: o.trailStopPrice,
+    limitOffset: o.limitOffset,
+    triggerPrice: o.triggerPrice,
+    goodTillDate: o.goodTillDate,
+    ocaGroup: o.ocaGroup,
+    parentPermId: o.parentPermId,
     orderRef: o.orderRef,
     api: o.api,
     twsClientId: o.twsClientId,

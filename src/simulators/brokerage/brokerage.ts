@@ -17,6 +17,7 @@ import type {
   SimPosition,
   SimPositionPnl,
   SimQuote,
+  SimSession,
 } from "./brokerage.types";
 import { DEFAULT_COMMISSION, type SimCommissionSchedule } from "./commissions";
 import {
@@ -34,6 +35,8 @@ import {
 } from "./market-data";
 import { createMatching } from "./matching";
 import { createOrders, type SimOrderFilter } from "./orders";
+import { valueOption, type OptionValuation } from "./option-pricing";
+import { expandUniverse } from "./options-universe";
 import { createPrices } from "./prices";
 
 export type { SimCommissionSchedule } from "./commissions";
@@ -69,6 +72,11 @@ export interface BrokerageOptions {
   permIdStart?: number;
   /** Clock, epoch ms. @default Date.now */
   now?: () => number;
+  /**
+   * List derivatives generated from the clock at creation: options on every stock (weekly expiries over ~90 days)
+   * and the next quarterly months of every future. @default true
+   */
+  listDerivatives?: boolean;
 }
 
 /** The simulated brokerage: one book of accounts, orders, executions and positions seen by both simulators. */
@@ -82,6 +90,12 @@ export interface Brokerage {
   searchInstruments(text: string): SimInstrument[];
 
   quote(conid: number): SimQuote | undefined;
+  /**
+   * The model valuation of a listed option (price, implied volatility, delta, gamma, vega, theta) with its underlying
+   * at `underlyingPrice` (default: the underlying's last) at `now` (default: the brokerage clock); undefined for a
+   * conid that is not an option. This is the hook market data uses for option greeks.
+   */
+  optionQuote(conid: number, underlyingPrice?: number, now?: number): OptionValuation | undefined;
   /** Sets the last price (rounded to tick) and lets resting orders react. Throws for an unknown conid. */
   setPrice(conid: number, price: number): SimQuote;
   /** Moves every price one seeded random step. */
@@ -103,6 +117,9 @@ export interface Brokerage {
   cancelOrder(permId: number): SimChangeResult;
   /** Cancels every working order (TWS reqGlobalCancel); returns the orders now PendingCancel. */
   cancelAll(account?: string): SimOrder[];
+  /** The simulated trading day: `close` runs the closing auction, `open` starts regular hours. */
+  advanceSession(to: "close" | "open"): SimSession;
+  session(): SimSession;
   getOrder(permId: number): SimOrder | undefined;
   /** The most recent order with this orderRef / cOID. */
   findOrderByRef(orderRef: string): SimOrder | undefined;
@@ -142,10 +159,14 @@ export function createBrokerage(options: BrokerageOptions = {}): Brokerage {
   if (accountIds.length === 0) throw new Error("createBrokerage: at least one account is needed");
   const baseCurrency = options.baseCurrency ?? "USD";
   const initialCash = options.initialCash ?? 1_000_000;
-  const instrumentList = (options.instruments ?? DEFAULT_INSTRUMENTS).map((i) => Object.freeze({ ...i }));
+  const now = options.now ?? Date.now;
+  const baseInstruments = options.instruments ?? DEFAULT_INSTRUMENTS;
+  const instrumentList = (
+    options.listDerivatives === false ? [...baseInstruments] : expandUniverse(baseInstruments, now())
+  ).map((i) => Object.freeze({ ...i }));
+  const instrumentById = new Map(instrumentList.map((i) => [i.conid, i]));
   const commission: SimCommissionSchedule = { ...DEFAULT_COMMISSION, ...options.commission };
   const permIdStart = options.permIdStart ?? 1_928_374_001;
-  const now = options.now ?? Date.now;
 
   const state: BookState = {
     quotes: new Map(),
@@ -156,6 +177,7 @@ export function createBrokerage(options: BrokerageOptions = {}): Brokerage {
     refStats: new Map(),
     nextPermId: permIdStart,
     orderSeq: 0,
+    session: "REGULAR",
   };
   const events = createBookEvents();
   const ctx: BookContext = { state, events, now };
@@ -185,6 +207,12 @@ export function createBrokerage(options: BrokerageOptions = {}): Brokerage {
       }
       accounts.emitMarkToMarket(i.conid);
     },
+    watched() {
+      const conids = new Set<number>();
+      for (const o of state.orders.values()) conids.add(o.instrument.conid);
+      for (const p of state.positions.values()) conids.add(p.instrument.conid);
+      return conids;
+    },
   });
 
   const marketData = createMarketDataBook({
@@ -204,6 +232,7 @@ export function createBrokerage(options: BrokerageOptions = {}): Brokerage {
     state.refStats = new Map();
     state.nextPermId = permIdStart;
     state.orderSeq = 0;
+    state.session = "REGULAR";
   }
 
   function knownAccount(account: string): void {
@@ -218,19 +247,27 @@ export function createBrokerage(options: BrokerageOptions = {}): Brokerage {
     accounts: () => [...accountIds],
     hasAccount: (a) => accountIds.includes(a),
     instruments: () => [...instrumentList],
-    findInstrument: (q) => matchInstrument(instrumentList, q),
+    findInstrument: (q) =>
+      q.conid != null && q.conid !== 0 ? instrumentById.get(q.conid) : matchInstrument(instrumentList, q),
     searchInstruments(text) {
       const t = text.trim().toUpperCase();
       if (!t) return [];
       return instrumentList.filter(
         (i) =>
-          i.symbol === t ||
-          i.localSymbol === t ||
-          i.symbol.startsWith(t) ||
-          i.description.toUpperCase().startsWith(t),
+          (i.secType !== "OPT" || i.localSymbol === t) &&
+          (i.symbol === t ||
+            i.localSymbol === t ||
+            i.symbol.startsWith(t) ||
+            i.description.toUpperCase().startsWith(t)),
       );
     },
     quote: prices.quote,
+    optionQuote(conid, underlyingPrice, at) {
+      const o = instrumentById.get(conid);
+      if (!o || o.underlyingConid === undefined) return undefined;
+      const s = underlyingPrice ?? prices.quote(o.underlyingConid)?.last;
+      return s === undefined ? undefined : valueOption(o, s, at ?? now());
+    },
     setPrice: prices.setPrice,
     tick: prices.tick,
     startTicking: prices.startTicking,
@@ -244,10 +281,17 @@ export function createBrokerage(options: BrokerageOptions = {}): Brokerage {
     marketDataPermitted: marketData.permitted,
     setMarketDataPermission: marketData.setPermission,
     optionComputation: marketData.optionComputation,
-    placeOrder: orders.placeOrder,
+    placeOrder(request) {
+      // An option's quote is re-marked lazily: bring it up to date before the order meets it.
+      const i = request.contract.conid ? instrumentById.get(request.contract.conid) : undefined;
+      if (i?.underlyingConid !== undefined) prices.quote(i.conid);
+      return orders.placeOrder(request);
+    },
     modifyOrder: orders.modifyOrder,
     cancelOrder: orders.cancelOrder,
     cancelAll: orders.cancelAll,
+    advanceSession: orders.advanceSession,
+    session: () => state.session,
     getOrder: orders.getOrder,
     findOrderByRef: orders.findOrderByRef,
     findOrderByTwsId: orders.findOrderByTwsId,

@@ -4,8 +4,11 @@ import type { InstrumentQuery, SimInstrument } from "./instruments";
 export type SimApi = "TWS" | "CP";
 export type SimSide = "BUY" | "SELL";
 /** IB's order type codes. */
-export type SimOrderType = "MKT" | "LMT" | "STP" | "STP LMT";
-export type SimTimeInForce = "DAY" | "GTC" | "IOC" | "OPG";
+export type SimOrderType =
+  "MKT" | "LMT" | "STP" | "STP LMT" | "TRAIL" | "TRAIL LIMIT" | "MOC" | "LOC" | "MIT" | "LIT" | "MIDPRICE";
+export type SimTimeInForce = "DAY" | "GTC" | "IOC" | "OPG" | "GTD" | "FOK";
+/** Where the simulated trading day stands: orders without outsideRth execute only in REGULAR hours. */
+export type SimSession = "REGULAR" | "CLOSED";
 /** Order statuses exactly as IB names them (TWS orderStatus, Client Portal `status`). */
 export type SimOrderStatus =
   "PendingSubmit" | "PreSubmitted" | "Submitted" | "Filled" | "Cancelled" | "Inactive" | "PendingCancel";
@@ -33,6 +36,21 @@ export interface SimPlaceOrderRequest {
   twsClientId?: number;
   twsOrderId?: number;
   outsideRth?: boolean;
+  /** TRAIL / TRAIL LIMIT: the trail in price units, or in percent of the price. */
+  trailingAmount?: number | null;
+  trailingPercent?: number | null;
+  /** TRAIL / TRAIL LIMIT: the initial stop; from the market and the trail when absent. */
+  trailStopPrice?: number | null;
+  /** TRAIL LIMIT: the limit's distance from the stop once triggered. */
+  limitOffset?: number | null;
+  /** MIT / LIT: the touch price (IB carries it in auxPrice). */
+  triggerPrice?: number | null;
+  /** GTD: epoch ms after which the order expires. */
+  goodTillDate?: number | null;
+  /** One-cancels-all group (IB's type 1): a fill of one cancels the others. */
+  ocaGroup?: string | null;
+  /** A bracket child: it waits (PreSubmitted) until this order fills. */
+  parentPermId?: number | null;
   /**
    * Reject when an order with the same orderRef was placed before (Client Portal's duplicate cOID check).
    * @default false
@@ -86,6 +104,15 @@ export interface SimOrder {
   stopPrice: number | null;
   tif: SimTimeInForce;
   outsideRth: boolean;
+  trailingAmount: number | null;
+  trailingPercent: number | null;
+  /** Where a trailing stop stands now (it only moves in the order's favour). */
+  trailStopPrice: number | null;
+  limitOffset: number | null;
+  triggerPrice: number | null;
+  goodTillDate: number | null;
+  ocaGroup: string | null;
+  parentPermId: number | null;
   orderRef: string | null;
   api: SimApi;
   twsClientId: number | null;

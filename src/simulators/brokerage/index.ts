@@ -32,7 +32,16 @@ export {
   type SimTimeInForce,
 } from "./brokerage.types";
 export {
+  blackScholes,
+  impliedVolatility,
+  smileVolatility,
+  valueOption,
+  type OptionValuation,
+} from "./option-pricing";
+export { occSymbol, optionExpiries, strikesAround } from "./options-universe";
+export {
   DEFAULT_INSTRUMENTS,
+  rightCode,
   type InstrumentQuery,
   type SimInstrument,
   type SimSecType,

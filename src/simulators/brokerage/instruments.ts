@@ -1,5 +1,5 @@
 /** Security types the simulated brokerage trades. */
-export type SimSecType = "STK" | "FUT" | "CASH";
+export type SimSecType = "STK" | "FUT" | "CASH" | "OPT";
 
 /** One tradable instrument, with IB's real contract id and listing details. */
 export interface SimInstrument {
@@ -17,8 +17,14 @@ export interface SimInstrument {
   tradingClass: string;
   /** Contract multiplier: 1 for stocks and FX. */
   multiplier: number;
-  /** Futures: YYYYMMDD. */
+  /** Futures and options: YYYYMMDD. */
   lastTradeDate?: string;
+  /** Options: strike price. */
+  strike?: number;
+  /** Options: call or put. */
+  right?: "C" | "P";
+  /** Options: conid of the underlying stock (its price drives the option's). */
+  underlyingConid?: number;
   minTick: number;
   /** IB's company / contract description (`APPLE INC`). */
   description: string;
@@ -108,6 +114,18 @@ export interface InstrumentQuery {
   /** `SMART` and empty match any exchange. */
   exchange?: string | null;
   currency?: string | null;
+  /** Derivatives: YYYYMMDD, or YYYYMM for every expiry of a month. */
+  lastTradeDate?: string | null;
+  strike?: number | null;
+  right?: string | null;
+}
+
+/** `C`/`P` from IB's spellings (`C`, `CALL`, `P`, `PUT`), undefined for anything else. */
+export function rightCode(right: string | null | undefined): "C" | "P" | undefined {
+  const r = (right ?? "").trim().toUpperCase();
+  if (r === "C" || r === "CALL") return "C";
+  if (r === "P" || r === "PUT") return "P";
+  return undefined;
 }
 
 export function matchInstrument(
@@ -129,6 +147,9 @@ export function matchInstrument(
       (i.symbol === symbol || i.localSymbol === symbol) &&
       i.secType === secType &&
       (!exchange || exchange === "SMART" || exchange === i.exchange) &&
-      (!currency || currency === i.currency),
+      (!currency || currency === i.currency) &&
+      (!query.lastTradeDate || (i.lastTradeDate ?? "").startsWith(query.lastTradeDate)) &&
+      (!query.strike || i.strike === query.strike) &&
+      (!query.right || i.right === rightCode(query.right)),
   );
 }

@@ -2,6 +2,7 @@ import type { Accounts } from "./accounts";
 import {
   isWorking,
   lastPrice,
+  midPrice,
   money,
   posKey,
   setOrderStatus,
@@ -26,34 +27,77 @@ export interface MatchingOptions {
 export interface Matching {
   /** Starts a fill sequence when `o` is executable at the current price; a no-op otherwise. */
   evaluate(o: OrderState): void;
+  /** Fills the whole remainder at `price` at once (the closing auction). */
+  fillNow(o: OrderState, price: number): void;
+  /** Called after every fill that completes an order, and after any fill of an OCA member. */
+  onFilled(listener: (o: OrderState) => void): void;
 }
 
 export function createMatching(ctx: BookContext, accounts: Accounts, options: MatchingOptions): Matching {
   const { state, events, now } = ctx;
   const { fillDelayMs, partialFills, partialFillIntervalMs } = options;
 
+  const filledListeners: ((o: OrderState) => void)[] = [];
+
+  /**
+   * A trailing stop follows the market in the order's favour only: a SELL's stop rises with the price (last −
+   * trail), a BUY's falls with it (last + trail). Returns whether the stop moved.
+   */
+  function ratchet(o: OrderState, last: number): boolean {
+    const s = sign(o.side);
+    const trail = o.trailingPercent != null ? (last * o.trailingPercent) / 100 : (o.trailingAmount ?? 0);
+    const candidate = roundTo(last + s * trail, o.instrument.minTick);
+    const current = o.trailStopPrice;
+    if (current == null || s * (candidate - current) < 0) {
+      o.trailStopPrice = candidate;
+      return current != null;
+    }
+    return false;
+  }
+
   function executable(o: OrderState): boolean {
     if (!isWorking(o)) return false;
+    // A bracket child waits for its parent's fill; orders without outsideRth wait for regular hours.
+    if (o.parentPermId != null && state.orders.get(o.parentPermId)?.status !== "Filled") return false;
+    if (state.session !== "REGULAR" && !o.outsideRth) return false;
+    // At-the-close orders trade only in the closing auction.
+    if (o.orderType === "MOC" || o.orderType === "LOC") return false;
     const last = lastPrice(state, o.instrument.conid);
     const s = sign(o.side);
-    if ((o.orderType === "STP" || o.orderType === "STP LMT") && !o.triggered) {
-      const stop = o.stopPrice!;
-      if (s * (last - stop) >= 0) {
-        // IB holds an untriggered stop as PreSubmitted and shows it Submitted once the stop price is crossed.
+    if (!o.triggered) {
+      let crossed: boolean | null = null;
+      if (o.orderType === "STP" || o.orderType === "STP LMT") crossed = s * (last - o.stopPrice!) >= 0;
+      else if (o.orderType === "MIT" || o.orderType === "LIT") {
+        // If-touched: a BUY activates when the price falls to the trigger, a SELL when it rises to it.
+        crossed = s * (o.triggerPrice! - last) >= 0;
+      } else if (o.orderType === "TRAIL" || o.orderType === "TRAIL LIMIT") {
+        const moved = ratchet(o, last);
+        crossed = s * (last - o.trailStopPrice!) >= 0;
+        if (moved && !crossed) setOrderStatus(ctx, o, o.status, "modified");
+      }
+      if (crossed === false) return false;
+      if (crossed === true) {
+        // IB holds a waiting order as PreSubmitted and shows it Submitted once triggered.
         o.triggered = true;
+        if (o.orderType === "TRAIL LIMIT") {
+          o.limitPrice = roundTo(o.trailStopPrice! + s * (o.limitOffset ?? 0), o.instrument.minTick);
+        }
         setOrderStatus(ctx, o, "Submitted", "triggered");
-      } else {
-        return false;
       }
     }
-    if (o.orderType === "LMT" || o.orderType === "STP LMT") return s * (o.limitPrice! - last) >= 0;
+    if (o.orderType === "MIDPRICE") {
+      return o.limitPrice == null || s * (o.limitPrice - midPrice(state, o.instrument.conid)) >= 0;
+    }
+    if (o.limitPrice != null && LIMITED.has(o.orderType)) return s * (o.limitPrice - last) >= 0;
     return true;
   }
 
   function evaluate(o: OrderState): void {
     if (o.filling || !executable(o)) return;
     o.filling = true;
-    const parts = o.orderType === "MKT" || o.remaining >= partialFills ? partialFills : 1;
+    // Fill-or-kill: all of it in one execution.
+    const parts =
+      o.tif === "FOK" ? 1 : o.orderType === "MKT" || o.remaining >= partialFills ? partialFills : 1;
     const plan = splitQuantity(o.remaining, parts, o.instrument.secType !== "CASH");
     let step = 0;
     const next = (): void => {
@@ -61,7 +105,7 @@ export function createMatching(ctx: BookContext, accounts: Accounts, options: Ma
         o.filling = false;
         return;
       }
-      if (o.orderType !== "MKT" && o.orderType !== "STP" && !executable(o)) {
+      if (!MARKETABLE.has(o.orderType) && !executable(o)) {
         // A limit that was marketable is not any more: it rests again.
         o.filling = false;
         return;
@@ -78,11 +122,15 @@ export function createMatching(ctx: BookContext, accounts: Accounts, options: Ma
     events.schedule(fillDelayMs, next, o);
   }
 
-  function fill(o: OrderState, qty: number): void {
-    const last = lastPrice(state, o.instrument.conid);
+  function fill(o: OrderState, qty: number, at?: number): void {
+    const last =
+      at ??
+      (o.orderType === "MIDPRICE"
+        ? midPrice(state, o.instrument.conid)
+        : lastPrice(state, o.instrument.conid));
     // A limit fills at the last price or better for the order, never through its limit.
     let price = last;
-    if (o.limitPrice != null && (o.orderType === "LMT" || o.orderType === "STP LMT")) {
+    if (o.limitPrice != null && LIMITED.has(o.orderType)) {
       price = o.side === "BUY" ? Math.min(last, o.limitPrice) : Math.max(last, o.limitPrice);
     }
     const prevValue = o.avgFillPrice * o.filled;
@@ -136,9 +184,29 @@ export function createMatching(ctx: BookContext, accounts: Accounts, options: Ma
       position: accounts.positionSnapshot(state.positions.get(posKey(o.account, o.instrument.conid))!),
     });
     accounts.emitAccount(o.account);
+    if (o.status === "Filled" || o.ocaGroup || o.parentPermId != null) for (const l of filledListeners) l(o);
   }
 
-  return { evaluate };
+  return {
+    evaluate,
+    fillNow(o, price) {
+      events.cancelTimersOf(o);
+      o.filling = false;
+      fill(o, o.remaining, price);
+    },
+    onFilled(listener) {
+      filledListeners.push(listener);
+    },
+  };
+}
+
+/** Types that execute at the market once they may trade at all. */
+const MARKETABLE = new Set(["MKT", "STP", "TRAIL", "MIT"]);
+/** Types with a limit that caps the fill price (TRAIL LIMIT's is set when it triggers). */
+const LIMITED = new Set(["LMT", "STP LMT", "TRAIL LIMIT", "LOC", "LIT", "MIDPRICE"]);
+
+function roundTo(x: number, tick: number): number {
+  return Number((Math.round(x / tick) * tick).toFixed(10));
 }
 
 /** `total` in `parts` executions; whole units unless fractional (FX); the last part takes the remainder. */

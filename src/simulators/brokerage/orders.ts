@@ -1,6 +1,7 @@
 import type { Accounts } from "./accounts";
 import {
   isWorking,
+  lastPrice,
   money,
   setOrderStatus,
   sign,
@@ -19,10 +20,18 @@ import {
   type SimPlaceResult,
   type SimReject,
   type SimRejectCode,
+  type SimSession,
 } from "./brokerage.types";
 import { matchInstrument, type SimInstrument } from "./instruments";
+import { expiryEpochMs } from "./option-pricing";
 import type { Matching } from "./matching";
-import { checkPrices, checkQuantity } from "./order-validation";
+import { checkOrderTerms, checkPrices, checkQuantity } from "./order-validation";
+
+const LIMIT_TYPES = new Set(["LMT", "STP LMT", "LOC", "LIT", "MIDPRICE"]);
+const TRAIL_TYPES = new Set(["TRAIL", "TRAIL LIMIT"]);
+const TOUCH_TYPES = new Set(["MIT", "LIT"]);
+/** Types IB holds as PreSubmitted until something happens (a stop or touch price, the close). */
+const WAITING_TYPES = new Set(["STP", "STP LMT", "TRAIL", "TRAIL LIMIT", "MIT", "LIT", "MOC", "LOC"]);
 
 export interface OrdersOptions {
   accountIds: readonly string[];
@@ -47,6 +56,12 @@ export interface Orders {
   modifyOrder(permId: number, changes: SimModifyRequest): SimChangeResult;
   cancelOrder(permId: number): SimChangeResult;
   cancelAll(account?: string): SimOrder[];
+  /**
+   * Moves the simulated trading day: `close` runs the closing auction (MOC fills at the last price, LOC when
+   * its limit allows, unfilled LOC is cancelled), expires DAY orders that cannot trade after hours, and leaves
+   * only outsideRth orders working; `open` starts regular hours again and lets waiting orders trade.
+   */
+  advanceSession(to: "close" | "open"): SimSession;
   getOrder(permId: number): SimOrder | undefined;
   findOrderByRef(orderRef: string): SimOrder | undefined;
   findOrderByTwsId(clientId: number, orderId: number): SimOrder | undefined;
@@ -89,12 +104,23 @@ export function createOrders(
     const instrument = matchInstrument(instruments, req.contract);
     if (!instrument)
       return reject("UNKNOWN_CONTRACT", "No security definition has been found for the request.");
+    // IB refuses orders on an expired option (TWS 392). Futures of the base universe are exempt: tests trade the
+    // fixed-date ESZ6 by conid whatever the day.
+    if (instrument.secType === "OPT" && expiryEpochMs(instrument.lastTradeDate ?? "") <= now())
+      return reject("UNKNOWN_CONTRACT", "Invalid order: contract expired.");
     const badQty = checkQuantity(instrument, req.quantity);
     if (badQty) return { reject: badQty };
     const limitPrice = req.limitPrice ?? null;
     const stopPrice = req.stopPrice ?? null;
-    const badPrice = checkPrices(instrument, req.orderType, limitPrice, stopPrice);
+    const badPrice =
+      checkPrices(instrument, req.orderType, limitPrice, stopPrice) ??
+      checkOrderTerms(instrument, req, now());
     if (badPrice) return { reject: badPrice };
+    const parent = req.parentPermId != null ? state.orders.get(req.parentPermId) : undefined;
+    if (req.parentPermId != null && (!parent || TERMINAL_SIM_STATUSES.has(parent.status))) {
+      // TWS error 10006's text; IB refuses a child whose parent it does not hold (or holds no more).
+      return reject("UNKNOWN_ORDER", "Missing parent order.");
+    }
 
     const t = now();
     const o: OrderState = {
@@ -104,10 +130,18 @@ export function createOrders(
       side: req.side,
       orderType: req.orderType,
       quantity: req.quantity,
-      limitPrice: req.orderType === "LMT" || req.orderType === "STP LMT" ? limitPrice : null,
+      limitPrice: LIMIT_TYPES.has(req.orderType) ? limitPrice : null,
       stopPrice: req.orderType === "STP" || req.orderType === "STP LMT" ? stopPrice : null,
       tif: req.tif ?? "DAY",
       outsideRth: req.outsideRth ?? false,
+      trailingAmount: TRAIL_TYPES.has(req.orderType) ? (req.trailingAmount ?? null) : null,
+      trailingPercent: TRAIL_TYPES.has(req.orderType) ? (req.trailingPercent ?? null) : null,
+      trailStopPrice: TRAIL_TYPES.has(req.orderType) ? (req.trailStopPrice ?? null) : null,
+      limitOffset: req.orderType === "TRAIL LIMIT" ? (req.limitOffset ?? 0) : null,
+      triggerPrice: TOUCH_TYPES.has(req.orderType) ? (req.triggerPrice ?? null) : null,
+      goodTillDate: req.tif === "GTD" ? (req.goodTillDate ?? null) : null,
+      ocaGroup: req.ocaGroup || null,
+      parentPermId: parent?.permId ?? null,
       orderRef: req.orderRef ?? null,
       api: req.api,
       twsClientId: req.twsClientId ?? null,
@@ -159,13 +193,90 @@ export function createOrders(
 
   function acknowledge(o: OrderState): void {
     if (o.status !== "PendingSubmit") return;
-    // IB shows a stop that waits for its trigger as PreSubmitted, everything else as Submitted.
-    const waitsForTrigger = o.orderType === "STP" || o.orderType === "STP LMT";
-    setOrderStatus(ctx, o, waitsForTrigger ? "PreSubmitted" : "Submitted", "acknowledged");
-    matching.evaluate(o);
-    if (o.tif === "IOC" && !o.filling && isWorking(o)) {
-      setOrderStatus(ctx, o, "Cancelled", "cancelled", "Immediate-or-cancel order could not be filled.");
+    // IB shows an order that waits for a trigger (a stop, a touch, the close, a bracket's parent) as
+    // PreSubmitted, everything else as Submitted.
+    const waits = WAITING_TYPES.has(o.orderType) || childWaiting(o);
+    setOrderStatus(ctx, o, waits ? "PreSubmitted" : "Submitted", "acknowledged");
+    if (o.goodTillDate != null) {
+      events.schedule(
+        Math.max(0, o.goodTillDate - now()),
+        () => expire(o, "Good-till-date order expired."),
+        o,
+      );
     }
+    matching.evaluate(o);
+    if ((o.tif === "IOC" || o.tif === "FOK") && !o.filling && isWorking(o)) {
+      const what = o.tif === "IOC" ? "Immediate-or-cancel" : "Fill-or-kill";
+      setOrderStatus(ctx, o, "Cancelled", "cancelled", `${what} order could not be filled.`);
+    }
+  }
+
+  /** A bracket child waits while its parent has not filled. */
+  function childWaiting(o: OrderState): boolean {
+    if (o.parentPermId == null) return false;
+    return state.orders.get(o.parentPermId)?.status !== "Filled";
+  }
+
+  function expire(o: OrderState, why: string): void {
+    if (o.status !== "PendingSubmit" && !isWorking(o)) return;
+    events.cancelTimersOf(o);
+    o.filling = false;
+    setOrderStatus(ctx, o, "Cancelled", "cancelled", why);
+    afterDone(o);
+  }
+
+  /**
+   * What a finished order does to others, as IB does it: a filled parent activates its children; a
+   * cancelled parent takes its children with it; a fill in an OCA group (type 1) cancels the others.
+   */
+  function afterDone(o: OrderState): void {
+    for (const other of state.orders.values()) {
+      if (other === o || (other.status !== "PendingSubmit" && !isWorking(other))) continue;
+      if (other.parentPermId === o.permId) {
+        if (o.status === "Filled") {
+          setOrderStatus(
+            ctx,
+            other,
+            WAITING_TYPES.has(other.orderType) ? "PreSubmitted" : "Submitted",
+            "acknowledged",
+          );
+          matching.evaluate(other);
+        } else if (o.status === "Cancelled" || o.status === "Inactive") {
+          expire(other, "Parent order cancelled.");
+        }
+      } else if (o.parentPermId != null && other.parentPermId === o.parentPermId && o.filled > 0) {
+        // A bracket's exits are one OCA group: one fills, the other goes.
+        expire(other, "OCA group: the other exit of the bracket filled.");
+      } else if (o.ocaGroup && other.ocaGroup === o.ocaGroup && other.account === o.account && o.filled > 0) {
+        expire(other, `OCA group ${o.ocaGroup}: another order of the group filled.`);
+      }
+    }
+  }
+  matching.onFilled((o) => afterDone(o));
+
+  function advanceSession(to: "close" | "open"): SimSession {
+    if (to === "open") {
+      state.session = "REGULAR";
+      for (const o of state.orders.values()) matching.evaluate(o);
+      return state.session;
+    }
+    // The closing auction: at-the-close orders execute at the closing (last) price, in full or not at all.
+    for (const o of [...state.orders.values()]) {
+      if (!isWorking(o) || (o.orderType !== "MOC" && o.orderType !== "LOC")) continue;
+      const last = lastPrice(state, o.instrument.conid);
+      if (o.orderType === "LOC" && sign(o.side) * (o.limitPrice! - last) < 0) {
+        expire(o, "Limit-on-close order was not executed in the closing auction.");
+        continue;
+      }
+      matching.fillNow(o, last);
+    }
+    state.session = "CLOSED";
+    for (const q of state.quotes.values()) q.close = q.last;
+    for (const o of [...state.orders.values()]) {
+      // Day orders end with the regular session unless they may trade outside it.
+      if (isWorking(o) && o.tif === "DAY" && !o.outsideRth) expire(o, "Day order expired at the close.");
+    }
+    return state.session;
   }
 
   function modifyOrder(permId: number, changes: SimModifyRequest): SimChangeResult {
@@ -180,12 +291,11 @@ export function createOrders(
     if (quantity < o.filled) {
       return reject("BAD_QUANTITY", `New quantity ${quantity} is below the filled quantity ${o.filled}.`);
     }
-    const limitPrice =
-      o.orderType === "LMT" || o.orderType === "STP LMT"
-        ? changes.limitPrice !== undefined
-          ? changes.limitPrice
-          : o.limitPrice
-        : null;
+    const limitPrice = LIMIT_TYPES.has(o.orderType)
+      ? changes.limitPrice !== undefined
+        ? changes.limitPrice
+        : o.limitPrice
+      : null;
     const stopPrice =
       o.orderType === "STP" || o.orderType === "STP LMT"
         ? changes.stopPrice !== undefined
@@ -224,7 +334,9 @@ export function createOrders(
     o.filling = false;
     setOrderStatus(ctx, o, "PendingCancel", "pendingCancel");
     events.schedule(cancelDelayMs, () => {
-      if (o.status === "PendingCancel") setOrderStatus(ctx, o, "Cancelled", "cancelled");
+      if (o.status !== "PendingCancel") return;
+      setOrderStatus(ctx, o, "Cancelled", "cancelled");
+      afterDone(o);
     });
     return { order: snapshotOrder(o) };
   }
@@ -246,6 +358,7 @@ export function createOrders(
     modifyOrder,
     cancelOrder,
     cancelAll,
+    advanceSession,
     getOrder(permId) {
       const o = state.orders.get(permId);
       return o ? snapshotOrder(o) : undefined;

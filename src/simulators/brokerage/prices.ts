@@ -1,6 +1,7 @@
 import type { BookContext } from "./book";
 import type { SimQuote } from "./brokerage.types";
 import type { SimInstrument } from "./instruments";
+import { valueOption } from "./option-pricing";
 import { createPrng, gaussian, roundToTick } from "./price-process";
 
 export interface PricesOptions {
@@ -11,6 +12,8 @@ export interface PricesOptions {
   volatility: number;
   /** Called after each price change, so resting orders and positions react. */
   onMove(instrument: SimInstrument): void;
+  /** Conids something watches (orders, positions): their option re-marks are announced, the others kept quiet. */
+  watched?(): Set<number>;
 }
 
 /** Last, bid and ask of every instrument: set by hand or moved by a seeded random walk. */
@@ -40,6 +43,15 @@ export function createPrices(ctx: BookContext, options: PricesOptions): Prices {
   const { state, events, now } = ctx;
   const { instruments, seed, volatility } = options;
   const byConid = new Map(instruments.map((i) => [i.conid, i]));
+  // Options are priced from their underlying (Black-Scholes over the surface), not walked on their own.
+  const optionsOf = new Map<number, SimInstrument[]>();
+  for (const i of instruments) {
+    if (i.underlyingConid === undefined) continue;
+    const list = optionsOf.get(i.underlyingConid) ?? [];
+    list.push(i);
+    optionsOf.set(i.underlyingConid, list);
+  }
+  const isOption = (i: SimInstrument): boolean => i.underlyingConid !== undefined;
   let random = createPrng(seed);
   let tickTimer: NodeJS.Timeout | undefined;
 
@@ -50,7 +62,44 @@ export function createPrices(ctx: BookContext, options: PricesOptions): Prices {
     state.quotes.set(i.conid, q);
     events.emit("price", { quote: q });
     options.onMove(i);
+    if (isOption(i)) pricedVersion.set(i.conid, underlyingVersion.get(i.underlyingConid!) ?? 0);
+    else repriceOptions(i.conid);
     return q;
+  }
+
+  function modelPrice(o: SimInstrument, underlying: number, t: number): number {
+    return Math.max(o.minTick, roundToTick(valueOption(o, underlying, t).price, o.minTick));
+  }
+
+  // Option quotes are re-marked lazily: a move bumps its underlying's version; a watched option (orders,
+  // positions) is re-marked at once, any other when it is next read. A chain is thousands of contracts.
+  const underlyingVersion = new Map<number, number>();
+  const pricedVersion = new Map<number, number>();
+
+  function markOption(o: SimInstrument, t: number): SimQuote {
+    const u = state.quotes.get(o.underlyingConid!);
+    const prev = state.quotes.get(o.conid);
+    const q = makeQuote(o, modelPrice(o, u?.last ?? o.initialPrice, t), prev?.close ?? 0, t);
+    state.quotes.set(o.conid, q);
+    pricedVersion.set(o.conid, underlyingVersion.get(o.underlyingConid!) ?? 0);
+    return q;
+  }
+
+  /** The option's quote, re-marked first when its underlying moved since. */
+  function freshOption(o: SimInstrument): void {
+    if (pricedVersion.get(o.conid) !== (underlyingVersion.get(o.underlyingConid!) ?? 0)) markOption(o, now());
+  }
+
+  function repriceOptions(underlyingConid: number): void {
+    if (!optionsOf.has(underlyingConid)) return;
+    underlyingVersion.set(underlyingConid, (underlyingVersion.get(underlyingConid) ?? 0) + 1);
+    const t = now();
+    for (const conid of options.watched?.() ?? []) {
+      const o = byConid.get(conid);
+      if (o?.underlyingConid !== underlyingConid) continue;
+      events.emit("price", { quote: markOption(o, t) });
+      options.onMove(o);
+    }
   }
 
   function stopTicking(): void {
@@ -60,6 +109,7 @@ export function createPrices(ctx: BookContext, options: PricesOptions): Prices {
 
   function tick(): void {
     for (const i of instruments) {
+      if (isOption(i)) continue;
       const last = state.quotes.get(i.conid)!.last;
       // Geometric random walk: prices stay positive and move in proportion to their level.
       applyPrice(i, last * Math.exp(volatility * gaussian(random)));
@@ -68,6 +118,8 @@ export function createPrices(ctx: BookContext, options: PricesOptions): Prices {
 
   return {
     quote(conid) {
+      const o = byConid.get(conid);
+      if (o && isOption(o)) freshOption(o);
       const q = state.quotes.get(conid);
       return q ? { ...q } : undefined;
     },
@@ -89,8 +141,19 @@ export function createPrices(ctx: BookContext, options: PricesOptions): Prices {
       random = createPrng(seed);
       const t = now();
       state.quotes = new Map(
-        instruments.map((i) => [i.conid, makeQuote(i, i.initialPrice, i.initialPrice, t)]),
+        instruments
+          .filter((i) => !isOption(i))
+          .map((i) => [i.conid, makeQuote(i, i.initialPrice, i.initialPrice, t)]),
       );
+      underlyingVersion.clear();
+      pricedVersion.clear();
+      for (const i of instruments) {
+        if (!isOption(i)) continue;
+        const u = byConid.get(i.underlyingConid!);
+        const p = modelPrice(i, u?.initialPrice ?? i.initialPrice, t);
+        state.quotes.set(i.conid, makeQuote(i, p, p, t));
+        pricedVersion.set(i.conid, 0);
+      }
     },
   };
 }

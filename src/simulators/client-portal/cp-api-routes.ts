@@ -1,10 +1,12 @@
 import type { Brokerage, SimOrder } from "../brokerage";
 import { iserverAccountSummaryJson } from "./cp-contract-responses";
+import { noteSearched } from "./cp-contract-routes";
 import {
   type CpQuestionOptions,
   type ReplyBook,
   parseCpOrder,
   questionsFor,
+  whatIfJson,
   type CpOrderFields,
 } from "./cp-orders";
 import {
@@ -92,10 +94,10 @@ export function createApiRoutes(st: ApiState): Route[] {
     return id !== undefined && st.accounts().includes(id);
   }
 
-  function placementBody(o: SimOrder): unknown {
+  function placementBody(o: SimOrder): unknown[] {
     const status =
       o.status === "PendingSubmit"
-        ? o.orderType.startsWith("STP")
+        ? /^(STP|TRAIL|MIT|LIT|MOC|LOC)/.test(o.orderType)
           ? "PreSubmitted"
           : "Submitted"
         : o.status;
@@ -113,6 +115,14 @@ export function createApiRoutes(st: ApiState): Route[] {
       stopPrice: f.stopPrice,
       tif: f.tif,
       outsideRth: f.outsideRth,
+      trailingAmount: f.trailingAmount ?? null,
+      trailingPercent: f.trailingPercent ?? null,
+      trailStopPrice: f.orderType === "TRAIL" || f.orderType === "TRAIL LIMIT" ? f.stopPrice : null,
+      // TRAILLMT's limit sits this far beyond its stop.
+      limitOffset:
+        f.orderType === "TRAIL LIMIT" && f.limitPrice != null && f.stopPrice != null
+          ? Math.abs(f.limitPrice - f.stopPrice)
+          : null,
       orderRef: f.cOID,
       api: "CP",
       rejectDuplicateOrderRef: true,
@@ -122,6 +132,58 @@ export function createApiRoutes(st: ApiState): Route[] {
       return reject(prefix + r.reject.reason);
     }
     return ok(placementBody(r.order));
+  }
+
+  /**
+   * A bracket in one request, as IB documents it: the parent first with a cOID, each child with `parentId`
+   * set to that cOID. The children wait for the parent's fill and are one OCA group. IB's precautionary
+   * questions are asked of the parent; the answer lists every order placed.
+   */
+  function placeGroup(account: string, list: unknown[]): Reply {
+    if (!st.accounts().includes(account)) return reject(`Account ${account} is not valid for this session.`);
+    const parsed = list.map(parseCpOrder);
+    const bad = parsed.find((p) => p.error !== undefined);
+    if (bad?.error !== undefined) return bad.status === 200 ? reject(bad.error) : fail(bad.status, bad.error);
+    const fields = parsed.flatMap((p) => (p.error === undefined ? [p.fields] : []));
+    const parentRef = fields[0]!.cOID;
+    const children = list.slice(1).map((raw) => record(raw).parentId);
+    if (!parentRef || children.some((ref) => ref !== parentRef)) {
+      return reject(
+        "Multiple orders in one request must be a bracket: children need parentId = the parent's cOID.",
+      );
+    }
+    const instrument = b.findInstrument({ conid: fields[0]!.conid });
+    if (!instrument) return reject(`No security definition has been found for conid ${fields[0]!.conid}.`);
+    const execute = (): Reply => {
+      const first = place(account, fields[0]!);
+      const parent = b.findOrderByRef(parentRef);
+      if (first.status !== 200 || !parent || parent.status === "Inactive") return first;
+      const bodies: unknown[] = [...(first.body as unknown[])];
+      for (const f of fields.slice(1)) {
+        const r = b.placeOrder({
+          account,
+          contract: { conid: f.conid },
+          side: f.side,
+          orderType: f.orderType,
+          quantity: f.quantity,
+          limitPrice: f.limitPrice,
+          stopPrice: f.stopPrice,
+          tif: f.tif,
+          outsideRth: f.outsideRth,
+          orderRef: f.cOID,
+          api: "CP",
+          parentPermId: parent.permId,
+          rejectDuplicateOrderRef: true,
+        });
+        if (r.reject) return reject(r.reject.reason);
+        bodies.push(...(placementBody(r.order) as unknown[]));
+      }
+      return ok(bodies);
+    };
+    if (b.findOrderByRef(parentRef)) return execute();
+    const questions = questionsFor(b, instrument, fields[0]!, st.questions, st.suppressed);
+    if (questions.length > 0) return ok(st.replies.ask(questions, execute));
+    return execute();
   }
 
   function modify(order: SimOrder, f: CpOrderFields): Reply {
@@ -336,9 +398,8 @@ export function createApiRoutes(st: ApiState): Route[] {
         const list = Array.isArray(body) ? body : record(body).orders;
         if (!Array.isArray(list) || list.length === 0)
           return fail(500, 'Bad Request: body must be {"orders": [...]}');
-        if (list.length > 1)
-          return reject("The simulated gateway accepts one order per request (no brackets or OCA).");
         const account = params.accountId!;
+        if (list.length > 1) return placeGroup(account, list);
         if (!st.accounts().includes(account))
           return reject(`Account ${account} is not valid for this session.`);
         const parsed = parseCpOrder(list[0]);
@@ -352,6 +413,28 @@ export function createApiRoutes(st: ApiState): Route[] {
         const questions = questionsFor(b, instrument, f, st.questions, st.suppressed);
         if (questions.length > 0) return ok(st.replies.ask(questions, () => place(account, f)));
         return place(account, f);
+      },
+    },
+    {
+      // IB's what-if: the same body as a placement, answered with amounts as strings with thousands
+      // separators; nothing is placed and no question is asked.
+      methods: ["POST"],
+      pattern: "/iserver/account/:accountId/orders/whatif",
+      tier: "iserver-primed",
+      handler: ({ params, body }) => {
+        const list = Array.isArray(body) ? body : record(body).orders;
+        if (!Array.isArray(list) || list.length === 0)
+          return fail(500, 'Bad Request: body must be {"orders": [...]}');
+        const account = params.accountId!;
+        if (!st.accounts().includes(account))
+          return reject(`Account ${account} is not valid for this session.`);
+        const parsed = parseCpOrder(list[0]);
+        if (parsed.error !== undefined)
+          return parsed.status === 200 ? reject(parsed.error) : fail(parsed.status, parsed.error);
+        const f = parsed.fields;
+        const instrument = b.findInstrument({ conid: f.conid });
+        if (!instrument) return reject(`No security definition has been found for conid ${f.conid}.`);
+        return ok(whatIfJson(b, account, instrument, f));
       },
     },
     {
@@ -484,7 +567,7 @@ export function createApiRoutes(st: ApiState): Route[] {
       methods: ["GET", "POST"],
       pattern: "/iserver/secdef/search",
       tier: "iserver",
-      handler: ({ query, body }) => {
+      handler: ({ query, body, now }) => {
         const bd = record(body);
         const symbol = String(query.get("symbol") ?? bd.symbol ?? "").trim();
         if (!symbol) return fail(500, "symbol is required");
@@ -498,8 +581,19 @@ export function createApiRoutes(st: ApiState): Route[] {
               ? i.description.toUpperCase().includes(upper)
               : i.symbol === upper || i.localSymbol === upper || i.symbol.startsWith(upper),
           )
-          .filter((i) => !secType || i.secType === secType || (secType === "STK" && i.secType === "STK"));
-        return ok(found.map(secdefSearchJson));
+          .filter((i) => !secType || i.secType === secType || (secType === "STK" && i.secType === "STK"))
+          // Derivatives are sections of their underlying; a future's months are one entry (its front month).
+          .filter((i) => i.secType !== "OPT")
+          .filter(
+            (i, n, all) =>
+              i.secType !== "FUT" || all.findIndex((j) => j.secType === "FUT" && j.symbol === i.symbol) === n,
+          );
+        if (!byName)
+          noteSearched(
+            st,
+            found.map((i) => i.conid),
+          );
+        return ok(found.map((i) => secdefSearchJson(i, b.instruments(), now)));
       },
     },
     {

@@ -1,5 +1,5 @@
 import type { SimAccountValues, SimInstrument, SimQuote } from "../brokerage";
-import { contractInfoJson } from "./cp-responses";
+import { contractInfoJson, monthCode } from "./cp-responses";
 
 /**
  * JSON shapes of the contract-rules, trading-schedule, futures-chain and iserver account-summary endpoints that
@@ -99,6 +99,39 @@ export function futureJson(i: SimInstrument): Record<string, unknown> {
     ltd,
     shortFuturesCutOff: ltd,
     longFuturesCutOff: ltd,
+  };
+}
+
+/** `desc2` of a secdef/info element: `JAN 05 '24 195 Put` for options, `DEC 18 '26` for futures. */
+function secdefInfoDesc2(i: SimInstrument): string {
+  const ltd = i.lastTradeDate ?? "";
+  const date = `${monthCode(ltd).slice(0, 3)} ${ltd.slice(6, 8)} '${ltd.slice(2, 4)}`;
+  if (i.secType !== "OPT") return date;
+  return `${date} ${i.strike ?? 0} ${i.right === "P" ? "Put" : "Call"}`;
+}
+
+/** One element of `GET /iserver/secdef/info` (client-portal-derivatives.md §2.4). */
+export function secdefInfoJson(i: SimInstrument): Record<string, unknown> {
+  const isOption = i.secType === "OPT";
+  return {
+    conid: i.conid,
+    symbol: i.symbol,
+    secType: i.secType,
+    exchange: isOption ? "SMART" : i.exchange,
+    listingExchange: null,
+    right: i.right ?? "?",
+    strike: i.strike ?? 0,
+    currency: i.currency,
+    cusip: null,
+    coupon: "No Coupon",
+    desc1: i.symbol,
+    desc2: secdefInfoDesc2(i),
+    maturityDate: i.lastTradeDate ?? "",
+    multiplier: String(i.multiplier),
+    tradingClass: i.tradingClass,
+    validExchanges: isOption
+      ? "SMART,AMEX,CBOE,PHLX,PSE,ISE,BOX,BATS,NASDAQOM,CBOE2,NASDAQBX,MIAX,GEMINI,EDGX"
+      : i.exchange,
   };
 }
 

@@ -1,5 +1,8 @@
+import { rightCode, type SimInstrument } from "../brokerage";
 import type { ApiState, Reply, Route } from "./cp-api-routes";
+import { monthCode } from "./cp-responses";
 import {
+  secdefInfoJson,
   contractInfoAndRulesJson,
   contractRulesJson,
   futureJson,
@@ -9,6 +12,21 @@ import { boolParam } from "./cp-params";
 
 const ok = (body: unknown): Reply => ({ status: 200, body });
 const fail = (status: number, error: string): Reply => ({ status, body: { error, statusCode: status } });
+
+/**
+ * Underlyings whose `secdef/search` this simulator answered: IB answers `secdef/strikes` with empty lists until the
+ * underlying was searched (client-portal-derivatives.md §2.3), so a client that skips the chain sees what IB shows.
+ */
+const searched = new WeakMap<ApiState, Set<number>>();
+
+export function noteSearched(st: ApiState, conids: readonly number[]): void {
+  const set = searched.get(st) ?? new Set<number>();
+  for (const c of conids) set.add(c);
+  searched.set(st, set);
+}
+
+/** IB index conids futures hang off (client-portal-api.md §5: ES → 11004968); secdef requests may name them. */
+const FUTURE_INDEX: Record<string, number> = { ES: 11004968 };
 
 function record(body: unknown): Record<string, unknown> {
   return typeof body === "object" && body !== null && !Array.isArray(body)
@@ -32,7 +50,77 @@ export function createContractRoutes(st: ApiState): Route[] {
     );
   }
 
+  /** The underlying a secdef request names: a stock, or (for futures) any month of the future or its index. */
+  function underlyingOf(conidText: unknown): SimInstrument | undefined {
+    const conid = Number(conidText);
+    if (!Number.isInteger(conid) || conid <= 0) return undefined;
+    return b.findInstrument({ conid }) ?? b.instruments().find((i) => FUTURE_INDEX[i.symbol] === conid);
+  }
+
+  const today = (now: number): string => new Date(now).toISOString().slice(0, 10).replace(/-/g, "");
+
+  /** Non-expired derivatives of `u` of a type and `MMMYY` month. */
+  function derivativesOf(u: SimInstrument, secType: string, month: string, now: number): SimInstrument[] {
+    const t = today(now);
+    return b
+      .instruments()
+      .filter((i) =>
+        secType === "FUT"
+          ? i.secType === "FUT" && i.symbol === u.symbol
+          : i.secType === secType && i.underlyingConid === u.conid,
+      )
+      .filter((i) => (i.lastTradeDate ?? "") >= t && (!month || monthCode(i.lastTradeDate ?? "") === month));
+  }
+
   return [
+    {
+      methods: ["GET"],
+      pattern: "/iserver/secdef/strikes",
+      tier: "iserver",
+      handler: ({ query, now }) => {
+        const u = underlyingOf(query.get("conid"));
+        const secType = (query.get("sectype") ?? query.get("secType") ?? "").trim().toUpperCase();
+        const month = (query.get("month") ?? "").trim().toUpperCase();
+        if (!u) return fail(400, `Invalid conid: ${query.get("conid") ?? ""}`);
+        if (!secType || !month) return fail(400, "conid, sectype and month are required");
+        if (!searched.get(st)?.has(u.conid)) return ok({ call: [], put: [] });
+        const strikes = (right: "C" | "P"): number[] =>
+          [
+            ...new Set(
+              derivativesOf(u, secType, month, now)
+                .filter((i) => i.right === right)
+                .map((i) => i.strike ?? 0),
+            ),
+          ].sort((x, y) => x - y);
+        return ok({ call: strikes("C"), put: strikes("P") });
+      },
+    },
+    {
+      methods: ["GET"],
+      pattern: "/iserver/secdef/info",
+      tier: "iserver",
+      handler: ({ query, now }) => {
+        const u = underlyingOf(query.get("conid"));
+        const secType = (query.get("sectype") ?? query.get("secType") ?? "").trim().toUpperCase();
+        const month = (query.get("month") ?? "").trim().toUpperCase();
+        if (!u) return fail(400, `Invalid conid: ${query.get("conid") ?? ""}`);
+        if (!secType) return fail(400, "sectype is required");
+        // The final derivative's own conid is answered as itself.
+        if (u.secType === secType && (secType === "OPT" || (secType === "FUT" && !month)))
+          return ok([secdefInfoJson(u)]);
+        if (!month) return fail(400, "month is required for derivatives");
+        const strikeText = query.get("strike");
+        const right = rightCode(query.get("right"));
+        if (secType === "OPT" && (!strikeText || !right))
+          return fail(400, "strike and right are required for options");
+        const strike = Number(strikeText);
+        const found = derivativesOf(u, secType, month, now).filter(
+          (i) => secType !== "OPT" || (i.strike === strike && i.right === right),
+        );
+        if (found.length === 0) return fail(400, "No contracts found for the given parameters");
+        return ok(found.map(secdefInfoJson));
+      },
+    },
     {
       methods: ["GET"],
       pattern: "/iserver/contract/:conid/info-and-rules",
@@ -70,7 +158,7 @@ export function createContractRoutes(st: ApiState): Route[] {
       methods: ["GET"],
       pattern: "/trsrv/futures",
       tier: "sso",
-      handler: ({ query }) => {
+      handler: ({ query, now }) => {
         const symbols = (query.get("symbols") ?? "")
           .split(",")
           .map((s) => s.trim())
@@ -81,7 +169,7 @@ export function createContractRoutes(st: ApiState): Route[] {
           // Case-sensitive like /trsrv/stocks (client-portal-derivatives.md §2.5); ordered by expiry.
           out[s] = b
             .instruments()
-            .filter((i) => i.secType === "FUT" && i.symbol === s)
+            .filter((i) => i.secType === "FUT" && i.symbol === s && (i.lastTradeDate ?? "") >= today(now))
             .sort((x, y) => (x.lastTradeDate ?? "").localeCompare(y.lastTradeDate ?? ""))
             .map(futureJson);
         }

@@ -83,6 +83,18 @@ export function createControlRoutes(deps: {
       handler: () => ok({ quotes: brokerage.instruments().map((i) => brokerage.quote(i.conid)) }),
     },
     { methods: ["POST"], pattern: "/sim/prices", handler: ({ body }) => setPrices(body) },
+    // The simulated trading day: `{ "advanceTo": "close" }` runs the closing auction (MOC/LOC) and ends
+    // regular hours; `{ "advanceTo": "open" }` starts them again.
+    { methods: ["GET"], pattern: "/sim/clock", handler: () => ok({ session: brokerage.session() }) },
+    {
+      methods: ["POST"],
+      pattern: "/sim/clock",
+      handler: ({ body }) => {
+        const to = record(body).advanceTo;
+        if (to !== "close" && to !== "open") return bad(400, 'advanceTo must be "close" or "open"');
+        return ok({ session: brokerage.advanceSession(to) });
+      },
+    },
     {
       methods: ["POST"],
       pattern: "/sim/market-data/permissions",

@@ -22,6 +22,9 @@ export interface CpOrderFields {
   tif: SimTimeInForce;
   outsideRth: boolean;
   cOID: string | null;
+  /** TRAIL / TRAILLMT: `trailingAmt` with `trailingType` "amt" or "%". */
+  trailingAmount?: number | null;
+  trailingPercent?: number | null;
 }
 
 export type ParseResult = { fields: CpOrderFields; error?: undefined } | { error: string; status: number };
@@ -42,6 +45,11 @@ const ORDER_TYPES: Record<string, SimOrderType> = {
   "STP LMT": "STP LMT",
   STP_LMT: "STP LMT",
   STPLMT: "STP LMT",
+  TRAIL: "TRAIL",
+  TRAILLMT: "TRAIL LIMIT",
+  MOC: "MOC",
+  LOC: "LOC",
+  MIDPRICE: "MIDPRICE",
 };
 const TIFS = new Set<SimTimeInForce>(["DAY", "GTC", "IOC", "OPG"]);
 
@@ -79,9 +87,27 @@ export function parseCpOrder(raw: unknown): ParseResult {
   const aux = num(o.auxPrice) ?? null;
   // IB's Client Portal convention: `price` is the limit, or the stop of a plain stop order; `auxPrice` the
   // stop of a stop-limit.
-  const limitPrice = orderType === "LMT" || orderType === "STP LMT" ? price : null;
-  const stopPrice = orderType === "STP" ? (price ?? aux) : orderType === "STP LMT" ? aux : null;
+  // TRAIL carries its stop in `price`, TRAILLMT its limit in `price` and its stop in `auxPrice`; MIDPRICE's
+  // optional cap and LOC's limit are in `price`.
+  const limitPrice = ["LMT", "STP LMT", "LOC", "MIDPRICE", "TRAIL LIMIT"].includes(orderType) ? price : null;
+  const stopPrice =
+    orderType === "STP" || orderType === "TRAIL"
+      ? (price ?? aux)
+      : orderType === "STP LMT" || orderType === "TRAIL LIMIT"
+        ? aux
+        : null;
   const cOID = typeof o.cOID === "string" && o.cOID !== "" ? o.cOID : null;
+  let trailingAmount: number | null = null;
+  let trailingPercent: number | null = null;
+  if (orderType === "TRAIL" || orderType === "TRAIL LIMIT") {
+    const amt = num(o.trailingAmt);
+    const type = typeof o.trailingType === "string" ? o.trailingType.trim().toLowerCase() : "";
+    if (amt === undefined || (type !== "amt" && type !== "%")) {
+      return { error: `${typeText} orders need trailingAmt and trailingType ("amt" or "%").`, status: 200 };
+    }
+    if (type === "%") trailingPercent = amt;
+    else trailingAmount = amt;
+  }
   return {
     fields: {
       conid,
@@ -93,6 +119,8 @@ export function parseCpOrder(raw: unknown): ParseResult {
       tif,
       outsideRth: boolParam(o.outsideRTH),
       cOID,
+      trailingAmount,
+      trailingPercent,
     },
   };
 }
@@ -181,5 +209,40 @@ export function createReplyBook(): ReplyBook {
     invalidate() {
       pending = null;
     },
+  };
+}
+
+const grouped = (x: number): string =>
+  x.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+/**
+ * The what-if answer in IB's shape: `amount`, `equity`, `initial`, `maintenance` and `position` blocks of
+ * strings with thousands separators, and `warn` / `error` (null when none).
+ */
+export function whatIfJson(b: Brokerage, account: string, i: SimInstrument, f: CpOrderFields): unknown {
+  const before = b.accountValues(account);
+  const price = f.limitPrice ?? b.quote(i.conid)?.last ?? i.initialPrice;
+  const amount = f.quantity * price * i.multiplier;
+  const margin = i.secType === "FUT" ? f.quantity * (i.initialMarginPerContract ?? amount * 0.1) : amount;
+  const commission = i.secType === "STK" ? Math.max(1, 0.005 * f.quantity) : 2;
+  const position = b.positions(account).find((p) => p.instrument.conid === i.conid)?.quantity ?? 0;
+  const signed = f.side === "BUY" ? f.quantity : -f.quantity;
+  const block = (current: number, change: number) => ({
+    current: grouped(current),
+    change: grouped(change),
+    after: grouped(current + change),
+  });
+  return {
+    amount: {
+      amount: `${grouped(amount)} USD`,
+      commission: `${grouped(commission)} USD`,
+      total: `${grouped(amount + commission)} USD`,
+    },
+    equity: block(before.equityWithLoanValue, -commission),
+    initial: block(before.initMarginReq, margin),
+    maintenance: block(before.maintMarginReq, margin),
+    position: block(position, signed),
+    warn: null,
+    error: null,
   };
 }

@@ -340,13 +340,13 @@ export function positionJson(p: SimPosition, pageSize: number): Record<string, u
     unrealizedPnl: p.unrealizedPnl,
     exchs: null,
     expiry: i.lastTradeDate ?? null,
-    putOrCall: null,
-    multiplier: i.secType === "FUT" ? i.multiplier : 0,
-    strike: "0",
-    exerciseStyle: null,
+    putOrCall: i.right ?? null,
+    multiplier: i.secType === "FUT" || i.secType === "OPT" ? i.multiplier : 0,
+    strike: String(i.strike ?? 0),
+    exerciseStyle: i.secType === "OPT" ? "AMERICAN" : null,
     conExchMap: [],
     assetClass: i.secType,
-    undConid: 0,
+    undConid: i.underlyingConid ?? 0,
     model: "",
     baseMktValue: p.marketValue,
     baseMktPrice: p.marketPrice,
@@ -384,12 +384,26 @@ const ORIG_ORDER_TYPE: Record<SimOrder["orderType"], string> = {
   LMT: "LIMIT",
   STP: "STOP",
   "STP LMT": "STOP_LIMIT",
+  TRAIL: "TRAILING_STOP",
+  "TRAIL LIMIT": "TRAILING_STOP_LIMIT",
+  MOC: "MARKET_ON_CLOSE",
+  LOC: "LIMIT_ON_CLOSE",
+  MIT: "MIT",
+  LIT: "LIT",
+  MIDPRICE: "MIDPRICE",
 };
 const ORDER_TYPE_TEXT: Record<SimOrder["orderType"], string> = {
   MKT: "Market",
   LMT: "Limit",
   STP: "Stop",
   "STP LMT": "Stop Limit",
+  TRAIL: "Trail",
+  "TRAIL LIMIT": "Trail Limit",
+  MOC: "Market On Close",
+  LOC: "Limit On Close",
+  MIT: "Market if Touched",
+  LIT: "Limit if Touched",
+  MIDPRICE: "Midprice",
 };
 
 /** `"Buy 10 Limit 220.00, DAY"`, as IB writes `orderDesc`. */
@@ -427,6 +441,8 @@ export function liveOrderJson(o: SimOrder): Record<string, unknown> {
     conidex: String(i.conid),
     conid: i.conid,
     orderId: o.permId,
+    // A bracket child names its parent's order id.
+    ...(o.parentPermId != null ? { parentId: String(o.parentPermId) } : {}),
     cashCcy: i.currency,
     sizeAndFills: sizeAndFills(o),
     orderDesc: orderDescription(o),
@@ -572,19 +588,48 @@ export function tradeJson(e: SimExecution, submitter: string): Record<string, un
   };
 }
 
-function monthCode(yyyymmdd: string): string {
+/** `MMMYY` as IB writes a contract month in secdef search/strikes/info (`DEC26`). */
+export function monthCode(yyyymmdd: string): string {
   const months = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
   return `${months[Number(yyyymmdd.slice(4, 6)) - 1] ?? "DEC"}${yyyymmdd.slice(2, 4)}`;
 }
 
-/** One element of `/iserver/secdef/search`: note `conid` is a string here. */
-export function secdefSearchJson(i: SimInstrument): Record<string, unknown> {
-  const section =
+/** Distinct `MMMYY` months of non-expired contracts, in expiry order, `;`-joined as IB lists them. */
+function monthsOf(contracts: readonly SimInstrument[], now: number): string {
+  const today = new Date(now).toISOString().slice(0, 10).replace(/-/g, "");
+  const dates = contracts.map((c) => c.lastTradeDate ?? "").filter((d) => d >= today);
+  return [...new Set(dates.sort().map(monthCode))].join(";");
+}
+
+/** Exchanges IB lists in an equity-option section. */
+export const OPTION_SECTION_EXCHANGES =
+  "SMART;AMEX;BATS;BOX;CBOE;CBOE2;EDGX;EMERALD;GEMINI;IBUSOPT;ISE;MERCURY;MIAX;NASDAQBX;NASDAQOM;PEARL;PHLX;PSE";
+
+/**
+ * One element of `/iserver/secdef/search`: note `conid` is a string here. `sections` lists the derivatives that hang
+ * off the underlying (OPT months for a stock, FUT months for a future's symbol) when `universe` is given.
+ */
+export function secdefSearchJson(
+  i: SimInstrument,
+  universe: readonly SimInstrument[] = [],
+  now = Date.now(),
+): Record<string, unknown> {
+  const futures = universe.filter((u) => u.secType === "FUT" && u.symbol === i.symbol);
+  const options = universe.filter((u) => u.underlyingConid === i.conid);
+  const sections: Record<string, unknown>[] =
     i.secType === "FUT"
-      ? { secType: "FUT", months: monthCode(i.lastTradeDate ?? "20261218"), exchange: i.exchange }
+      ? [
+          {
+            secType: "FUT",
+            months: futures.length ? monthsOf(futures, now) : monthCode(i.lastTradeDate ?? "20261218"),
+            exchange: i.exchange,
+          },
+        ]
       : i.secType === "CASH"
-        ? { secType: "CASH", exchange: i.exchange }
-        : { secType: "STK" };
+        ? [{ secType: "CASH", exchange: i.exchange }]
+        : [{ secType: "STK" }];
+  if (options.length)
+    sections.push({ secType: "OPT", months: monthsOf(options, now), exchange: OPTION_SECTION_EXCHANGES });
   return {
     conid: String(i.conid),
     companyHeader: `${i.description} - ${i.exchange}`,
@@ -593,9 +638,9 @@ export function secdefSearchJson(i: SimInstrument): Record<string, unknown> {
     description: i.exchange,
     restricted: null,
     fop: null,
-    opt: null,
+    opt: options.length ? [...new Set(options.map((o) => o.lastTradeDate))].sort().join(";") : null,
     war: null,
-    sections: [section],
+    sections,
   };
 }
 
@@ -620,9 +665,11 @@ export function contractInfoJson(i: SimInstrument): Record<string, unknown> {
     classifier: null,
     currency: i.currency,
     text: null,
-    underlying_con_id: 0,
+    underlying_con_id: i.underlyingConid ?? 0,
     r_t_h: true,
-    multiplier: i.secType === "FUT" ? String(i.multiplier) : "",
+    multiplier: i.secType === "FUT" || i.secType === "OPT" ? String(i.multiplier) : "",
+    strike: i.strike ?? 0,
+    right: i.right ?? null,
     underlying_issuer: null,
     contract_month: i.lastTradeDate ? i.lastTradeDate.slice(0, 6) : null,
     company_name: i.description,
@@ -662,13 +709,13 @@ export function trsrvSecdefJson(i: SimInstrument, now: number): Record<string, u
     expiry: i.lastTradeDate ?? null,
     lastTradingDay: i.lastTradeDate ?? null,
     group: null,
-    putOrCall: null,
+    putOrCall: i.right ?? null,
     sector: null,
     sectorGroup: null,
-    strike: "0",
+    strike: String(i.strike ?? 0),
     ticker: i.symbol,
-    undConid: 0,
-    multiplier: i.secType === "FUT" ? i.multiplier : 0,
+    undConid: i.underlyingConid ?? 0,
+    multiplier: i.secType === "FUT" || i.secType === "OPT" ? i.multiplier : 0,
     type: assetType(i),
     hasOptions: i.secType === "STK",
     fullName: i.secType === "FUT" ? `${i.symbol} ${i.lastTradeDate ?? ""}`.trim() : i.localSymbol,

@@ -105,6 +105,8 @@ export interface TwsContractDetailsView {
   underSecType?: string;
   contractMonth?: string;
   realExpirationDate?: string;
+  /** Derivatives: YYYYMMDD (the lastTradeDate field from LAST_TRADE_DATE on). */
+  lastTradeDate?: string;
 }
 
 export interface TwsPositionView {
@@ -178,6 +180,39 @@ export const accountDownloadEnd = (account: string): Fields => [InMsg.ACCT_DOWNL
 export const openOrderEnd = (): Fields => [InMsg.OPEN_ORDER_END, 1];
 export const execDetailsEnd = (reqId: number): Fields => [InMsg.EXECUTION_DATA_END, 1, reqId];
 export const contractDetailsEnd = (reqId: number): Fields => [InMsg.CONTRACT_DATA_END, 1, reqId];
+
+/**
+ * securityDefinitionOptionParameter (75), no version: one per (exchange, trading class) of an option chain, with
+ * the union of its expirations and strikes (tws-protocol-derivatives.md §4.2).
+ */
+export function securityDefinitionOptionParameter(
+  reqId: number,
+  chain: {
+    exchange: string;
+    underlyingConId: number;
+    tradingClass: string;
+    multiplier: string;
+    expirations: readonly string[];
+    strikes: readonly number[];
+  },
+): Fields {
+  return [
+    InMsg.SECURITY_DEFINITION_OPTION_PARAMETER,
+    reqId,
+    chain.exchange,
+    chain.underlyingConId,
+    chain.tradingClass,
+    chain.multiplier,
+    chain.expirations.length,
+    ...chain.expirations,
+    chain.strikes.length,
+    ...chain.strikes,
+  ];
+}
+export const securityDefinitionOptionParameterEnd = (reqId: number): Fields => [
+  InMsg.SECURITY_DEFINITION_OPTION_PARAMETER_END,
+  reqId,
+];
 export const completedOrdersEnd = (): Fields => [InMsg.COMPLETED_ORDERS_END];
 
 /** position (61), version 3: 16 fields. */
@@ -302,7 +337,7 @@ export function contractDetails(
   const fields: Fields = [InMsg.CONTRACT_DATA];
   if (v < V.SIZE_RULES) fields.push(CONTRACT_DATA_MSG_VERSION);
   fields.push(reqId, c.symbol, c.secType, c.lastTradeDateOrContractMonth);
-  if (v >= V.LAST_TRADE_DATE) fields.push(""); // lastTradeDate
+  if (v >= V.LAST_TRADE_DATE) fields.push(view.lastTradeDate ?? "");
   fields.push(
     c.strike ?? 0,
     c.right,

@@ -9,7 +9,7 @@ import type { HandshakeInfo } from "./tws-codec";
 import * as enc from "./tws-encoders";
 import { FieldCursor, TwsRequestParseError } from "./field-cursor";
 import { TwsAccountHandlers } from "./tws-accounts";
-import { reqContractDetails } from "./tws-contracts";
+import { reqContractDetails, reqSecDefOptParams } from "./tws-contracts";
 import { parseIntOr, type TwsGatewayOptions, type TwsHandlerContext } from "./tws-handler-context";
 import { TwsMarketDataHandlers } from "./tws-market-data";
 import { TwsOrderBook } from "./tws-order-book";
@@ -235,6 +235,10 @@ export class TwsGateway implements TwsSessionHost, TwsHandlerContext {
       [OutMsg.REQ_EXECUTIONS, (s, f) => o.reqExecutions(s, f)],
       [OutMsg.REQ_IDS, (s) => s.send(enc.nextValidId(this.book.issueNextValidId(s.clientId ?? 0)))],
       [OutMsg.REQ_CONTRACT_DATA, (s, f) => reqContractDetails(s, f, this.brokerage, this.options.timeZone)],
+      [
+        OutMsg.REQ_SEC_DEF_OPT_PARAMS,
+        (s, f) => reqSecDefOptParams(s, f, this.brokerage, this.options.timeZone),
+      ],
       [OutMsg.REQ_MANAGED_ACCTS, (s) => s.send(enc.managedAccounts(this.brokerage.accounts()))],
       [OutMsg.REQ_CURRENT_TIME, (s) => s.send(enc.currentTime(Math.floor(Date.now() / 1000)))],
       [OutMsg.REQ_ACCOUNT_DATA, (s, f) => a.reqAccountUpdates(s, f)],

@@ -114,7 +114,9 @@ export class TwsOrderBook {
       totalQuantity: sim.quantity,
       orderType: sim.orderType,
       lmtPrice: sim.limitPrice ?? undefined,
-      auxPrice: sim.stopPrice ?? undefined,
+      // auxPrice carries the stop, the touch price or the trailing amount, whichever the type uses.
+      auxPrice: sim.stopPrice ?? sim.triggerPrice ?? sim.trailingAmount ?? undefined,
+      ...(sim.trailStopPrice != null ? { trailStopPrice: sim.trailStopPrice } : {}),
       tif: sim.tif,
       account: sim.account,
       orderRef: sim.orderRef ?? "",

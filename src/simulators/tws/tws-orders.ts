@@ -31,8 +31,17 @@ const SUPPORTED_ORDER_TYPES: Readonly<Record<string, SimOrderType>> = {
   STP: "STP",
   "STP LMT": "STP LMT",
   STPLMT: "STP LMT",
+  TRAIL: "TRAIL",
+  "TRAIL LIMIT": "TRAIL LIMIT",
+  MOC: "MOC",
+  LOC: "LOC",
+  MIT: "MIT",
+  LIT: "LIT",
+  MIDPRICE: "MIDPRICE",
 };
-const SUPPORTED_TIFS = new Set<string>(["DAY", "GTC", "IOC", "OPG"]);
+const SUPPORTED_TIFS = new Set<string>(["DAY", "GTC", "IOC", "OPG", "GTD", "FOK"]);
+const TRAILING = new Set<SimOrderType>(["TRAIL", "TRAIL LIMIT"]);
+const TOUCHED = new Set<SimOrderType>(["MIT", "LIT"]);
 
 export class TwsOrderHandlers {
   private readonly brokerage: Brokerage;
@@ -76,14 +85,37 @@ export class TwsOrderHandlers {
     if (!this.checkSupported(session, parsed)) return;
     if (parsed.order.whatIf) return this.whatIf(session, parsed, instrument);
     if (parsed.order.transmit !== true) {
+      // Real TWS keeps an untransmitted order to itself: no openOrder, status or error reaches the API
+      // until an order with transmit set sends it (captures in tws-protocol-derivatives.md §8.3).
       const h: HeldOrder = { ...parsed, clientId, permId: this.book.allocateLocalPermId(), instrument };
       this.book.hold(h);
-      const view = this.book.viewOfHeld(h);
-      session.send(enc.openOrder(view, session.serverVersion));
-      session.send(enc.orderStatus(view, session.serverVersion));
       return;
     }
+    this.transmitGroup(session, parsed);
     this.submit(session, parsed, instrument);
+  }
+
+  /**
+   * The transmitting order of a bracket sends the whole group: its held parent first, then the parent's other
+   * held children, in id order, so each child finds its parent in the book.
+   */
+  private transmitGroup(session: TwsSession, parsed: ParsedPlaceOrder): void {
+    const clientId = session.clientId ?? 0;
+    const parentId = parsed.order.parentId;
+    if (!(parentId > 0)) return;
+    const parent = this.book.heldOrder(clientId, parentId);
+    if (parent) {
+      this.book.release(clientId, parentId);
+      this.submit(session, parent, parent.instrument);
+    }
+    const siblings = this.book
+      .heldOrders(clientId)
+      .filter((h) => h.order.parentId === parentId && h.orderId !== parsed.orderId)
+      .sort((a, b) => a.orderId - b.orderId);
+    for (const h of siblings) {
+      this.book.release(clientId, h.orderId);
+      this.submit(session, h, h.instrument);
+    }
   }
 
   private resolveOrderContract(session: TwsSession, parsed: ParsedPlaceOrder): SimInstrument | undefined {
@@ -102,7 +134,7 @@ export class TwsOrderHandlers {
     const o = parsed.order;
     let reason: string | undefined;
     if (!SUPPORTED_ORDER_TYPES[o.orderType.toUpperCase()]) {
-      reason = `The simulated gateway supports MKT, LMT, STP and STP LMT orders, not ${o.orderType || "(empty)"}.`;
+      reason = `The simulated gateway supports ${Object.keys(SUPPORTED_ORDER_TYPES).join(", ")} orders, not ${o.orderType || "(empty)"}.`;
     } else if (o.tif !== "" && !SUPPORTED_TIFS.has(o.tif.toUpperCase())) {
       reason = `Time in force ${o.tif} is not supported by the simulated gateway.`;
     } else if (o.action !== "BUY" && o.action !== "SELL" && o.action !== "SSHORT") {
@@ -122,20 +154,39 @@ export class TwsOrderHandlers {
   private submit(session: TwsSession, parsed: ParsedPlaceOrder, instrument: SimInstrument): void {
     const clientId = session.clientId ?? 0;
     const o = parsed.order;
+    const type = SUPPORTED_ORDER_TYPES[o.orderType.toUpperCase()] ?? "MKT";
+    const trailing = TRAILING.has(type);
+    // IB's field use per type: auxPrice is the stop, the trailing amount, or the touch price.
+    const percent = trailing && o.trailingPercent != null && o.trailingPercent > 0 ? o.trailingPercent : null;
+    const parent = o.parentId > 0 ? this.brokerage.findOrderByTwsId(clientId, o.parentId) : undefined;
+    if (o.parentId > 0 && !parent) {
+      session.sendError(parsed.orderId, 10006, "Missing parent order.");
+      return;
+    }
     const result = this.brokerage.placeOrder({
       account: this.account(o.account),
       contract: { conid: instrument.conid },
       side: o.action === "BUY" ? "BUY" : "SELL",
-      orderType: SUPPORTED_ORDER_TYPES[o.orderType.toUpperCase()] ?? "MKT",
+      orderType: type,
       quantity: o.totalQuantity ?? 0,
-      limitPrice: o.lmtPrice ?? null,
-      stopPrice: o.auxPrice ?? null,
+      limitPrice: trailing ? null : (o.lmtPrice ?? null),
+      stopPrice: type === "STP" || type === "STP LMT" ? (o.auxPrice ?? null) : null,
       tif: (o.tif.toUpperCase() || "DAY") as SimTimeInForce,
       orderRef: o.orderRef === "" ? null : o.orderRef,
       api: "TWS",
       twsClientId: clientId,
       twsOrderId: parsed.orderId,
       outsideRth: o.outsideRth,
+      trailingAmount: trailing && percent == null ? (o.auxPrice ?? null) : null,
+      trailingPercent: percent,
+      trailStopPrice: trailing ? (o.trailStopPrice ?? null) : null,
+      limitOffset: type === "TRAIL LIMIT" ? (o.lmtPriceOffset ?? 0) : null,
+      triggerPrice: TOUCHED.has(type) ? (o.auxPrice ?? null) : null,
+      goodTillDate: o.goodTillDate
+        ? (parseGoodTillDate(o.goodTillDate, this.options.timeZone) ?? null)
+        : null,
+      ocaGroup: o.ocaGroup || null,
+      parentPermId: parent?.permId ?? null,
     });
     if (result.order) {
       this.book.register(result.order.permId, {
@@ -200,7 +251,10 @@ export class TwsOrderHandlers {
     }
     const result = this.brokerage.modifyOrder(sim.permId, {
       quantity: o.totalQuantity,
-      limitPrice: type === "LMT" || type === "STP LMT" ? (o.lmtPrice ?? null) : undefined,
+      limitPrice:
+        type && ["LMT", "STP LMT", "LOC", "LIT", "MIDPRICE"].includes(type)
+          ? (o.lmtPrice ?? null)
+          : undefined,
       stopPrice: type === "STP" || type === "STP LMT" ? (o.auxPrice ?? null) : undefined,
       tif: o.tif === "" ? undefined : (o.tif.toUpperCase() as SimTimeInForce),
     });
@@ -221,14 +275,12 @@ export class TwsOrderHandlers {
     if (!instrument || !this.checkSupported(session, parsed)) return;
     if (parsed.order.transmit === true) {
       this.book.release(held.clientId, held.orderId);
+      this.transmitGroup(session, parsed);
       this.submit(session, parsed, instrument);
       return;
     }
     const updated: HeldOrder = { ...held, contract: parsed.contract, order: parsed.order, instrument };
     this.book.hold(updated);
-    const view = this.book.viewOfHeld(updated);
-    session.send(enc.openOrder(view, session.serverVersion));
-    session.send(enc.orderStatus(view, session.serverVersion));
   }
 
   /** A what-if order is only a margin preview: one openOrder with the margin impact, nothing is placed. */
@@ -507,5 +559,20 @@ export class TwsOrderHandlers {
 
   onCommissionEvent({ report, execution }: SimBrokerageEvents["commission"]): void {
     this.orderOwner(execution)?.send(enc.commissionReport(this.commissionView(report)));
+  }
+}
+
+/**
+ * goodTillDate as TWS takes it: `yyyyMMdd HH:mm:ss <zone>` (a zone name, or UTC), or without a zone in the
+ * TWS login's zone. Undefined when unreadable (IB then rejects the GTD order).
+ */
+function parseGoodTillDate(text: string, loginZone: string): number | undefined {
+  const m = /^(\d{8}[-\s]+\d{2}:\d{2}(?::\d{2})?)\s*(\S+)?$/.exec(text.trim());
+  if (!m) return undefined;
+  const zone = m[2] ?? loginZone;
+  try {
+    return parseFilterTime(m[1]!.replace(/\s+/, " "), zone === "UTC" || zone === "GMT" ? "UTC" : zone);
+  } catch {
+    return undefined;
   }
 }

@@ -80,6 +80,8 @@ export class TwsSession {
   pacingWarned = false;
   /** Frames received after the handshake (startApi included). */
   messagesReceived = 0;
+  /** Requests received per message id (the simulator's request log, e.g. to prove nothing was asked). */
+  readonly requestCounts = new Map<number, number>();
 
   private readonly reader = new TwsFrameReader();
   private closed = false;
@@ -142,6 +144,10 @@ export class TwsSession {
           break;
         case "message":
           this.messagesReceived += 1;
+          this.requestCounts.set(
+            Number(event.fields[0]),
+            (this.requestCounts.get(Number(event.fields[0])) ?? 0) + 1,
+          );
           try {
             this.host.onMessage(this, event.fields);
           } catch (err) {

@@ -49,6 +49,8 @@ export interface TwsClientInfo {
   connectedAt: string;
   /** Frames received from this client (startApi included), e.g. to see a watchdog's reqCurrentTime. */
   messagesReceived: number;
+  /** Requests received per message id (`9` reqContractDetails, `78` reqSecDefOptParams, …). */
+  requestCounts: Record<number, number>;
 }
 
 export interface TwsSimulator {
@@ -131,6 +133,7 @@ export async function startTwsSimulator(options: TwsSimulatorOptions): Promise<T
         remotePort: s.remotePort,
         connectedAt: new Date(s.connectedAt).toISOString(),
         messagesReceived: s.messagesReceived,
+        requestCounts: Object.fromEntries(s.requestCounts),
       })),
     marketDataRequests: () => gateway.marketData.requests(),
     openMarketDataLines: () => gateway.marketData.openLines(),

@@ -2,7 +2,7 @@
  * Translation from the simulated brokerage's objects to what TWS reports: contracts, contract details, account
  * summary tags and account-update keys.
  */
-import type { SimAccountValues, SimInstrument, SimPosition } from "../brokerage";
+import { rightCode, type SimAccountValues, type SimInstrument, type SimPosition } from "../brokerage";
 import { defaultContractFields, type TwsContractFields } from "./tws-order-fields";
 import type { TwsContractDetailsView, TwsPortfolioView, TwsPositionView } from "./tws-encoders";
 
@@ -15,8 +15,10 @@ export function reportedContract(instrument: SimInstrument, exchange?: string): 
       symbol: instrument.symbol,
       secType: instrument.secType,
       lastTradeDateOrContractMonth: instrument.lastTradeDate ?? "",
-      strike: 0,
-      multiplier: instrument.secType === "FUT" ? String(instrument.multiplier) : "",
+      strike: instrument.strike ?? 0,
+      right: instrument.right ?? "",
+      multiplier:
+        instrument.secType === "FUT" || instrument.secType === "OPT" ? String(instrument.multiplier) : "",
       exchange: exchange ?? instrument.exchange,
       primaryExch: instrument.secType === "STK" ? instrument.exchange : "",
       currency: instrument.currency,
@@ -55,6 +57,14 @@ export interface ContractQuery {
   currency: string;
   localSymbol: string;
   lastTradeDateOrContractMonth: string;
+  /** Derivatives: 0 or unset matches every strike. */
+  strike?: number;
+  /** `C`/`P`/`CALL`/`PUT`; empty matches both. */
+  right?: string;
+  multiplier?: string;
+  tradingClass?: string;
+  /** Dates before this YYYYMMDD are expired: such derivatives are not found (TWS without includeExpired). */
+  today?: string;
 }
 
 /** Every instrument matching the query; TWS answers an ambiguous order contract with error 200. */
@@ -67,8 +77,18 @@ export function matchContracts(instruments: readonly SimInstrument[], q: Contrac
   const exchange = q.exchange.trim().toUpperCase();
   const currency = q.currency.trim().toUpperCase();
   const expiry = q.lastTradeDateOrContractMonth.trim();
+  const strike = q.strike ?? 0;
+  const right = rightCode(q.right);
+  const multiplier = Number(q.multiplier ?? "") || 0;
+  const tradingClass = (q.tradingClass ?? "").trim().toUpperCase();
+  const today = q.today ?? "";
   return instruments.filter(
     (i) =>
+      (!strike || i.strike === strike) &&
+      (!right || i.right === right) &&
+      (!multiplier || i.multiplier === multiplier) &&
+      (!tradingClass || i.tradingClass === tradingClass) &&
+      (!today || !i.lastTradeDate || i.lastTradeDate >= today) &&
       (!symbol || i.symbol === symbol) &&
       (!localSymbol || i.localSymbol === localSymbol) &&
       (!secType || i.secType === secType) &&
@@ -95,6 +115,12 @@ const FX_ORDER_TYPES =
 const STOCK_EXCHANGES =
   "SMART,AMEX,NYSE,CBOE,PHLX,ISE,CHX,ARCA,ISLAND,DRCTEDGE,BEX,BATS,EDGEA,BYX,IEX,EDGX,FOXRIVER,PEARL,NYSENAT," +
   "LTSE,MEMX,IBEOS,OVERNIGHT,TPLUS0,PSX";
+
+const OPTION_EXCHANGES =
+  "SMART,AMEX,CBOE,PHLX,PSE,ISE,BOX,BATS,NASDAQOM,CBOE2,NASDAQBX,MIAX,GEMINI,EDGX,MERCURY,PEARL,EMERALD,MEMX,IBUSOPT";
+
+/** IB conids of the indices futures hang off (tws-protocol-derivatives.md §3.4: ES → 11004968). */
+export const INDEX_CONIDS: Readonly<Record<string, number>> = { ES: 11004968 };
 
 const STOCK_EXCHANGE_SET = new Set(STOCK_EXCHANGES.split(","));
 
@@ -128,25 +154,32 @@ export function contractDetailsView(
 ): TwsContractDetailsView {
   const isStock = instrument.secType === "STK";
   const isFuture = instrument.secType === "FUT";
+  const isOption = instrument.secType === "OPT";
   // Stocks can be routed to (and are described for) every exchange of their list; others only trade at home.
-  const exchange = isStock ? requestedExchange.trim().toUpperCase() || "SMART" : instrument.exchange;
-  const ref = REFERENCE[instrument.conid];
+  const exchange =
+    isStock || isOption ? requestedExchange.trim().toUpperCase() || "SMART" : instrument.exchange;
+  const ref = REFERENCE[isOption ? (instrument.underlyingConid ?? 0) : instrument.conid];
   const trading = isStock
     ? sessionHours(todayYyyymmdd, "0400", "2000")
-    : isFuture
-      ? sessionHours(todayYyyymmdd, "0000", "1600")
-      : sessionHours(todayYyyymmdd, "0000", "2359");
+    : isOption
+      ? sessionHours(todayYyyymmdd, "0930", "1600")
+      : isFuture
+        ? sessionHours(todayYyyymmdd, "0000", "1600")
+        : sessionHours(todayYyyymmdd, "0000", "2359");
   const liquid = isStock ? sessionHours(todayYyyymmdd, "0930", "1600") : trading;
   return {
     contract: reportedContract(instrument, exchange),
     marketName: instrument.tradingClass,
     minTick: instrument.minTick,
-    orderTypes: isStock ? STOCK_ORDER_TYPES : isFuture ? FUTURE_ORDER_TYPES : FX_ORDER_TYPES,
+    orderTypes: isStock ? STOCK_ORDER_TYPES : isFuture || isOption ? FUTURE_ORDER_TYPES : FX_ORDER_TYPES,
     validExchanges: isStock
       ? STOCK_EXCHANGES
-      : isFuture
-        ? `${instrument.exchange},QBALGO`
-        : instrument.exchange,
+      : isOption
+        ? OPTION_EXCHANGES
+        : isFuture
+          ? `${instrument.exchange},QBALGO`
+          : instrument.exchange,
+    underConId: isOption ? instrument.underlyingConid : isFuture ? (INDEX_CONIDS[instrument.symbol] ?? 0) : 0,
     longName: instrument.description,
     industry: ref?.industry ?? "",
     category: ref?.category ?? "",
@@ -154,17 +187,18 @@ export function contractDetailsView(
     timeZoneId: isFuture ? "US/Central" : "US/Eastern",
     tradingHours: trading,
     liquidHours: liquid,
-    secIdList: ref?.isin ? [{ tag: "ISIN", value: ref.isin }] : [],
-    marketRuleIds: isStock ? "26" : isFuture ? "67" : "239",
+    secIdList: ref?.isin && !isOption ? [{ tag: "ISIN", value: ref.isin }] : [],
+    marketRuleIds: isStock ? "26" : isOption ? "32" : isFuture ? "67" : "239",
     stockType: isStock ? (instrument.conid === 756733 ? "ETF" : "COMMON") : "",
     // The simulated book trades whole units only (fractional stock quantities are rejected).
     minSize: 1,
     sizeIncrement: 1,
     suggestedSizeIncrement: isStock ? 100 : 1,
-    contractMonth: isFuture ? (instrument.lastTradeDate ?? "").slice(0, 6) : "",
-    realExpirationDate: isFuture ? (instrument.lastTradeDate ?? "") : "",
-    underSymbol: isFuture ? instrument.symbol : "",
-    underSecType: isFuture ? "IND" : "",
+    contractMonth: isFuture || isOption ? (instrument.lastTradeDate ?? "").slice(0, 6) : "",
+    realExpirationDate: isFuture || isOption ? (instrument.lastTradeDate ?? "") : "",
+    lastTradeDate: isFuture || isOption ? (instrument.lastTradeDate ?? "") : "",
+    underSymbol: isFuture || isOption ? instrument.symbol : "",
+    underSecType: isFuture ? "IND" : isOption ? "STK" : "",
   };
 }
 

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { memo, useCallback, useEffect, useMemo, useState } from "react";
 import type { Order } from "../../../src/client/core";
 import { isCursorError } from "../../../src/client/errors";
 import { formatMoney, formatNumber, formatTime } from "./format";
@@ -48,26 +48,33 @@ export function Blotter() {
     return () => void stream.close();
   }, [ui, epoch]);
 
-  const cancel = async (id: string) => {
-    setCancelling((s) => new Set(s).add(id));
-    setMessage(undefined);
-    try {
-      const order = await ui.client.cancelOrder(id);
-      setRows((r) => merge(r, order));
-    } catch (e) {
-      const err = asClientError(e);
-      setMessage(`Cancel refused (${err.code}): ${err.message}`);
-      ui.report(err);
-    } finally {
-      setCancelling((s) => {
-        const next = new Set(s);
-        next.delete(id);
-        return next;
-      });
-    }
-  };
+  const cancel = useCallback(
+    async (id: string) => {
+      setCancelling((s) => new Set(s).add(id));
+      setMessage(undefined);
+      try {
+        const order = await ui.client.cancelOrder(id);
+        setRows((r) => merge(r, order));
+      } catch (e) {
+        const err = asClientError(e);
+        setMessage(`Cancel refused (${err.code}): ${err.message}`);
+        ui.report(err);
+      } finally {
+        setCancelling((s) => {
+          const next = new Set(s);
+          next.delete(id);
+          return next;
+        });
+      }
+    },
+    [ui],
+  );
 
-  const list = [...rows.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, MAX_ROWS);
+  // Sorted once per change of the book; rows are memoized, so an event re-renders its own row only.
+  const list = useMemo(
+    () => [...rows.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, MAX_ROWS),
+    [rows],
+  );
   return (
     <section className="panel blotter" aria-labelledby="blotter-h">
       <h2 id="blotter-h">Orders</h2>
@@ -107,36 +114,13 @@ export function Blotter() {
           </thead>
           <tbody>
             {list.map((o) => (
-              <tr key={o.id} data-testid={`order-${o.clientOrderId ?? o.id}`} data-order-id={o.id}>
-                <td>{formatTime(o.createdAt)}</td>
-                <td>{o.accountId}</td>
-                <th scope="row">{o.contract.symbol}</th>
-                <td className={o.side === "BUY" ? "buy" : "sell"}>{o.side}</td>
-                <td>{o.type}</td>
-                <td className="num">{formatNumber(o.quantity)}</td>
-                <td className="num">{formatMoney(o.limitPrice, o.contract.currency)}</td>
-                <td className="num">{formatNumber(o.filledQuantity)}</td>
-                <td className="num">{formatMoney(o.averageFillPrice, o.contract.currency)}</td>
-                <td
-                  className={`status s-${o.status.toLowerCase()}`}
-                  data-testid="status"
-                  title={o.statusMessage ?? ""}
-                >
-                  {o.status}
-                </td>
-                <td>
-                  {ui.canTrade && ACTIVE.has(o.status) && (
-                    <button
-                      className="cancel"
-                      disabled={cancelling.has(o.id)}
-                      aria-label={`Cancel ${o.side} ${o.quantity} ${o.contract.symbol}`}
-                      onClick={() => void cancel(o.id)}
-                    >
-                      Cancel
-                    </button>
-                  )}
-                </td>
-              </tr>
+              <OrderRow
+                key={o.id}
+                order={o}
+                canCancel={ui.canTrade && ACTIVE.has(o.status)}
+                cancelling={cancelling.has(o.id)}
+                onCancel={cancel}
+              />
             ))}
           </tbody>
         </table>
@@ -144,3 +128,42 @@ export function Blotter() {
     </section>
   );
 }
+
+interface OrderRowProps {
+  order: Order;
+  canCancel: boolean;
+  cancelling: boolean;
+  onCancel(id: string): Promise<void>;
+}
+
+/** One blotter row; an order object that did not change keeps its identity, so its row is not re-rendered. */
+const OrderRow = memo(function OrderRow({ order: o, canCancel, cancelling, onCancel }: OrderRowProps) {
+  return (
+    <tr key={o.id} data-testid={`order-${o.clientOrderId ?? o.id}`} data-order-id={o.id}>
+      <td>{formatTime(o.createdAt)}</td>
+      <td>{o.accountId}</td>
+      <th scope="row">{o.contract.symbol}</th>
+      <td className={o.side === "BUY" ? "buy" : "sell"}>{o.side}</td>
+      <td>{o.type}</td>
+      <td className="num">{formatNumber(o.quantity)}</td>
+      <td className="num">{formatMoney(o.limitPrice, o.contract.currency)}</td>
+      <td className="num">{formatNumber(o.filledQuantity)}</td>
+      <td className="num">{formatMoney(o.averageFillPrice, o.contract.currency)}</td>
+      <td className={`status s-${o.status.toLowerCase()}`} data-testid="status" title={o.statusMessage ?? ""}>
+        {o.status}
+      </td>
+      <td>
+        {canCancel && (
+          <button
+            className="cancel"
+            disabled={cancelling}
+            aria-label={`Cancel ${o.side} ${o.quantity} ${o.contract.symbol}`}
+            onClick={() => void onCancel(o.id)}
+          >
+            Cancel
+          </button>
+        )}
+      </td>
+    </tr>
+  );
+});

@@ -32,8 +32,14 @@ export function signClass(value: number | null | undefined): string {
   return value == null || value === 0 ? "flat" : value > 0 ? "up" : "down";
 }
 
+const time = new Intl.DateTimeFormat(undefined, {
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+  hour12: false,
+});
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return "—";
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleTimeString(undefined, { hour12: false });
+  return Number.isNaN(d.getTime()) ? iso : time.format(d);
 }

@@ -1,10 +1,18 @@
 import { createContext, useContext, useEffect, useRef, useState } from "react";
-import { createIbkrClient, type IbkrClient, type StreamStatus } from "../../../src/client/core";
+import {
+  createIbkrClient,
+  type EventStream,
+  type IbkrClient,
+  type StreamOptions,
+  type StreamStatus,
+} from "../../../src/client/core";
 import { IbkrClientError } from "../../../src/client/errors";
 import { endpoint } from "../shared/token";
 
-/** How often accounts and positions are re-read until `accountUpdates`/`positionUpdates` exist. */
+/** How often accounts and positions are re-read while their subscription is unavailable. */
 export const POLL_MS = 2_000;
+/** While a subscription is live, a slow re-read only, as a safety net for values no event carries. */
+export const RESYNC_MS = 60_000;
 
 export function browserClient(token: () => string | undefined): IbkrClient {
   const { http, ws } = endpoint();
@@ -54,11 +62,16 @@ export interface Polled<T> {
   refresh(): void;
 }
 
+interface PolledState<T> extends Polled<T> {
+  /** Changes the data in place (a subscription's event). */
+  update(change: (data: T | undefined) => T | undefined): void;
+}
+
 /**
  * Re-reads `load` every `everyMs` while mounted. The seam for live data: when the server gains
  * `accountUpdates`/`positionUpdates`, a hook with this same shape subscribes instead.
  */
-export function usePolled<T>(load: (client: IbkrClient) => Promise<T>, everyMs = POLL_MS): Polled<T> {
+export function usePolled<T>(load: (client: IbkrClient) => Promise<T>, everyMs = POLL_MS): PolledState<T> {
   const ui = useUi();
   const [data, setData] = useState<T>();
   const [error, setError] = useState<IbkrClientError>();
@@ -93,5 +106,43 @@ export function usePolled<T>(load: (client: IbkrClient) => Promise<T>, everyMs =
     };
   }, [ui, everyMs]);
 
-  return { data, error, refresh: () => kick.current() };
+  return { data, error, refresh: () => kick.current(), update: (change) => setData(change) };
+}
+
+/**
+ * A snapshot (`load`) kept current by a subscription (`follow`, events merged by `apply`). The snapshot is
+ * re-read whenever the stream goes live (events during a drop are not replayed), every `resyncMs` while it
+ * stays live, and every POLL_MS while it connects or reconnects.
+ * If the subscription is refused (an older server without it, a token it does not accept), the hook falls
+ * back to polling every POLL_MS: the panels look the same either way.
+ */
+export function useLive<T, E>(
+  load: (client: IbkrClient) => Promise<T>,
+  follow: (client: IbkrClient, options: StreamOptions<E>) => EventStream,
+  apply: (data: T | undefined, event: E) => T | undefined,
+  resyncMs = RESYNC_MS,
+): Polled<T> & { live: boolean } {
+  const ui = useUi();
+  const [failed, setFailed] = useState(false);
+  const [live, setLive] = useState(false);
+  // Polls every POLL_MS unless the stream is live; the interval changing re-reads at once, which is the
+  // snapshot a (re)connected stream needs.
+  const polled = usePolled(load, live && !failed ? resyncMs : POLL_MS);
+  const refs = useRef({ follow, apply, polled });
+  refs.current = { follow, apply, polled };
+
+  useEffect(() => {
+    if (failed) return;
+    const stream = refs.current.follow(ui.client, {
+      onEvent: (e) => refs.current.polled.update((d) => refs.current.apply(d, e)),
+      onStatus: (s) => setLive(s.state === "live"),
+      onError: () => {
+        setLive(false);
+        setFailed(true);
+      },
+    });
+    return () => void stream.close();
+  }, [ui, failed]);
+
+  return { data: polled.data, error: polled.error, refresh: polled.refresh, live };
 }

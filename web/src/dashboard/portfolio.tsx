@@ -1,14 +1,46 @@
-import type { Account, Position } from "../../../src/client/core";
+import type { Account, AccountSummaryEvent, Position } from "../../../src/client/core";
 import { formatMoney, formatNumber, formatSigned, signClass } from "./format";
-import { usePolled, type Polled } from "./hooks";
+import { POLL_MS, useLive, type Polled } from "./hooks";
+
+/** An account event: the new values over the account's summary. */
+function applyAccount(accounts: Account[] | undefined, e: AccountSummaryEvent): Account[] | undefined {
+  if (!accounts) return accounts;
+  return accounts.map((a) =>
+    a.id === e.accountId ? { ...a, summary: { ...a.summary, ...e, asOf: e.asOf } as Account["summary"] } : a,
+  );
+}
+
+/** A position event: replaces the position of that account and contract; quantity 0 removes it. */
+function applyPosition(positions: Position[] | undefined, p: Position): Position[] | undefined {
+  if (!positions) return positions;
+  const same = (q: Position) => q.accountId === p.accountId && q.contract.conid === p.contract.conid;
+  const at = positions.findIndex(same);
+  if (p.quantity === 0) return at < 0 ? positions : positions.filter((q) => !same(q));
+  if (at < 0) return [...positions, p];
+  const next = [...positions];
+  next[at] = p;
+  return next;
+}
 
 /**
- * Accounts and positions, read together. Polled until the server has `accountUpdates` and
- * `positionUpdates`: then these two hooks subscribe instead, and the panels stay as they are.
+ * Accounts and positions: a snapshot, then `accountUpdates` and `positionUpdates` keep them live (accounts
+ * re-read once a minute as a safety net, positions every 2 s for their market prices). If the server refuses
+ * those subscriptions, both poll every 2 s instead and the panels stay as they are.
  */
 export function Portfolio() {
-  const accounts = usePolled((c) => c.accounts());
-  const positions = usePolled((c) => c.positions());
+  const accounts = useLive(
+    (c) => c.accounts(),
+    (c, o) => c.accountUpdates(o),
+    applyAccount,
+  );
+  const positions = useLive(
+    (c) => c.positions(),
+    (c, o) => c.positionUpdates(o),
+    applyPosition,
+    // Fills and quantities arrive as events at once; a mark-to-market move need not (the simulators and
+    // Client Portal send no position event per price tick), so prices are still re-read every 2 s.
+    POLL_MS,
+  );
   return (
     <>
       <Accounts accounts={accounts} positions={positions} />
@@ -36,6 +68,9 @@ function Accounts({ accounts, positions }: { accounts: Polled<Account[]>; positi
               </th>
               <th scope="col" className="num">
                 Buying power
+              </th>
+              <th scope="col" className="num" title="Today's P&L of the account, as the broker reports it">
+                Daily P&amp;L
               </th>
               <th scope="col" className="num" title="Sum over open positions (unrealized + realized)">
                 P&amp;L
@@ -69,6 +104,9 @@ function AccountRow({ account, positions }: { account: Account; positions: Posit
       </td>
       <td className="num">{formatMoney(account.summary?.totalCash, ccy)}</td>
       <td className="num">{formatMoney(account.summary?.buyingPower, ccy)}</td>
+      <td className={`num ${signClass(account.summary?.dailyPnl)}`} data-testid="daily-pnl">
+        {formatSigned(account.summary?.dailyPnl, ccy)}
+      </td>
       <td className={`num ${signClass(pnl)}`}>{formatSigned(pnl, ccy)}</td>
     </tr>
   );
