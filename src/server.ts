@@ -19,7 +19,7 @@ import { formatGraphQLError, withoutSuggestions } from "./graphql-errors";
 import type { Logger } from "./logger";
 import type { Metrics } from "./metrics";
 import { graphiqlLandingPage, mountUi } from "./landing";
-import { playgroundLandingPage } from "./playground";
+import { playgroundLandingPage } from "./landing/playground";
 import { checkComplexity, complexityPlugin, DEFAULT_QUERY_LIMITS, depthRule } from "./query-limits";
 import { SubscriptionEngine } from "./subscriptions";
 import type { AppContext } from "./resolvers";

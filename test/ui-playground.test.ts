@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { request } from "undici";
-import { PLAYGROUND_PREFIX } from "../src/playground";
+import { PLAYGROUND_PREFIX } from "../src/landing/playground";
 import { foreign, launchBrowser, recordErrors, recordRequests } from "./helpers/browser";
 import { startSimApp, type SimApp } from "./helpers/sim-app";
 

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { extname, join, resolve } from "node:path";
 import type { ApolloServerPlugin } from "@apollo/server";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
-import { mountPlaygroundAssets, playgroundPageHeaders } from "../playground";
+import { mountPlaygroundAssets, playgroundPageHeaders } from "./playground";
 
 /** Where `npm run build:web` puts the dashboard and GraphiQL (web/vite.config.mts). */
 export const WEB_ROOT = resolve(__dirname, "../../web");
