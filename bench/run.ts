@@ -9,6 +9,8 @@ import { writeFileSync } from "node:fs";
 import { cachedReads } from "./figures/cached-reads";
 import { fanOut } from "./figures/fan-out";
 import { orderPath } from "./figures/order-path";
+import { quoteRead } from "./figures/quote-read";
+import { quotesFanOut } from "./figures/quotes-fan-out";
 import { uncachedReads } from "./figures/uncached-reads";
 import { upstreamEconomy } from "./figures/upstream-economy";
 import { formatRow, machineLine, RESULTS_PATH, resultsMarkdown, type FigureResult } from "./lib/report";
@@ -19,6 +21,8 @@ const FIGURES: [number, () => Promise<FigureResult>][] = [
   [3, fanOut],
   [4, orderPath],
   [5, upstreamEconomy],
+  [6, quotesFanOut],
+  [7, quoteRead],
 ];
 
 async function main(): Promise<void> {
