@@ -9,6 +9,8 @@ export interface PricesOptions {
   seed: number;
   /** Relative standard deviation of one tick. */
   volatility: number;
+  /** Called with each new quote before the `price` event, so that listeners read consistent market data. */
+  onQuote?(quote: SimQuote): void;
   /** Called after each price change, so resting orders and positions react. */
   onMove(instrument: SimInstrument): void;
 }
@@ -48,6 +50,7 @@ export function createPrices(ctx: BookContext, options: PricesOptions): Prices {
     const last = Math.max(i.minTick, roundToTick(price, i.minTick));
     const q = makeQuote(i, last, prev.close, now());
     state.quotes.set(i.conid, q);
+    options.onQuote?.(q);
     events.emit("price", { quote: q });
     options.onMove(i);
     return q;
