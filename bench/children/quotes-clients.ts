@@ -59,6 +59,8 @@ serveRpc({
     }
     return subscribers.length;
   },
+  /** Quote events received so far (the parent polls it to see the backlog drain). */
+  events: () => events,
   /** Subscribers that have received at least one quote. */
   ready: () => perSubscriber.filter((n) => n > 0).length,
   /** Latencies of the recorded ticks; ticks seen but not recorded (warm-up, initial quotes) are counted apart. */

@@ -1,7 +1,8 @@
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { startChild, type ChildHandle } from "../lib/child-rpc";
 import { verdict, type FigureResult } from "../lib/report";
-import { envNumber, formatTail, ms, ratio, tail, waitUntil, type Distribution } from "../lib/stats";
+import { envNumber, formatTail, ms, ratio, sleep, tail, waitUntil, type Distribution } from "../lib/stats";
 import { quotesFanOutVerdict } from "../lib/verdicts";
 import type { QuotesServerKind } from "../children/quotes-server";
 
@@ -9,6 +10,7 @@ const GOAL_P99_MS = 50;
 const EXPECTED_LINES = 10;
 const TICKS_PER_SECOND = 50;
 const WARMUP_TICKS = 50;
+const DRAIN_MS = 180_000;
 
 export const QUOTES_SUBSCRIPTION = `subscription Quotes($contracts: [ContractInput!]!) {
   quotes(contracts: $contracts) {
@@ -38,6 +40,8 @@ interface QuotesRun {
   report: ClientReport;
   lines: LineCounts | null;
   seconds: number;
+  /** How long the deliveries went on after the last tick. */
+  drainSec: number;
 }
 
 const children = (name: string) => join(__dirname, "..", "children", name);
@@ -79,12 +83,21 @@ async function run(kind: QuotesServerKind, subscribers: number, ticks: number): 
       { count: ticks, perSecond: TICKS_PER_SECOND, warmup: false },
       ticks * 100 + 60_000,
     );
-    // Let the last ticks arrive (a tick not seen within 2 s counts as missed).
-    await new Promise((r) => setTimeout(r, 2_000));
+    // Let the backlog drain: done once no event arrived for 1 s (at most DRAIN_MS); a tick not seen by then
+    // counts as missed.
+    const drainStart = Date.now();
+    let seen = -1;
+    for (;;) {
+      await sleep(1_000);
+      const now = await clients.call<number>("events");
+      if (now === seen || Date.now() - drainStart > DRAIN_MS) break;
+      seen = now;
+    }
+    const drainSec = (Date.now() - drainStart) / 1000;
     const lines = await server.call<LineCounts | null>("lines");
     const emitted = await server.call<Record<string, number>>("emissions");
     const report = await clients.call<ClientReport>("report", { emitted }, 60_000);
-    return { report, lines, seconds };
+    return { report, lines, seconds, drainSec };
   } finally {
     await clients?.stop();
     await server.stop();
@@ -99,6 +112,7 @@ async function run(kind: QuotesServerKind, subscribers: number, ticks: number): 
 export async function quotesFanOut(): Promise<FigureResult> {
   const subscribers = envNumber("BENCH_QUOTES_SUBSCRIBERS", 1000);
   const ticks = envNumber("BENCH_QUOTES_TICKS", 200);
+  const loadBefore = loadavg()[0]!;
   const ours = await run("server", subscribers, ticks);
   const base = await run("bare", subscribers, ticks);
   const ourTail = tail(ours.report.latency);
@@ -138,7 +152,8 @@ export async function quotesFanOut(): Promise<FigureResult> {
   ];
   const perTick = (r: QuotesRun) => r.report.eventsPerSubscriber.max / (r.report.ticks + WARMUP_TICKS);
   const describe = (name: string, r: QuotesRun) =>
-    `${name}: ${r.report.ticks} ticks in ${r.seconds.toFixed(1)} s, ${r.report.events} quote events received ` +
+    `${name}: ${r.report.ticks} ticks in ${r.seconds.toFixed(1)} s, deliveries went on ` +
+    `${r.drainSec.toFixed(0)} s after the last, ${r.report.events} quote events received ` +
     `(${r.report.eventsPerSubscriber.min}–${r.report.eventsPerSubscriber.max} per subscriber, warm-up included), ` +
     `${r.report.unrecorded} first sightings of unrecorded prices (initial quotes, warm-up ticks), ` +
     `${r.report.missed} (subscriber, tick) pairs never seen, ${r.report.errors} errors, ${r.report.closes} ` +
@@ -161,6 +176,8 @@ export async function quotesFanOut(): Promise<FigureResult> {
         "baseline publishes one full quote per tick from the brokerage listener.",
       "Upstream lines: streaming reqMktData requests in the TWS simulator's request log over the whole run " +
         "(every subscriber subscribed to the same contracts); the goal is one line per contract.",
+      `Machine load (1-minute load average) at the start: ${loadBefore.toFixed(1)}; at the end: ` +
+        `${loadavg()[0]!.toFixed(1)} (other work shares the machine's cores).`,
       describe("Server", ours),
       describe("Baseline", base),
       ...(judged.ok
