@@ -21,6 +21,8 @@ const arrivals = new Map<string, number[]>();
 const perSubscriber: number[] = [];
 let events = 0;
 let errors = 0;
+/** The first error a subscriber received, as sent. */
+let firstError: string | null = null;
 let closes = 0;
 
 serveRpc({
@@ -38,6 +40,7 @@ serveRpc({
             const q = (payload.data as { quotes?: QuoteData } | undefined)?.quotes;
             if (!q || payload.errors) {
               errors++;
+              firstError ??= JSON.stringify(payload.errors ?? payload).slice(0, 300);
               return;
             }
             events++;
@@ -87,6 +90,7 @@ serveRpc({
       unrecorded,
       events,
       errors,
+      firstError,
       closes,
       eventsPerSubscriber: { min: counts[0] ?? 0, max: counts[counts.length - 1] ?? 0 },
     };

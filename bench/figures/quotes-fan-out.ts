@@ -26,6 +26,7 @@ interface ClientReport {
   unrecorded: number;
   events: number;
   errors: number;
+  firstError: string | null;
   closes: number;
   eventsPerSubscriber: { min: number; max: number };
 }
@@ -157,7 +158,7 @@ export async function quotesFanOut(): Promise<FigureResult> {
     `(${r.report.eventsPerSubscriber.min}–${r.report.eventsPerSubscriber.max} per subscriber, warm-up included), ` +
     `${r.report.unrecorded} first sightings of unrecorded prices (initial quotes, warm-up ticks), ` +
     `${r.report.missed} (subscriber, tick) pairs never seen, ${r.report.errors} errors, ${r.report.closes} ` +
-    `dropped connections; latency p90 ${ms(r.report.latency.p90)}, max ${ms(r.report.latency.max)}.`;
+    `dropped connections${r.report.firstError ? ` (first error: ${r.report.firstError})` : ""}; latency p90 ${ms(r.report.latency.p90)}, max ${ms(r.report.latency.max)}.`;
   return {
     title: "6. Quotes fan-out",
     rows,
@@ -193,6 +194,14 @@ export async function quotesFanOut(): Promise<FigureResult> {
               "WebSocket messages/s from one process on 2 shared cores: a queue builds and the latency is " +
               "queueing. What would close it: coalesce a line's updates within one I/O turn (one Quote per line " +
               "per setImmediate) so a tick is one event, as the baseline's.",
+            ...(ours.report.errors > 0
+              ? [
+                  `The server ended ${ours.report.errors} subscriptions with an error (first: ` +
+                    `${ours.report.firstError}): when it is the slow-consumer guard (a subscriber's buffer ` +
+                    "overflowed), the events were produced faster than graphql-ws sent them, and the ticks after " +
+                    "it count as missed.",
+                ]
+              : []),
           ]),
     ],
   };
