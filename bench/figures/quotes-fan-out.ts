@@ -181,6 +181,15 @@ export async function quotesFanOut(): Promise<FigureResult> {
         `${loadavg()[0]!.toFixed(1)} (other work shares the machine's cores).`,
       describe("Server", ours),
       describe("Baseline", base),
+      ...(base.report.missed > 0 && base.report.errors === 0 && base.report.closes === 0
+        ? [
+            `Baseline anomaly, not explained in this run: every baseline subscriber received ` +
+              `${base.report.eventsPerSubscriber.min}–${base.report.eventsPerSubscriber.max} events for ` +
+              `${base.report.ticks + WARMUP_TICKS} ticks, yet ${base.report.missed} (subscriber, tick) pairs never ` +
+              "showed the tick's price: under load (its tick loop fell behind) consecutive events of a contract " +
+              "repeated a last price. At 100 subscribers it misses none. Its latency counts the ticks it did show.",
+          ]
+        : []),
       ...(judged.ok
         ? []
         : [
