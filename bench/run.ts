@@ -10,6 +10,8 @@ import { cachedReads } from "./figures/cached-reads";
 import { fanOut } from "./figures/fan-out";
 import { journal } from "./figures/journal";
 import { orderPath } from "./figures/order-path";
+import { quoteRead } from "./figures/quote-read";
+import { quotesFanOut } from "./figures/quotes-fan-out";
 import { uncachedReads } from "./figures/uncached-reads";
 import { upstreamEconomy } from "./figures/upstream-economy";
 import { formatRow, machineLine, RESULTS_PATH, resultsMarkdown, type FigureResult } from "./lib/report";
@@ -21,6 +23,8 @@ const FIGURES: [number, () => Promise<FigureResult>][] = [
   [4, orderPath],
   [5, upstreamEconomy],
   [6, journal],
+  [7, quotesFanOut],
+  [8, quoteRead],
 ];
 
 async function main(): Promise<void> {

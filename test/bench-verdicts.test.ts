@@ -9,6 +9,7 @@ import {
   cachedReadsVerdict,
   chaosVerdict,
   failedAnswers,
+  quotesFanOutVerdict,
   successfulAnswers,
   uncachedReadsVerdict,
   upstreamEconomyVerdict,
@@ -172,5 +173,38 @@ describe("tail figures: p99 only with enough samples", () => {
     const d = distribution(Array.from({ length: MIN_P99_SAMPLES }, (_, i) => i + 1));
     assert.deepEqual(tail(d), { label: "p99", value: 990 });
     assert.equal(formatTail(d), "p99 990.00 ms");
+  });
+});
+
+describe("quotes fan-out verdict (figure 6)", () => {
+  const ok = {
+    upstreamLines: 10,
+    expectedLines: 10,
+    tailMs: 30,
+    baseTailMs: 40,
+    goalMs: 50,
+    deliveries: 500_000,
+    missed: 0,
+    errors: 0,
+  };
+  test("one line per contract, tail within the goal and the baseline, nothing lost passes", () => {
+    assert.deepEqual(quotesFanOutVerdict(ok), { ok: true, failures: [] });
+  });
+  test("a line per subscriber (or fewer lines than contracts) fails", () => {
+    assert.match(
+      quotesFanOutVerdict({ ...ok, upstreamLines: 10_000 }).failures.join(),
+      /10000 upstream lines/,
+    );
+    assert.equal(quotesFanOutVerdict({ ...ok, upstreamLines: 9 }).ok, false);
+  });
+  test("a tail above the goal, or above the baseline's, fails", () => {
+    assert.equal(quotesFanOutVerdict({ ...ok, tailMs: 51, baseTailMs: 60 }).ok, false);
+    assert.equal(quotesFanOutVerdict({ ...ok, tailMs: 45, baseTailMs: 40 }).ok, false);
+    assert.equal(quotesFanOutVerdict({ ...ok, tailMs: NaN }).ok, false);
+  });
+  test("a fast run that lost ticks, errored or delivered nothing fails", () => {
+    assert.equal(quotesFanOutVerdict({ ...ok, missed: 1 }).ok, false);
+    assert.equal(quotesFanOutVerdict({ ...ok, errors: 1 }).ok, false);
+    assert.equal(quotesFanOutVerdict({ ...ok, deliveries: 0 }).ok, false);
   });
 });

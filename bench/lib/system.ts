@@ -37,6 +37,8 @@ export interface SimSystemOptions {
   simulators?: Omit<SimulatorsOptions, "brokerage">;
   /** Put some positions in the book before the server connects (gateways mode). @default true */
   seedPositions?: boolean;
+  /** Configuration overrides (e.g. WebSocket limits for a thousand subscribers from one address). */
+  config?: ConfigOverrides;
 }
 
 /** The simulators and the real server over the real adapters, all on free ports. */
@@ -56,7 +58,7 @@ export interface SimSystem {
 export async function startSimSystem(options: SimSystemOptions = {}): Promise<SimSystem> {
   const mode = options.mode ?? "gateways";
   const dataDir = await mkdtemp(join(tmpdir(), "ibkr-graphql-bench-"));
-  const overrides: ConfigOverrides = { port: 0, landingPage: "none", dataDir };
+  const overrides: ConfigOverrides = { ...options.config, port: 0, landingPage: "none", dataDir };
   const simulatorOptions: SimulatorsOptions = {
     ...options.simulators,
     brokerage: options.brokerage ?? {},

@@ -142,3 +142,35 @@ export function upstreamEconomyVerdict(v: {
   if (successfulAnswers(v.reads) === 0) failures.push("no read was answered successfully");
   return judgement(failures);
 }
+
+/**
+ * Figure 6: exactly one upstream line per contract, the delivery tail within the goal and no worse than the
+ * bare baseline's, every subscriber saw every tick, and no error.
+ */
+export function quotesFanOutVerdict(v: {
+  /** Streaming reqMktData requests the TWS simulator logged. */
+  upstreamLines: number;
+  expectedLines: number;
+  /** p99 with enough samples, else the max (see stats.tail). */
+  tailMs: number;
+  baseTailMs: number;
+  goalMs: number;
+  deliveries: number;
+  /** (subscriber, tick) pairs never delivered. */
+  missed: number;
+  /** GraphQL errors and dropped connections. */
+  errors: number;
+}): Judgement {
+  const failures: string[] = [];
+  if (v.upstreamLines !== v.expectedLines) {
+    failures.push(`${v.upstreamLines} upstream lines for ${v.expectedLines} contracts`);
+  }
+  if (!(v.tailMs <= v.goalMs)) failures.push(`tail ${v.tailMs.toFixed(1)} ms above ${v.goalMs} ms`);
+  if (!(v.tailMs <= v.baseTailMs)) {
+    failures.push(`tail ${v.tailMs.toFixed(1)} ms above the baseline's ${v.baseTailMs.toFixed(1)} ms`);
+  }
+  if (v.deliveries === 0) failures.push("no tick was delivered");
+  if (v.missed > 0) failures.push(`${v.missed} ticks never reached a subscriber`);
+  if (v.errors > 0) failures.push(`${v.errors} errors or dropped connections`);
+  return judgement(failures);
+}

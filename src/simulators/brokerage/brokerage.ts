@@ -199,9 +199,10 @@ export function createBrokerage(options: BrokerageOptions = {}): Brokerage {
     instruments: instrumentList,
     seed: options.seed ?? 42,
     volatility: options.volatility ?? 0.0005,
+    // The market-data book moves before the `price` event: the TWS and CP simulators read it from their
+    // listeners, and would otherwise send the previous tick's values.
+    onQuote: (q) => marketData.onPrice(q),
     onMove(i) {
-      const q = state.quotes.get(i.conid);
-      if (q) marketData.onPrice(q);
       for (const o of state.orders.values()) {
         if (o.instrument.conid === i.conid) matching.evaluate(o);
       }

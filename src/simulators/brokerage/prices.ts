@@ -10,6 +10,8 @@ export interface PricesOptions {
   seed: number;
   /** Relative standard deviation of one tick. */
   volatility: number;
+  /** Called with each new quote before the `price` event, so that listeners read consistent market data. */
+  onQuote?(quote: SimQuote): void;
   /** Called after each price change, so resting orders and positions react. */
   onMove(instrument: SimInstrument): void;
   /** Conids something watches (orders, positions): their option re-marks are announced, the others kept quiet. */
@@ -60,6 +62,7 @@ export function createPrices(ctx: BookContext, options: PricesOptions): Prices {
     const last = Math.max(i.minTick, roundToTick(price, i.minTick));
     const q = makeQuote(i, last, prev.close, now());
     state.quotes.set(i.conid, q);
+    options.onQuote?.(q);
     events.emit("price", { quote: q });
     options.onMove(i);
     if (isOption(i)) pricedVersion.set(i.conid, underlyingVersion.get(i.underlyingConid!) ?? 0);
