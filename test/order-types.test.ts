@@ -281,10 +281,16 @@ describe("order types end to end", () => {
     assert.equal(entry.source, "CLIENT_PORTAL");
     assert.equal((await s.orderWrites()).length, writes + 1, "one request for the whole bracket");
     await until(`${key}.tp`, "PreSubmitted");
-    const tp = await eventually("the exit linked to its entry", async () => {
-      const o = await byKey(`${key}.tp`);
-      return o?.parentId ? o : null;
-    });
+    // Client Portal lists a new order's parent link on its next orders poll (every 5.5 s while orders work):
+    // the deadline covers two polls, not the wait helper's 5 s default.
+    const tp = await eventually(
+      "the exit linked to its entry",
+      async () => {
+        const o = await byKey(`${key}.tp`);
+        return o?.parentId ? o : null;
+      },
+      15_000,
+    );
     assert.equal(tp.parentId, entry.id);
     assert.equal(tp.orderClass, "BRACKET");
     setPrice(99);
