@@ -6,7 +6,13 @@ import { createClientPortalBroker, type ClientPortalAdapter } from "./brokers/cl
 import type { SchedulerMemory } from "./brokers/client-portal/request-scheduler";
 import type { MarketDataOptions } from "./brokers/market-data/market-data-service";
 import { createTwsBroker } from "./brokers/tws";
-import { createOrderHistory, createStoreIdempotencyStore, openSqliteStore, type Store } from "./store";
+import {
+  createOrderHistory,
+  createRateLimitNotes,
+  createStoreIdempotencyStore,
+  openSqliteStore,
+  type Store,
+} from "./store";
 import type { Config } from "./config/config";
 import type { Logger } from "./logger";
 import { Metrics } from "./metrics";
@@ -83,6 +89,9 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     throw e;
   }
   const storeLog = logger.child({ component: "store" });
+  const rateNotes = createRateLimitNotes(store, (what, err) =>
+    storeLog.warn({ err }, `could not remember the Client Portal ${what}`),
+  );
   let broker: BrokerService;
   let cpAdapter: ClientPortalAdapter | undefined;
   const metrics: Metrics = new Metrics({
@@ -92,13 +101,10 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   try {
     const idempotency = await createStoreIdempotencyStore(store);
     const rateMemory = await store.rateLimitMemory();
-    const remember = (what: string) => (err: unknown) =>
-      storeLog.warn({ err }, `could not remember the Client Portal ${what}`);
     const rateLimitMemory: SchedulerMemory = {
       ...rateMemory,
-      noteWindow: (endpoint, until) =>
-        void store.noteEndpointWindow(endpoint, until).catch(remember("window")),
-      notePenalty: (until) => void store.setPenaltyUntil(until).catch(remember("penalty")),
+      noteWindow: (endpoint, until) => rateNotes.noteWindow(endpoint, until),
+      notePenalty: (until) => rateNotes.notePenalty(until),
     };
     if (rateMemory.penaltyUntil !== null) {
       logger.warn(
@@ -202,6 +208,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     if (closed) return;
     closed = true;
     retention.stop();
+    await rateNotes.flush();
     await store.close();
     await dropStoreDir();
   };

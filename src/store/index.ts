@@ -31,3 +31,4 @@ export type {
 } from "./store";
 export { createStoreIdempotencyStore } from "./store-idempotency";
 export { createOrderHistory } from "./order-history";
+export { createRateLimitNotes, type RateLimitNotes } from "./rate-limit-notes";
