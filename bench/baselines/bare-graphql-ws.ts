@@ -26,9 +26,9 @@ const SDL = `
     brokerOrderId: String statusMessage: String createdAt: DateTime! updatedAt: DateTime!
   }
   type Fill { executionId: String! quantity: Float! price: Float! commission: Float at: DateTime! }
-  type OrderEvent { sequence: Int! type: OrderEventType! catchUp: Boolean! at: DateTime! order: Order! fill: Fill }
+  type OrderEvent { sequence: Int! cursor: String! type: OrderEventType! catchUp: Boolean! at: DateTime! order: Order! fill: Fill }
   type Query { ok: Boolean }
-  type Subscription { orderUpdates(accountId: ID, afterSequence: Int): OrderEvent! }
+  type Subscription { orderUpdates(accountId: ID, afterSequence: Int, after: String): OrderEvent! }
 `;
 
 const EVENT_TYPE: Record<SimOrderChange, string> = {
@@ -104,6 +104,8 @@ export async function startBareGraphQLWs(): Promise<BareGraphQLWs> {
       pubsub.publish("order", {
         orderUpdates: {
           sequence: ++sequence,
+          // Same shape as the product's cursor (base64url of "<journal>:<sequence>"), so both serialize alike.
+          cursor: Buffer.from(`bare:${sequence}`).toString("base64url"),
           type: EVENT_TYPE[change],
           catchUp: false,
           at,
