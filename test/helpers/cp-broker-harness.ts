@@ -54,6 +54,25 @@ export function simOptions(over: Partial<ClientPortalSimulatorOptions> = {}): Cl
 }
 
 /** Adapter timings scaled to the simulator's: every interval short, every limit still respected. */
+/**
+ * Client Portal timings for a whole app in tests (the sim, gateway and journal apps): short enough that expiries,
+ * heals and order polls resolve within a test's few seconds, IB's limits scaled by `FAST`.
+ */
+export const FAST_CP_APP_TIMINGS = {
+  tickleMs: 700,
+  recoveryPollMs: 200,
+  reauthWaitMs: 2_000,
+  reauthPollMs: 100,
+  reauthBackoffMs: 300,
+  endpointRules: FAST.client,
+  globalLimit: { max: 30, windowMs: 1_000 },
+  orderPollMs: 300,
+  backgroundOrderPollMs: 600,
+  orderActiveWindowMs: 3_000,
+  confirmationHoldMs: 3_000,
+  penaltyMs: 60_000,
+} satisfies Partial<ClientPortalBrokerOptions>;
+
 export function brokerOptions(
   sim: CpSimulator,
   over: Partial<ClientPortalBrokerOptions> = {},

@@ -7,7 +7,7 @@ import { startApp, type App, type AppOptions } from "../../src/app";
 import { loadConfig } from "../../src/config/config";
 import { silentLogger, type Logger } from "../../src/logger";
 import { startSimulators, type Simulators, type SimulatorsOptions } from "../../src/simulators";
-import { FAST } from "./cp-broker-harness";
+import { FAST, FAST_CP_APP_TIMINGS } from "./cp-broker-harness";
 import { cpClient, type CpTestClient, type Json } from "./cp-sim-client";
 import { FAST_TWS_TIMINGS } from "./tws-harness";
 
@@ -69,18 +69,7 @@ export async function startGatewayApp(options: GatewayAppOptions = {}): Promise<
     const config = loadConfig({ PORT: "0", LOG_LEVEL: "silent", DATA_DIR: dataDir, ...env }, {}, null);
     app = await startApp(config, options.logger ?? silentLogger(), {
       clientPortal: {
-        tickleMs: 700,
-        recoveryPollMs: 200,
-        reauthWaitMs: 2_000,
-        reauthPollMs: 100,
-        reauthBackoffMs: 300,
-        endpointRules: FAST.client,
-        globalLimit: { max: 30, windowMs: 1_000 },
-        orderPollMs: 300,
-        backgroundOrderPollMs: 600,
-        orderActiveWindowMs: 3_000,
-        confirmationHoldMs: 3_000,
-        penaltyMs: 60_000,
+        ...FAST_CP_APP_TIMINGS,
         ...options.clientPortal,
       },
       tws: { ...FAST_TWS_TIMINGS, ...options.tws },

@@ -11,7 +11,7 @@ import { silentLogger } from "../../src/logger";
 import { startSimulators, type Simulators, type SimulatorsOptions } from "../../src/simulators";
 import type { CpRequestLogEntry } from "../../src/simulators/client-portal";
 import type { EndpointRule } from "../../src/brokers/client-portal/endpoint-limits";
-import { FAST, scaledLimits } from "./cp-broker-harness";
+import { FAST, FAST_CP_APP_TIMINGS, scaledLimits } from "./cp-broker-harness";
 import { cpClient, type CpTestClient, type Json } from "./cp-sim-client";
 import { FAST_TWS_TIMINGS } from "./tws-harness";
 import { eventually } from "./wait";
@@ -94,18 +94,8 @@ export async function startJournalApp(
   const app = await startApp(config, silentLogger(), {
     clientPortal: {
       caPem: gw.sims.cp.caPem,
-      tickleMs: 700,
-      recoveryPollMs: 200,
-      reauthWaitMs: 2_000,
-      reauthPollMs: 100,
-      reauthBackoffMs: 300,
+      ...FAST_CP_APP_TIMINGS,
       endpointRules: gw.clientRules,
-      globalLimit: { max: 30, windowMs: 1_000 },
-      orderPollMs: 300,
-      backgroundOrderPollMs: 600,
-      orderActiveWindowMs: 3_000,
-      confirmationHoldMs: 3_000,
-      penaltyMs: 60_000,
     },
     tws: { ...FAST_TWS_TIMINGS },
   });

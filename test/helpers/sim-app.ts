@@ -9,7 +9,7 @@ import pino from "pino";
 import { silentLogger, type Logger } from "../../src/logger";
 import type { CpRequestLogEntry } from "../../src/simulators/client-portal";
 import { startSimulators, type Simulators, type SimulatorsOptions } from "../../src/simulators";
-import { FAST } from "./cp-broker-harness";
+import { FAST, FAST_CP_APP_TIMINGS } from "./cp-broker-harness";
 import { cpClient, type CpTestClient, type Json } from "./cp-sim-client";
 
 /** An order as the simulator's `/sim/orders` shows it. */
@@ -88,18 +88,7 @@ export async function startSimApp(options: SimAppOptions = {}): Promise<SimApp> 
   const app = await startApp(config, options.logger ?? silentLogger(), {
     simulators: fastSimulators(options.simulators),
     clientPortal: {
-      tickleMs: 700,
-      recoveryPollMs: 200,
-      reauthWaitMs: 2_000,
-      reauthPollMs: 100,
-      reauthBackoffMs: 300,
-      endpointRules: FAST.client,
-      globalLimit: { max: 30, windowMs: 1_000 },
-      orderPollMs: 300,
-      backgroundOrderPollMs: 600,
-      orderActiveWindowMs: 3_000,
-      confirmationHoldMs: 3_000,
-      penaltyMs: 60_000,
+      ...FAST_CP_APP_TIMINGS,
       ...options.clientPortal,
     },
     tws: { ...FAST_TWS_TIMINGS, ...options.tws },
