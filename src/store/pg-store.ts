@@ -5,6 +5,7 @@ import { checkCursor, encodeCursor } from "./cursor";
 import { StoreError } from "./errors";
 import { isRecord } from "./jsonl-import";
 import { fencedError, isFenced, redactUrl } from "./pg-errors";
+import { DAY_MS, DEFAULT_IDEMPOTENCY_MAX_AGE_MS, DEFAULT_JOURNAL_RETENTION_DAYS } from "./store";
 import type {
   CursorCheck,
   Fill,
@@ -22,10 +23,6 @@ import type {
   RetentionStep,
   Store,
 } from "./store";
-
-const DEFAULT_RETENTION_DAYS = 30;
-const DEFAULT_IDEMPOTENCY_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Advisory lock keys, two-int form: (namespace, object). The namespace is "IBKR" in ASCII, so these keys
@@ -304,7 +301,7 @@ export class PgStore implements Store {
   ) {
     this.journalId = journalId;
     this.now = options.now ?? Date.now;
-    this.retentionMs = (options.retentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_MS;
+    this.retentionMs = (options.retentionDays ?? DEFAULT_JOURNAL_RETENTION_DAYS) * DAY_MS;
     this.idempotencyMaxAgeMs = options.idempotencyMaxAgeMs ?? DEFAULT_IDEMPOTENCY_MAX_AGE_MS;
     this.fencing = options.epoch !== undefined;
     this.epoch = options.epoch ?? null;

@@ -7,6 +7,7 @@ import { checkCursor, encodeCursor } from "./cursor";
 import { StoreError } from "./errors";
 import { IDEMPOTENCY_JSONL_FILE, isRecord, parseIdempotencyJsonl } from "./jsonl-import";
 import { acquireOwnerLock, type OwnerLock } from "./owner-lock";
+import { DAY_MS, DEFAULT_IDEMPOTENCY_MAX_AGE_MS, DEFAULT_JOURNAL_RETENTION_DAYS } from "./store";
 import type {
   CursorCheck,
   Fill,
@@ -24,11 +25,6 @@ import type {
   RetentionStep,
   Store,
 } from "./store";
-
-export const DEFAULT_JOURNAL_RETENTION_DAYS = 30;
-/** Same as the file store's expiry, so a key lives as long as it did before the move. */
-const DEFAULT_IDEMPOTENCY_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface SqliteStoreOptions {
   /** @default "store.sqlite" */

@@ -1,5 +1,11 @@
 import type { IdempotencyRecord } from "../brokers/idempotency";
 
+/** Defaults every store implementation applies, stated once. */
+export const DEFAULT_JOURNAL_RETENTION_DAYS = 30;
+/** Same as the file store's expiry, so a key lives as long as it did before the move to a database. */
+export const DEFAULT_IDEMPOTENCY_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
+export const DAY_MS = 24 * 60 * 60 * 1000;
+
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /**
