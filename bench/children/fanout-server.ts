@@ -34,9 +34,7 @@ function record(brokerage: Brokerage): void {
 serveRpc({
   async start(kind: FanoutServerKind) {
     if (kind === "server") {
-      // Every bench subscriber connects from 127.0.0.1: lift the per-address and total WebSocket caps
-      // (security defaults 32 / 1,000) so the figure measures fan-out, not the caps.
-      system = await startSimSystem({ config: { wsMaxConnections: 5000, wsMaxConnectionsPerAddress: 5000 } });
+      system = await startSimSystem();
       record(system.brokerage);
       client = new GraphQLHttpClient(system.server.httpUrl, 1);
       return { wsUrl: system.server.wsUrl };

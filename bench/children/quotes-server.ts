@@ -173,12 +173,10 @@ let wsUrl = "";
 
 serveRpc({
   async start(args: { kind: QuotesServerKind; subscribers: number }) {
-    const { kind, subscribers } = args;
+    const { kind } = args;
     if (kind === "server") {
       system = await startSimSystem({
         brokerage: { instruments: QUOTE_INSTRUMENTS },
-        // The bench's subscribers all connect from 127.0.0.1, one connection each.
-        config: { wsMaxConnections: subscribers + 10, wsMaxConnectionsPerAddress: subscribers + 10 },
       });
       return { wsUrl: system.server.wsUrl, conids: QUOTE_INSTRUMENTS.map((i) => i.conid) };
     }

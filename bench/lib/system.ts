@@ -51,6 +51,9 @@ export interface SimSystem {
   stop(): Promise<void>;
 }
 
+/** WebSocket connections a bench server takes in all and from one address (its clients are all local). */
+const BENCH_WS_CONNECTIONS = 10_000;
+
 /**
  * Starts the system under measurement through the product's own composition root (`startApp` with a config
  * from `loadConfig`), silent logging (the figures measure the server, not a log sink).
@@ -58,7 +61,16 @@ export interface SimSystem {
 export async function startSimSystem(options: SimSystemOptions = {}): Promise<SimSystem> {
   const mode = options.mode ?? "gateways";
   const dataDir = await mkdtemp(join(tmpdir(), "ibkr-graphql-bench-"));
-  const overrides: ConfigOverrides = { ...options.config, port: 0, landingPage: "none", dataDir };
+  // Every bench client connects from 127.0.0.1: the per-address and total WebSocket caps (security defaults
+  // 32 / 1,000) are lifted so the figures measure delivery, not the caps.
+  const overrides: ConfigOverrides = {
+    wsMaxConnections: BENCH_WS_CONNECTIONS,
+    wsMaxConnectionsPerAddress: BENCH_WS_CONNECTIONS,
+    ...options.config,
+    port: 0,
+    landingPage: "none",
+    dataDir,
+  };
   const simulatorOptions: SimulatorsOptions = {
     ...options.simulators,
     brokerage: options.brokerage ?? {},
