@@ -25,6 +25,8 @@ export interface Prices {
   tick(): void;
   startTicking(intervalMs: number): void;
   stopTicking(): void;
+  /** Re-marks every option after the clock moved (time value decays): watched ones at once, others when read. */
+  remarkOptions(): void;
   /** Every price back to its initial one (also the new close), the random walk back to its seed. */
   reset(): void;
 }
@@ -140,6 +142,9 @@ export function createPrices(ctx: BookContext, options: PricesOptions): Prices {
       tickTimer.unref();
     },
     stopTicking,
+    remarkOptions() {
+      for (const underlying of optionsOf.keys()) repriceOptions(underlying);
+    },
     reset() {
       random = createPrng(seed);
       const t = now();
