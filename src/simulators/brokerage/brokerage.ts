@@ -291,7 +291,11 @@ export function createBrokerage(options: BrokerageOptions = {}): Brokerage {
     tick: prices.tick,
     startTicking: prices.startTicking,
     stopTicking: prices.stopTicking,
-    marketData: marketData.get,
+    marketData(conid) {
+      // An option's quote is re-marked lazily: bring it up to date before it is read.
+      prices.quote(conid);
+      return marketData.get(conid);
+    },
     bars(conid, request) {
       const i = instrumentList.find((x) => x.conid === conid);
       if (!i) throw new Error(`Unknown conid ${conid}`);

@@ -86,6 +86,8 @@ export function createPrices(ctx: BookContext, options: PricesOptions): Prices {
     const prev = state.quotes.get(o.conid);
     const q = makeQuote(o, modelPrice(o, u?.last ?? o.initialPrice, t), prev?.close ?? 0, t);
     state.quotes.set(o.conid, q);
+    // The market-data book (sizes, high/low) follows every re-mark, lazy ones included.
+    options.onQuote?.(q);
     pricedVersion.set(o.conid, underlyingVersion.get(o.underlyingConid!) ?? 0);
     return q;
   }
