@@ -187,4 +187,8 @@ describe("the calendar spread, end to end in GraphQL", () => {
   it("through TWS: chain, quotes, one combo, leg fills, positions, next morning, close, realized PnL", async () => {
     await calendarStory("TWS");
   });
+
+  it("through Client Portal: the same story, the combo placed with IB's conidex spread syntax", async () => {
+    await calendarStory("CLIENT_PORTAL");
+  });
 });

@@ -296,17 +296,18 @@ export function toOrder(r: TwsOrderView): Order {
     clientOrderId: ibText(r.order.orderRef),
     accountId: ibText(r.order.account) ?? "",
     contract,
-    legs:
-      comboLegs.length > 0
-        ? comboLegsOf(
+    ...(comboLegs.length > 0
+      ? {
+          legs: comboLegsOf(
             contract,
             comboLegs.map((l) => ({
               conid: ibNumber(l.conId) ?? 0,
               ratio: ibNumber(l.ratio) ?? 1,
               side: buyOrSell(l.action),
             })),
-          )
-        : null,
+          ),
+        }
+      : {}),
     side: toSide(r.order.action),
     type,
     quantity,
