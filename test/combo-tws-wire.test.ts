@@ -1,0 +1,163 @@
+/**
+ * The TWS simulator's combo (BAG) orders against the unmodified @stoqey/ib 1.6.10 IBApi over real TCP: the comboLegs
+ * block parsed in the negotiated version's layout, echoed in openOrder (with IB's comboLegsDescription), one
+ * execDetails per leg with the leg's contract and the combo's order id, the BAG-level orderStatus in combos, and IB's
+ * refusals (321 no legs, 313 a leg routed elsewhere, 200 an unlisted leg, 360 what-if). No decode error on the way.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import {
+  EventName,
+  IBApi,
+  OrderAction,
+  OrderType,
+  SecType,
+  type Contract,
+  type Execution,
+  type Order,
+} from "@stoqey/ib";
+import { createBrokerage, netMid, type Brokerage, type SimInstrument } from "../src/simulators/brokerage";
+import { startTwsSimulator, type TwsSimulator } from "../src/simulators/tws";
+import { eventually } from "./helpers/wait";
+
+const ACCOUNT = "DU1234567";
+
+describe("TWS simulator: combo (BAG) orders with IB's own client", () => {
+  let brokerage: Brokerage;
+  let sim: TwsSimulator;
+  let api: IBApi;
+  const errors: { id: number; code: number; message: string }[] = [];
+  const openOrders: { orderId: number; contract: Contract; order: Order }[] = [];
+  const executions: { contract: Contract; execution: Execution }[] = [];
+  const statuses: { orderId: number; status: string; filled: number; avgFillPrice: number }[] = [];
+  let nextId = 0;
+  let front: SimInstrument;
+  let back: SimInstrument;
+
+  const bag = (legs: Contract["comboLegs"]): Contract => ({
+    symbol: "AAPL",
+    secType: SecType.BAG,
+    exchange: "SMART",
+    currency: "USD",
+    comboLegs: legs,
+  });
+  const calendar = (frontExchange = "SMART") =>
+    bag([
+      { conId: front.conid, ratio: 1, action: OrderAction.SELL, exchange: frontExchange },
+      { conId: back.conid, ratio: 1, action: OrderAction.BUY, exchange: "SMART" },
+    ]);
+  const order = (over: Partial<Order> = {}): Order => ({
+    action: OrderAction.BUY,
+    orderType: OrderType.LMT,
+    totalQuantity: 2,
+    lmtPrice: 50,
+    tif: "DAY",
+    account: ACCOUNT,
+    transmit: true,
+    ...over,
+  });
+  const errorOf = (id: number) =>
+    eventually(`an error for order ${id}`, () => errors.find((e) => e.id === id));
+
+  before(async () => {
+    brokerage = createBrokerage({ accounts: [ACCOUNT] });
+    sim = await startTwsSimulator({ brokerage });
+    const calls = brokerage
+      .instruments()
+      .filter((i) => i.secType === "OPT" && i.symbol === "AAPL" && i.strike === 190 && i.right === "C")
+      .sort((x, y) => x.lastTradeDate!.localeCompare(y.lastTradeDate!));
+    [front, back] = [calls[1]!, calls[2]!];
+    api = new IBApi({ host: "127.0.0.1", port: sim.port });
+    api.on(EventName.error, (err: Error, code: number, id: number) =>
+      errors.push({ id, code, message: err.message }),
+    );
+    api.on(EventName.nextValidId, (id: number) => (nextId = Math.max(nextId, id)));
+    api.on(EventName.openOrder, (orderId: number, contract: Contract, o: Order) =>
+      openOrders.push({ orderId, contract, order: o }),
+    );
+    api.on(EventName.execDetails, (_reqId: number, contract: Contract, execution: Execution) =>
+      executions.push({ contract, execution }),
+    );
+    api.on(
+      EventName.orderStatus,
+      (orderId: number, status: string, filled: number, _remaining: number, avgFillPrice: number) =>
+        statuses.push({ orderId, status, filled, avgFillPrice }),
+    );
+    api.connect(0);
+    await eventually("nextValidId", () => nextId > 0);
+  });
+  after(async () => {
+    api.disconnect();
+    await sim.stop();
+    brokerage.close();
+    assert.deepEqual(
+      errors.filter((e) => [505, 506, 507].includes(e.code)),
+      [],
+      "the client decoded every frame",
+    );
+  });
+
+  it("places a BAG: openOrder echoes the legs, one execDetails per leg, orderStatus in combos at the net", async () => {
+    const mid = netMid(
+      [
+        { instrument: front, ratio: 1, side: "SELL" },
+        { instrument: back, ratio: 1, side: "BUY" },
+      ],
+      (c) => brokerage.quote(c),
+    );
+    const id = nextId++;
+    api.placeOrder(id, calendar(), order({ lmtPrice: Math.round(mid * 100) / 100 }));
+    const open = await eventually("openOrder", () => openOrders.find((o) => o.orderId === id));
+    assert.equal(open.contract.secType, "BAG");
+    assert.equal(open.contract.conId, 28812380, "IB's USD spread conid");
+    assert.equal(open.contract.comboLegsDescription, `${front.conid}|-1,${back.conid}|1`);
+    assert.deepEqual(
+      open.contract.comboLegs?.map((l) => [l.conId, l.ratio, l.action, l.exchange]),
+      [
+        [front.conid, 1, "SELL", "SMART"],
+        [back.conid, 1, "BUY", "SMART"],
+      ],
+    );
+    await eventually("two leg executions", () => executions.length === 2);
+    assert.deepEqual(
+      executions.map((e) => [e.contract.conId, e.contract.secType, e.execution.side, e.execution.shares]),
+      [
+        [front.conid, "OPT", "SLD", 2],
+        [back.conid, "OPT", "BOT", 2],
+      ],
+    );
+    assert.ok(executions.every((e) => e.execution.orderId === id));
+    assert.equal(executions[0]!.contract.localSymbol, front.localSymbol);
+    const filled = await eventually("Filled", () =>
+      statuses.find((s) => s.orderId === id && s.status === "Filled"),
+    );
+    assert.equal(filled.filled, 2, "in combos");
+    assert.ok(Math.abs(filled.avgFillPrice - mid) < 1e-6, "at the net price");
+    assert.equal(brokerage.position(ACCOUNT, front.conid)?.quantity, -2);
+    assert.equal(brokerage.position(ACCOUNT, back.conid)?.quantity, 2);
+  });
+
+  it("refuses what IB refuses: no legs (321), a leg routed elsewhere (313), an unlisted leg (200), what-if (360)", async () => {
+    const cases: [string, Contract, Partial<Order>, number][] = [
+      ["no legs", bag([]), {}, 321],
+      ["a leg on CBOE in a SMART combo", calendar("CBOE"), {}, 313],
+      [
+        "an unlisted leg",
+        bag([
+          { conId: front.conid, ratio: 1, action: OrderAction.SELL, exchange: "SMART" },
+          { conId: 1, ratio: 1, action: OrderAction.BUY, exchange: "SMART" },
+        ]),
+        {},
+        200,
+      ],
+      ["a what-if", calendar(), { whatIf: true }, 360],
+    ];
+    const booked = brokerage.listOrders().length;
+    for (const [name, contract, over, code] of cases) {
+      const id = nextId++;
+      api.placeOrder(id, contract, order(over));
+      assert.equal((await errorOf(id)).code, code, name);
+    }
+    assert.equal(brokerage.listOrders().length, booked, "nothing booked");
+  });
+});
