@@ -1,7 +1,8 @@
 /**
  * The TWS simulator's combo (BAG) orders against the unmodified @stoqey/ib 1.6.10 IBApi over real TCP: the comboLegs
  * block parsed in the negotiated version's layout, echoed in openOrder (with IB's comboLegsDescription), one
- * execDetails per leg with the leg's contract and the combo's order id, the BAG-level orderStatus in combos, and IB's
+ * execDetails per leg with the leg's contract and the combo's order id, then the BAG-level execution at the net price
+ * (as real TWS sends it), the BAG-level orderStatus in combos, and IB's
  * refusals (321 no legs, 313 a leg routed elsewhere, 200 an unlisted leg, 360 what-if). No decode error on the way.
  */
 import assert from "node:assert/strict";
@@ -97,7 +98,7 @@ describe("TWS simulator: combo (BAG) orders with IB's own client", () => {
     );
   });
 
-  it("places a BAG: openOrder echoes the legs, one execDetails per leg, orderStatus in combos at the net", async () => {
+  it("places a BAG: openOrder echoes the legs, execDetails per leg then the BAG's, orderStatus in combos at the net", async () => {
     const mid = netMid(
       [
         { instrument: front, ratio: 1, side: "SELL" },
@@ -118,14 +119,16 @@ describe("TWS simulator: combo (BAG) orders with IB's own client", () => {
         [back.conid, 1, "BUY", "SMART"],
       ],
     );
-    await eventually("two leg executions", () => executions.length === 2);
+    await eventually("two leg executions and the BAG's", () => executions.length === 3);
     assert.deepEqual(
       executions.map((e) => [e.contract.conId, e.contract.secType, e.execution.side, e.execution.shares]),
       [
         [front.conid, "OPT", "SLD", 2],
         [back.conid, "OPT", "BOT", 2],
+        [28812380, "BAG", "BOT", 2],
       ],
     );
+    assert.ok(Math.abs(executions[2]!.execution.price! - mid) < 1e-6, "the BAG execution at the net price");
     assert.ok(executions.every((e) => e.execution.orderId === id));
     assert.equal(executions[0]!.contract.localSymbol, front.localSymbol);
     const filled = await eventually("Filled", () =>

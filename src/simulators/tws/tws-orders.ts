@@ -607,9 +607,23 @@ export class TwsOrderHandlers {
     }
   }
 
-  onExecutionEvent({ execution }: SimBrokerageEvents["execution"]): void {
+  onExecutionEvent({ execution, order }: SimBrokerageEvents["execution"]): void {
     const owner = this.orderOwner(execution);
     owner?.send(enc.execDetails(this.executionView(execution, -1), owner.serverVersion));
+    const legs = order.legs;
+    if (owner && legs && legs[legs.length - 1]?.instrument.conid === execution.instrument.conid) {
+      // After a combo's leg executions, TWS reports one BAG-level execution at the net price (no commission).
+      const leg = legs[legs.length - 1]!;
+      const view: enc.TwsExecutionView = {
+        ...this.executionView(execution, -1),
+        contract: reportedContract(order.instrument, order.instrument.exchange),
+        execId: execution.execId.replace(/\.[0-9a-f]{2}$/, ".00"),
+        side: order.side === "BUY" ? "BOT" : "SLD",
+        shares: execution.quantity / leg.ratio,
+        price: order.lastFillPrice,
+      };
+      owner.send(enc.execDetails(view, owner.serverVersion));
+    }
   }
 
   onCommissionEvent({ report, execution }: SimBrokerageEvents["commission"]): void {
