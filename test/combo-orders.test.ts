@@ -154,6 +154,12 @@ describe("combo orders through GraphQL", () => {
       ],
       ["a STOP combo", { type: "STOP", limitPrice: null, stopPrice: 1 }, "BAD_USER_INPUT", /LIMIT or MARKET/],
       ["a conid with legs", { contract: { conid: 265598 } }, "BAD_USER_INPUT", /only name the underlying/],
+      [
+        "contract naming another underlying",
+        { contract: { symbol: "MSFT" } },
+        "BAD_USER_INPUT",
+        /not the legs' underlying AAPL/,
+      ],
       ["a bracket on a combo", { bracket: { takeProfitLimitPrice: 5 } }, "BAD_USER_INPUT", /not possible/],
       ["fractional combos", { quantity: 1.5 }, "BAD_USER_INPUT", /whole number/],
     ];

@@ -100,6 +100,12 @@ export async function resolveCombo(
       { field: "legs" },
     );
   }
+  const named = request.contract.symbol;
+  if (named && named !== first.symbol) {
+    throw badInput(`contract.symbol ${named} is not the legs' underlying ${first.symbol}.`, {
+      field: "contract.symbol",
+    });
+  }
   const otherCurrency = legs.find((l) => l.contract.currency !== first.currency);
   if (otherCurrency) {
     throw badInput(
