@@ -17,8 +17,13 @@ import {
   type Execution,
   type Order,
 } from "@stoqey/ib";
+import { Decoder } from "@stoqey/ib/dist/core/io/decoder";
+import { Encoder } from "@stoqey/ib/dist/core/io/encoder";
 import { createBrokerage, netMid, type Brokerage, type SimInstrument } from "../src/simulators/brokerage";
 import { startTwsSimulator, type TwsSimulator } from "../src/simulators/tws";
+import { parsePlaceOrder } from "../src/simulators/tws/place-order-parser";
+import { decodePayload, encodeFrame } from "../src/simulators/tws/tws-codec";
+import * as enc from "../src/simulators/tws/tws-encoders";
 import { eventually } from "./helpers/wait";
 
 const ACCOUNT = "DU1234567";
@@ -163,4 +168,74 @@ describe("TWS simulator: combo (BAG) orders with IB's own client", () => {
     }
     assert.equal(brokerage.listOrders().length, booked, "nothing booked");
   });
+});
+
+/** Versions around each switch the simulator implements, and those of the clients in the compatibility table. */
+const VERSIONS = [157, 163, 166, 170, 176, 178, 183, 187, 190, 193];
+
+describe("TWS simulator: BAG layouts at each server version", () => {
+  const legs = [
+    { conId: 700000001, ratio: 1, action: OrderAction.SELL, exchange: "SMART" },
+    { conId: 700000002, ratio: 2, action: OrderAction.BUY, exchange: "SMART" },
+  ];
+  for (const v of VERSIONS) {
+    it(`v${v}: a BAG placeOrder from @stoqey/ib parses whole; the openOrder echo decodes with its legs`, () => {
+      const sent: unknown[][] = [];
+      const encoder = new Encoder({
+        serverVersion: v,
+        sendMsg: (...tokens: unknown[]) => sent.push(tokens),
+        emitError: (msg) => assert.fail(msg),
+      });
+      encoder.placeOrder(
+        9,
+        { symbol: "AAPL", secType: SecType.BAG, exchange: "SMART", currency: "USD", comboLegs: legs },
+        {
+          action: OrderAction.BUY,
+          orderType: OrderType.LMT,
+          totalQuantity: 1,
+          lmtPrice: -0.35,
+          transmit: true,
+        },
+      );
+      const payload = (sent[0]!.flat(Infinity) as unknown[]).map((x) =>
+        x === true ? "1" : x === false ? "0" : x === undefined || x === null ? "" : String(x),
+      );
+      const parsed = parsePlaceOrder(decodePayload(Buffer.from(payload.join("\0") + "\0", "utf8")), v);
+      assert.deepEqual(
+        parsed.contract.comboLegs.map((l) => [l.conId, l.ratio, l.action, l.exchange]),
+        legs.map((l) => [l.conId, l.ratio, l.action, l.exchange]),
+      );
+      assert.equal(parsed.order.lmtPrice, -0.35);
+
+      const events: { name: string; args: unknown[] }[] = [];
+      const errors: string[] = [];
+      const decoder = new Decoder({
+        serverVersion: v,
+        emitEvent: (name, ...args) => events.push({ name, args }),
+        emitError: (msg) => errors.push(msg),
+        emitInfo: () => undefined,
+      });
+      const view = {
+        orderId: 9,
+        clientId: 0,
+        permId: 1928374001,
+        contract: { ...parsed.contract, conId: 28812380, tradingClass: "COMB" },
+        order: parsed.order,
+        status: "Submitted",
+        filled: 0,
+        remaining: 1,
+        avgFillPrice: 0,
+        lastFillPrice: 0,
+      };
+      decoder.enqueueMessage(decodePayload(encodeFrame(enc.openOrder(view, v)).subarray(4)));
+      decoder.process();
+      assert.deepEqual(errors, []);
+      const [, contract] = events.find((e) => e.name === "openOrder")!.args as [number, Contract];
+      assert.equal(contract.comboLegsDescription, "700000001|-1,700000002|2");
+      assert.deepEqual(
+        contract.comboLegs?.map((l) => [l.conId, l.ratio, l.action]),
+        legs.map((l) => [l.conId, l.ratio, l.action]),
+      );
+    });
+  }
 });
