@@ -126,7 +126,8 @@ export interface Brokerage {
   now(): number;
   /**
    * Moves simulated time forward overnight: the close, then the clock to the next weekday's 14:30 UTC open (or by
-   * `days` × 24 h), then expired options settle at intrinsic value, then the open. What `/sim/clock` drives.
+   * `days` × 24 h), then expired options settle at intrinsic value, then the open. What `/sim/clock` drives; `now`
+   * is the time moved to.
    */
   advanceClock(to: { days?: number }): { now: number; session: SimSession; settled: SimSettlement[] };
   getOrder(permId: number): SimOrder | undefined;
@@ -327,7 +328,8 @@ export function createBrokerage(options: BrokerageOptions = {}): Brokerage {
       // Time moved every option's value: re-mark them, so resting combos see the morning's prices.
       prices.remarkOptions();
       const session = orders.advanceSession("open");
-      return { now: now(), session, settled };
+      // The time moved to (the clock runs on from there).
+      return { now: target, session, settled };
     },
     getOrder: orders.getOrder,
     findOrderByRef: orders.findOrderByRef,
