@@ -85,6 +85,8 @@ export function createPrices(ctx: BookContext, options: PricesOptions): Prices {
     const q = makeQuote(o, modelPrice(o, u?.last ?? o.initialPrice, t), prev?.close ?? 0, t);
     state.quotes.set(o.conid, q);
     pricedVersion.set(o.conid, underlyingVersion.get(o.underlyingConid!) ?? 0);
+    // The market-data book (bid/ask sizes, volume, high/low) follows the re-mark, as it follows every move.
+    options.onQuote?.(q);
     return q;
   }
 
