@@ -106,4 +106,34 @@ describe("account streams through Client Portal", () => {
       (await s.requests()).some((e) => e.method === "WS" && e.query === `usd+${ACCOUNT}+{}`),
     );
   });
+
+  it("follows ssd again on the new socket after a session expiry, without a re-subscribe", async () => {
+    const ssdSubscriptions = async () =>
+      (await s.requests()).filter((e) => e.method === "WS" && e.query === `ssd+${ACCOUNT}+{}`).length;
+    const client = s.ws();
+    const accounts = follow(
+      client,
+      `subscription { accountUpdates(accountId: "${ACCOUNT}") { grossPositionValue source } }`,
+    );
+    try {
+      await eventually("the current values", () => accounts.events[0]);
+      await eventually("the ssd subscription", async () => (await ssdSubscriptions()) > 1);
+      const before = await ssdSubscriptions();
+      await s.control("/sim/session/expire");
+      await eventually(
+        "ssd subscribed again on the restored session's socket",
+        async () => (await ssdSubscriptions()) > before,
+        10_000,
+      );
+      await s.control("/sim/prices", { conid: MSFT, price: 440 });
+      const moved = await eventually("the values after the move", () =>
+        accounts.events.find((e) => e.accountUpdates.grossPositionValue === 4400),
+      );
+      assert.equal(moved.accountUpdates.source, "CLIENT_PORTAL");
+      assert.deepEqual(accounts.errors, []);
+    } finally {
+      accounts.dispose();
+      await client.dispose();
+    }
+  });
 });
