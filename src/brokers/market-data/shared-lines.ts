@@ -74,9 +74,13 @@ export class SharedLines {
     return this.lines.size;
   }
 
-  /** The latest quote of an open line, if it has one. */
+  /**
+   * The latest quote of an open line, if it has one from the preferred ready API: after that API went away
+   * (a TWS drop) the line's last quote is stale until the line moves, so a read takes a snapshot instead.
+   */
   latest(conid: number): Quote | null {
-    return this.lines.get(conid)?.quote ?? null;
+    const q = this.lines.get(conid)?.quote;
+    return q && q.source === this.preferred()?.api ? q : null;
   }
 
   /** Lines not in use that a snapshot may take for a moment; RATE_LIMITED when none is free. */
@@ -268,6 +272,8 @@ export class SharedLines {
       line.generation++;
       line.close?.();
       line.close = null;
+      // The old API's last quote is not this API's: a `quote` read takes a snapshot until the new line reports.
+      if (line.api !== feed.api) line.quote = null;
       this.open(line);
     }
   }
