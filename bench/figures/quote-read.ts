@@ -89,7 +89,7 @@ export async function quoteRead(): Promise<FigureResult> {
       verdict: verdict(judged.ok),
     };
     return {
-      title: "7. Quote read",
+      title: "8. Quote read",
       rows: [row],
       notes: [
         `autocannon in a child process, ${CONNECTIONS} connections, ${rounds} alternating rounds of ${seconds} s ` +

@@ -106,7 +106,7 @@ async function run(kind: QuotesServerKind, subscribers: number, ticks: number): 
 }
 
 /**
- * Figure 6: 1,000 graphql-ws subscribers of `quotes` over the same 10 contracts, 50 ticks/s in total from
+ * Figure 7: 1,000 graphql-ws subscribers of `quotes` over the same 10 contracts, 50 ticks/s in total from
  * the simulated brokerage; upstream lines (reqMktData in the TWS simulator's log) and delivery latency from
  * the tick at the source to each subscriber, against a bare graphql-ws server publishing the same quotes.
  */
@@ -160,7 +160,7 @@ export async function quotesFanOut(): Promise<FigureResult> {
     `${r.report.missed} (subscriber, tick) pairs never seen, ${r.report.errors} errors, ${r.report.closes} ` +
     `dropped connections${r.report.firstError ? ` (first error: ${r.report.firstError})` : ""}; latency p90 ${ms(r.report.latency.p90)}, max ${ms(r.report.latency.max)}.`;
   return {
-    title: "6. Quotes fan-out",
+    title: "7. Quotes fan-out",
     rows,
     notes: [
       "Processes: the server (simulators + server over the real adapters; or, for the baseline, a bare brokerage " +
@@ -172,9 +172,12 @@ export async function quotesFanOut(): Promise<FigureResult> {
         "last price is new). Open loop: a tick does not wait for the previous one to arrive.",
       "Latency: from the wall clock (sub-ms) just before setPrice, in the server process, to the first event at " +
         "each subscriber whose `last` is the tick's price (same clock, subscriber process). The product's path " +
-        "is brokerage → TWS simulator → TWS API socket → @stoqey/ib → TWS adapter → shared line → graphql-ws, " +
-        "which sends an event per tick message that changed the quote (bid, ask, last, sizes, volume); the " +
-        "baseline publishes one full quote per tick from the brokerage listener.",
+        "is brokerage → TWS simulator → TWS API socket → @stoqey/ib → TWS adapter → shared line → graphql-ws. " +
+        "TWS reports one price move as several messages (bid, ask, last, their sizes, volume, high/low); the " +
+        "shared line merges the messages of one I/O turn into one Quote, so a tick is one event, and the " +
+        "execution of an event is shared by the subscribers of one document (src/subscriptions.ts); graphql-ws " +
+        "still serializes and sends each message per subscriber. The baseline publishes one full quote per " +
+        "tick from the brokerage listener and executes it per subscriber.",
       "Upstream lines: streaming reqMktData requests in the TWS simulator's request log over the whole run " +
         "(every subscriber subscribed to the same contracts); the goal is one line per contract.",
       `Machine load (1-minute load average) at the start: ${loadBefore.toFixed(1)}; at the end: ` +
@@ -194,15 +197,13 @@ export async function quotesFanOut(): Promise<FigureResult> {
         ? []
         : [
             `Missed: ${judged.failures.join("; ")}.`,
-            "Why: the product sends a GraphQL event per upstream tick message, not per tick: TWS reports one " +
-              "price move as several tickPrice/tickSize messages (bid, ask, last and their sizes, volume, " +
-              "high/low), @stoqey/ib and the shared line pass each on as its own Quote, so every subscriber " +
-              `receives about ${perTick(ours).toFixed(1)} events per tick against the baseline's ` +
-              `${perTick(base).toFixed(1)}, and graphql-ws serializes and sends each one per subscriber. At ` +
-              `${TICKS_PER_SECOND} ticks/s that is ${Math.round(perTick(ours) * TICKS_PER_SECOND * subscribers)} ` +
-              "WebSocket messages/s from one process on 2 shared cores: a queue builds and the latency is " +
-              "queueing. What would close it: coalesce a line's updates within one I/O turn (one Quote per line " +
-              "per setImmediate) so a tick is one event, as the baseline's.",
+            `Why: every subscriber receives about ${perTick(ours).toFixed(1)} events per tick (the baseline ` +
+              `${perTick(base).toFixed(1)}); at ${TICKS_PER_SECOND} ticks/s that is ` +
+              `${Math.round(perTick(ours) * TICKS_PER_SECOND * subscribers)} WebSocket messages/s from one ` +
+              "process, each serialized and framed per subscriber by graphql-ws (about 5 µs of JSON.stringify " +
+              "alone per 370-byte message). When the machine's other work leaves less than that process needs " +
+              "(see the load average above), a queue builds and the latency is queueing, for the baseline as " +
+              "well: compare the two under the same load, and re-run on an idle machine for the absolute goal.",
             ...(ours.report.errors > 0
               ? [
                   `The server ended ${ours.report.errors} subscriptions with an error (first: ` +

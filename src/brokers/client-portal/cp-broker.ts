@@ -18,6 +18,7 @@ import type {
   OrderRequest,
   PlaceOutcome,
 } from "../api-broker";
+import { CpAccountPush } from "./cp-account-push";
 import { CpConnection, type CpConnectionOptions } from "./cp-connection";
 import { CpContracts } from "./cp-contracts";
 import { CpErrors } from "./cp-errors";
@@ -25,7 +26,7 @@ import { cpUnsupported } from "./cp-mapping";
 import { CpMarketData, type CpMarketDataOptions } from "./cp-market-data";
 import { CpOrders, type CpOrdersOptions } from "./cp-orders";
 import { arr } from "./cp-parse";
-import { CpPortfolio, pnlRows, type AccountPnl } from "./cp-portfolio";
+import { CpPortfolio, type AccountPnl } from "./cp-portfolio";
 import { CpWebSocket, type CpWebSocketOptions } from "./cp-websocket";
 import type { SchedulerStats } from "./request-scheduler";
 
@@ -62,9 +63,7 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
   private readonly orders: CpOrders;
   readonly marketData: CpMarketData;
   private readonly socket: CpWebSocket;
-  private readonly accountListeners = new Set<() => void>();
-  /** PnL by account as the WebSocket's `spl` last pushed it. */
-  private readonly pushedPnl = new Map<string, AccountPnl>();
+  private readonly accountPush: CpAccountPush;
   private closed = false;
 
   constructor(options: ClientPortalBrokerOptions, sink: BrokerEventSink) {
@@ -88,11 +87,7 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
     // Orders follow `sor` as it arrives; the follower's polling stays the fallback.
     this.socket.on("sor", (frame) => this.orders.streamed(arr(frame.args)));
     this.socket.subscribe("sor", "sor+{}", "uor+{}");
-    this.socket.on("spl", (frame) => {
-      for (const [account, pnl] of pnlRows(frame.args)) this.pushedPnl.set(account, pnl);
-      this.accountListeners.forEach((l) => l());
-    });
-    this.socket.subscribe("spl", "spl+{}", "upl+{}");
+    this.accountPush = new CpAccountPush(this.socket);
     this.marketData = new CpMarketData(options, { ...parts, socket: this.socket, logger: options.logger });
   }
 
@@ -138,10 +133,9 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
     return this.connection.reauthenticate();
   }
 
-  /** PnL pushes on the WebSocket's `spl` topic. */
+  /** Pushes on the WebSocket's `spl` (PnL) and `ssd` (account summary) topics. */
   onAccountChange(listener: () => void): () => void {
-    this.accountListeners.add(listener);
-    return () => this.accountListeners.delete(listener);
+    return this.accountPush.onChange(listener);
   }
 
   // ---- reads ----
@@ -150,17 +144,19 @@ class ClientPortalBrokerImpl implements ClientPortalAdapter {
     return this.portfolio.listAccounts();
   }
 
+  /** As `ssd` pushed it while the WebSocket streams it, else read over REST. */
   async getAccountSummary(accountId: string): Promise<AccountSummary | null> {
+    this.connection.assertReady();
+    const pushed = this.accountPush.summary(accountId);
+    if (pushed) return pushed;
     const summary = await this.portfolio.getAccountSummary(accountId);
-    return summary && { ...summary, ...this.pushedPnl.get(accountId) };
+    if (summary) this.accountPush.know(accountId);
+    return summary && { ...summary, ...this.accountPush.lastPnl(accountId) };
   }
 
   /** PnL as `spl` pushed it, else (socket down or silent) from `/iserver/account/pnl/partitioned`. */
   async accountPnl(accountId: string): Promise<AccountPnl> {
-    return (
-      (this.socket.streaming() ? this.pushedPnl.get(accountId) : undefined) ??
-      (await this.portfolio.pnl(accountId))
-    );
+    return this.accountPush.streamedPnl(accountId) ?? (await this.portfolio.pnl(accountId));
   }
 
   listPositions(accountId?: string): Promise<Position[]> {

@@ -3,12 +3,14 @@
  * subscribes and answers without values), open lines followed on the WebSocket's `smd` topic (only changed
  * fields arrive) and, for lines the socket does not stream (down, stale, not confirmed yet), by polling one
  * snapshot call for all of them; `/iserver/marketdata/history` bars. Field ids are mapped in one table.
+ * Client Portal has no field for an option's underlying price: an option's quote takes its underlying's
+ * last (31), asked for in the same snapshot call, and on a stream from the underlying's own line.
  */
 import { AppError, ErrorCode, badInput } from "../../errors";
 import type { Logger } from "../../logger";
 import type { Bar } from "../../schema/bar.type";
 import type { Contract } from "../../schema/contract.type";
-import { BrokerApi } from "../../schema/enums";
+import { BrokerApi, SecType } from "../../schema/enums";
 import { BarSize } from "../../schema/market-data.enums";
 import { CP_BAR_SIZE } from "../market-data/bar-spec";
 import type {
@@ -111,6 +113,8 @@ export class CpMarketData implements MarketDataFeed {
   private polling = false;
   /** Conids the current socket has sent `smd` frames for: not polled while it streams. */
   private readonly streamed = new Set<number>();
+  /** Option conid → the close of the line on its underlying that feeds its `underlyingPrice`. */
+  private readonly underlyingLines = new Map<number, () => void>();
 
   constructor(
     options: CpMarketDataOptions,
@@ -134,15 +138,25 @@ export class CpMarketData implements MarketDataFeed {
 
   async snapshot(contract: Contract): Promise<QuoteUpdate> {
     this.connection.assertReady();
+    const underlying = underlyingOf(contract);
+    let pending: QuoteUpdate | null = null;
     for (let i = 0; i <= this.attempts; i++) {
       if (i > 0) await new Promise((r) => setTimeout(r, i === 1 ? 0 : this.retryMs));
-      const rows = await this.fetch([contract.conid], i > 0);
+      const rows = await this.fetch(underlying ? [contract.conid, underlying] : [contract.conid], i > 0);
       const row = rows.get(contract.conid);
       if (row && String(row[CP_AVAILABILITY_FIELD] ?? "").startsWith("N"))
         throw notSubscribed(contract.conid);
       const update = row ? parseSnapshotRow(row) : null;
-      if (update) return update;
+      if (!update) continue;
+      if (!underlying) return update;
+      const und = rows.get(underlying);
+      const last = und ? parseSnapshotRow(und)?.values.last : undefined;
+      if (last != null) return { ...update, values: { ...update.values, underlyingPrice: last } };
+      // The underlying's row may still be in its pre-flight: one more call, else the option without it.
+      if (pending) return pending;
+      pending = update;
     }
+    if (pending) return pending;
     throw new AppError(
       ErrorCode.MARKET_DATA_UNAVAILABLE,
       `Client Portal sent no values for conid ${contract.conid} after its pre-flight; retry shortly.`,
@@ -162,6 +176,7 @@ export class CpMarketData implements MarketDataFeed {
       );
     }
     sinks.add(sink);
+    this.followUnderlying(contract);
     this.ensurePolling();
     void this.poll();
     return () => {
@@ -170,6 +185,8 @@ export class CpMarketData implements MarketDataFeed {
       s.delete(sink);
       if (s.size > 0) return;
       this.lines.delete(contract.conid);
+      this.underlyingLines.get(contract.conid)?.();
+      this.underlyingLines.delete(contract.conid);
       this.streamed.delete(contract.conid);
       this.deps.socket?.unsubscribe(`smd:${contract.conid}`);
       if (this.lines.size === 0) {
@@ -231,6 +248,26 @@ export class CpMarketData implements MarketDataFeed {
     clearInterval(this.timer);
     this.timer = undefined;
     this.lines.clear();
+    this.underlyingLines.clear();
+  }
+
+  /** An option line's `underlyingPrice` follows the last price of a line on its underlying. */
+  private followUnderlying(contract: Contract): void {
+    const underlying = underlyingOf(contract);
+    if (!underlying || this.underlyingLines.has(contract.conid)) return;
+    const forward: QuoteSink = {
+      data: (u) => {
+        const last = u.values.last;
+        if (last == null) return;
+        for (const s of this.lines.get(contract.conid) ?? []) s.data({ values: { underlyingPrice: last } });
+      },
+      // The option's own line reports its errors; a missing underlying price stays null.
+      error: () => undefined,
+    };
+    this.underlyingLines.set(
+      contract.conid,
+      this.open({ ...contract, conid: underlying, underlyingConid: null }, forward),
+    );
   }
 
   private onStreamed(frame: Record<string, unknown>): void {
@@ -289,6 +326,12 @@ export class CpMarketData implements MarketDataFeed {
     }
     return out;
   }
+}
+
+/** The underlying conid of an option or a future option, else null. */
+function underlyingOf(contract: Contract): number | null {
+  const derivative = contract.secType === SecType.OPT || contract.secType === SecType.FOP;
+  return derivative && contract.underlyingConid ? contract.underlyingConid : null;
 }
 
 /** IB's duration (`3600 S`, `5 D`, `2 W`, `1 M`, `1 Y`) as a history `period` (`60min`, `5d`, `2w`, `1m`, `1y`). */

@@ -2,7 +2,12 @@
  * One upstream line per contract, however many subscribers watch it: the first subscriber opens it on the
  * preferred ready API, the last one's leaving closes it after a short linger, and a periodic check moves a
  * line to the preferred API when that one comes back (TWS reconnected) or away from an API that went away.
- * Every subscriber of a line gets the same Quote object for an update, so GraphQL executes it once.
+ * Every subscriber of a line gets the same Quote object for an update. The reports of one upstream burst are
+ * coalesced into one Quote: TWS reports one price move as about eight messages (bid, ask, last, their sizes,
+ * volume, high, low), which arrive in one socket read and are parsed in one I/O turn; emitting each would send
+ * every subscriber eight events per move (the quotes fan-out figure measured it). A line's reports are merged
+ * until `setImmediate`, i.e. the end of the current I/O turn, so the burst costs one event, and nothing waits
+ * for a timer.
  */
 import { AppError, ErrorCode } from "../../errors";
 import type { Logger } from "../../logger";
@@ -38,6 +43,16 @@ interface Line {
   linger: NodeJS.Timeout | undefined;
   /** Bumped on every reopen, so that a closed upstream's late reports are dropped. */
   generation: number;
+  /** Reports of the current I/O turn, merged, not yet emitted. */
+  pending: PendingUpdate | null;
+}
+
+interface PendingUpdate {
+  api: BrokerApi;
+  generation: number;
+  values: QuoteUpdate["values"];
+  delayed: boolean | undefined;
+  at: Date | undefined;
 }
 
 export class SharedLines {
@@ -59,9 +74,13 @@ export class SharedLines {
     return this.lines.size;
   }
 
-  /** The latest quote of an open line, if it has one. */
+  /**
+   * The latest quote of an open line, if it has one from the preferred ready API: after that API went away
+   * (a TWS drop) the line's last quote is stale until the line moves, so a read takes a snapshot instead.
+   */
   latest(conid: number): Quote | null {
-    return this.lines.get(conid)?.quote ?? null;
+    const q = this.lines.get(conid)?.quote;
+    return q && q.source === this.preferred()?.api ? q : null;
   }
 
   /** Lines not in use that a snapshot may take for a moment; RATE_LIMITED when none is free. */
@@ -96,6 +115,7 @@ export class SharedLines {
           delayed: false,
           linger: undefined,
           generation: 0,
+          pending: null,
         };
         this.lines.set(c.conid, line);
         this.open(line);
@@ -193,7 +213,33 @@ export class SharedLines {
     }
   }
 
+  /** Merges a report into the line's pending update; the first of an I/O turn schedules the flush. */
   private update(line: Line, api: BrokerApi, u: QuoteUpdate): void {
+    let p = line.pending;
+    if (p && p.generation !== line.generation) {
+      // The line was reopened (on another API) within the turn: the old upstream's values are dropped.
+      p = null;
+    }
+    if (!p) {
+      p = { api, generation: line.generation, values: {}, delayed: undefined, at: undefined };
+      line.pending = p;
+      setImmediate(() => {
+        if (line.pending === p) this.flush(line);
+      });
+    }
+    Object.assign(p.values, u.values);
+    if (u.delayed !== undefined) p.delayed = u.delayed;
+    if (u.at && (!p.at || u.at > p.at)) p.at = u.at;
+  }
+
+  private flush(line: Line): void {
+    const p = line.pending;
+    line.pending = null;
+    if (!p || p.generation !== line.generation) return;
+    this.emit(line, p.api, { values: p.values, delayed: p.delayed, at: p.at });
+  }
+
+  private emit(line: Line, api: BrokerApi, u: QuoteUpdate): void {
     if (u.delayed !== undefined) line.delayed = u.delayed;
     const prev = line.quote;
     const q = Object.assign({}, prev?.source === api ? prev : emptyValues(), u.values, {
@@ -226,6 +272,8 @@ export class SharedLines {
       line.generation++;
       line.close?.();
       line.close = null;
+      // The old API's last quote is not this API's: a `quote` read takes a snapshot until the new line reports.
+      if (line.api !== feed.api) line.quote = null;
       this.open(line);
     }
   }

@@ -6,6 +6,7 @@
  */
 import type { SimQuote } from "./brokerage.types";
 import type { SimInstrument } from "./instruments";
+import { valueOption } from "./option-pricing";
 import { createPrng, gaussian, roundToTick } from "./price-process";
 
 export interface SimMarketData {
@@ -51,7 +52,7 @@ export interface SimBar {
   volume: number | null;
 }
 
-/** Greeks of an option; the hook a later option model fills (undefined for anything but options). */
+/** Greeks of an option from the option model at the underlying's last price (undefined for anything else). */
 export interface SimOptionComputation {
   impliedVolatility: number;
   delta: number;
@@ -177,7 +178,17 @@ export function createMarketDataBook(options: {
       if (allowed) denied.delete(conid);
       else denied.add(conid);
     },
-    optionComputation: () => undefined,
+    optionComputation(conid) {
+      const o = byConid.get(conid);
+      const s = o?.underlyingConid === undefined ? undefined : options.quote(o.underlyingConid)?.last;
+      if (!o || s === undefined) return undefined;
+      const { impliedVolatility, delta, gamma, vega, theta, underlyingPrice } = valueOption(
+        o,
+        s,
+        options.now(),
+      );
+      return { impliedVolatility, delta, gamma, vega, theta, underlyingPrice };
+    },
     reset(quotes) {
       random = createPrng(options.seed ^ 0x5eed);
       data.clear();

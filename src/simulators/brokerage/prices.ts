@@ -89,6 +89,8 @@ export function createPrices(ctx: BookContext, options: PricesOptions): Prices {
     // The market-data book (sizes, high/low) follows every re-mark, lazy ones included.
     options.onQuote?.(q);
     pricedVersion.set(o.conid, underlyingVersion.get(o.underlyingConid!) ?? 0);
+    // The market-data book (bid/ask sizes, volume, high/low) follows the re-mark, as it follows every move.
+    options.onQuote?.(q);
     return q;
   }
 

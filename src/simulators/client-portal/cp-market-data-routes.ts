@@ -12,6 +12,8 @@ const fail = (status: number, error: string): Reply => ({ status, body: { error,
 
 /** Every field the simulator knows for a contract, as IB formats them (strings). */
 export function snapshotFields(b: Brokerage, i: SimInstrument): Record<string, string> | null {
+  // An option is re-marked from its underlying when read (brokerage.quote); its market data follows.
+  if (i.underlyingConid !== undefined) b.quote(i.conid);
   const d = b.marketData(i.conid);
   if (!d) return null;
   const px = (p: number) => priceString(i, p);
@@ -36,6 +38,24 @@ export function snapshotFields(b: Brokerage, i: SimInstrument): Record<string, s
     "7635": px(mark),
     "7741": px(d.close),
     "7762": String(d.volume),
+    ...optionFields(b, i),
+  };
+}
+
+/**
+ * An option's model fields (client-portal-derivatives.md §4.2): its own implied volatility 7633 as a percent,
+ * delta 7308, gamma 7309, theta 7310, vega 7311, and the underlying's conid 6457. Empty for anything else.
+ */
+function optionFields(b: Brokerage, i: SimInstrument): Record<string, string> {
+  const g = i.underlyingConid === undefined ? undefined : b.optionQuote(i.conid);
+  if (!g) return {};
+  return {
+    "6457": String(i.underlyingConid),
+    "7633": `${(g.impliedVolatility * 100).toFixed(1)}%`,
+    "7308": g.delta.toFixed(4),
+    "7309": g.gamma.toFixed(4),
+    "7310": g.theta.toFixed(4),
+    "7311": g.vega.toFixed(4),
   };
 }
 

@@ -44,7 +44,8 @@ interface Client {
   md: Map<number, { fields: string[]; sent: Record<string, string> }>;
   orders: boolean;
   pnl: { sent: string } | null;
-  summaries: Map<string, { sent: string }>;
+  /** Account → the values last sent, and the keys asked for (null: all). */
+  summaries: Map<string, { sent: string; keys: Set<string> | null }>;
 }
 
 function cookieSession(header: string | undefined): string | null {
@@ -168,7 +169,7 @@ export function createCpWebSocketServer(o: CpWebSocketOptions): CpWebSocketServe
     return out;
   }
 
-  function summaryResult(account: string): Record<string, unknown>[] {
+  function summaryResult(account: string, keys: Set<string> | null): Record<string, unknown>[] {
     const v = b.accountValues(account);
     const t = o.clock();
     const row = (key: string, value: number) => ({
@@ -178,7 +179,7 @@ export function createCpWebSocketServer(o: CpWebSocketOptions): CpWebSocketServe
       severity: 0,
       timestamp: t,
     });
-    return [
+    const rows = [
       row("NetLiquidation", v.netLiquidation),
       row("TotalCashValue", v.cash),
       row("BuyingPower", v.buyingPower),
@@ -189,6 +190,7 @@ export function createCpWebSocketServer(o: CpWebSocketOptions): CpWebSocketServe
       row("EquityWithLoanValue", v.equityWithLoanValue),
       row("GrossPositionValue", v.grossPositionValue),
     ];
+    return keys ? rows.filter((r) => keys.has(r.key.toLowerCase().replace(/-s$/, ""))) : rows;
   }
 
   function push(c: Client): void {
@@ -208,7 +210,7 @@ export function createCpWebSocketServer(o: CpWebSocketOptions): CpWebSocketServe
       }
     }
     for (const [account, s] of c.summaries) {
-      const result = summaryResult(account);
+      const result = summaryResult(account, s.keys);
       const text = JSON.stringify(result.map((r) => r.monetaryValue));
       if (text !== s.sent) {
         s.sent = text;
@@ -295,7 +297,13 @@ export function createCpWebSocketServer(o: CpWebSocketOptions): CpWebSocketServe
           send(c, { topic: `ssd+${target}`, error: `Account ${target} not found` });
           return;
         }
-        c.summaries.set(target, { sent: "" });
+        // `{"keys":["NetLiquidation",…]}` narrows the rows; without it every key is sent.
+        c.summaries.set(target, {
+          sent: "",
+          keys: Array.isArray(args.keys)
+            ? new Set(args.keys.map((k) => String(k).toLowerCase().replace(/-s$/, "")))
+            : null,
+        });
         push(c);
         return;
       case "usd":

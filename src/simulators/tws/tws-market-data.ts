@@ -268,18 +268,24 @@ export class TwsMarketDataHandlers {
 
   // ---- ticks ----
 
+  /** A move of `conid`: its lines' ticks, and the option computation of lines on options over it. */
   private onPrice(conid: number): void {
     for (const [session, m] of this.lines) {
       if (session.isClosed) {
         this.lines.delete(session);
         continue;
       }
-      for (const line of m.values()) if (line.instrument.conid === conid) this.sendTicks(line, false);
+      for (const line of m.values()) {
+        const i = line.instrument;
+        if (i.conid === conid || i.underlyingConid === conid) this.sendTicks(line, false);
+      }
     }
   }
 
   /** The quote's ticks; after the first answer only the ones that changed. */
   private sendTicks(line: Line, all: boolean): void {
+    // An option is re-marked from its underlying when read (brokerage.quote); its market data follows.
+    if (line.instrument.underlyingConid !== undefined) this.brokerage.quote(line.instrument.conid);
     const d = this.brokerage.marketData(line.instrument.conid);
     if (!d) return;
     const k = line.delayed ? 1 : 0;
@@ -311,9 +317,9 @@ export class TwsMarketDataHandlers {
     this.sendOptionComputation(line, d);
   }
 
-  /** The option model tick (13, delayed 83) when the brokerage computes greeks for the contract. */
+  /** The option model tick (13, delayed 83) for an option: the brokerage's model at the underlying's price. */
   private sendOptionComputation(line: Line, d: SimMarketData): void {
-    const g = this.brokerage.optionComputation(d.conid);
+    const g = this.brokerage.optionQuote(d.conid);
     if (!g) return;
     const tickType = line.delayed ? 83 : 13;
     const values = [g.impliedVolatility, g.delta, d.last, 0, g.gamma, g.vega, g.theta, g.underlyingPrice].map(
