@@ -23,6 +23,7 @@ export type {
   RetentionOptions,
   RetentionStep,
   Store,
+  StoredSnapshot,
 } from "./store";
 export { createStoreIdempotencyStore } from "./store-idempotency";
 export { createOrderHistory } from "./order-history";

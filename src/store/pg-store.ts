@@ -22,6 +22,7 @@ import type {
   RetentionOptions,
   RetentionStep,
   Store,
+  StoredSnapshot,
 } from "./store";
 
 /**
@@ -135,6 +136,11 @@ const MIGRATIONS: readonly string[] = [
     leader_pid integer NOT NULL,
     renewed_at timestamptz NOT NULL
   );
+  `,
+  `
+  -- What the leader last read of IB (accounts, positions, account values), for standbys to serve with its
+  -- time: they never talk to IB themselves.
+  CREATE TABLE broker_snapshots (key text PRIMARY KEY, at bigint NOT NULL, value text NOT NULL);
   `,
 ];
 
@@ -457,21 +463,19 @@ export class PgStore implements Store {
 
   async getIdempotency(clientOrderId: string): Promise<IdempotencyLookup> {
     await this.readable();
-    const { rows } = await this.pool.query<{ record: string; corrupt: boolean }>(
-      "SELECT record, corrupt FROM idempotency WHERE client_order_id = $1",
+    const { rows } = await this.pool.query<IdempotencyRow>(
+      "SELECT client_order_id, record, corrupt FROM idempotency WHERE client_order_id = $1",
       [clientOrderId],
     );
-    const row = rows[0];
-    if (!row) return { status: "absent" };
-    if (!row.corrupt) {
-      try {
-        const record = JSON.parse(row.record) as unknown;
-        if (isRecord(record) && record.clientOrderId === clientOrderId) return { status: "present", record };
-      } catch {
-        /* falls through: a row we cannot read blocks its key */
-      }
-    }
-    return { status: "corrupt", clientOrderId, raw: row.record };
+    return rows[0] ? lookupOf(rows[0]) : { status: "absent" };
+  }
+
+  async listIdempotency(): Promise<IdempotencyLookup[]> {
+    await this.readable();
+    const { rows } = await this.pool.query<IdempotencyRow>(
+      "SELECT client_order_id, record, corrupt FROM idempotency",
+    );
+    return rows.map(lookupOf);
   }
 
   putIdempotency(record: IdempotencyRecord): Promise<void> {
@@ -493,6 +497,30 @@ export class PgStore implements Store {
     return this.write(async (client) => {
       await client.query("DELETE FROM idempotency WHERE client_order_id = $1", [clientOrderId]);
     });
+  }
+
+  // --- the leader's last reads, for standbys ---
+
+  putSnapshot(key: string, value: JsonValue): Promise<void> {
+    const text = JSON.stringify(value);
+    const at = this.now();
+    return this.write(async (client) => {
+      await client.query(
+        `INSERT INTO broker_snapshots (key, at, value) VALUES ($1, $2, $3)
+         ON CONFLICT (key) DO UPDATE SET at = excluded.at, value = excluded.value`,
+        [key, at, text],
+      );
+    });
+  }
+
+  async getSnapshot(key: string): Promise<StoredSnapshot | undefined> {
+    await this.readable();
+    const { rows } = await this.pool.query<{ at: string; value: string }>(
+      "SELECT at, value FROM broker_snapshots WHERE key = $1",
+      [key],
+    );
+    const row = rows[0];
+    return row && { at: Number(row.at), value: JSON.parse(row.value) as JsonValue };
   }
 
   // --- rate-limit memory ---
@@ -835,6 +863,26 @@ class JournalListener {
     }, delay);
     this.retryTimer.unref();
   }
+}
+
+interface IdempotencyRow {
+  client_order_id: string;
+  record: string;
+  corrupt: boolean;
+}
+
+/** A row we cannot read blocks its key (corrupt), rather than vanishing and freeing it. */
+function lookupOf(row: IdempotencyRow): IdempotencyLookup {
+  if (!row.corrupt) {
+    try {
+      const record = JSON.parse(row.record) as unknown;
+      if (isRecord(record) && record.clientOrderId === row.client_order_id)
+        return { status: "present", record };
+    } catch {
+      /* falls through */
+    }
+  }
+  return { status: "corrupt", clientOrderId: row.client_order_id, raw: row.record };
 }
 
 function orderOf(r: OrderRow): OrderSnapshot {
