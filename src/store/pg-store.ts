@@ -146,6 +146,18 @@ const MIGRATIONS: readonly string[] = [
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
 
+/** Everything `importAll` copies: what `migrate-store` read from the SQLite store. */
+export interface StoreImport {
+  journalId: string;
+  bounds: JournalBounds;
+  /** Both streams, ascending by sequence. */
+  journal: JournalEvent[];
+  orders: OrderSnapshot[];
+  fills: Fill[];
+  idempotency: IdempotencyLookup[];
+  rateLimits: RateLimitMemory;
+}
+
 interface QueuedWrite {
   run: (client: pg.PoolClient, batch: Batch) => Promise<unknown>;
   resolve: (value: never) => void;
@@ -283,7 +295,8 @@ export async function migratePgSchema(pool: pg.Pool | pg.ClientBase, databaseUrl
  * transaction, so PostgreSQL delivers it only if, and when, it committed.
  */
 export class PgStore implements Store {
-  readonly journalId: string;
+  /** Replaced only by `importAll`, which takes over the migrated journal's id. */
+  private id: string;
   private readonly now: () => number;
   private readonly retentionMs: number;
   private readonly idempotencyMaxAgeMs: number;
@@ -305,12 +318,16 @@ export class PgStore implements Store {
     journalId: string,
     private readonly options: PgStoreOptions,
   ) {
-    this.journalId = journalId;
+    this.id = journalId;
     this.now = options.now ?? Date.now;
     this.retentionMs = (options.retentionDays ?? DEFAULT_JOURNAL_RETENTION_DAYS) * DAY_MS;
     this.idempotencyMaxAgeMs = options.idempotencyMaxAgeMs ?? DEFAULT_IDEMPOTENCY_MAX_AGE_MS;
     this.fencing = options.epoch !== undefined;
     this.epoch = options.epoch ?? null;
+  }
+
+  get journalId(): string {
+    return this.id;
   }
 
   /**
@@ -597,6 +614,101 @@ export class PgStore implements Store {
       const more = [journal, orders, fills, idempotency, rateLimits].some((n) => n >= batch);
       return { journal, orders, fills, idempotency, rateLimits, more };
     });
+  }
+
+  /**
+   * Copies another store's whole content into this one, which must be empty (`migrate-store`): the
+   * journal keeps its id and every sequence, so the cursors clients hold stay valid on the new store. One
+   * transaction: all of it or nothing.
+   */
+  async importAll(source: StoreImport): Promise<void> {
+    await this.readable();
+    const client = await this.pool.connect();
+    const onError = () => undefined;
+    client.on("error", onError);
+    try {
+      await client.query("BEGIN");
+      try {
+        const { rows } = await client.query<{ last: string; orders: string; keys: string }>(
+          `SELECT (SELECT last FROM journal_head) AS last, (SELECT count(*) FROM orders) AS orders,
+                  (SELECT count(*) FROM idempotency) AS keys`,
+        );
+        const used = rows[0] as { last: string; orders: string; keys: string };
+        if (Number(used.last) > 0 || Number(used.orders) > 0 || Number(used.keys) > 0) {
+          throw new StoreError(
+            "STORE_UNREADABLE",
+            `The PostgreSQL store ${redactUrl(this.databaseUrl)} is not empty (journal at ${used.last}, ` +
+              `${used.orders} orders, ${used.keys} keys): migrate into a new database.`,
+          );
+        }
+        await client.query("UPDATE store_meta SET value = $1 WHERE key = 'journal_id'", [source.journalId]);
+        for (const e of source.journal) {
+          await client.query("INSERT INTO journal (sequence, stream, at, payload) VALUES ($1, $2, $3, $4)", [
+            e.sequence,
+            e.stream,
+            e.at,
+            JSON.stringify(e.payload),
+          ]);
+        }
+        await client.query("UPDATE journal_head SET last = $1, purged_through = $2", [
+          source.bounds.last,
+          source.bounds.purgedThrough,
+        ]);
+        for (const o of source.orders) {
+          await client.query(
+            `INSERT INTO orders (id, account_id, status, client_order_id, perm_id, updated_at, finished, snapshot)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+            [
+              o.id,
+              o.accountId,
+              o.status,
+              o.clientOrderId ?? null,
+              o.permId ?? null,
+              o.updatedAt,
+              o.finished,
+              JSON.stringify(o.snapshot),
+            ],
+          );
+        }
+        for (const f of source.fills) {
+          await client.query(
+            `INSERT INTO fills (execution_id, order_id, account_id, at, fill) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT DO NOTHING`,
+            [f.executionId, f.orderId, f.accountId, f.at, JSON.stringify(f.fill)],
+          );
+        }
+        for (const k of source.idempotency) {
+          if (k.status === "present") {
+            await this.putIdempotencyIn(client, k.record, JSON.stringify(k.record));
+          } else if (k.status === "corrupt") {
+            // Still blocked on the new store: only an operator may free a key whose record is unreadable.
+            await client.query(
+              "INSERT INTO idempotency (client_order_id, record, updated_at, corrupt) VALUES ($1, $2, $3, true)",
+              [k.clientOrderId, k.raw, this.now()],
+            );
+          }
+        }
+        for (const [endpoint, until] of Object.entries(source.rateLimits.windows)) {
+          await client.query("INSERT INTO rate_limit_windows (endpoint, busy_until) VALUES ($1, $2)", [
+            endpoint,
+            Math.ceil(until),
+          ]);
+        }
+        if (source.rateLimits.penaltyUntil !== null) {
+          await client.query("INSERT INTO store_meta (key, value) VALUES ('penalty_until', $1)", [
+            String(Math.ceil(source.rateLimits.penaltyUntil)),
+          ]);
+        }
+        await client.query("COMMIT");
+      } catch (e) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw e;
+      }
+    } finally {
+      client.off("error", onError);
+      client.release();
+    }
+    this.id = source.journalId;
   }
 
   /** Commits what is queued, then closes the pool and the LISTEN connection. */
