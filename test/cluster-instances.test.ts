@@ -115,6 +115,21 @@ describe("three instances on one database, against one simulator", () => {
       assert.equal(inst.tws.connections.length, 0, `${inst.id} never connected to TWS`);
       assert.equal(inst.cp.connections.length, 0, `${inst.id} never reached Client Portal`);
     }
+    // A standby answers reads from the store: the accounts the leader last read, with its metrics role.
+    const standby = instances.find((i) => i !== firstLeader) as Instance;
+    await eventually(
+      "a standby to serve the leader's accounts",
+      async () => {
+        const r = await post(standby.graphqlUrl, "{ accounts { id } }");
+        return (r.body.data?.accounts as { id: string }[] | undefined)?.some((a) => a.id === ACCOUNT);
+      },
+      15_000,
+      100,
+    );
+    const metrics = await (
+      await fetch(`${standby.url}/metrics`, { headers: { authorization: `Bearer ${CLUSTER_TOKEN}` } })
+    ).text();
+    assert.match(metrics, /ibkr_graphql_cluster_role\{role="STANDBY"\} 1/);
   });
 
   it("200 orders round-robin, leader kill -9ed midway: each order at most once in the book, every accepted one there; a standby's subscriber sees every event once, in order", async () => {
@@ -145,7 +160,23 @@ describe("three instances on one database, against one simulator", () => {
       },
     );
 
+    const sessionEvents: { type: string; leaderId: string | null }[] = [];
+    const unsubscribeSession = ws.subscribe<{
+      sessionEvents: { type: string; status: { cluster: { leaderId: string | null } } };
+    }>(
+      { query: "subscription { sessionEvents { sequence type api status { cluster { leaderId } } } }" },
+      {
+        next: (r) => {
+          const e = r.data?.sessionEvents;
+          if (e) sessionEvents.push({ type: e.type, leaderId: e.status.cluster.leaderId });
+        },
+        error: (e) => (subscriptionError = e),
+        complete: () => undefined,
+      },
+    );
+
     const accepted = new Map<string, string>();
+    const retried: string[] = [];
     const keys = Array.from({ length: ORDERS }, (_, k) => `rr-${k}`);
     let next = 0;
     let killing: Promise<void> | undefined;
@@ -157,6 +188,7 @@ describe("three instances on one database, against one simulator", () => {
         const key = keys[k] as string;
         const r = await placeRoundRobin(() => instances, key, k);
         accepted.set(key, r.orderId);
+        retried.push(...r.codes);
         if (accepted.size === ORDERS / 2 && !killing) {
           killing = (async () => {
             killedAt = Date.now();
@@ -174,6 +206,9 @@ describe("three instances on one database, against one simulator", () => {
       console.log(
         `# cluster failover (kill -9 → new leader ready): ${failoverMs} ms (lease ${LEASE_SECONDS} s)`,
       );
+      const tally = new Map<string, number>();
+      for (const c of retried) tally.set(c, (tally.get(c) ?? 0) + 1);
+      console.log(`# cluster round-robin retries by cause: ${JSON.stringify(Object.fromEntries(tally))}`);
       assert.equal(accepted.size, ORDERS);
 
       // The book: each clientOrderId at most once, and every order the client saw accepted is there.
@@ -225,7 +260,19 @@ describe("three instances on one database, against one simulator", () => {
           `the subscriber saw an event of ${key}`,
         );
       }
+      // The same standby serves the orders from the store, and told its session subscriber who leads now.
+      const listed = await post(watcher.graphqlUrl, "{ orders { clientOrderId } }");
+      const listedKeys = new Set(
+        (listed.body.data?.orders as { clientOrderId: string | null }[]).map((o) => o.clientOrderId),
+      );
+      for (const key of accepted.keys()) assert.ok(listedKeys.has(key), `${key} listed by the standby`);
+      await eventually(
+        "LEADER_CHANGED naming the new leader",
+        () => sessionEvents.some((e) => e.type === "LEADER_CHANGED" && e.leaderId === secondLeader.id),
+        10_000,
+      );
     } finally {
+      unsubscribeSession();
       unsubscribe();
       await ws.dispose();
     }
