@@ -26,6 +26,8 @@ export const SNAPSHOT_KEYS = {
 /** What the standby needs of the shared store: the journal, its notifications, and the leader's reads. */
 export interface StandbySource extends Journal, TailSource {
   getSnapshot?(key: string): Promise<StoredSnapshot | undefined>;
+  /** A read that does not wait for this process's own queued writes (PgStore); `readAfter` otherwise. */
+  readCommittedAfter?: TailSource["readAfter"];
 }
 
 export interface StandbyBrokerOptions {
@@ -63,13 +65,21 @@ export class StandbyBroker implements BrokerService {
 
   /** Starts following the journal from its current end: what comes after is delivered live. */
   async start(): Promise<void> {
-    const { last } = await this.options.store.bounds();
+    const store = this.options.store;
+    const { last } = await store.bounds();
+    const source: TailSource = {
+      onAppended: (listener) => store.onAppended(listener),
+      readAfter: (stream, after, limit) =>
+        store.readCommittedAfter
+          ? store.readCommittedAfter(stream, after, limit)
+          : store.readAfter(stream, after, limit),
+    };
     for (const [stream, log] of [
       ["order", this.orderLog],
       ["session", this.sessionLog],
     ] as const) {
       this.tailers.push(
-        tailJournal(this.options.store, {
+        tailJournal(source, {
           stream,
           afterSequence: last,
           onEvents: (events) => {

@@ -362,6 +362,20 @@ export class PgStore implements Store {
 
   async readAfter(stream: JournalStream, afterSequence: number, limit: number): Promise<JournalEvent[]> {
     await this.readable();
+    return this.readCommittedAfter(stream, afterSequence, limit);
+  }
+
+  /**
+   * `readAfter` without waiting for this process's own queued writes (read-your-writes): what a tailer
+   * woken by NOTIFY needs, since a notification is only sent for a committed append. On a leader that
+   * writes all the time, waiting for its queue would put every subscriber behind its group commits.
+   */
+  async readCommittedAfter(
+    stream: JournalStream,
+    afterSequence: number,
+    limit: number,
+  ): Promise<JournalEvent[]> {
+    if (this.closed) throw closedError();
     const { rows } = await this.pool.query<JournalRow>(
       `SELECT sequence, stream, at, payload FROM journal WHERE stream = $1 AND sequence > $2
        ORDER BY sequence LIMIT $3`,
