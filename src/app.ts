@@ -10,6 +10,7 @@ import {
   createOrderHistory,
   createRateLimitNotes,
   createStoreIdempotencyStore,
+  isFenced,
   openPgStore,
   openSqliteStore,
   type Store,
@@ -338,7 +339,9 @@ function scheduleRetention(store: Store, log: Logger, stepMs: number): { stop():
       },
       (err: unknown) => {
         if (stopped) return;
-        log.warn({ err }, "retention step failed; retrying in an hour");
+        // A standby of a shared deployment does not write: the leader runs retention for everyone.
+        if (isFenced(err)) log.debug("retention step left to the leader");
+        else log.warn({ err }, "retention step failed; retrying in an hour");
         timer = setTimeout(step, RETENTION_EVERY_MS);
         timer.unref();
       },
