@@ -86,6 +86,8 @@ export function createClusterApp(options: ClusterAppOptions): ClusterApp {
     guards: options.guards,
     cluster: status,
     logger,
+    // Three missed refreshes.
+    storeStaleMs: 3 * (options.snapshotEveryMs ?? 5000),
   });
   const broker = new ClusterBroker(standby, status);
 
@@ -233,6 +235,7 @@ export function createClusterApp(options: ClusterAppOptions): ClusterApp {
     }),
     async start() {
       await standby.start();
+      await standby.refreshStatus().catch(() => undefined);
       refreshStandby();
       const e = createLeaderElector({
         databaseUrl: options.databaseUrl,

@@ -35,8 +35,9 @@ export interface StandbyBrokerOptions {
   history: OrderHistory;
   guards: TradingGuards;
   cluster: () => ClusterStatus;
-  /** Where this instance is in its journal when it starts following: events after it are live. */
   logger?: { warn(obj: object, msg: string): void };
+  /** Not ready when the store has not answered for this long (a partition from the database). @default 15_000 */
+  storeStaleMs?: number;
 }
 
 /**
@@ -125,23 +126,36 @@ export class StandbyBroker implements BrokerService {
   /** The leader's status as it last wrote it; refreshed in the background by `refreshStatus`. */
   private lastStatus: SessionStatus | undefined;
 
+  /** performance.now() of the last read of the store that succeeded (`refreshStatus`). */
+  private storeAnsweredAt: number | undefined;
+
+  /** Re-reads the leader's status; run every few seconds, it is also what tells that the store answers. */
   async refreshStatus(): Promise<void> {
     const s = await this.snapshot<SessionStatus>(SNAPSHOT_KEYS.status);
+    this.storeAnsweredAt = performance.now();
     if (s) this.lastStatus = s.value;
   }
 
-  /** "Can serve, leader known": the store answers (the tailers run) and some instance leads. */
+  /** "Can serve, leader known": the store answered lately and some other instance leads. */
   readiness(): Readiness {
     const c = this.options.cluster();
     const leaderKnown = c.leaderId != null && c.leaderId !== c.instanceId;
+    const storeOk =
+      this.storeAnsweredAt !== undefined &&
+      performance.now() - this.storeAnsweredAt < (this.options.storeStaleMs ?? 15_000);
+    const ready = leaderKnown && storeOk;
     return {
-      ready: leaderKnown,
+      ready,
       components: {
         cluster: {
           enabled: true,
-          ready: leaderKnown,
+          ready,
           state: c.role,
-          detail: leaderKnown ? `leader ${c.leaderId} at ${c.leaderUrl}` : "no leader known",
+          detail: !storeOk
+            ? "the shared store does not answer"
+            : leaderKnown
+              ? `leader ${c.leaderId} at ${c.leaderUrl}`
+              : "no leader known",
         },
       },
     };

@@ -279,18 +279,30 @@ export async function isReady(inst: Instance): Promise<boolean> {
 
 /** The instance that leads and can trade (its /readyz says so), within `timeoutMs`. */
 export async function readyLeader(instances: Instance[], timeoutMs = 30_000): Promise<Instance> {
-  return eventually(
-    "a leader that can trade",
-    async () => {
-      for (const inst of instances) {
-        const c = await clusterOf(inst);
-        if (c?.role === "LEADER" && (await isReady(inst))) return inst;
-      }
-      return undefined;
-    },
-    timeoutMs,
-    50,
-  );
+  const last = new Map<string, string>();
+  try {
+    return await eventually(
+      "a leader that can trade",
+      async () => {
+        for (const inst of instances) {
+          const c = await clusterOf(inst);
+          last.set(inst.id, c ? `${c.role} (leader ${c.leaderId}, epoch ${c.epoch})` : "no answer");
+          if (c?.role !== "LEADER") continue;
+          const r = await fetch(`${inst.url}/readyz`, { signal: AbortSignal.timeout(2_000) }).catch(
+            () => undefined,
+          );
+          if (r?.status === 200) return inst;
+          last.set(inst.id, `LEADER, /readyz ${r?.status ?? "no answer"}: ${r ? await r.text() : ""}`);
+        }
+        return undefined;
+      },
+      timeoutMs,
+      50,
+    );
+  } catch (e) {
+    const seen = [...last].map(([id, what]) => `${id}: ${what}`).join("; ");
+    throw new Error(`${(e as Error).message}; last seen: ${seen}`, { cause: e });
+  }
 }
 
 export interface SimOrder {
