@@ -38,7 +38,7 @@ const PLACE = `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { 
 export async function failover(): Promise<FigureResult> {
   const kills = envNumber("FAILOVER_KILLS", 10);
   const leaseSeconds = envNumber("FAILOVER_LEASE_SECONDS", 10);
-  const orders = envNumber("FAILOVER_LAG_ORDERS", 300);
+  const orders = envNumber("FAILOVER_LAG_ORDERS", 500); // 1,000 events: enough for a p99
   const pg = await startPostgres();
   let harness: ClusterHarness | undefined;
   try {
