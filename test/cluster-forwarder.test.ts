@@ -109,6 +109,16 @@ describe("a standby's mutation forwarder", () => {
     assert.equal(s.reachedApollo(), 1, "only the query reached this instance's own executor");
   });
 
+  it("sends queries of what only IB knows (quotes, bars, contracts) to the leader too", async () => {
+    const leader = await fakeLeader("ok");
+    const s = await standby(() => status(leader.url));
+    await send(s.url, '{ quote(contract: { symbol: "AAPL" }) { last } }');
+    await send(s.url, 'query Q { ...F } fragment F on Query { searchContracts(query: "AAPL") { conid } }');
+    await send(s.url, "{ positions { quantity } session { ready } }");
+    assert.equal(leader.seen.length, 2);
+    assert.equal(s.reachedApollo(), 1, "positions and session are the store's");
+  });
+
   it("answers LEADER_UNAVAILABLE, retryable, when no leader is known, the leader is unreachable, or it was forwarded already", async () => {
     const none = await standby(() => status(null));
     const closed = await reservedClosedPort();

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { getOperationAST, parse } from "graphql";
+import { getOperationAST, Kind, parse, type SelectionSetNode } from "graphql";
 import { ErrorCode } from "../errors";
 import type { ClusterStatus } from "../schema/cluster.type";
 
@@ -24,7 +24,8 @@ type Next = (err?: unknown) => void;
  * A standby answers a mutation by sending it to the leader (`leaderUrl` from the database) with the caller's
  * own Authorization header, and relays the leader's answer as it is: the caller's rights are checked by
  * the leader, as if it had called it directly, and a client behind a round-robin load balancer never needs
- * to know who leads. Queries and subscriptions stay here (served from the store).
+ * to know who leads. So do queries of what only IB knows (quotes, bars, contract lookups: LEADER_QUERIES).
+ * Other queries and subscriptions stay here (served from the store).
  *
  * When no leader can take it: LEADER_UNAVAILABLE, `retryable: true`, and nothing was sent to IB. When the
  * leader was sent the request but did not answer (it died or hung meanwhile): OUTCOME_UNKNOWN, also
@@ -34,7 +35,8 @@ type Next = (err?: unknown) => void;
 export function createMutationForwarder(options: MutationForwarderOptions) {
   const timeoutMs = options.timeoutMs ?? 30_000;
   return (req: Req, res: ServerResponse, next: Next): void => {
-    if (req.method !== "POST" || options.isLeading() || !isMutation(req.body)) {
+    const kind = req.method === "POST" && !options.isLeading() ? classify(req.body) : "local";
+    if (kind === "local") {
       next();
       return;
     }
@@ -54,7 +56,7 @@ export function createMutationForwarder(options: MutationForwarderOptions) {
       );
       return;
     }
-    void forward(req, res, c, timeoutMs, options);
+    void forward(req, res, c, timeoutMs, options, kind);
   };
 }
 
@@ -64,6 +66,7 @@ async function forward(
   c: ClusterStatus,
   timeoutMs: number,
   options: MutationForwarderOptions,
+  kind: "mutation" | "leader-query",
 ): Promise<void> {
   const target = new URL("/graphql", c.leaderUrl as string);
   const headers: Record<string, string> = {
@@ -91,7 +94,8 @@ async function forward(
     // Refused or unreachable: the request never left, so nothing can have been placed.
     const neverSent = !sent && (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EHOSTUNREACH");
     options.logger?.warn({ err: e, leader: c.leaderId, code }, "cluster: forwarding a mutation failed");
-    if (neverSent) {
+    // A read that failed changed nothing: the caller simply asks again.
+    if (neverSent || kind === "leader-query") {
       options.onForward?.("leader_unavailable");
       send(
         res,
@@ -118,16 +122,38 @@ async function forward(
   }
 }
 
-function isMutation(body: unknown): boolean {
-  if (body === null || typeof body !== "object" || Array.isArray(body)) return false;
+/**
+ * Root query fields only the leader can answer: they ask IB (market data, contract lookups), and a standby
+ * has no IB session. A query selecting any of them is forwarded whole, like a mutation.
+ */
+const LEADER_QUERIES = new Set(["quote", "quotes", "bars", "contract", "searchContracts", "optionChain"]);
+
+function classify(body: unknown): "mutation" | "leader-query" | "local" {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return "local";
   const { query, operationName } = body as { query?: unknown; operationName?: unknown };
-  if (typeof query !== "string") return false;
+  if (typeof query !== "string") return "local";
   try {
-    const op = getOperationAST(parse(query), typeof operationName === "string" ? operationName : undefined);
-    return op?.operation === "mutation";
+    const doc = parse(query);
+    const op = getOperationAST(doc, typeof operationName === "string" ? operationName : undefined);
+    if (op?.operation === "mutation") return "mutation";
+    if (op?.operation !== "query") return "local";
+    const fragments = new Map<string, SelectionSetNode>();
+    for (const d of doc.definitions) {
+      if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d.selectionSet);
+    }
+    const needsLeader = (set: SelectionSetNode, depth: number): boolean =>
+      depth < 8 &&
+      set.selections.some((s) =>
+        s.kind === Kind.FIELD
+          ? LEADER_QUERIES.has(s.name.value)
+          : s.kind === Kind.INLINE_FRAGMENT
+            ? needsLeader(s.selectionSet, depth + 1)
+            : fragments.has(s.name.value) && needsLeader(fragments.get(s.name.value)!, depth + 1),
+      );
+    return needsLeader(op.selectionSet, 0) ? "leader-query" : "local";
   } catch {
     // Apollo reports the syntax error, with its code.
-    return false;
+    return "local";
   }
 }
 
