@@ -24,6 +24,11 @@ import { machineLine, writeChaosSection } from "./lib/report";
 import { envNumber, mb, memorySample, seededRandom, sleep, waitUntil } from "./lib/stats";
 import { chaosVerdict } from "./lib/verdicts";
 import { AAPL, ACCOUNT, MSFT, startSimSystem, type SimSystem } from "./lib/system";
+import { runClusterChaosSync } from "./chaos-cluster";
+
+// `npm run chaos -- --instances N`: the shared deployment's kill series (bench/chaos-cluster.ts), run to
+// the end in a process of its own before anything of this file starts.
+if (process.argv.includes("--instances")) process.exit(runClusterChaosSync(process.argv));
 
 const CONIDS = [AAPL, MSFT] as const;
 const ORDER_PREFIX = "chaos-";

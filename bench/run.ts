@@ -7,6 +7,7 @@
 import "reflect-metadata";
 import { writeFileSync } from "node:fs";
 import { cachedReads } from "./figures/cached-reads";
+import { failover } from "./figures/failover";
 import { fanOut } from "./figures/fan-out";
 import { journal } from "./figures/journal";
 import { orderPath } from "./figures/order-path";
@@ -25,6 +26,7 @@ const FIGURES: [number, () => Promise<FigureResult>][] = [
   [6, journal],
   [7, quotesFanOut],
   [8, quoteRead],
+  [9, failover],
 ];
 
 async function main(): Promise<void> {

@@ -10,9 +10,14 @@ import {
   createOrderHistory,
   createRateLimitNotes,
   createStoreIdempotencyStore,
+  isFenced,
+  openPgStore,
   openSqliteStore,
   type Store,
 } from "./store";
+import { createClusterApp, type ClusterApp } from "./cluster/cluster-app";
+import type { ClusterStatus } from "./schema/cluster.type";
+import { InstanceRole } from "./schema/enums";
 import type { Config } from "./config/config";
 import type { Logger } from "./logger";
 import { Metrics } from "./metrics";
@@ -26,6 +31,8 @@ export interface App {
   store: Store;
   /** Present in SIMULATED mode. */
   simulators?: Simulators;
+  /** Present with DATABASE_URL: the election and the role this instance plays. */
+  cluster?: ClusterApp;
   stop(): Promise<void>;
 }
 
@@ -39,6 +46,8 @@ export interface AppOptions {
   retentionStepMs?: number;
   /** Market-data lines, linger and pacing over the config's (tests). */
   marketData?: MarketDataOptions;
+  /** With DATABASE_URL: how often the leader writes its reads for standbys (tests shorten it). */
+  clusterSnapshotEveryMs?: number;
 }
 
 const RETENTION_EVERY_MS = 3600_000;
@@ -82,7 +91,14 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   };
   let store: Store;
   try {
-    store = await openSqliteStore(storeDir, { retentionDays: config.journalRetentionDays, logger });
+    // DATABASE_URL: the shared store of a deployment of several instances, fenced until this one leads.
+    store = config.databaseUrl
+      ? await openPgStore(config.databaseUrl, {
+          retentionDays: config.journalRetentionDays,
+          logger,
+          epoch: null,
+        })
+      : await openSqliteStore(storeDir, { retentionDays: config.journalRetentionDays, logger });
   } catch (e) {
     await simulators?.stop();
     await dropStoreDir();
@@ -98,8 +114,44 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     broker: () => broker,
     schedulerQueue: () => cpAdapter?.stats().queueLength ?? 0,
   });
+  let cluster: ClusterApp | undefined;
   try {
-    const idempotency = await createStoreIdempotencyStore(store);
+    if (config.databaseUrl) {
+      const shared = store as Awaited<ReturnType<typeof openPgStore>>;
+      cluster = createClusterApp({
+        store: shared,
+        databaseUrl: config.databaseUrl,
+        instanceId: config.instanceId,
+        advertiseUrl: () => config.advertiseUrl ?? advertisedDefault(config.host, server),
+        leaseSeconds: config.leaderLeaseSeconds,
+        guards: guardsOf(config),
+        history: createOrderHistory(store, { logger: storeLog }),
+        logger: logger.child({ component: "cluster" }),
+        registry: metrics.registry,
+        snapshotEveryMs: options.clusterSnapshotEveryMs,
+        // Loaded at each promotion: the keys and rate-limit windows the previous leader left.
+        buildLeader: async (clusterStatus) =>
+          buildBroker(await createStoreIdempotencyStore(store), await rateLimitMemoryOf(), clusterStatus),
+      });
+      broker = cluster.broker;
+    } else {
+      const single = (): ClusterStatus => ({
+        instanceId: config.instanceId,
+        role: InstanceRole.SINGLE,
+        leaderId: null,
+        leaderUrl: null,
+        epoch: null,
+      });
+      broker = buildBroker(await createStoreIdempotencyStore(store), await rateLimitMemoryOf(), single);
+    }
+  } catch (e) {
+    await store.close();
+    await simulators?.stop();
+    await dropStoreDir();
+    throw e;
+  }
+
+  async function rateLimitMemoryOf(): Promise<SchedulerMemory> {
     const rateMemory = await store.rateLimitMemory();
     const rateLimitMemory: SchedulerMemory = {
       ...rateMemory,
@@ -112,17 +164,13 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         "Client Portal is still in the previous process's 429 penalty; its traffic waits until it ends",
       );
     }
-    broker = buildBroker(idempotency, rateLimitMemory);
-  } catch (e) {
-    await store.close();
-    await simulators?.stop();
-    await dropStoreDir();
-    throw e;
+    return rateLimitMemory;
   }
 
   function buildBroker(
     idempotency: Awaited<ReturnType<typeof createStoreIdempotencyStore>>,
     rateLimitMemory: SchedulerMemory,
+    clusterStatus: () => ClusterStatus,
   ): BrokerService {
     return createBrokerService({
       simulated: config.simulated,
@@ -136,14 +184,8 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         onOrderEvent: (e) => metrics.recordOrderEvent(e),
         onSessionEvent: (e) => metrics.recordSessionEvent(e),
       },
-      guards: {
-        readOnly: config.readOnly,
-        allowLiveTrading: config.allowLiveTrading,
-        accounts: config.accounts,
-        maxOrderQuantity: config.maxOrderQuantity ?? null,
-        maxOrderNotional: config.maxOrderNotional ?? null,
-        liveTwsPort: config.twsPort === 7496 || config.twsPort === 4001,
-      },
+      guards: guardsOf(config),
+      cluster: clusterStatus,
       clientPortal: cp
         ? (sink) =>
             (cpAdapter = createClientPortalBroker(
@@ -213,14 +255,15 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     await dropStoreDir();
   };
   try {
-    await broker.start();
+    // A cluster instance starts once its server listens (its advertised URL may need the port).
+    if (!cluster) await broker.start();
   } catch (e) {
     await broker.close();
     await closeStore();
     await simulators?.stop();
     throw e;
   }
-  let server: RunningServer;
+  let server: RunningServer | undefined;
   try {
     server = await startServer({
       broker,
@@ -230,26 +273,52 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       landingPage: config.landingPage,
       auth: { apiToken: config.apiToken, apiReadToken: config.apiReadToken },
       metrics,
+      forwardMutations: cluster?.forwardMutations,
       ...serverOptionsOf(config),
     });
+    await cluster?.start();
   } catch (e) {
+    await cluster?.stop().catch(() => undefined);
+    await server?.stop().catch(() => undefined);
     await broker.close();
     await closeStore();
     await simulators?.stop();
     throw e;
   }
+  const running = server;
   return {
-    server,
+    server: running,
     broker,
     store,
     simulators,
+    cluster,
     stop: async () => {
+      // Leaves the election first: a standby takes over while this one drains its requests.
+      await cluster?.stop();
       // The server's stop closes the broker, which waits for the journal's last appends.
-      await server.stop();
+      await running.stop();
       await closeStore();
       await simulators?.stop();
       logger.debug("simulators stopped");
     },
+  };
+}
+
+/** http://HOST:PORT with the port the server was given (PORT=0 in tests). */
+function advertisedDefault(host: string, server: RunningServer | undefined): string {
+  const url = new URL(server?.httpUrl ?? `http://${host}:4000`);
+  url.pathname = "/";
+  return url.toString().replace(/\/$/, "");
+}
+
+function guardsOf(config: Config) {
+  return {
+    readOnly: config.readOnly,
+    allowLiveTrading: config.allowLiveTrading,
+    accounts: config.accounts,
+    maxOrderQuantity: config.maxOrderQuantity ?? null,
+    maxOrderNotional: config.maxOrderNotional ?? null,
+    liveTwsPort: config.twsPort === 7496 || config.twsPort === 4001,
   };
 }
 
@@ -270,7 +339,9 @@ function scheduleRetention(store: Store, log: Logger, stepMs: number): { stop():
       },
       (err: unknown) => {
         if (stopped) return;
-        log.warn({ err }, "retention step failed; retrying in an hour");
+        // A standby of a shared deployment does not write: the leader runs retention for everyone.
+        if (isFenced(err)) log.debug("retention step left to the leader");
+        else log.warn({ err }, "retention step failed; retrying in an hour");
         timer = setTimeout(step, RETENTION_EVERY_MS);
         timer.unref();
       },

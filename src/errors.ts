@@ -28,6 +28,12 @@ export const ErrorCode = {
   TOO_MANY_SUBSCRIPTIONS: "TOO_MANY_SUBSCRIPTIONS",
   /** A resume position (`after` cursor or `afterSequence`) the journal cannot honour; bounds in extensions. */
   CURSOR_INVALID: "CURSOR_INVALID",
+  /**
+   * A shared deployment has no leader able to take the mutation right now (a failover is under way, or the
+   * leader is starting): nothing was sent to IB. `extensions.retryable` is true; retry with the same
+   * clientOrderId.
+   */
+  LEADER_UNAVAILABLE: "LEADER_UNAVAILABLE",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

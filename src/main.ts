@@ -7,10 +7,16 @@ import { printSchema } from "graphql";
 import { startApp } from "./app";
 import { formatChecks, runDoctor } from "./doctor/doctor";
 import { RATE_LIMIT_PROFILES, startSimulators, type CpRateLimitProfile } from "./simulators";
-import { ConfigError, loadConfig, redactedConfig, type ConfigOverrides } from "./config/config";
+import {
+  ConfigError,
+  loadConfig,
+  redactedConfig,
+  redactUrlCredentials,
+  type ConfigOverrides,
+} from "./config/config";
 import { createLogger, type Logger } from "./logger";
 import { buildAppSchema } from "./build-schema";
-import { StoreError } from "./store";
+import { migrateSqliteToPg, StoreError } from "./store";
 
 /** Exit codes: 0 ok, 1 runtime failure (or a shutdown past its deadline), 2 bad configuration or usage. */
 const EXIT_FAILURE = 1;
@@ -204,6 +210,29 @@ async function doctor(flags: { json?: boolean; sim?: boolean; login?: boolean; t
   }
 }
 
+async function migrateStore(flags: { from: string; to: string }) {
+  if (!/^postgres(ql)?:\/\//.test(flags.to)) {
+    console.error(
+      "--to must be a PostgreSQL URL; example: --to postgres://ibkr:secret@db.internal:5432/ibkr",
+    );
+    process.exit(EXIT_BAD_CONFIG);
+  }
+  try {
+    const r = await migrateSqliteToPg(flags.from, flags.to);
+    console.log(
+      `Copied ${flags.from} into ${redactUrlCredentials(flags.to)}: ${r.journalEvents} journal events ` +
+        `(last sequence ${r.lastSequence}, journal ${r.journalId}: cursors stay valid), ${r.orders} orders, ` +
+        `${r.fills} fills, ${r.idempotencyKeys} idempotency keys. Start the instances with DATABASE_URL set.`,
+    );
+  } catch (e) {
+    if (e instanceof StoreError) {
+      console.error(`Cannot migrate: ${e.message}`);
+      process.exit(EXIT_BAD_CONFIG);
+    }
+    throw e;
+  }
+}
+
 export function buildCli(): Command {
   const program = new Command();
   program
@@ -280,6 +309,15 @@ export function buildCli(): Command {
     )
     .option("--timeout <ms>", "per-step timeout", "4000")
     .action(doctor);
+
+  program
+    .command("migrate-store")
+    .description(
+      "copy a single instance's store (DATA_DIR) into an empty PostgreSQL database, for a shared deployment",
+    )
+    .requiredOption("--from <dir>", "the DATA_DIR holding store.sqlite (stop the server using it first)")
+    .requiredOption("--to <url>", "the new deployment's DATABASE_URL (postgres://…), an empty database")
+    .action(migrateStore);
 
   program
     .command("schema")

@@ -137,7 +137,8 @@ export class Metrics {
   }
 
   recordSessionEvent(e: Pick<SessionEvent, "api" | "type">): void {
-    this.sessionTransitions.inc({ api: e.api, type: e.type });
+    // LEADER_CHANGED is of no one API.
+    this.sessionTransitions.inc({ api: e.api ?? "NONE", type: e.type });
   }
 
   recordOrderEvent(e: Pick<OrderEvent, "type" | "catchUp">): void {

@@ -57,6 +57,11 @@ export interface ServerOptions {
   introspection?: boolean;
   /** Caps on WebSocket clients. */
   wsLimits?: Partial<WsLimits>;
+  /**
+   * Runs on each authorized POST /graphql with its parsed body, before Apollo: a standby of a shared
+   * deployment answers mutations by forwarding them to the leader (src/cluster/mutation-forwarder.ts).
+   */
+  forwardMutations?: (req: Request, res: Response, next: NextFunction) => void;
 }
 
 export interface WsLimits {
@@ -480,6 +485,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     GRAPHQL_PATH,
     landingPageOrToken,
     express.json({ limit: "256kb" }),
+    options.forwardMutations ?? ((_req: Request, _res: Response, next: NextFunction) => next()),
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<AppContext> => ({
         broker,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { buildSchema, lexicographicSortSchema, printSchema } from "graphql";
+import { buildSchema, lexicographicSortSchema, printSchema, type GraphQLObjectType } from "graphql";
 import { buildAppSchema } from "../src/build-schema";
 import { repoRoot } from "./helpers/paths";
 
@@ -125,12 +125,19 @@ describe("schema.graphql", () => {
       "CONNECTED",
       "DISCONNECTED",
       "EXPIRED",
+      "LEADER_CHANGED",
       "LOGIN_ATTEMPT_FAILED",
       "LOGIN_FAILED",
       "LOGIN_REQUIRED",
       "REAUTH_FAILED",
       "RESTORED",
     ]);
+    // Shared deployments (issue #20): the names are the contract.
+    assert.deepEqual(enumValues("InstanceRole").sort(), ["LEADER", "SINGLE", "STANDBY"]);
+    has("ClusterStatus", ["instanceId", "role", "leaderId", "leaderUrl", "epoch"]);
+    has("SessionStatus", ["cluster"]);
+    const role = (schema.getType("ClusterStatus") as GraphQLObjectType).getFields().role;
+    assert.equal(String(role?.type), "InstanceRole!");
     assert.deepEqual(enumValues("ClientPortalState").sort(), [
       "AUTHENTICATED",
       "AWAITING_SECOND_FACTOR",

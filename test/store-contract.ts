@@ -2,7 +2,19 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import type { IdempotencyRecord } from "../src/brokers/idempotency";
 import { BrokerApi } from "../src/schema/enums";
-import { encodeCursor, parseCursor, StoreError, type JsonValue, type Store } from "../src/store";
+import {
+  createStoreIdempotencyStore,
+  encodeCursor,
+  parseCursor,
+  StoreError,
+  type IdempotencyLookup,
+  type JsonValue,
+  type Store,
+} from "../src/store";
+
+function keyOf(l: IdempotencyLookup): string {
+  return l.status === "present" ? l.record.clientOrderId : l.status === "corrupt" ? l.clientOrderId : "";
+}
 
 /** What the contract needs of one implementation: a database it can open, close and reopen, and damage. */
 export interface StoreFixture {
@@ -417,6 +429,36 @@ export function defineStoreContract(name: string, makeFixture: () => Promise<Sto
         );
       } finally {
         await store.close();
+      }
+    });
+
+    it("lists every key, damaged ones included, for the idempotency cache loaded at start", async () => {
+      const fx = await fixture();
+      const a = await fx.open();
+      await a.putIdempotency(record("k1", { state: "PENDING" }));
+      await a.putIdempotency(record("k2"));
+      await a.putIdempotency(record("k3"));
+      await a.deleteIdempotency("k3");
+      await a.close();
+      await fx.damageIdempotency("k2", "{not json");
+      const b = await fx.open();
+      try {
+        assert.ok(b.listIdempotency, "the server refuses to start on a store that cannot list its keys");
+        const listed = (await b.listIdempotency()).sort((x, y) => keyOf(x).localeCompare(keyOf(y)));
+        assert.deepEqual(
+          listed.map((l) => [keyOf(l), l.status]),
+          [
+            ["k1", "present"],
+            ["k2", "corrupt"],
+          ],
+        );
+        assert.equal(listed[0]?.status === "present" && listed[0].record.state, "PENDING");
+        // The cache built from the list blocks the damaged key and knows the other.
+        const cache = await createStoreIdempotencyStore(b);
+        assert.equal(cache.get("k1")?.state, "PENDING");
+        assert.ok(cache.damaged?.("k2"));
+      } finally {
+        await b.close();
       }
     });
 

@@ -14,6 +14,8 @@ import type { ModifyOrderInput, PlaceOrderInput } from "../schema/order.input";
 import type { Fill, Order, OrderEvent, OrderPreview, PlaceOrderPayload } from "../schema/order.type";
 import type { Position } from "../schema/position.type";
 import type { ClientPortalStatus, SessionEvent, SessionStatus, TwsStatus } from "../schema/session.type";
+import type { ClusterStatus } from "../schema/cluster.type";
+import { InstanceRole } from "../schema/enums";
 import type {
   ApiBroker,
   BrokerEventSink,
@@ -96,6 +98,8 @@ export interface BrokerServiceOptions {
   tws?: (sink: BrokerEventSink) => TwsBroker;
   /** Line limit, linger, history pacing (MARKET_DATA_LINES). */
   marketData?: MarketDataOptions;
+  /** This instance's place in a shared deployment, for `status().cluster`. @default SINGLE */
+  cluster?: () => ClusterStatus;
 }
 
 export interface Readiness {
@@ -166,6 +170,13 @@ const DISABLED_CP: ClientPortalStatus = {
   readOnly: false,
 };
 const DISABLED_TWS: TwsStatus = { enabled: false, state: TwsState.DISABLED };
+const SINGLE_CLUSTER: ClusterStatus = {
+  instanceId: "single",
+  role: InstanceRole.SINGLE,
+  leaderId: null,
+  leaderUrl: null,
+  epoch: null,
+};
 
 export function createBrokerService(options: BrokerServiceOptions): BrokerService {
   return new UnifiedBrokerService(options);
@@ -288,7 +299,8 @@ class UnifiedBrokerService implements BrokerService {
     const clientPortal = this.cp?.status() ?? DISABLED_CP;
     const tws = this.tws?.status() ?? DISABLED_TWS;
     const ready = this.readiness().ready;
-    return { mode: this.mode(), ready, clientPortal, tws };
+    const cluster = this.options.cluster?.() ?? SINGLE_CLUSTER;
+    return { mode: this.mode(), ready, clientPortal, tws, cluster };
   }
 
   readiness(): Readiness {

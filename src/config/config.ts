@@ -1,6 +1,8 @@
 import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { isIP } from "node:net";
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
 import { loginSelectorsSchema } from "../session/login-selectors";
@@ -140,6 +142,36 @@ const SETTINGS = {
     example: "30",
     schema: z.coerce.number().int().min(1).max(3650),
     default: "30",
+  },
+  // Shared deployments (src/cluster): unset, the store is SQLite in DATA_DIR and the role is SINGLE.
+  // Not `secret`: the host and database are worth logging; the password is cut by redactUrlCredentials.
+  databaseUrl: {
+    env: "DATABASE_URL",
+    example: "postgres://ibkr:secret@db.internal:5432/ibkr",
+    schema: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  },
+  instanceId: {
+    env: "INSTANCE_ID",
+    example: "ibkr-1",
+    // Empty: one made of the host name, the pid and a random part, unique even for two containers that
+    // share a host name and pid 1.
+    schema: z
+      .string()
+      .max(100)
+      .transform((v) => v.trim() || `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`),
+    default: "",
+  },
+  advertiseUrl: {
+    env: "ADVERTISE_URL",
+    example: "http://ibkr-1.internal:4000",
+    // Unset: http://HOST:PORT, right only when the other instances reach this one at its bind address.
+    schema: z.url({ protocol: /^https?$/ }).optional(),
+  },
+  leaderLeaseSeconds: {
+    env: "LEADER_LEASE_SECONDS",
+    example: "10",
+    schema: z.coerce.number().int().min(1).max(300),
+    default: "10",
   },
   orderEventBuffer: {
     env: "ORDER_EVENT_BUFFER",

@@ -2,6 +2,7 @@ export { AsyncQueue } from "./async-queue";
 export { Pacer } from "./pacer";
 export { SequencedLog, type SequencedLogOptions } from "./sequenced-log";
 export {
+  fromPayload,
   JournaledLog,
   MemoryJournal,
   type Journal,

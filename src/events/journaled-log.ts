@@ -99,6 +99,21 @@ export class JournaledLog<T extends Sequenced> {
     return published;
   }
 
+  /**
+   * Publishes events another process journaled (a standby following the leader's journal), in the order
+   * given, which must be ascending and after everything published before. Nothing is appended: they are
+   * durable already. Subscribers resuming from a cursor get them exactly as from `append`.
+   */
+  publishStored(events: readonly JournalEvent[]): void {
+    for (const row of events) {
+      if (row.stream !== this.options.stream) continue;
+      const full =
+        this.cache.get(row.sequence) ??
+        this.remember(this.sequenced(fromPayload(row.payload) as Omit<T, keyof Sequenced>, row.sequence));
+      for (const s of this.subscribers) if (s.accept(full)) s.queue.push(full);
+    }
+  }
+
   /** Resolves once every append made so far was published (or failed). */
   async flushed(): Promise<void> {
     await this.tail;
@@ -287,7 +302,7 @@ function toPayload(event: object): JsonValue {
 /** The fields of events that are Dates: order times, fill times, the session's last tickle. */
 const DATE_KEYS = new Set(["at", "createdAt", "updatedAt", "lastTickleAt", "time"]);
 
-function fromPayload(payload: JsonValue): unknown {
+export function fromPayload(payload: JsonValue): unknown {
   return revive(payload, "");
 }
 

@@ -112,6 +112,8 @@ export enum SessionEventType {
   LOGIN_FAILED = "LOGIN_FAILED",
   /** An automatic login failed for a passing reason (timeout, browser, page); the next one is scheduled. */
   LOGIN_ATTEMPT_FAILED = "LOGIN_ATTEMPT_FAILED",
+  /** Another instance of a shared deployment took over the IB sessions (`status.cluster` names it). */
+  LEADER_CHANGED = "LEADER_CHANGED",
 }
 
 /** Statuses after which IB will never change an order again. */
@@ -121,6 +123,16 @@ export const TERMINAL_ORDER_STATUSES: ReadonlySet<OrderStatus> = new Set([
   OrderStatus.REJECTED,
   OrderStatus.INACTIVE,
 ]);
+
+/** This instance's part in a shared deployment (DATABASE_URL); see ClusterStatus. */
+export enum InstanceRole {
+  /** No DATABASE_URL: this instance is alone and owns the IB sessions. */
+  SINGLE = "SINGLE",
+  /** Holds the cluster's lock: the one instance that talks to IB. */
+  LEADER = "LEADER",
+  /** Serves reads and subscriptions from the shared store and forwards mutations to the leader. */
+  STANDBY = "STANDBY",
+}
 
 const enums = {
   TradingMode,
@@ -136,5 +148,6 @@ const enums = {
   OrderStatus,
   OrderEventType,
   SessionEventType,
+  InstanceRole,
 };
 for (const [name, e] of Object.entries(enums)) registerEnumType(e, { name });

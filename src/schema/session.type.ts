@@ -1,5 +1,6 @@
 import { Field, Int, ObjectType } from "type-graphql";
 import { BrokerApi, ClientPortalState, SessionEventType, TradingMode, TwsState } from "./enums";
+import { ClusterStatus } from "./cluster.type";
 import { DateTime } from "./scalars";
 
 @ObjectType({ description: "The Client Portal (REST gateway) side of the session." })
@@ -80,6 +81,11 @@ export class SessionStatus {
 
   @Field(() => TwsStatus)
   tws!: TwsStatus;
+
+  @Field(() => ClusterStatus, {
+    description: "This instance's role: SINGLE, or LEADER / STANDBY of a shared deployment.",
+  })
+  cluster!: ClusterStatus;
 }
 
 @ObjectType()
@@ -90,8 +96,8 @@ export class SessionEvent {
   @Field(() => String, { description: "Opaque position of this event in the journal." })
   cursor!: string;
 
-  @Field(() => BrokerApi)
-  api!: BrokerApi;
+  @Field(() => BrokerApi, { nullable: true, description: "Null for LEADER_CHANGED, which is of no one API." })
+  api?: BrokerApi | null;
 
   @Field(() => SessionEventType)
   type!: SessionEventType;

@@ -12,7 +12,12 @@ export type StoreErrorCode =
   /** The database file cannot be opened or is not a SQLite database. */
   | "STORE_UNREADABLE"
   /** A call after `close()`. */
-  | "STORE_CLOSED";
+  | "STORE_CLOSED"
+  /**
+   * A write refused because this instance no longer leads the cluster (PostgreSQL store): the database
+   * holds a newer epoch, or this instance is a standby. See pg-errors.ts.
+   */
+  | "FENCED";
 
 export class StoreError extends Error {
   constructor(

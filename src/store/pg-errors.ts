@@ -3,11 +3,8 @@ import { StoreError, type StoreErrorCode } from "./errors";
 /**
  * A write refused because this instance is no longer the leader: the database holds a newer cluster epoch
  * than the one it writes under (another instance took over), or it stepped down and holds none.
- *
- * `FENCED` is not in `StoreErrorCode` yet (errors.ts belongs to the single-instance store and is not edited
- * by this change); the cast is the one place it is widened, and `isFenced` the one place it is read.
  */
-export const FENCED = "FENCED" as StoreErrorCode;
+export const FENCED: StoreErrorCode = "FENCED";
 
 export function fencedError(mine: number | null, current: number | null): StoreError {
   const message =

@@ -22,6 +22,7 @@ import type {
   RetentionOptions,
   RetentionStep,
   Store,
+  StoredSnapshot,
 } from "./store";
 
 /**
@@ -136,9 +137,26 @@ const MIGRATIONS: readonly string[] = [
     renewed_at timestamptz NOT NULL
   );
   `,
+  `
+  -- What the leader last read of IB (accounts, positions, account values), for standbys to serve with its
+  -- time: they never talk to IB themselves.
+  CREATE TABLE broker_snapshots (key text PRIMARY KEY, at bigint NOT NULL, value text NOT NULL);
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Everything `importAll` copies: what `migrate-store` read from the SQLite store. */
+export interface StoreImport {
+  journalId: string;
+  bounds: JournalBounds;
+  /** Both streams, ascending by sequence. */
+  journal: JournalEvent[];
+  orders: OrderSnapshot[];
+  fills: Fill[];
+  idempotency: IdempotencyLookup[];
+  rateLimits: RateLimitMemory;
+}
 
 interface QueuedWrite {
   run: (client: pg.PoolClient, batch: Batch) => Promise<unknown>;
@@ -277,7 +295,8 @@ export async function migratePgSchema(pool: pg.Pool | pg.ClientBase, databaseUrl
  * transaction, so PostgreSQL delivers it only if, and when, it committed.
  */
 export class PgStore implements Store {
-  readonly journalId: string;
+  /** Replaced only by `importAll`, which takes over the migrated journal's id. */
+  private id: string;
   private readonly now: () => number;
   private readonly retentionMs: number;
   private readonly idempotencyMaxAgeMs: number;
@@ -299,12 +318,16 @@ export class PgStore implements Store {
     journalId: string,
     private readonly options: PgStoreOptions,
   ) {
-    this.journalId = journalId;
+    this.id = journalId;
     this.now = options.now ?? Date.now;
     this.retentionMs = (options.retentionDays ?? DEFAULT_JOURNAL_RETENTION_DAYS) * DAY_MS;
     this.idempotencyMaxAgeMs = options.idempotencyMaxAgeMs ?? DEFAULT_IDEMPOTENCY_MAX_AGE_MS;
     this.fencing = options.epoch !== undefined;
     this.epoch = options.epoch ?? null;
+  }
+
+  get journalId(): string {
+    return this.id;
   }
 
   /**
@@ -339,6 +362,20 @@ export class PgStore implements Store {
 
   async readAfter(stream: JournalStream, afterSequence: number, limit: number): Promise<JournalEvent[]> {
     await this.readable();
+    return this.readCommittedAfter(stream, afterSequence, limit);
+  }
+
+  /**
+   * `readAfter` without waiting for this process's own queued writes (read-your-writes): what a tailer
+   * woken by NOTIFY needs, since a notification is only sent for a committed append. On a leader that
+   * writes all the time, waiting for its queue would put every subscriber behind its group commits.
+   */
+  async readCommittedAfter(
+    stream: JournalStream,
+    afterSequence: number,
+    limit: number,
+  ): Promise<JournalEvent[]> {
+    if (this.closed) throw closedError();
     const { rows } = await this.pool.query<JournalRow>(
       `SELECT sequence, stream, at, payload FROM journal WHERE stream = $1 AND sequence > $2
        ORDER BY sequence LIMIT $3`,
@@ -457,21 +494,19 @@ export class PgStore implements Store {
 
   async getIdempotency(clientOrderId: string): Promise<IdempotencyLookup> {
     await this.readable();
-    const { rows } = await this.pool.query<{ record: string; corrupt: boolean }>(
-      "SELECT record, corrupt FROM idempotency WHERE client_order_id = $1",
+    const { rows } = await this.pool.query<IdempotencyRow>(
+      "SELECT client_order_id, record, corrupt FROM idempotency WHERE client_order_id = $1",
       [clientOrderId],
     );
-    const row = rows[0];
-    if (!row) return { status: "absent" };
-    if (!row.corrupt) {
-      try {
-        const record = JSON.parse(row.record) as unknown;
-        if (isRecord(record) && record.clientOrderId === clientOrderId) return { status: "present", record };
-      } catch {
-        /* falls through: a row we cannot read blocks its key */
-      }
-    }
-    return { status: "corrupt", clientOrderId, raw: row.record };
+    return rows[0] ? lookupOf(rows[0]) : { status: "absent" };
+  }
+
+  async listIdempotency(): Promise<IdempotencyLookup[]> {
+    await this.readable();
+    const { rows } = await this.pool.query<IdempotencyRow>(
+      "SELECT client_order_id, record, corrupt FROM idempotency",
+    );
+    return rows.map(lookupOf);
   }
 
   putIdempotency(record: IdempotencyRecord): Promise<void> {
@@ -493,6 +528,30 @@ export class PgStore implements Store {
     return this.write(async (client) => {
       await client.query("DELETE FROM idempotency WHERE client_order_id = $1", [clientOrderId]);
     });
+  }
+
+  // --- the leader's last reads, for standbys ---
+
+  putSnapshot(key: string, value: JsonValue): Promise<void> {
+    const text = JSON.stringify(value);
+    const at = this.now();
+    return this.write(async (client) => {
+      await client.query(
+        `INSERT INTO broker_snapshots (key, at, value) VALUES ($1, $2, $3)
+         ON CONFLICT (key) DO UPDATE SET at = excluded.at, value = excluded.value`,
+        [key, at, text],
+      );
+    });
+  }
+
+  async getSnapshot(key: string): Promise<StoredSnapshot | undefined> {
+    await this.readable();
+    const { rows } = await this.pool.query<{ at: string; value: string }>(
+      "SELECT at, value FROM broker_snapshots WHERE key = $1",
+      [key],
+    );
+    const row = rows[0];
+    return row && { at: Number(row.at), value: JSON.parse(row.value) as JsonValue };
   }
 
   // --- rate-limit memory ---
@@ -569,6 +628,101 @@ export class PgStore implements Store {
       const more = [journal, orders, fills, idempotency, rateLimits].some((n) => n >= batch);
       return { journal, orders, fills, idempotency, rateLimits, more };
     });
+  }
+
+  /**
+   * Copies another store's whole content into this one, which must be empty (`migrate-store`): the
+   * journal keeps its id and every sequence, so the cursors clients hold stay valid on the new store. One
+   * transaction: all of it or nothing.
+   */
+  async importAll(source: StoreImport): Promise<void> {
+    await this.readable();
+    const client = await this.pool.connect();
+    const onError = () => undefined;
+    client.on("error", onError);
+    try {
+      await client.query("BEGIN");
+      try {
+        const { rows } = await client.query<{ last: string; orders: string; keys: string }>(
+          `SELECT (SELECT last FROM journal_head) AS last, (SELECT count(*) FROM orders) AS orders,
+                  (SELECT count(*) FROM idempotency) AS keys`,
+        );
+        const used = rows[0] as { last: string; orders: string; keys: string };
+        if (Number(used.last) > 0 || Number(used.orders) > 0 || Number(used.keys) > 0) {
+          throw new StoreError(
+            "STORE_UNREADABLE",
+            `The PostgreSQL store ${redactUrl(this.databaseUrl)} is not empty (journal at ${used.last}, ` +
+              `${used.orders} orders, ${used.keys} keys): migrate into a new database.`,
+          );
+        }
+        await client.query("UPDATE store_meta SET value = $1 WHERE key = 'journal_id'", [source.journalId]);
+        for (const e of source.journal) {
+          await client.query("INSERT INTO journal (sequence, stream, at, payload) VALUES ($1, $2, $3, $4)", [
+            e.sequence,
+            e.stream,
+            e.at,
+            JSON.stringify(e.payload),
+          ]);
+        }
+        await client.query("UPDATE journal_head SET last = $1, purged_through = $2", [
+          source.bounds.last,
+          source.bounds.purgedThrough,
+        ]);
+        for (const o of source.orders) {
+          await client.query(
+            `INSERT INTO orders (id, account_id, status, client_order_id, perm_id, updated_at, finished, snapshot)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+            [
+              o.id,
+              o.accountId,
+              o.status,
+              o.clientOrderId ?? null,
+              o.permId ?? null,
+              o.updatedAt,
+              o.finished,
+              JSON.stringify(o.snapshot),
+            ],
+          );
+        }
+        for (const f of source.fills) {
+          await client.query(
+            `INSERT INTO fills (execution_id, order_id, account_id, at, fill) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT DO NOTHING`,
+            [f.executionId, f.orderId, f.accountId, f.at, JSON.stringify(f.fill)],
+          );
+        }
+        for (const k of source.idempotency) {
+          if (k.status === "present") {
+            await this.putIdempotencyIn(client, k.record, JSON.stringify(k.record));
+          } else if (k.status === "corrupt") {
+            // Still blocked on the new store: only an operator may free a key whose record is unreadable.
+            await client.query(
+              "INSERT INTO idempotency (client_order_id, record, updated_at, corrupt) VALUES ($1, $2, $3, true)",
+              [k.clientOrderId, k.raw, this.now()],
+            );
+          }
+        }
+        for (const [endpoint, until] of Object.entries(source.rateLimits.windows)) {
+          await client.query("INSERT INTO rate_limit_windows (endpoint, busy_until) VALUES ($1, $2)", [
+            endpoint,
+            Math.ceil(until),
+          ]);
+        }
+        if (source.rateLimits.penaltyUntil !== null) {
+          await client.query("INSERT INTO store_meta (key, value) VALUES ('penalty_until', $1)", [
+            String(Math.ceil(source.rateLimits.penaltyUntil)),
+          ]);
+        }
+        await client.query("COMMIT");
+      } catch (e) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw e;
+      }
+    } finally {
+      client.off("error", onError);
+      client.release();
+    }
+    this.id = source.journalId;
   }
 
   /** Commits what is queued, then closes the pool and the LISTEN connection. */
@@ -835,6 +989,26 @@ class JournalListener {
     }, delay);
     this.retryTimer.unref();
   }
+}
+
+interface IdempotencyRow {
+  client_order_id: string;
+  record: string;
+  corrupt: boolean;
+}
+
+/** A row we cannot read blocks its key (corrupt), rather than vanishing and freeing it. */
+function lookupOf(row: IdempotencyRow): IdempotencyLookup {
+  if (!row.corrupt) {
+    try {
+      const record = JSON.parse(row.record) as unknown;
+      if (isRecord(record) && record.clientOrderId === row.client_order_id)
+        return { status: "present", record };
+    } catch {
+      /* falls through */
+    }
+  }
+  return { status: "corrupt", clientOrderId: row.client_order_id, raw: row.record };
 }
 
 function orderOf(r: OrderRow): OrderSnapshot {

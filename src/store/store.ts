@@ -129,6 +129,12 @@ export interface RetentionStep {
   more: boolean;
 }
 
+/** A value the leader read of IB (positions, account values), with when it was written (epoch ms). */
+export interface StoredSnapshot {
+  at: number;
+  value: JsonValue;
+}
+
 /**
  * The durable layer under the order journal, orders, fills, idempotency keys and rate-limit memory.
  *
@@ -177,6 +183,13 @@ export interface Store {
   noteEndpointWindow(endpoint: string, busyUntil: number): Promise<void>;
   setPenaltyUntil(until: number | null): Promise<void>;
   rateLimitMemory(now?: number): Promise<RateLimitMemory>;
+
+  /**
+   * The leader's last read of IB under `key` (e.g. `positions:DU1`), replaced at each write, so standbys
+   * can answer reads without talking to IB. Optional: only the shared (PostgreSQL) store has them.
+   */
+  putSnapshot?(key: string, value: JsonValue): Promise<void>;
+  getSnapshot?(key: string): Promise<StoredSnapshot | undefined>;
 
   /** One small retention step; the caller schedules it off the hot path and repeats while `more`. */
   retentionStep(options?: RetentionOptions): Promise<RetentionStep>;
