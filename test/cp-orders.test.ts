@@ -101,8 +101,12 @@ describe("Client Portal orders over HTTPS", () => {
     assert.equal(fill.quantity, 10);
     assert.ok(fill.price <= 180);
 
-    const listed = await h.broker.listOrders();
-    assert.equal(listed.find((o) => o.id === order.id)?.status, OrderStatus.FILLED);
+    // The fill can be observed (IB's order push) before the list reads it: the list's short read cache may
+    // still hold the answer from before the fill, so it is read until it catches up.
+    await eventually(
+      "the order list to show the fill",
+      async () => (await h.broker.listOrders()).find((o) => o.id === order.id)?.status === OrderStatus.FILLED,
+    );
     assert.equal((await h.broker.findByClientOrderId("cp-fill-1"))?.id, order.id);
     assert.equal(await h.broker.findByClientOrderId("never-placed"), null);
     const positions = await h.broker.listPositions(ACCT);
