@@ -4,10 +4,24 @@
  * their margins over them, the simulators enforce them as they are, and test/ib-limits.test.ts checks the
  * adapter's scheduler against these numbers directly (not against the simulator's copy).
  *
- * Sources (in /work/shared/reference, copied from IB's pages):
+ * Sources: IB's own pages (the URLs below), as the project's reference notes copy them (in
+ * /work/shared/reference):
  * - CP: client-portal-api.md §0 (quick facts), §2 (session), §6.1 (documented limits), §6.2 (client recipe)
  * - TWS: tws-protocol.md §7.10 (pacing), pitfalls 18 and 19
  */
+
+/** Where IB publishes these numbers. */
+export const IB_DOCS = {
+  /** Client Portal Web API v1, "Pacing Limitations": the per-endpoint table, 10 req/s, the 15-min penalty box. */
+  cpPacing: "https://www.interactivebrokers.com/campus/ibkr-api-page/cpapi-v1/#pacing-limitations",
+  /** The newer Web API page's "Pacing Limitations" (10 req/s through the gateway, 10-min penalty box). */
+  webApiPacing:
+    "https://www.interactivebrokers.com/campus/ibkr-api-page/web-api-trading/#pacing-limitations-8",
+  /** Client Portal Web API v1 (session, tickle and idle timeout). */
+  cpApi: "https://www.interactivebrokers.com/campus/ibkr-api-page/cpapi-v1/",
+  /** TWS API "Order Limitations": the 50 messages per second every TWS client is held to. */
+  twsMessageRate: "https://interactivebrokers.github.io/tws-api/order_limitations.html",
+} as const;
 
 /** One of IB's per-endpoint limits for the Client Portal gateway: at most `max` requests per `windowMs`. */
 export interface IbCpEndpointLimit {
@@ -20,7 +34,7 @@ export interface IbCpEndpointLimit {
   source: string;
 }
 
-const S61 = "client-portal-api.md §6.1 Documented limits";
+const S61 = `${IB_DOCS.cpPacing} (client-portal-api.md §6.1 Documented limits)`;
 
 /** client-portal-api.md §6.1: the per-endpoint table. */
 export const IB_CP_ENDPOINT_LIMITS: readonly IbCpEndpointLimit[] = [
@@ -112,21 +126,21 @@ export const IB_CP_ENDPOINT_LIMITS: readonly IbCpEndpointLimit[] = [
 
 /** The Client Portal gateway's other documented numbers. */
 export const IB_CP = {
-  /** client-portal-api.md §0 and §6.1: "Global, via CP Gateway: 10 req/s". */
+  /** IB_DOCS.cpPacing (client-portal-api.md §0 and §6.1): "Global, via CP Gateway: 10 req/s". */
   globalPerSecond: 10,
-  /** client-portal-api.md §6.1: `/iserver/marketdata/history` "max 5 concurrent requests (excess → 429)". */
+  /** IB_DOCS.cpPacing (client-portal-api.md §6.1): `/iserver/marketdata/history` "max 5 concurrent requests". */
   historyMaxConcurrent: 5,
-  /** client-portal-api.md §0 and §6.1: the penalty box after a 429 is 15 min (CPAPI v1 page) / 10 min (newer). */
+  /** After a 429, the penalty box: 15 min on IB_DOCS.cpPacing, 10 min on IB_DOCS.webApiPacing (§0, §6.1). */
   penaltyMs: { cpapiV1: 15 * 60_000, webApi: 10 * 60_000 },
-  /** client-portal-api.md §0: the brokerage session dies after ~5 min without requests ("~6 min" elsewhere). */
+  /** IB_DOCS.cpApi (client-portal-api.md §0): the session dies after ~5 min without requests ("~6" elsewhere). */
   idleTimeoutMs: 5 * 60_000,
-  /** client-portal-api.md §2.6 step 3: "POST /tickle every 55–60 s (never faster than 1/s)". */
+  /** IB_DOCS.cpApi (client-portal-api.md §2.6 step 3): tickle every 55–60 s (never faster than 1/s). */
   tickleEveryMs: { min: 55_000, max: 60_000 },
 } as const;
 
 /** The TWS API's documented numbers. */
 export const IB_TWS = {
-  /** tws-protocol.md §7.10 and pitfall 18: TWS accepts at most 50 messages/s per client, then error 100. */
+  /** IB_DOCS.twsMessageRate (tws-protocol.md §7.10, pitfall 18): at most 50 messages/s a client, then error 100. */
   messagesPerSecond: 50,
   /** tws-protocol.md §7.10: @stoqey/ib 1.6.10 throttles itself to 40/s by default (`maxReqPerSec`). */
   stoqeyDefaultPerSecond: 40,

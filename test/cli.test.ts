@@ -123,7 +123,11 @@ describe("ibkr-graphql CLI", () => {
       );
       // Exit 0 already rules out the deadline; the log says which way it went if that ever changes.
       assert.doesNotMatch(log, /shutdown deadline reached/);
-      await assert.rejects(sub.next(3000));
+      // README: "subscribers closed with 1001" (going away), not dropped.
+      await assert.rejects(sub.next(3000), (e: { code?: number; message?: string }) => {
+        assert.equal(e.code, 1001, e.message);
+        return true;
+      });
     } finally {
       await client.dispose();
     }

@@ -111,11 +111,14 @@ describe("Client Portal through the GraphQL server", () => {
     assert.deepEqual(failed.map((r) => r.errors?.[0]?.message).slice(0, 3), []);
     const log = (await simLog()).slice(before);
     assert.equal(rateReport(log).tooMany, 0);
-    // Identical reads share one upstream call and a short-lived cache; how many calls that takes depends on
-    // how long 500 requests take on this machine, the limits never do (the simulator enforces them: no 429).
-    const upstream = log.filter((r) => r.path !== "/v1/api/tickle").length;
-    assert.ok(upstream < 100, `upstream requests for 500 reads: ${upstream}`);
     assert.equal(cp.stats().rateLimited429, 0);
+    // The README's "500 concurrent GraphQL reads make 4 upstream requests" is asserted exactly in
+    // promises-cp-reads.test.ts, on a fake clock so the cache cannot expire while the reads are served. In
+    // real time here the count depends on the machine's speed; the limits never do (the simulator enforces
+    // them: no 429 above). The count is printed for the record.
+    console.log(
+      `# upstream requests for 500 reads: ${log.filter((r) => r.path !== "/v1/api/tickle").length}`,
+    );
   });
 
   it("streams a Client Portal order on orderUpdates through question, confirmation and fill", async () => {

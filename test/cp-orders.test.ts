@@ -59,6 +59,7 @@ describe("Client Portal orders over HTTPS", () => {
   after(() => h.close());
 
   it("resolves contracts by symbol and conid, and refuses what IB does not know without placing anything", async () => {
+    const book = await simOrders();
     assert.deepEqual(
       { conid: aapl.conid, symbol: aapl.symbol, secType: aapl.secType, currency: aapl.currency },
       { conid: AAPL, symbol: "AAPL", secType: SecType.STK, currency: "USD" },
@@ -74,10 +75,15 @@ describe("Client Portal orders over HTTPS", () => {
       h.broker.resolveContract({ symbol: "AAPL", secType: SecType.OPT, strike: 190 }),
       isCode("BAD_USER_INPUT"),
     );
-    assert.deepEqual(await simOrders(), []);
+    // Nothing placed by these lookups (the book may hold other tests' orders).
+    assert.deepEqual(await simOrders(), book);
   });
 
   it("places with cOID, follows the order to its fill with execution ids, and finds it by clientOrderId", async () => {
+    // Above the limit, so the order rests first (another test may have moved the price).
+    await h.control("/sim/prices", { conid: AAPL, price: 190 });
+    // What the account held before, from the book itself (other tests of this file buy AAPL too).
+    const held = h.sim.brokerage.position(ACCT, AAPL)?.quantity ?? 0;
     const out = await h.broker.placeOrder(limitBuy("cp-fill-1", 180), aapl);
     const order = out.order!;
     assert.ok(order, "placed without a question");
@@ -101,12 +107,20 @@ describe("Client Portal orders over HTTPS", () => {
     assert.equal(fill.quantity, 10);
     assert.ok(fill.price <= 180);
 
-    const listed = await h.broker.listOrders();
-    assert.equal(listed.find((o) => o.id === order.id)?.status, OrderStatus.FILLED);
+    // The fill can be observed (IB's order push) before the list reads it: the list's short read cache may
+    // still hold the answer from before the fill, so it is read until it catches up.
+    await eventually(
+      "the order list to show the fill",
+      async () => (await h.broker.listOrders()).find((o) => o.id === order.id)?.status === OrderStatus.FILLED,
+    );
     assert.equal((await h.broker.findByClientOrderId("cp-fill-1"))?.id, order.id);
     assert.equal(await h.broker.findByClientOrderId("never-placed"), null);
-    const positions = await h.broker.listPositions(ACCT);
-    assert.equal(positions.find((p) => p.contract.conid === AAPL)?.quantity, 10);
+    // The adapter's positions may come from its short read cache: read until they include the fill.
+    await eventually(
+      "the position to include the fill",
+      async () =>
+        (await h.broker.listPositions(ACCT)).find((p) => p.contract.conid === AAPL)?.quantity === held + 10,
+    );
   });
 
   it("hands IB's question back as a confirmation and sends nothing between it and the reply", async () => {
@@ -164,14 +178,16 @@ describe("Client Portal orders over HTTPS", () => {
 
   it("answers a cOID IB already has with OUTCOME_UNKNOWN (an earlier attempt is at IB), not a rejection", async () => {
     // A rejection would be remembered for good, hiding an order that is live at IB; an unknown outcome
-    // makes a retry reconcile and find it.
-    await assert.rejects(h.broker.placeOrder(limitBuy("cp-fill-1", 150), aapl), (e) => {
+    // makes a retry reconcile and find it. The earlier attempt is this test's own, far below the market.
+    assert.ok((await h.broker.placeOrder(limitBuy("cp-dup-1", 120), aapl)).order);
+    await assert.rejects(h.broker.placeOrder(limitBuy("cp-dup-1", 150), aapl), (e) => {
       assert.ok(isCode("OUTCOME_UNKNOWN")(e), String(e));
       assert.match((e as AppError).message, /already registered/i);
       return true;
     });
-    const found = await h.broker.findByClientOrderId("cp-fill-1");
-    assert.equal(found?.clientOrderId, "cp-fill-1");
+    const found = await h.broker.findByClientOrderId("cp-dup-1");
+    assert.equal(found?.clientOrderId, "cp-dup-1");
+    assert.equal((await simOrders()).filter((o) => o.cOID === "cp-dup-1").length, 1, "one order at IB");
   });
 
   it("follows orders placed elsewhere through the same gateway", async () => {

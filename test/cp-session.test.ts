@@ -7,7 +7,6 @@ import { startClientPortalSimulator, type CpSimulator } from "../src/simulators/
 import {
   ACCT,
   brokerOptions,
-  FAST,
   rateReport,
   simOptions,
   startCpHarness,
@@ -48,41 +47,22 @@ describe("Client Portal session over HTTPS", () => {
   });
   after(() => h.close());
 
-  it("starts authenticated and keeps the session alive past the gateway's idle timeout", async () => {
-    assert.equal(h.broker.status().state, ClientPortalState.AUTHENTICATED);
-    assert.deepEqual(
-      h.events.map((e) => e.type),
-      [SessionEventType.AUTHENTICATED],
-    );
-    const startedAt = Date.now();
-    // Only the supervisor talks to the gateway here; the idle timeout is 2.5 s.
-    const log = await eventually(
-      "tickles spanning twice the idle timeout",
-      async () => {
-        const tickles = (await h.requests()).filter((r) => r.path === "/v1/api/tickle");
-        const span = Date.parse(tickles.at(-1)?.time ?? "") - startedAt;
-        return span > 2_700 ? tickles : undefined;
-      },
-      6_000,
-    );
-    assert.ok(log.length >= 5);
+  // The keep-alive past the idle timeout and "an expiry is noticed within one tickle interval" are timing
+  // promises: promises-cp-keepalive.test.ts keeps them on a fake clock shared with the simulator (the
+  // wall-clock versions that were here failed when a loaded machine delayed a tickle).
+  it("starts authenticated: AUTHENTICATED is the first session event, and no 429", async () => {
+    // The first event only: the other tests of this group add theirs, whichever order they run in.
+    assert.equal(h.events[0]?.type, SessionEventType.AUTHENTICATED);
+    await eventually("the session usable", () => h.broker.isReady() || undefined);
     assert.equal(h.sim.control.session().authenticated, true);
-    assert.ok(!h.events.some((e) => e.type === SessionEventType.EXPIRED));
-    assert.ok(h.broker.status().lastTickleAt instanceof Date);
     assert.equal(rateReport(await h.requests()).tooMany, 0);
   });
 
-  it("turns /sim/session/expire into EXPIRED then RESTORED within one tickle interval, and reads work after", async () => {
+  it("turns /sim/session/expire into EXPIRED then RESTORED, and reads work after", async () => {
     const from = h.events.length;
-    const t0 = Date.now();
     await h.control("/sim/session/expire");
     const expired = await h.waitForEvent(SessionEventType.EXPIRED, from);
     const restored = await h.waitForEvent(SessionEventType.RESTORED, from);
-    // Detected by the first tickle after the expiry: within one tickle interval.
-    const tickles = (await h.requests()).filter(
-      (r) => r.path === "/v1/api/tickle" && Date.parse(r.time) >= t0 && Date.parse(r.time) <= expired.at,
-    );
-    assert.ok(tickles.length <= 1, `${tickles.length} tickles before the expiry was noticed`);
     assert.ok(restored.at >= expired.at);
     assert.equal(h.broker.status().state, ClientPortalState.AUTHENTICATED);
     const accounts = await h.broker.listAccounts();
@@ -91,8 +71,9 @@ describe("Client Portal session over HTTPS", () => {
       [ACCT],
     );
     assert.ok((await h.broker.getAccountSummary(ACCT))?.netLiquidation);
+    // No login storm: one reopening, at most IB's 3 attempts.
     const ssodh = (await h.requests()).filter((r) => r.path === "/v1/api/iserver/auth/ssodh/init");
-    assert.ok(ssodh.length >= 1 && ssodh.length <= 3);
+    assert.ok(ssodh.length >= 1 && ssodh.length <= 3, `${ssodh.length} ssodh/init`);
   });
 
   it("reports LOGIN_REQUIRED with the login URL after a logout and picks up a new login without restarting", async () => {
@@ -129,28 +110,8 @@ describe("Client Portal session over HTTPS", () => {
     assert.equal(h.sim.control.session().authenticated, true);
   });
 
-  it("answers 500 concurrent reads with a handful of upstream requests and no 429", async () => {
-    const before = (await h.requests()).length;
-    const reads = await Promise.all(
-      Array.from({ length: 500 }, (_, i) =>
-        i % 3 === 0
-          ? h.broker.listAccounts()
-          : i % 3 === 1
-            ? h.broker.getAccountSummary(ACCT)
-            : h.broker.listPositions(ACCT),
-      ),
-    );
-    assert.equal(reads.length, 500);
-    const log = (await h.requests()).slice(before);
-    const reads429 = rateReport(log).tooMany;
-    assert.equal(reads429, 0);
-    const upstream = log.filter((r) => r.path !== "/v1/api/tickle").length;
-    // How many calls 500 reads take depends on the machine's speed (the cache lives 1.5 s); the limits do not.
-    assert.ok(upstream < 60, `upstream requests: ${upstream}`);
-    const stats = h.broker.stats();
-    assert.equal(stats.rateLimited429, 0);
-    assert.ok(stats.coalesced + stats.cacheHits >= 440);
-  });
+  // "500 concurrent reads make 4 upstream requests" is exact in promises-cp-reads.test.ts (fake clock); the
+  // loose real-time version that was here ("< 60 upstream", ">= 440 shared") could not catch a regression.
 });
 
 describe("Client Portal read-only user", () => {
@@ -194,51 +155,5 @@ describe("Client Portal read-only user", () => {
   });
 });
 
-describe("Client Portal penalty box", () => {
-  let h: CpHarness;
-  before(async () => {
-    // A client misconfigured without pacing or cache for /portfolio/accounts, so the gateway's 429 can happen.
-    // The simulator allows one /portfolio/accounts a minute, so the second call is a breach whatever the timing.
-    const endpoints = FAST.sim.map((l) =>
-      l.path === "/portfolio/accounts" ? { ...l, windowMs: 60_000 } : l,
-    );
-    h = await startCpHarness({
-      sim: { rateLimits: { endpoints, penaltyMs: 1_000 } },
-      broker: {
-        endpointRules: FAST.client.filter((r) => r.template !== "/portfolio/accounts"),
-        cacheTtlMs: 0,
-        penaltyMs: 1_200,
-      },
-    });
-  });
-  after(() => h.close());
-
-  it("stops all traffic after a 429 and answers RATE_LIMITED with the retry time until the penalty ends", async () => {
-    await h.broker.listAccounts();
-    const refused = await h.broker.listAccounts().then(
-      () => assert.fail("the second /portfolio/accounts call breaks the limit"),
-      (e: unknown) => e,
-    );
-    assert.ok(refused instanceof AppError);
-    assert.equal(refused.code, "RATE_LIMITED");
-    const retryAt = Date.parse(String(refused.details.retryAt));
-    assert.ok(retryAt > Date.now());
-    assert.equal(h.broker.isReady(), false);
-    assert.throws(
-      () => h.broker.assertReady(),
-      (e) => e instanceof AppError && e.code === "RATE_LIMITED",
-    );
-    assert.match(h.broker.status().message ?? "", /429/);
-    const during = (await h.requests()).length;
-    await assert.rejects(
-      h.broker.getAccountSummary(ACCT),
-      (e) => e instanceof AppError && e.code === "RATE_LIMITED",
-    );
-    await eventually("the penalty to end", () => Date.now() > retryAt + 50 || undefined, 3_000);
-    assert.equal((await h.requests()).length, during, "nothing was sent during the penalty");
-    // Requests already in flight when the first 429 arrived may be answered 429 too; nothing new was sent.
-    assert.ok(h.broker.stats().rateLimited429 >= 1);
-    await eventually("the session to be usable again", () => h.broker.isReady() || undefined, 3_000);
-    assert.equal((await h.broker.resolveContract({ conid: 265598 })).symbol, "AAPL");
-  });
-});
+// The penalty box ("after a 429 nothing is sent until the penalty ends") is a safety promise, kept on a fake
+// clock in promises-cp-penalty.test.ts; the wall-clock version that was here failed 7 ≠ 6 under CPU load.

@@ -6,7 +6,7 @@ import { runDoctor, type Check } from "../src/doctor/doctor";
 import { portAccountMismatch } from "../src/doctor/tws-checks";
 import { DEFAULT_INSTRUMENTS } from "../src/simulators/brokerage";
 import { startSimulators, type Simulators } from "../src/simulators";
-import { reservedClosedPort } from "./helpers/ports";
+import { ownedClosedAddress } from "./helpers/ports";
 
 const TIMEOUT = 800;
 
@@ -24,9 +24,6 @@ function configFor(sims: Simulators, over: Partial<Config> = {}): Config {
 const byName = (checks: Check[], api: Check["api"], name: string) =>
   checks.find((c) => c.api === api && c.name === name);
 
-/** A closed port no parallel test can be given meanwhile (below the kernel's ephemeral range). */
-const closedPort = () => reservedClosedPort();
-
 describe("ibkr-graphql doctor", () => {
   let sims: Simulators;
   before(async () => {
@@ -43,11 +40,14 @@ describe("ibkr-graphql doctor", () => {
     );
   });
 
-  it("says which gateway to start on a closed port", async () => {
-    const port = await closedPort();
-    const checks = await runDoctor(configFor(sims, { cpUrl: `https://localhost:${port}`, twsPort: port }), {
-      timeoutMs: TIMEOUT,
-    });
+  it("says which gateway to start on a closed port", async (t) => {
+    // Closed, and held by this test so no parallel test can start listening there meanwhile.
+    const { host, port, release } = await ownedClosedAddress();
+    t.after(release);
+    const checks = await runDoctor(
+      configFor(sims, { cpUrl: `https://${host}:${port}`, twsHost: host, twsPort: port }),
+      { timeoutMs: TIMEOUT },
+    );
     const cp = byName(checks, "CLIENT_PORTAL", "reachable")!;
     assert.equal(cp.ok, false);
     assert.match(cp.fix!, /Start the Client Portal gateway/);

@@ -12,7 +12,7 @@ import {
   RequestPriority,
   type SchedulerRequest,
 } from "../src/brokers/client-portal/request-scheduler";
-import { IB_CP, IB_CP_ENDPOINT_LIMITS, IB_TWS, type IbCpEndpointLimit } from "../src/ib-limits";
+import { IB_CP, IB_CP_ENDPOINT_LIMITS, IB_DOCS, IB_TWS, type IbCpEndpointLimit } from "../src/ib-limits";
 import { DEFAULT_ENDPOINT_LIMITS } from "../src/simulators/client-portal";
 import { FakeClock } from "./helpers/cp-fake-clock";
 
@@ -66,6 +66,7 @@ describe("IB's documented numbers (src/ib-limits.ts)", () => {
   it("every number names its source in the reference", () => {
     for (const l of IB_CP_ENDPOINT_LIMITS) {
       assert.match(l.source, /client-portal-api\.md §6\.1/, `${l.path} has no source`);
+      assert.ok(l.source.startsWith(IB_DOCS.cpPacing), `${l.path}: the source names IB's page`);
       assert.ok(l.max > 0 && l.windowMs > 0, `${l.path}: ${l.max} per ${l.windowMs} ms`);
     }
     // The reference's table, as written there (client-portal-api.md §6.1).
@@ -81,6 +82,13 @@ describe("IB's documented numbers (src/ib-limits.ts)", () => {
     assert.equal(IB_CP.globalPerSecond, 10);
     assert.equal(IB_CP.historyMaxConcurrent, 5);
     assert.equal(IB_TWS.messagesPerSecond, 50);
+    // Each source is one of IB's own pages.
+    for (const url of Object.values(IB_DOCS)) {
+      assert.match(
+        url,
+        /^https:\/\/(www\.interactivebrokers\.com\/campus\/|interactivebrokers\.github\.io\/)/,
+      );
+    }
   });
 
   it("the simulator enforces IB's numbers as they are (no copy of its own)", () => {

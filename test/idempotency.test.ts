@@ -68,7 +68,7 @@ function fakeSide() {
   return { side, api: side as unknown as ApiBroker, orders };
 }
 
-function setup(store = new MemoryIdempotencyStore()) {
+function setup(store = new MemoryIdempotencyStore(), now?: () => number) {
   const fake = fakeSide();
   const tracker = new OrderTracker({ bufferSize: 10 });
   const idem = new OrderIdempotency({
@@ -78,6 +78,7 @@ function setup(store = new MemoryIdempotencyStore()) {
     side: () => fake.api,
     clientPortal: () => undefined,
     findOrder: async (id) => tracker.get(id) ?? null,
+    now,
   });
   const place = (r = request()) => idem.place(fake.api, r, async () => undefined);
   return { ...fake, store, idem, place };
@@ -180,6 +181,34 @@ describe("placing once per clientOrderId", () => {
     s.side.next = null;
     assert.ok((await s.place()).order);
     assert.equal(s.side.sent, 3);
+  });
+
+  it("README: a key whose outcome is still unknown after ~20 hours is never placed again", async () => {
+    const HOUR = 3600_000;
+    for (const [hours, placedAgain] of [
+      [19, true],
+      [21, false],
+    ] as const) {
+      let now = Date.UTC(2026, 0, 5, 15);
+      const s = setup(new MemoryIdempotencyStore(), () => now);
+      s.side.next = () => {
+        throw new Error("socket hang up");
+      };
+      assert.equal(await codeOf(s.place()), "OUTCOME_UNKNOWN");
+      s.side.next = null;
+      now += hours * HOUR;
+      // IB's lists do not have it: within the horizon that proves it never arrived; past it, nothing.
+      if (placedAgain) {
+        assert.ok((await s.place()).order, `${hours} h: placed once the lists prove it absent`);
+        assert.equal(s.side.sent, 2);
+      } else {
+        const e = await s.place().catch((x: unknown) => x);
+        assert.ok(isAppError(e) && e.code === "OUTCOME_UNKNOWN", String(e));
+        assert.match(e.message, /too old to reconcile/);
+        assert.equal(s.side.sent, 1, `${hours} h: not sent again`);
+        assert.equal(s.store.get("k1")?.state, "UNKNOWN");
+      }
+    }
   });
 
   it("records a rejection and replays it without sending again", async () => {

@@ -72,6 +72,10 @@ describe("Client Portal penalty box (fake clock)", () => {
       `retryAt ${refused.details.retryAt}`,
     );
     assert.equal(h.broker.isReady(), false);
+    assert.throws(
+      () => h.broker.assertReady(),
+      (e) => e instanceof AppError && e.code === "RATE_LIMITED",
+    );
     assert.match(h.broker.status().message ?? "", /429/);
     const sent = apiLog().length;
     assert.equal(apiLog().at(-1)?.status, 429);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -43,6 +43,7 @@ async function cli(env: Record<string, string>): Promise<{ code: number | null; 
 
 describe("security: configuration fails closed", () => {
   const dir = mkdtempSync(join(tmpdir(), "sec-config-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   const tokenFile = join(dir, "token");
   writeFileSync(tokenFile, "a-token-from-the-file-0123456789\n");
 

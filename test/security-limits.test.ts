@@ -9,6 +9,9 @@ import { operationCost } from "../src/query-limits";
 import { startMemoryApp, type MemoryApp } from "./helpers/memory-app";
 import { wsClient } from "./helpers/graphql";
 import { wsOnce } from "./helpers/sim-app";
+import { within } from "./helpers/wait";
+import type { Json } from "./helpers/cp-sim-client";
+import WebSocket from "ws";
 
 const place = (i: number) =>
   `p${i}: placeOrder(input: { accountId: "DU0000001", contract: { conid: 265598 }, side: BUY, type: LIMIT,
@@ -100,6 +103,70 @@ describe("security: query limits", () => {
     const standard = await post(app.server.httpUrl, { query: getIntrospectionQuery() });
     assert.equal(standard.status, 200);
     assert.equal(standard.errors, undefined);
+  });
+
+  it("README: depth ≤ 10: ten levels pass, eleven are refused, over HTTP and graphql-ws", async () => {
+    // orders (1) › children × (n − 2) › id (n): an operation n fields deep.
+    const deep = (n: number) => `{ orders { ${"children { ".repeat(n - 2)}id${" }".repeat(n - 2)} } }`;
+    const ten = await post(app.server.httpUrl, { query: deep(10) });
+    assert.equal(ten.status, 200, JSON.stringify(ten.errors));
+    assert.equal(ten.errors, undefined);
+    const eleven = await post(app.server.httpUrl, { query: deep(11) });
+    assert.equal(eleven.status, 400);
+    assert.equal(eleven.errors?.[0]?.extensions.code, "BAD_USER_INPUT");
+    assert.match(eleven.errors?.[0]?.message ?? "", /maximum operation depth of 10\b/);
+    assert.equal((await wsOnce(client, deep(10))).errors, undefined);
+    assert.equal(String((await wsOnce(client, deep(11))).errors?.[0]?.extensions?.code), "BAD_USER_INPUT");
+  });
+
+  it("README: request bodies and WebSocket messages ≤ 256 kB (HTTP 413, close 1009)", async () => {
+    const LIMIT = 256 * 1024;
+    // A body of exactly `bytes` bytes: a small query and an unused variable padded to size.
+    const body = (bytes: number) => {
+      const shell = JSON.stringify({ query: "{ session { mode } }", variables: { pad: "" } });
+      return JSON.stringify({
+        query: "{ session { mode } }",
+        variables: { pad: "x".repeat(bytes - shell.length) },
+      });
+    };
+    const send = async (text: string) => {
+      const res = await request(app.server.httpUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: text,
+      });
+      return { status: res.statusCode, json: (await res.body.json()) as { errors?: { extensions: Json }[] } };
+    };
+    assert.equal(body(LIMIT).length, LIMIT);
+    const at = await send(body(LIMIT));
+    assert.equal(at.status, 200, JSON.stringify(at.json.errors));
+    const over = await send(body(LIMIT + 1));
+    assert.equal(over.status, 413);
+    assert.equal(over.json.errors?.[0]?.extensions.code, "BAD_USER_INPUT");
+
+    // graphql-ws: a subscribe message one byte over the limit closes the socket with 1009.
+    const ws = new WebSocket(app.server.wsUrl, "graphql-transport-ws");
+    const closed = new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("error", reject);
+    });
+    ws.send(JSON.stringify({ type: "connection_init" }));
+    await new Promise<void>((resolve) => ws.once("message", () => resolve()));
+    const frame = (bytes: number) => {
+      const shell = JSON.stringify({
+        id: "1",
+        type: "subscribe",
+        payload: { query: "{ session { mode } }", variables: { pad: "" } },
+      });
+      return JSON.stringify({
+        id: "1",
+        type: "subscribe",
+        payload: { query: "{ session { mode } }", variables: { pad: "x".repeat(bytes - shell.length) } },
+      });
+    };
+    ws.send(frame(LIMIT + 1));
+    assert.equal(await within("the socket to close", closed, 5_000), 1009);
   });
 
   it("fragment cycles and unknown fragments answer BAD_USER_INPUT (400), never 500 or a stack", async () => {

@@ -200,6 +200,8 @@ describe("GraphQL server over an in-memory broker", () => {
       assert.equal(r.statusCode, 200);
       return r.body.text();
     };
+    // One good order (its NEW event) and one refused: this test's own, whatever ran before it.
+    await gqlData(app.server.httpUrl, PlaceOrderDocument, order({ clientOrderId: "metrics-ok" }));
     await gql(app.server.httpUrl, PlaceOrderDocument, order({ quantity: -5, clientOrderId: "metrics-bad" }));
     const text = await scrape();
     assert.match(text, /ibkr_graphql_operations_total\{type="mutation",transport="http"\} \d+/);

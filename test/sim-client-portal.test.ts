@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { after, before, beforeEach, describe, it } from "node:test";
 import { startClientPortalSimulator, type CpSimulator } from "../src/simulators/client-portal";
 import { cpClient, type CpTestClient, type Json } from "./helpers/cp-sim-client";
 import { eventually } from "./helpers/wait";
@@ -52,6 +52,24 @@ describe("Client Portal simulator: endpoints and shapes", () => {
     await cp.close();
     await sim.stop();
   });
+  // Every test starts from the simulator's start state (book, session, request log) followed by IB's
+  // preamble (GET /iserver/accounts before order endpoints, GET /portfolio/accounts before portfolio ones),
+  // as a client's session does, so none relies on what an earlier test did.
+  beforeEach(async (t) => {
+    sim.control.reset();
+    assert.equal((await cp.get("/iserver/accounts")).status, 200);
+    assert.equal((await cp.get("/portfolio/accounts")).status, 200);
+    // The first live-orders call after a login answers empty (IB's warm-up); the lifecycle test asserts that.
+    if (!t.name.startsWith("order lifecycle")) await cp.get("/iserver/account/orders");
+  });
+  /** A market buy of `quantity` filled in the book: a position for the tests that need one. */
+  const buy = async (conid: number, quantity: number) => {
+    const r = await cp.post(`/iserver/account/${ACCT}/orders`, {
+      orders: [{ conid, orderType: "MKT", side: "BUY", quantity, tif: "DAY" }],
+    });
+    assert.ok(r.body[0]?.order_id, JSON.stringify(r.body));
+    await sim.brokerage.whenIdle();
+  };
 
   it("serves HTTPS on localhost with a pinned self-signed certificate, under /v1/api and /v1/portal", async () => {
     assert.match(sim.url, /^https:\/\/localhost:\d+$/);
@@ -389,6 +407,7 @@ describe("Client Portal simulator: endpoints and shapes", () => {
 
   it("positions are paged with a configurable page size; an empty page ends the list", async () => {
     await sim.brokerage.whenIdle();
+    await buy(AAPL, 10);
     for (const [conid, qty] of [
       [MSFT, 5],
       [SPY, 3],
@@ -492,6 +511,8 @@ describe("Client Portal simulator: endpoints and shapes", () => {
   });
 
   it("stop orders show PreSubmitted until triggered; prices move through /sim/prices", async () => {
+    // Ten held, ten sold by the stop: the position ends flat.
+    await buy(AAPL, 10);
     const placed = await cp.post(`/iserver/account/${ACCT}/orders`, {
       orders: [{ conid: AAPL, orderType: "STP", price: 185, side: "SELL", quantity: 10, tif: "GTC" }],
     });
@@ -553,6 +574,12 @@ describe("Client Portal simulator: endpoints and shapes", () => {
   });
 
   it("live-orders filters and force=true; marketdata snapshot pre-flight", async () => {
+    // A cancelled order for the filter to find.
+    const rest = await cp.post(`/iserver/account/${ACCT}/orders`, {
+      orders: [{ conid: MSFT, orderType: "LMT", price: 300, side: "BUY", quantity: 1, tif: "DAY" }],
+    });
+    assert.equal((await cp.del(`/iserver/account/${ACCT}/order/${rest.body[0].order_id}`)).status, 200);
+    await sim.brokerage.whenIdle();
     const forced = await cp.get("/iserver/account/orders?force=true");
     assert.deepEqual(forced.body, { orders: [], snapshot: false });
     const cancelled = await cp.get("/iserver/account/orders?filters=cancelled");

@@ -58,14 +58,20 @@ describe("TWS adapter over the simulator", () => {
     assert.equal(summary.currency, "USD");
     const contract = await broker.resolveContract({ symbol: "AAPL", secType: SecType.STK });
     assert.equal(contract.conid, AAPL);
+    // This test's own position and fills: other tests of this file trade AAPL in the same book.
+    const held = async () =>
+      (await broker.listPositions("DU1234567")).find((p) => p.contract.conid === AAPL)?.quantity ?? 0;
+    const before = await held();
     const r = request();
     const out = await broker.placeOrder(r, contract);
     assert.ok(out.order);
+    const id = out.order.id;
     assert.equal(out.order.clientOrderId, r.clientOrderId);
     assert.equal(out.order.id, out.order.permId);
     assert.match(out.order.brokerOrderId ?? "", /^\d+$/);
-    await sink.until(() => sink.orders.filter((o) => o.fill).length === 3, "3 fills");
-    const fills = sink.orders.filter((o) => o.fill);
+    const mine = () => sink.orders.filter((o) => o.fill && o.order.id === id);
+    await sink.until(() => mine().length === 3, "3 fills");
+    const fills = mine();
     assert.deepEqual(
       fills.map((f) => f.order.filledQuantity),
       [10, 20, 30],
@@ -81,7 +87,7 @@ describe("TWS adapter over the simulator", () => {
     assert.equal(new Set(fills.map((f) => f.fill!.executionId)).size, 3);
     const positions = await broker.listPositions("DU1234567");
     const aapl = positions.find((p) => p.contract.conid === AAPL);
-    assert.equal(aapl?.quantity, 30);
+    assert.equal(aapl?.quantity, before + 30);
     assert.equal(aapl?.source, BrokerApi.TWS);
     assert.equal(typeof aapl?.unrealizedPnl, "number");
     assert.equal(typeof aapl?.marketValue, "number");

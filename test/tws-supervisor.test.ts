@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ErrorCode } from "../src/errors";
 import { SessionEventType, TwsState } from "../src/schema/enums";
-import { reservedClosedPort } from "./helpers/ports";
+import { ownedClosedAddress } from "./helpers/ports";
 import { startSimPair, startTwsAdapter, type SimPair } from "./helpers/tws-harness";
 
 const lastSession = (s: { sessions: { type: SessionEventType; message?: string }[] }) => s.sessions.at(-1);
@@ -17,9 +17,11 @@ describe("TWS connection supervisor", () => {
   });
 
   it("reports DISCONNECTED while TWS is unreachable and connects once it listens", async (t) => {
-    // A port nobody listens on that no parallel test can be given (below the ephemeral range).
-    const host = pair.sim.host;
-    const port = await reservedClosedPort(host);
+    // An address nobody listens on whose port this test holds throughout, so no parallel test can take it
+    // between "unreachable" and "TWS comes up" there.
+    const closed = await ownedClosedAddress();
+    t.after(() => closed.release());
+    const { host, port } = closed;
     const { broker, sink } = await startTwsAdapter(pair, { host, port });
     t.after(() => broker.close());
     assert.equal(broker.status().state, TwsState.DISCONNECTED);
@@ -29,7 +31,7 @@ describe("TWS connection supervisor", () => {
       () => broker.assertReady(),
       (e: { code?: string }) => e.code === ErrorCode.SESSION_NOT_READY,
     );
-    const again = await startSimPair({}, port);
+    const again = await startSimPair({}, port, { host });
     t.after(() => again.stop());
     await sink.until(() => broker.isReady(), "connected after TWS came up");
     assert.equal(lastSession(sink)?.type, SessionEventType.CONNECTED);

@@ -63,8 +63,6 @@ describe("unified view over both simulators", () => {
     { coid: "view-cp-mkt", account: A2, via: "CLIENT_PORTAL", type: "MARKET", quantity: 7 },
   ];
   const placed = new Map<string, Json>();
-  /** Every orderUpdates event received, in order (filled by the streaming test). */
-  const seen: Json[] = [];
 
   /** GET /iserver/account/orders seen by the gateway: the Client Portal order follower's polls. */
   const followerPolls = async () =>
@@ -133,8 +131,14 @@ describe("unified view over both simulators", () => {
     assert.deepEqual(a2.data.orders.map((o: Json) => o.clientOrderId).sort(), ["view-cp-lmt", "view-cp-mkt"]);
   });
 
-  it("streams orders placed through both APIs on orderUpdates, each event once", async () => {
-    const ids = new Map(placements.map((p) => [placed.get(p.coid).id as string, p]));
+  /**
+   * Every orderUpdates event up to the server's last sequence, after both APIs have reported everything
+   * twice. Collected once, by whichever test asks first, so each test can run alone or in any order.
+   */
+  let streamed: Promise<Json[]> | undefined;
+  const streamedEvents = (): Promise<Json[]> => (streamed ??= collectStream());
+  const collectStream = async (): Promise<Json[]> => {
+    const seen: Json[] = [];
     // Fence: the server's last sequence right now (its replay buffer, read in-process); the live
     // subscription must reach it before the test looks.
     const lastSequence = async (): Promise<number> => {
@@ -165,7 +169,12 @@ describe("unified view over both simulators", () => {
     const polls = await followerPolls();
     await eventually("two more follower polls", async () => (await followerPolls()) >= polls + 2);
     await fence();
+    return seen;
+  };
 
+  it("streams orders placed through both APIs on orderUpdates, each event once", async () => {
+    const ids = new Map(placements.map((p) => [placed.get(p.coid).id as string, p]));
+    const seen = await streamedEvents();
     const sequences = seen.map((e) => e.sequence);
     assert.deepEqual(
       sequences,
@@ -194,6 +203,7 @@ describe("unified view over both simulators", () => {
 
   it("carries the placing API as source in orders, order(id) and every event, whichever API reported first", async () => {
     const orders = (await s.op(ORDERS)).data.orders as Json[];
+    const seen = await streamedEvents();
     for (const p of placements) {
       const o = orders.find((x) => x.clientOrderId === p.coid);
       assert.equal(o?.source, p.via, `${p.coid}: source in orders`);
@@ -224,6 +234,8 @@ describe("unified view over both simulators", () => {
         assert.ok(asOf >= startedAt - 1_000 && asOf <= Date.now() + 1_000, `asOf ${p.asOf} is recent`);
       }
     };
+    // The stream tests look at the events before TWS is dropped here, whichever order the tests run in.
+    await streamedEvents();
     const twsRows = await eventually("TWS positions after the fills", async () => {
       const rows = (await s.op(POSITIONS)).data.positions as Json[];
       return rows.filter((p) => p.contract.conid === AAPL).length === 2 ? rows : undefined;

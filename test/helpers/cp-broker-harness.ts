@@ -28,6 +28,10 @@ export const MSFT = 272093;
 /**
  * IB's per-endpoint windows shrunk by `factor` on both sides: the simulator enforces the shrunk documented
  * limits, the client paces with its usual margin over them. The global 10/s stays as it is at IB.
+ *
+ * Both sides scale the same tables, so "the simulator never answered 429" here shows only that the client
+ * and the simulator agree, not that the client keeps IB's limits: test/ib-limits.test.ts checks the client's
+ * own rules against IB's numbers (src/ib-limits.ts, with IB's URLs) at IB's real windows on a fake clock.
  */
 export function scaledLimits(factor: number): { sim: CpEndpointLimit[]; client: EndpointRule[] } {
   return {
