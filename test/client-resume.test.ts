@@ -68,6 +68,24 @@ describe("typed client", () => {
     await eventually("cancelled", async () => (await client.order(id))?.status === "CANCELLED");
   });
 
+  it("has a typed method per contract and market-data query", async () => {
+    const aapl = await client.contract({ symbol: "AAPL" });
+    assert.equal(aapl.conid, AAPL);
+    assert.ok((await client.searchContracts("AAPL")).some((c) => c.conid === AAPL));
+    const chains = await client.optionChain({ conid: AAPL });
+    assert.ok(chains.length > 0 && chains[0]!.strikes.length > 0, "an option chain");
+    const quote = await client.quote({ conid: AAPL });
+    assert.equal(quote.contract.conid, AAPL);
+    assert.ok(quote.last! > 0);
+    assert.deepEqual(
+      (await client.quotes([{ conid: AAPL }, { symbol: "MSFT" }])).map((q) => q.contract.symbol),
+      ["AAPL", "MSFT"],
+    );
+    const bars = await client.bars({ contract: { conid: AAPL }, barSize: "DAY_1", duration: "P5D" });
+    assert.ok(bars.length > 0 && bars[0]!.close > 0, "daily bars");
+    assert.ok(Array.isArray(await client.executions({ accountId: ACCT })));
+  });
+
   it("throws the server's code", async () => {
     await assert.rejects(
       client.cancelOrder("no-such-order"),
