@@ -36,10 +36,12 @@ import { checkAccountId, checkOrderId, validateModifyOrder, validatePlaceOrder }
 import { cancelAll } from "./cancel-all";
 import { previewOrder } from "./order-preview";
 import { routeOrder } from "./order-routing";
+import { comboMultiplier, resolveCombo } from "./combo-orders";
 import { marketPrice, route, routeExisting, sidesOf, type Sides } from "./routing";
 import {
   accountAllowed,
   checkAllowed,
+  checkComboLimits,
   checkLimits,
   checkLive,
   checkWritable,
@@ -429,12 +431,16 @@ class UnifiedBrokerService implements BrokerService {
     };
     try {
       this.checkWritable(caller);
-      const request = validatePlaceOrder(input);
-      checkAllowed(this.options.guards, request.accountId);
-      checkLive(this.options.guards, request.accountId, this.mode());
-      await this.checkKnownAccount(request.accountId);
-      const api = routeOrder(this.sidesMap(), input.via ?? null, request);
+      const validated = validatePlaceOrder(input);
+      checkAllowed(this.options.guards, validated.accountId);
+      checkLive(this.options.guards, validated.accountId, this.mode());
+      await this.checkKnownAccount(validated.accountId);
+      const api = routeOrder(this.sidesMap(), input.via ?? null, validated);
+      // A combo's legs resolve through the order's API before anything is placed (combo-orders.ts).
+      const request = await resolveCombo(api, validated);
       const result = await this.idempotency.place(api, request, async (contract) => {
+        if (request.combo)
+          return checkComboLimits(this.options.guards, request, comboMultiplier(request.combo.legs));
         await this.checkLimits(api, request, contract.conid);
         // A bracket's exits are orders of their own: each one is held to the same limits.
         for (const child of bracketChildren(request))
@@ -522,10 +528,12 @@ class UnifiedBrokerService implements BrokerService {
   modifyOrder(id: string, input: ModifyOrderInput, caller: Caller): Promise<Order> {
     return this.changeOrder("modifyOrder", id, caller, "order modified", async (order) => {
       checkLive(this.options.guards, order.accountId, this.mode());
-      const changes = validateModifyOrder(order.type, input);
+      const changes = validateModifyOrder(order.type, input, order.legs != null);
       const api = routeExisting(this.sidesMap(), order);
       // The per-order limits hold for the order as it will be, not only as it was placed.
-      await this.checkLimits(api, termsAfterModify(order, changes), order.contract.conid);
+      if (order.legs)
+        checkComboLimits(this.options.guards, termsAfterModify(order, changes), comboMultiplier(order.legs));
+      else await this.checkLimits(api, termsAfterModify(order, changes), order.contract.conid);
       return { api, updated: await api.modifyOrder(order, changes) };
     });
   }

@@ -110,6 +110,19 @@ export function fingerprintOf(
     outsideRth: terms.outsideRth || null,
     ocaGroup: terms.ocaGroup ?? null,
     bracket: terms.bracket ?? null,
+    // A combo is its legs: the same key with other legs is another order.
+    legs:
+      terms.legs?.map((l) => [
+        l.contract.conid ?? null,
+        l.contract.symbol ?? null,
+        l.contract.secType ?? null,
+        l.contract.lastTradeDate ?? null,
+        l.contract.strike ?? null,
+        l.contract.right ?? null,
+        l.contract.localSymbol ?? null,
+        l.ratio,
+        l.side,
+      ]) ?? null,
   };
   for (const [k, v] of Object.entries(extra)) if (v != null) fields.push(k, v);
   return createHash("sha256").update(JSON.stringify(fields)).digest("hex").slice(0, 32);

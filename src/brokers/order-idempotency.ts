@@ -121,7 +121,8 @@ export class OrderIdempotency {
       const replay = await this.replay(existing);
       if (replay) return replay;
     }
-    const contract = await api.resolveContract(request.contract);
+    // A combo's legs were resolved by the service (combo-orders.ts); IB answers no contract details for a BAG.
+    const contract = request.combo?.contract ?? (await api.resolveContract(request.contract));
     await beforeSend(contract);
     const base: Base = {
       clientOrderId: request.clientOrderId,

@@ -51,6 +51,16 @@ export async function previewOrder(
         api: api.api,
       });
     }
+    if (request.legs) {
+      // TWS error 360; Client Portal's what-if of a combo is undocumented.
+      throw new AppError(
+        ErrorCode.BAD_USER_INPUT,
+        "IB has no what-if check for smart combo orders (TWS error 360).",
+        {
+          field: "legs",
+        },
+      );
+    }
     const contract = await api.resolveContract(request.contract);
     await deps.checkLimits(api, request, contract.conid);
     const preview = await api.previewOrder(request, contract);

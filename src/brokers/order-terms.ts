@@ -1,4 +1,4 @@
-import type { ContractInput } from "../schema/contract.type";
+import type { Contract, ContractInput } from "../schema/contract.type";
 import { AccountType, OrderSide, OrderType, type TimeInForce } from "../schema/enums";
 import type { ModifyOrderInput } from "../schema/order.input";
 import type { Order } from "../schema/order.type";
@@ -31,8 +31,27 @@ export interface OrderTerms {
   goodTillDate?: Date | null;
   outsideRth?: boolean;
   ocaGroup?: string | null;
+  /**
+   * A combo (BAG) order's legs, as the user named them; absent or null for single-contract orders. Part of the
+   * idempotency fingerprint.
+   */
+  legs?: ComboLegTerms[] | null;
   /** Null only for orders entered elsewhere (TWS's own window, another client): they have no key of ours. */
   clientOrderId: string | null;
+}
+
+/** One leg of a combo: for a BUY of the combo, `side` of `ratio` units of the leg per combo. */
+export interface ComboLegTerms {
+  contract: ContractInput;
+  ratio: number;
+  side: OrderSide;
+}
+
+/** A combo leg resolved to IB's contract (combo-orders.ts), what the adapters send. */
+export interface ResolvedComboLeg {
+  contract: Contract;
+  ratio: number;
+  side: OrderSide;
 }
 
 /** The exits of a bracket, checked against the entry's side and price. */
@@ -47,6 +66,11 @@ export interface OrderRequest extends OrderTerms {
   contract: ContractInput;
   clientOrderId: string;
   bracket?: BracketTerms | null;
+  /**
+   * Set by the broker service for a combo once every leg resolved: the legs as IB knows them, and the BAG contract
+   * the order is placed under (IB's spread conid for the currency).
+   */
+  combo?: { legs: ResolvedComboLeg[]; contract: Contract } | null;
 }
 
 /** The fields a simple order leaves at their defaults: for code that builds terms by hand. */
@@ -77,6 +101,9 @@ export function termsAfterModify(order: Order, changes: ModifyOrderInput): Order
     goodTillDate: order.goodTillDate ?? null,
     outsideRth: order.outsideRth ?? false,
     ocaGroup: order.ocaGroup ?? null,
+    legs:
+      order.legs?.map((l) => ({ contract: { conid: l.contract.conid }, ratio: l.ratio, side: l.side })) ??
+      null,
     clientOrderId: order.clientOrderId ?? null,
   };
 }

@@ -112,8 +112,9 @@ export class OrderTracker {
         ...obs.fill,
         orderId: order.id,
         accountId: order.accountId,
-        side: order.side,
-        contract: order.contract,
+        // A combo's fill is one leg's: the adapter gives the leg's contract and side.
+        side: obs.fill.side ?? order.side,
+        contract: obs.fill.contract ?? order.contract,
         // The API that reported the execution, which is not always the one that placed the order.
         source: obs.order.source,
         time: obs.fill.at,
@@ -176,6 +177,7 @@ function merge(prev: Order | undefined, next: Order, placedVia: BrokerApi | unde
     ...prev,
     ...next,
     clientOrderId: next.clientOrderId ?? prev.clientOrderId,
+    legs: next.legs ?? prev.legs,
     permId: next.permId ?? prev.permId,
     brokerOrderId: reporterPlaced ? (next.brokerOrderId ?? prev.brokerOrderId) : prev.brokerOrderId,
     source,

@@ -1,10 +1,11 @@
-import { badInput } from "../errors";
+import { badInput, isAppError } from "../errors";
 import type { ContractInput } from "../schema/contract.type";
 import { checkContractInput } from "./contract-input";
 import { OrderSide, OrderType, SecType, TimeInForce } from "../schema/enums";
+import type { ComboLegInput } from "../schema/combo-leg.type";
 import type { BracketInput, ModifyOrderInput, PlaceOrderInput } from "../schema/order.input";
 import type { Order } from "../schema/order.type";
-import { termsAfterModify, type BracketTerms, type OrderRequest } from "./order-terms";
+import { termsAfterModify, type BracketTerms, type ComboLegTerms, type OrderRequest } from "./order-terms";
 
 const ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 const SYMBOL_PATTERN = /^[A-Za-z0-9.\- /]{1,32}$/;
@@ -96,6 +97,11 @@ const RTH_ONLY = new Set([
   OrderType.MIDPRICE,
 ]);
 const MAX_TRAILING_PERCENT = 99.99;
+/** IB's smart combos take up to 6 legs; a combo of one leg is that leg's own order. */
+export const MIN_COMBO_LEGS = 2;
+export const MAX_COMBO_LEGS = 6;
+/** The order types IB takes for smart combos here; the rest need per-leg prices or are not offered. */
+const COMBO_TYPES: readonly OrderType[] = [OrderType.LIMIT, OrderType.MARKET];
 /** What bracket children append to the parent's key; the parent's key leaves room for it within 64. */
 export const BRACKET_SUFFIXES = { takeProfit: ".tp", stopLoss: ".sl" } as const;
 
@@ -115,6 +121,7 @@ export function validatePlaceOrder(input: PlaceOrderInput, now: Date = new Date(
   checkQuantity(input.quantity, "quantity");
   const { type } = input;
   const spec = PRICES[type];
+  if (input.legs != null) return validateCombo(input, clientOrderId, accountId);
   const limitPrice = checkPrice(type, input.limitPrice, "limitPrice", spec.limit);
   const stopPrice = checkPrice(type, input.stopPrice, "stopPrice", spec.stop);
   const triggerPrice = checkPrice(type, input.triggerPrice, "triggerPrice", spec.trigger);
@@ -140,7 +147,7 @@ export function validatePlaceOrder(input: PlaceOrderInput, now: Date = new Date(
   }
   return {
     accountId,
-    contract: normalizeContract(input.contract),
+    contract: normalizeContract(input.contract ?? null),
     side: input.side,
     type,
     quantity: input.quantity,
@@ -157,6 +164,171 @@ export function validatePlaceOrder(input: PlaceOrderInput, now: Date = new Date(
     clientOrderId,
     bracket,
   };
+}
+
+/**
+ * A combo (BAG) order: 2–6 legs with positive whole ratios and distinct contracts, LIMIT (a net price of any sign,
+ * negative = a credit) or MARKET, whole combos, DAY or GTC, none of the single-order extras. The legs' contracts are
+ * checked like any contract here and resolved by the broker service (same underlying and currency, IB's rule).
+ */
+function validateCombo(input: PlaceOrderInput, clientOrderId: string, accountId: string): OrderRequest {
+  const legsIn = input.legs!;
+  if (legsIn.length < MIN_COMBO_LEGS || legsIn.length > MAX_COMBO_LEGS) {
+    throw badInput(
+      `A combo needs ${MIN_COMBO_LEGS} to ${MAX_COMBO_LEGS} legs (got ${legsIn.length}); a single contract is an order without legs.`,
+      { field: "legs" },
+    );
+  }
+  const legs = legsIn.map((l, n) => checkLeg(l, n));
+  const seen = new Set<string>();
+  for (const [n, l] of legs.entries()) {
+    const key = JSON.stringify([
+      l.contract.conid,
+      l.contract.symbol,
+      l.contract.lastTradeDate,
+      l.contract.strike,
+      l.contract.right,
+      l.contract.localSymbol,
+    ]);
+    if (seen.has(key))
+      throw badInput(`legs[${n}] names the same contract as an earlier leg: give each contract once.`, {
+        field: `legs[${n}].contract`,
+      });
+    seen.add(key);
+  }
+  const symbols = new Set(legs.map((l) => l.contract.symbol).filter((x): x is string => x != null));
+  if (symbols.size > 1) {
+    throw badInput(
+      `The legs of a combo must share one underlying (IB's rule); got ${[...symbols].join(", ")}.`,
+      { field: "legs" },
+    );
+  }
+  const currencies = new Set(legs.map((l) => l.contract.currency).filter((x): x is string => x != null));
+  if (currencies.size > 1) {
+    throw badInput(
+      `The legs of a combo must share one currency (IB's rule); got ${[...currencies].join(", ")}.`,
+      {
+        field: "legs",
+      },
+    );
+  }
+  const { type } = input;
+  if (!COMBO_TYPES.includes(type)) {
+    throw badInput(`A combo order is LIMIT or MARKET, not ${type}.`, { field: "type" });
+  }
+  if (!Number.isInteger(input.quantity)) {
+    throw badInput(`quantity of a combo is a whole number of combos (got ${input.quantity}).`, {
+      field: "quantity",
+    });
+  }
+  const limitPrice = type === OrderType.LIMIT ? checkNetPrice(input.limitPrice, "limitPrice") : null;
+  if (type === OrderType.MARKET && input.limitPrice != null) {
+    throw badInput("limitPrice must be absent for MARKET orders; remove it or change the order type.", {
+      field: "limitPrice",
+    });
+  }
+  for (const field of [
+    "stopPrice",
+    "triggerPrice",
+    "trailingAmount",
+    "trailingPercent",
+    "limitOffset",
+    "goodTillDate",
+    "ocaGroup",
+    "bracket",
+  ] as const) {
+    if (input[field] != null)
+      throw badInput(
+        `${field} is not possible for a combo order (IB's smart combos take a net limit only).`,
+        {
+          field,
+        },
+      );
+  }
+  const timeInForce = input.timeInForce ?? TimeInForce.DAY;
+  if (timeInForce !== TimeInForce.DAY && timeInForce !== TimeInForce.GTC) {
+    throw badInput(`timeInForce of a combo is DAY or GTC (got ${timeInForce}).`, { field: "timeInForce" });
+  }
+  // `contract` may name the combo's underlying: it must then agree with the legs.
+  const named = input.contract?.symbol?.trim().toUpperCase() || null;
+  const legSymbol = [...symbols][0] ?? null;
+  if (named && legSymbol && named !== legSymbol) {
+    throw badInput(`contract.symbol ${named} is not the legs' underlying ${legSymbol}.`, {
+      field: "contract.symbol",
+    });
+  }
+  if (
+    input.contract?.conid != null ||
+    (input.contract?.secType != null && input.contract.secType !== SecType.BAG)
+  ) {
+    throw badInput(
+      "With legs, contract may only name the underlying symbol (or be left out): the legs say what trades.",
+      {
+        field: "contract",
+      },
+    );
+  }
+  return {
+    accountId,
+    contract: {
+      symbol: named ?? legSymbol,
+      secType: SecType.BAG,
+      exchange: "SMART",
+      currency: [...currencies][0] ?? null,
+    },
+    side: input.side,
+    type,
+    quantity: input.quantity,
+    limitPrice,
+    stopPrice: null,
+    timeInForce,
+    trailingAmount: null,
+    trailingPercent: null,
+    limitOffset: null,
+    triggerPrice: null,
+    goodTillDate: null,
+    outsideRth: input.outsideRth ?? false,
+    ocaGroup: null,
+    legs,
+    clientOrderId,
+    bracket: null,
+  };
+}
+
+function checkLeg(l: ComboLegInput, n: number): ComboLegTerms {
+  const field = `legs[${n}]`;
+  if (!Number.isInteger(l.ratio) || l.ratio <= 0 || l.ratio > 1000) {
+    throw badInput(`${field}.ratio must be a whole number from 1 to 1000 (got ${l.ratio}).`, {
+      field: `${field}.ratio`,
+    });
+  }
+  if (l.side !== OrderSide.BUY && l.side !== OrderSide.SELL) {
+    throw badInput(`${field}.side must be BUY or SELL.`, { field: `${field}.side` });
+  }
+  let contract: ContractInput;
+  try {
+    contract = normalizeContract(l.contract);
+  } catch (e) {
+    // The same checks as an order's contract, reported against the leg.
+    if (!isAppError(e)) throw e;
+    const f = typeof e.details.field === "string" ? e.details.field : "contract";
+    throw badInput(`${field}: ${e.message}`, { ...e.details, field: `${field}.${f}` });
+  }
+  if (contract.secType === SecType.BAG)
+    throw badInput(`${field}.contract cannot be a combo itself.`, { field: `${field}.contract.secType` });
+  return { contract, ratio: l.ratio, side: l.side };
+}
+
+/** A combo's net price per combo: any sign (negative = a credit), finite, within IB's range. */
+function checkNetPrice(price: number | null | undefined, field: string): number {
+  if (price == null)
+    throw badInput(`${field} is required for a LIMIT combo: the net price per combo.`, { field });
+  if (!Number.isFinite(price) || Math.abs(price) > MAX_PRICE) {
+    throw badInput(`${field} must be a finite net price up to ${MAX_PRICE} either way (got ${price}).`, {
+      field,
+    });
+  }
+  return price;
 }
 
 function checkTrail(
@@ -333,8 +505,42 @@ function checkBracket(
   return { takeProfitLimitPrice: tp, stopLossStopPrice: sl, stopLossLimitPrice: slLimit };
 }
 
-/** Checks a modification against the order's type; at least one field must change. */
-export function validateModifyOrder(type: OrderType, input: ModifyOrderInput): ModifyOrderInput {
+/**
+ * Checks a modification against the order's type; at least one field must change. A combo's limit is a net price
+ * of any sign, its quantity whole combos, and it has no stop.
+ */
+export function validateModifyOrder(
+  type: OrderType,
+  input: ModifyOrderInput,
+  combo = false,
+): ModifyOrderInput {
+  if (combo) {
+    if (input.quantity == null && input.limitPrice == null && input.timeInForce == null) {
+      throw badInput("Nothing to modify: give at least one of quantity, limitPrice, timeInForce.");
+    }
+    if (input.quantity != null) {
+      checkQuantity(input.quantity, "quantity");
+      if (!Number.isInteger(input.quantity))
+        throw badInput(`quantity of a combo is a whole number of combos (got ${input.quantity}).`, {
+          field: "quantity",
+        });
+    }
+    if (input.stopPrice != null) throw badInput("A combo order has no stopPrice.", { field: "stopPrice" });
+    if (input.limitPrice != null) {
+      if (type !== OrderType.LIMIT)
+        throw badInput(`limitPrice must be absent for ${type} orders.`, { field: "limitPrice" });
+      checkNetPrice(input.limitPrice, "limitPrice");
+    }
+    if (
+      input.timeInForce != null &&
+      input.timeInForce !== TimeInForce.DAY &&
+      input.timeInForce !== TimeInForce.GTC
+    )
+      throw badInput(`timeInForce of a combo is DAY or GTC (got ${input.timeInForce}).`, {
+        field: "timeInForce",
+      });
+    return input;
+  }
   const { quantity, limitPrice, stopPrice, timeInForce } = input;
   if (quantity == null && limitPrice == null && stopPrice == null && timeInForce == null) {
     throw badInput("Nothing to modify: give at least one of quantity, limitPrice, stopPrice, timeInForce.");
@@ -406,7 +612,7 @@ function checkPrice(
   return null;
 }
 
-function normalizeContract(c: ContractInput): ContractInput {
+function normalizeContract(c: ContractInput | null): ContractInput {
   if (!c)
     throw badInput("contract is required: give a conid, or a symbol with secType.", { field: "contract" });
   if (c.conid != null) {

@@ -77,6 +77,39 @@ export function worstCasePrice(terms: OrderTerms, market: number | null): number
 }
 
 /**
+ * The limits of a combo: MAX_ORDER_QUANTITY on the number of combos, MAX_ORDER_NOTIONAL on |net limit| × quantity ×
+ * multiplier (the legs' contract multiplier). A MARKET combo has no bound of its own, so it is refused while
+ * MAX_ORDER_NOTIONAL is set.
+ */
+export function checkComboLimits(guards: TradingGuards, terms: OrderTerms, multiplier: number): void {
+  const { maxOrderQuantity, maxOrderNotional } = guards;
+  if (maxOrderQuantity != null && terms.quantity > maxOrderQuantity) {
+    throw new AppError(
+      ErrorCode.FORBIDDEN,
+      `quantity ${terms.quantity} exceeds MAX_ORDER_QUANTITY ${maxOrderQuantity}.`,
+      { field: "quantity", limit: maxOrderQuantity },
+    );
+  }
+  if (maxOrderNotional == null) return;
+  if (terms.limitPrice == null) {
+    throw new AppError(
+      ErrorCode.FORBIDDEN,
+      "MAX_ORDER_NOTIONAL is set and a MARKET combo has no net price to bound it; give a LIMIT with a net price.",
+      { field: "type" },
+    );
+  }
+  const notional = Math.abs(terms.limitPrice) * terms.quantity * multiplier;
+  if (notional > maxOrderNotional) {
+    throw new AppError(
+      ErrorCode.FORBIDDEN,
+      `Combo notional ${notional.toFixed(2)} exceeds MAX_ORDER_NOTIONAL ${maxOrderNotional} ` +
+        `(|${terms.limitPrice}| × ${terms.quantity} × multiplier ${multiplier}).`,
+      { limit: maxOrderNotional, price: terms.limitPrice },
+    );
+  }
+}
+
+/**
  * MAX_ORDER_QUANTITY, then MAX_ORDER_NOTIONAL at the worst-case price. `market` is asked only when the
  * order's worst case depends on it (it may cost an upstream request).
  */

@@ -1,4 +1,5 @@
 import { Field, Float, ID, InputType } from "type-graphql";
+import { ComboLegInput } from "./combo-leg.type";
 import { ContractInput } from "./contract.type";
 import { BrokerApi, OrderSide, OrderType, TimeInForce } from "./enums";
 import { DateTime } from "./scalars";
@@ -27,8 +28,20 @@ export class PlaceOrderInput {
   @Field(() => ID)
   accountId!: string;
 
-  @Field(() => ContractInput)
-  contract!: ContractInput;
+  @Field(() => ContractInput, {
+    nullable: true,
+    description:
+      "The contract; required unless `legs` is given (then absent, or naming the combo's underlying symbol).",
+  })
+  contract?: ContractInput | null;
+
+  @Field(() => [ComboLegInput], {
+    nullable: true,
+    description:
+      "A combo (BAG) order: 2–6 legs on one underlying and currency, filled together. `quantity` is then the " +
+      "number of combos and `limitPrice` the net price per combo (negative = a credit); LIMIT or MARKET only.",
+  })
+  legs?: ComboLegInput[] | null;
 
   @Field(() => OrderSide)
   side!: OrderSide;

@@ -1,4 +1,5 @@
 import { Field, Float, ID, Int, ObjectType } from "type-graphql";
+import { ComboLeg } from "./combo-leg.type";
 import { Contract } from "./contract.type";
 import {
   BrokerApi,
@@ -24,6 +25,12 @@ export class Order {
 
   @Field(() => Contract)
   contract!: Contract;
+
+  @Field(() => [ComboLeg], {
+    nullable: true,
+    description: "A combo (BAG) order's legs; null for single-contract orders. `contract` is then the BAG.",
+  })
+  legs?: ComboLeg[] | null;
 
   @Field(() => OrderSide)
   side!: OrderSide;
@@ -184,10 +191,10 @@ export class Fill {
   @Field(() => ID)
   accountId?: string;
 
-  @Field(() => OrderSide)
+  @Field(() => OrderSide, { description: "For a combo order's fill, the leg's side." })
   side?: OrderSide;
 
-  @Field(() => Contract)
+  @Field(() => Contract, { description: "The contract traded: for a combo order's fill, the leg's." })
   contract?: Contract;
 
   @Field(() => BrokerApi, { description: "The API that reported the execution." })

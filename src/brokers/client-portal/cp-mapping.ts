@@ -11,6 +11,7 @@ import {
 } from "../../schema/enums";
 import type { Fill, Order, OrderConfirmation, OrderPreview } from "../../schema/order.type";
 import type { Position } from "../../schema/position.type";
+import { comboLegsOf } from "../combo-orders";
 import { optionRightOf } from "../contract-input";
 import { accountTypeOf, type OrderRequest, type OrderTerms } from "../order-terms";
 import { arr, ibTime, int, isObject, num, str, type Json } from "./cp-parse";
@@ -262,8 +263,9 @@ export function orderStatusOf(v: unknown, filled = 0, remaining = 1): OrderStatu
 export function mapLiveOrder(o: Json, firstSeen: (id: string) => Date): Order | null {
   const id = str(o.orderId ?? o.order_id);
   const accountId = str(o.acct ?? o.account);
-  const conid = int(o.conid ?? (typeof o.conidex === "string" ? o.conidex.split("@")[0] : undefined));
+  const conid = int(o.conid ?? (typeof o.conidex === "string" ? o.conidex.split(/[@;]/)[0] : undefined));
   if (id === null || accountId === null || conid === null) return null;
+  const legs = legsOfConidex(o.conidex);
   const filled = num(o.filledQuantity) ?? 0;
   const total = num(o.totalSize) ?? (num(o.remainingQuantity) ?? 0) + filled;
   const remaining = num(o.remainingQuantity) ?? Math.max(0, total - filled);
@@ -283,6 +285,14 @@ export function mapLiveOrder(o: Json, firstSeen: (id: string) => Date): Order | 
       exchange: str(o.listingExchange),
       currency: str(o.cashCcy) ?? "USD",
     },
+    ...(legs
+      ? {
+          legs: comboLegsOf(
+            { symbol: str(o.ticker) ?? String(conid), currency: str(o.cashCcy) ?? "USD" },
+            legs,
+          ),
+        }
+      : {}),
     side: sideOf(o.side),
     type,
     quantity: total,
@@ -404,11 +414,41 @@ export function mapQuestion(json: unknown): OrderConfirmation | null {
   return { replyId, messages, messageIds };
 }
 
+/**
+ * A combo in IB's spread syntax: `{spread conid};;;{leg conid}/{ratio},…`, a SELL leg's ratio negative (the
+ * spread conid is the BAG's, per currency: 28812380 for USD).
+ */
+export function conidexOf(
+  bag: Pick<Contract, "conid">,
+  legs: readonly { contract: { conid?: number | null }; ratio: number; side: OrderSide }[],
+): string {
+  const parts = legs.map((l) => `${l.contract.conid}/${l.side === OrderSide.BUY ? l.ratio : -l.ratio}`);
+  return `${bag.conid};;;${parts.join(",")}`;
+}
+
+/** A live order's conidex `spread;;;leg/ratio,…` as legs; null for a single contract. */
+export function legsOfConidex(conidex: unknown): { conid: number; ratio: number; side: OrderSide }[] | null {
+  if (typeof conidex !== "string" || !conidex.includes(";;;")) return null;
+  const legs = conidex
+    .split(";;;")[1]!
+    .split(",")
+    .map((part) => /^\s*(\d+)\/(-?\d+)\s*$/.exec(part))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({
+      conid: Number(m[1]),
+      ratio: Math.abs(Number(m[2])),
+      side: Number(m[2]) < 0 ? OrderSide.SELL : OrderSide.BUY,
+    }));
+  return legs.length > 0 ? legs : null;
+}
+
 /** The order object IB's order endpoints take; `withCoid` for placements (a modification keeps its cOID). */
 export function cpOrderBody(request: OrderRequest, contract: Contract, withCoid: boolean): Json {
+  const legs = request.combo?.legs ?? (contract.secType === SecType.BAG ? request.legs : null);
   const body: Json = {
     acctId: request.accountId,
-    conid: contract.conid,
+    // A combo names no conid (IB would route that one contract): its conidex says what trades.
+    ...(legs ? { conidex: conidexOf(contract, legs) } : { conid: contract.conid }),
     secType: `${contract.conid}:${contract.secType}`,
     orderType: cpOrderType(request.type),
     side: request.side,
@@ -472,6 +512,9 @@ export function orderOfRequest(
     clientOrderId: request.clientOrderId,
     accountId: request.accountId,
     contract,
+    ...(request.combo
+      ? { legs: request.combo.legs.map((l) => ({ contract: l.contract, ratio: l.ratio, side: l.side })) }
+      : {}),
     side: request.side,
     type: request.type,
     quantity: request.quantity,

@@ -220,13 +220,14 @@ export class OrderFollower {
     }
     if (this.awaitingFills.size > 0 || firstRound || this.working()) {
       const trades = await this.trades({ priority: RequestPriority.BACKGROUND, fresh: true });
+      // A combo's trades are its legs' (leg units): each counts as its share of the combos it fills.
+      const units = (t: CpTrade): number => comboUnits(this.latest.get(t.orderId), t) ?? t.fill.quantity;
       const filledByOrder = new Map<string, number>();
-      for (const t of trades)
-        filledByOrder.set(t.orderId, (filledByOrder.get(t.orderId) ?? 0) + t.fill.quantity);
+      for (const t of trades) filledByOrder.set(t.orderId, (filledByOrder.get(t.orderId) ?? 0) + units(t));
       // Oldest first, so a later execution is never reported before an earlier one of the same order.
       const cumulative = new Map<string, number>();
       for (const t of [...trades].sort((a, b) => a.fill.at.getTime() - b.fill.at.getTime())) {
-        const upToHere = (cumulative.get(t.orderId) ?? 0) + t.fill.quantity;
+        const upToHere = (cumulative.get(t.orderId) ?? 0) + units(t);
         cumulative.set(t.orderId, upToHere);
         if (this.executions.has(t.fill.executionId)) continue;
         const order = this.latest.get(t.orderId);
@@ -234,11 +235,13 @@ export class OrderFollower {
         this.executions.add(t.fill.executionId);
         const executedTotal = filledByOrder.get(t.orderId) ?? 0;
         const current = withFills(order, executedTotal);
-        this.executedByOrder.set(t.orderId, (this.executedByOrder.get(t.orderId) ?? 0) + t.fill.quantity);
+        this.executedByOrder.set(t.orderId, (this.executedByOrder.get(t.orderId) ?? 0) + units(t));
+        const leg = order.legs?.find((l) => l.contract.conid === t.conid);
         this.o.sink.order({
           // Executions after this one are not part of it (older ones may be past IB's trades window).
           order: atFill(current, current.filledQuantity - (executedTotal - upToHere)),
-          fill: t.fill,
+          // A combo's execution is one leg's: it carries the leg's contract and side.
+          fill: leg ? { ...t.fill, contract: leg.contract, side: t.side } : t.fill,
           catchUp: catchUpOf(t.orderId),
         });
       }
@@ -323,6 +326,14 @@ function streamedStatus(prev: OrderStatus, raw: unknown, filled: number, remaini
 
 function isWarmUp(json: unknown): boolean {
   return isObject(json) && json.snapshot === false;
+}
+
+/** A combo leg's trade in combos: its quantity over the leg's ratio, shared among the legs; undefined otherwise. */
+function comboUnits(order: Order | undefined, t: CpTrade): number | undefined {
+  const legs = order?.legs;
+  const leg = legs?.find((l) => l.contract.conid === t.conid);
+  if (!legs || !leg) return undefined;
+  return t.fill.quantity / leg.ratio / legs.length;
 }
 
 /** The order as it was right after an execution that brought it to `filled`: each fill reads as its own step. */

@@ -24,7 +24,8 @@ import {
 import type { Fill, Order, OrderPreview } from "../../schema/order.type";
 import type { Position } from "../../schema/position.type";
 import { optionRightOf } from "../contract-input";
-import type { OrderTerms } from "../order-terms";
+import { buyOrSell, comboLegsOf, rememberLegContracts } from "../combo-orders";
+import type { OrderTerms, ResolvedComboLeg } from "../order-terms";
 
 /** IB's "unset" markers for int and double fields. */
 const UNSET_INT = 2147483647;
@@ -88,6 +89,26 @@ export function toIbOrderContract(contract: Contract, exchange?: string | null):
     secType: contract.secType as unknown as IbSecType,
     exchange: exchange ?? (contract.secType === SecType.STK ? "SMART" : (contract.exchange ?? "SMART")),
     currency: contract.currency,
+  };
+}
+
+/**
+ * A combo as IB's samples send one: secType BAG on the underlying's symbol, SMART, the currency, and one comboLeg
+ * per leg (conId, ratio, action, exchange). Remembers the legs' contracts for the orders read back.
+ */
+export function toIbComboContract(bag: Contract, legs: readonly ResolvedComboLeg[]): IbContract {
+  rememberLegContracts(legs.map((l) => l.contract));
+  return {
+    symbol: bag.symbol,
+    secType: "BAG" as IbSecType,
+    exchange: "SMART",
+    currency: bag.currency,
+    comboLegs: legs.map((l) => ({
+      conId: l.contract.conid,
+      ratio: l.ratio,
+      action: l.side === OrderSide.BUY ? OrderAction.BUY : OrderAction.SELL,
+      exchange: "SMART",
+    })),
   };
 }
 
@@ -268,11 +289,25 @@ export function toOrder(r: TwsOrderView): Order {
   const percent = trailing ? ibNumber(r.order.trailingPercent) : null;
   const parentId = ibNumber(r.order.parentId);
   const ocaGroup = ibText(r.order.ocaGroup);
+  const contract = toContract(r.contract);
+  const comboLegs = contract.secType === SecType.BAG ? (r.contract.comboLegs ?? []) : [];
   return {
     id: String(r.permId),
     clientOrderId: ibText(r.order.orderRef),
     accountId: ibText(r.order.account) ?? "",
-    contract: toContract(r.contract),
+    contract,
+    ...(comboLegs.length > 0
+      ? {
+          legs: comboLegsOf(
+            contract,
+            comboLegs.map((l) => ({
+              conid: ibNumber(l.conId) ?? 0,
+              ratio: ibNumber(l.ratio) ?? 1,
+              side: buyOrSell(l.action),
+            })),
+          ),
+        }
+      : {}),
     side: toSide(r.order.action),
     type,
     quantity,
@@ -288,7 +323,7 @@ export function toOrder(r: TwsOrderView): Order {
     goodTillDate: parseIbTime(r.order.goodTillDate),
     outsideRth: r.order.outsideRth === true,
     ocaGroup,
-    // TWS ids: the tracker links the parent's orderId to its id (permId) — see parentPermId.
+    // TWS ids: the tracker links the parent's orderId to its id (permId): see parentPermId.
     parentId: parentId && parentId > 0 ? (r.parentPermId != null ? String(r.parentPermId) : null) : null,
     orderClass: parentId && parentId > 0 ? OrderClass.BRACKET : ocaGroup ? OrderClass.OCA : OrderClass.SIMPLE,
     status: toOrderStatus(r.ibStatus, filled, remaining),
@@ -304,14 +339,24 @@ export function toOrder(r: TwsOrderView): Order {
   };
 }
 
-export function toFill(e: IbExecution, commission?: IbCommissionReport): Fill {
-  return {
+/**
+ * An execution as our fill. `leg`: the execution's contract when it is a leg of a combo order (TWS reports one
+ * execution per leg, with the leg's contract and side): the fill then carries them.
+ */
+export function toFill(e: IbExecution, commission?: IbCommissionReport, leg?: IbContract): Fill {
+  const fill: Fill = {
     executionId: e.execId ?? "",
     quantity: ibNumber(e.shares) ?? 0,
     price: ibNumber(e.price) ?? 0,
     commission: commission ? ibNumber(commission.commission) : null,
     at: parseIbTime(e.time) ?? new Date(),
   };
+  if (leg) {
+    fill.contract = toContract(leg);
+    rememberLegContracts([fill.contract]);
+    fill.side = e.side === "BOT" || e.side === "BUY" ? OrderSide.BUY : OrderSide.SELL;
+  }
+  return fill;
 }
 
 export function toPosition(p: IbPosition, asOf: Date): Position {

@@ -170,6 +170,8 @@ export class TwsOrderStream {
   onExecution(contract: IbContract, execution: IbExecution): void {
     const execId = ibText(execution.execId);
     if (!execId || this.reported.has(execId)) return;
+    // A combo's BAG-level execution only repeats its legs' at the net price: the legs are the fills.
+    if ((contract.secType as string | undefined) === "BAG") return;
     const rec = this.applyExecution(contract, execution);
     if (!rec) return;
     const waitUntil = this.commissions.has(execId) ? undefined : Date.now() + this.commissionWaitMs;
@@ -408,7 +410,9 @@ export class TwsOrderStream {
       const execId = item.fill.execution.execId!;
       if (this.reported.has(execId)) return;
       remember(this.reported, execId);
-      fill = toFill(item.fill.execution, this.commissions.get(execId));
+      // A combo order's executions are its legs': the fill carries the leg's contract and side.
+      const leg = item.order.legs ? item.fill.contract : undefined;
+      fill = toFill(item.fill.execution, this.commissions.get(execId), leg);
     } else if (item.order.filledQuantity < lastFilled) {
       return; // rendered before a fill that is already out: it would move the order back
     } else if (last && sameState(last.order, item.order)) {

@@ -48,6 +48,7 @@ import {
   ibNumber,
   ibText,
   toContract,
+  toIbComboContract,
   toIbOrder,
   toIbOrderContract,
   toOrder,
@@ -237,7 +238,9 @@ export class TwsOrders implements TwsConnectionPart {
         },
       );
     }
-    const ibContract = toIbOrderContract(contract, request.contract.exchange);
+    const ibContract = request.combo
+      ? toIbComboContract(contract, request.combo.legs)
+      : toIbOrderContract(contract, request.contract.exchange);
     const ibOrder = toIbOrder(request);
     if (request.bracket) return this.placeBracket(conn, request, ibContract, ibOrder);
     for (let attempt = 0; ; attempt++) {
@@ -399,7 +402,11 @@ export class TwsOrders implements TwsConnectionPart {
     const rec = await this.ownOrder(conn, order, "modify");
     const terms = termsAfterModify(toOrder(rec), changes);
     const ibOrder = toIbOrder(terms);
-    const contract = toIbOrderContract(toContract(rec.contract), ibText(rec.contract.exchange));
+    // TWS replaces the whole order: a combo is sent again with the legs its openOrder echoed.
+    const contract =
+      (rec.contract.secType as string | undefined) === "BAG"
+        ? { ...rec.contract, conId: undefined, exchange: rec.contract.exchange ?? "SMART" }
+        : toIbOrderContract(toContract(rec.contract), ibText(rec.contract.exchange));
     const matches = (r: TwsOrderView) =>
       ibNumber(r.order.totalQuantity) === terms.quantity &&
       (terms.limitPrice == null || ibNumber(r.order.lmtPrice) === terms.limitPrice) &&

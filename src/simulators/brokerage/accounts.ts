@@ -10,6 +10,7 @@ import {
 } from "./book";
 import type { SimInstrument } from "./instruments";
 import { TERMINAL_SIM_STATUSES } from "./brokerage.types";
+import { comboReserve } from "./combos";
 
 /** Cash, positions, margin and PnL of the book's accounts. */
 export interface Accounts {
@@ -122,12 +123,18 @@ export function createAccounts(ctx: BookContext, baseCurrency: string): Accounts
       e.price = Math.max(e.price, price);
       byConid.set(instrument.conid, e);
     };
+    let combos = 0;
     for (const o of state.orders.values()) {
       if (o.account !== account || TERMINAL_SIM_STATUSES.has(o.status)) continue;
+      if (o.legs) {
+        // A combo has no quote of its own: it reserves the debit it may pay.
+        combos += comboReserve(o);
+        continue;
+      }
       add(o.instrument, sign(o.side) * o.remaining, referencePrice(o));
     }
     if (extra) add(extra.instrument, extra.signedQty, extra.price);
-    let total = 0;
+    let total = combos;
     for (const e of byConid.values()) {
       const held = state.positions.get(posKey(account, e.instrument.conid))?.quantity ?? 0;
       total += Math.max(

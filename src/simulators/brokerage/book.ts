@@ -95,6 +95,7 @@ export function snapshotOrder(o: OrderState): SimOrder {
     goodTillDate: o.goodTillDate,
     ocaGroup: o.ocaGroup,
     parentPermId: o.parentPermId,
+    ...(o.legs ? { legs: o.legs.map((l) => ({ ...l })) } : {}),
     orderRef: o.orderRef,
     api: o.api,
     twsClientId: o.twsClientId,

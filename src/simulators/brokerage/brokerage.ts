@@ -18,6 +18,7 @@ import type {
   SimPositionPnl,
   SimQuote,
   SimSession,
+  SimSettlement,
 } from "./brokerage.types";
 import { DEFAULT_COMMISSION, type SimCommissionSchedule } from "./commissions";
 import {
@@ -38,6 +39,7 @@ import { createOrders, type SimOrderFilter } from "./orders";
 import { valueOption, type OptionValuation } from "./option-pricing";
 import { expandUniverse } from "./options-universe";
 import { createPrices } from "./prices";
+import { createSimClock, nextOpenAfter, settleExpired } from "./expiry";
 
 export type { SimCommissionSchedule } from "./commissions";
 export type { SimOrderFilter } from "./orders";
@@ -120,6 +122,14 @@ export interface Brokerage {
   /** The simulated trading day: `close` runs the closing auction, `open` starts regular hours. */
   advanceSession(to: "close" | "open"): SimSession;
   session(): SimSession;
+  /** The simulated clock (epoch ms): real time plus what `advanceClock` moved it by. */
+  now(): number;
+  /**
+   * Moves simulated time forward overnight: the close, then the clock to the next weekday's 14:30 UTC open (or by
+   * `days` × 24 h), then expired options settle at intrinsic value, then the open. What `/sim/clock` drives; `now`
+   * is the time moved to.
+   */
+  advanceClock(to: { days?: number }): { now: number; session: SimSession; settled: SimSettlement[] };
   getOrder(permId: number): SimOrder | undefined;
   /** The most recent order with this orderRef / cOID. */
   findOrderByRef(orderRef: string): SimOrder | undefined;
@@ -159,7 +169,9 @@ export function createBrokerage(options: BrokerageOptions = {}): Brokerage {
   if (accountIds.length === 0) throw new Error("createBrokerage: at least one account is needed");
   const baseCurrency = options.baseCurrency ?? "USD";
   const initialCash = options.initialCash ?? 1_000_000;
-  const now = options.now ?? Date.now;
+  // Simulated time: the given (or real) clock plus what `advanceClock` moved it by (expiry.ts).
+  const clock = createSimClock(options.now ?? Date.now);
+  const now = clock.now;
   const baseInstruments = options.instruments ?? DEFAULT_INSTRUMENTS;
   const instrumentList = (
     options.listDerivatives === false ? [...baseInstruments] : expandUniverse(baseInstruments, now())
@@ -187,6 +199,8 @@ export function createBrokerage(options: BrokerageOptions = {}): Brokerage {
     fillDelayMs: options.fillDelayMs ?? 0,
     partialFills: Math.max(1, Math.floor(options.partialFills ?? 1)),
     partialFillIntervalMs: options.partialFillIntervalMs ?? 0,
+    // Declared below; only called once the book runs.
+    quote: (conid) => prices.quote(conid),
   });
   const orders = createOrders(ctx, accounts, matching, {
     accountIds,
@@ -204,13 +218,17 @@ export function createBrokerage(options: BrokerageOptions = {}): Brokerage {
     onQuote: (q) => marketData.onPrice(q),
     onMove(i) {
       for (const o of state.orders.values()) {
-        if (o.instrument.conid === i.conid) matching.evaluate(o);
+        if (o.instrument.conid === i.conid || o.legs?.some((l) => l.instrument.conid === i.conid))
+          matching.evaluate(o);
       }
       accounts.emitMarkToMarket(i.conid);
     },
     watched() {
       const conids = new Set<number>();
-      for (const o of state.orders.values()) conids.add(o.instrument.conid);
+      for (const o of state.orders.values()) {
+        conids.add(o.instrument.conid);
+        for (const l of o.legs ?? []) conids.add(l.instrument.conid);
+      }
       for (const p of state.positions.values()) conids.add(p.instrument.conid);
       return conids;
     },
@@ -234,6 +252,7 @@ export function createBrokerage(options: BrokerageOptions = {}): Brokerage {
     state.nextPermId = permIdStart;
     state.orderSeq = 0;
     state.session = "REGULAR";
+    clock.reset();
   }
 
   function knownAccount(account: string): void {
@@ -273,7 +292,11 @@ export function createBrokerage(options: BrokerageOptions = {}): Brokerage {
     tick: prices.tick,
     startTicking: prices.startTicking,
     stopTicking: prices.stopTicking,
-    marketData: marketData.get,
+    marketData(conid) {
+      // An option's quote is re-marked lazily: bring it up to date before it is read.
+      prices.quote(conid);
+      return marketData.get(conid);
+    },
     bars(conid, request) {
       const i = instrumentList.find((x) => x.conid === conid);
       if (!i) throw new Error(`Unknown conid ${conid}`);
@@ -286,6 +309,7 @@ export function createBrokerage(options: BrokerageOptions = {}): Brokerage {
       // An option's quote is re-marked lazily: bring it up to date before the order meets it.
       const i = request.contract.conid ? instrumentById.get(request.contract.conid) : undefined;
       if (i?.underlyingConid !== undefined) prices.quote(i.conid);
+      for (const l of request.legs ?? []) if (instrumentById.has(l.conid)) prices.quote(l.conid);
       return orders.placeOrder(request);
     },
     modifyOrder: orders.modifyOrder,
@@ -293,6 +317,20 @@ export function createBrokerage(options: BrokerageOptions = {}): Brokerage {
     cancelAll: orders.cancelAll,
     advanceSession: orders.advanceSession,
     session: () => state.session,
+    now,
+    advanceClock(to) {
+      const from = now();
+      const target = to.days !== undefined ? from + to.days * 24 * 3600_000 : nextOpenAfter(from);
+      // Overnight: the close (closing auction, DAY orders end), the clock moves, expiries settle, then the open.
+      if (state.session === "REGULAR") orders.advanceSession("close");
+      clock.advance(target - from);
+      const settled = settleExpired(ctx, accounts, orders.expireOrder);
+      // Time moved every option's value: re-mark them, so resting combos see the morning's prices.
+      prices.remarkOptions();
+      const session = orders.advanceSession("open");
+      // The time moved to (the clock runs on from there).
+      return { now: target, session, settled };
+    },
     getOrder: orders.getOrder,
     findOrderByRef: orders.findOrderByRef,
     findOrderByTwsId: orders.findOrderByTwsId,

@@ -56,6 +56,41 @@ export interface SimPlaceOrderRequest {
    * @default false
    */
   rejectDuplicateOrderRef?: boolean;
+  /**
+   * A combo (BAG) order: its legs, filled together at a net price. `contract` then only names the combo's exchange
+   * (SMART or absent); `limitPrice` is the net price per combo (negative = a credit); `side` applies to the whole
+   * combo (SELL reverses every leg).
+   */
+  legs?: SimComboLegRequest[] | null;
+}
+
+/** One leg of a combo order as a gateway sends it (TWS comboLegs, Client Portal conidex). */
+export interface SimComboLegRequest {
+  conid: number;
+  /** Positive whole number: units of this leg per combo. */
+  ratio: number;
+  side: SimSide;
+  /** The leg's exchange as sent (TWS); SMART, empty or absent for Client Portal. */
+  exchange?: string | null;
+}
+
+/** A leg of a combo order as the book holds it. */
+export interface SimComboLeg {
+  instrument: SimInstrument;
+  ratio: number;
+  /** The leg's action for a BUY of the combo; a SELL of the combo trades the opposite. */
+  side: SimSide;
+}
+
+/** An option position closed by its expiry: at intrinsic value, against the underlying's last price. */
+export interface SimSettlement {
+  account: string;
+  instrument: SimInstrument;
+  /** The signed quantity that expired. */
+  quantity: number;
+  /** Intrinsic value per unit. */
+  price: number;
+  realizedPnl: number;
 }
 
 export type SimRejectCode =
@@ -67,7 +102,9 @@ export type SimRejectCode =
   | "DUPLICATE_ORDER_REF"
   | "NOT_MODIFIABLE"
   | "NOT_CANCELLABLE"
-  | "UNKNOWN_ORDER";
+  | "UNKNOWN_ORDER"
+  /** A combo IB refuses: no legs, a leg on another exchange or underlying, an expired leg (TWS 312–315, 321). */
+  | "BAD_COMBO";
 
 export interface SimReject {
   code: SimRejectCode;
@@ -113,6 +150,8 @@ export interface SimOrder {
   goodTillDate: number | null;
   ocaGroup: string | null;
   parentPermId: number | null;
+  /** A combo (BAG) order's legs; absent for single-contract orders. `instrument` is then the BAG contract. */
+  legs?: SimComboLeg[];
   orderRef: string | null;
   api: SimApi;
   twsClientId: number | null;
@@ -142,7 +181,10 @@ export interface SimExecution {
   side: SimSide;
   quantity: number;
   price: number;
-  /** Cumulative filled quantity and average price of the order including this execution. */
+  /**
+   * Cumulative filled quantity and average price of the order including this execution; for a combo leg, in
+   * combos and net price (what the order reports).
+   */
   cumQty: number;
   avgPrice: number;
   orderRef: string | null;

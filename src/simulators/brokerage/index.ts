@@ -11,6 +11,8 @@ export {
   type SimApi,
   type SimBrokerageEvents,
   type SimChangeResult,
+  type SimComboLeg,
+  type SimComboLegRequest,
   type SimCommissionReport,
   type SimEventName,
   type SimExecution,
@@ -28,6 +30,7 @@ export {
   type SimQuote,
   type SimReject,
   type SimRejectCode,
+  type SimSettlement,
   type SimSide,
   type SimTimeInForce,
 } from "./brokerage.types";
@@ -38,6 +41,8 @@ export {
   valueOption,
   type OptionValuation,
 } from "./option-pricing";
+export { MAX_COMBO_LEGS, SPREAD_CONIDS, netMid } from "./combos";
+export { nextOpenAfter } from "./expiry";
 export { occSymbol, optionExpiries, strikesAround } from "./options-universe";
 export {
   DEFAULT_INSTRUMENTS,

@@ -1,5 +1,6 @@
 /** Security types the simulated brokerage trades. */
-export type SimSecType = "STK" | "FUT" | "CASH" | "OPT";
+/** BAG is only the synthetic contract of a combo order: never listed, never a position. */
+export type SimSecType = "STK" | "FUT" | "CASH" | "OPT" | "BAG";
 
 /** One tradable instrument, with IB's real contract id and listing details. */
 export interface SimInstrument {

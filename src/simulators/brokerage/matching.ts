@@ -11,8 +11,9 @@ import {
   type BookContext,
   type OrderState,
 } from "./book";
-import type { SimCommissionReport, SimExecution } from "./brokerage.types";
+import type { SimCommissionReport, SimExecution, SimQuote } from "./brokerage.types";
 import { commissionFor, type SimCommissionSchedule } from "./commissions";
+import { createComboMatching } from "./combos";
 
 export interface MatchingOptions {
   commission: SimCommissionSchedule;
@@ -21,6 +22,8 @@ export interface MatchingOptions {
   /** Split each fill sequence into this many executions. */
   partialFills: number;
   partialFillIntervalMs: number;
+  /** A fresh quote (options are re-marked lazily): what combo legs are priced at. */
+  quote?(conid: number): SimQuote | undefined;
 }
 
 /** The execution engine: when a working order trades, at what price, in how many executions. */
@@ -38,6 +41,14 @@ export function createMatching(ctx: BookContext, accounts: Accounts, options: Ma
   const { fillDelayMs, partialFills, partialFillIntervalMs } = options;
 
   const filledListeners: ((o: OrderState) => void)[] = [];
+  // Combos fill as one unit over their legs' quotes (combos.ts).
+  const combos = createComboMatching(ctx, accounts, {
+    quote: (conid) => options.quote?.(conid) ?? state.quotes.get(conid),
+    fillDelayMs,
+    onFilled: (o) => {
+      for (const l of filledListeners) l(o);
+    },
+  });
 
   /**
    * A trailing stop follows the market in the order's favour only: a SELL's stop rises with the price (last −
@@ -93,6 +104,7 @@ export function createMatching(ctx: BookContext, accounts: Accounts, options: Ma
   }
 
   function evaluate(o: OrderState): void {
+    if (o.legs) return combos.evaluate(o);
     if (o.filling || !executable(o)) return;
     o.filling = true;
     // Fill-or-kill: all of it in one execution.
@@ -190,6 +202,7 @@ export function createMatching(ctx: BookContext, accounts: Accounts, options: Ma
   return {
     evaluate,
     fillNow(o, price) {
+      if (o.legs) return;
       events.cancelTimersOf(o);
       o.filling = false;
       fill(o, o.remaining, price);

@@ -12,6 +12,7 @@ import {
 import {
   TERMINAL_SIM_STATUSES,
   type SimChangeResult,
+  type SimComboLeg,
   type SimExecution,
   type SimModifyRequest,
   type SimOrder,
@@ -26,6 +27,7 @@ import { matchInstrument, type SimInstrument } from "./instruments";
 import { expiryEpochMs } from "./option-pricing";
 import type { Matching } from "./matching";
 import { checkOrderTerms, checkPrices, checkQuantity } from "./order-validation";
+import { checkComboPrice, comboReserve, resolveComboLegs } from "./combos";
 
 const LIMIT_TYPES = new Set(["LMT", "STP LMT", "LOC", "LIT", "MIDPRICE"]);
 const TRAIL_TYPES = new Set(["TRAIL", "TRAIL LIMIT"]);
@@ -68,6 +70,8 @@ export interface Orders {
   listOrders(filter?: SimOrderFilter): SimOrder[];
   orderRefStats(): SimOrderRefStats[];
   executions(filter?: { account?: string; sinceMs?: number }): SimExecution[];
+  /** Ends a working order with a reason (an expired contract), taking its bracket children along. */
+  expireOrder(permId: number, why: string): void;
 }
 
 function reject(code: SimRejectCode, reason: string): { reject: SimReject } {
@@ -82,6 +86,7 @@ export function createOrders(
 ): Orders {
   const { state, events, now } = ctx;
   const { accountIds, instruments, baseCurrency, ackDelayMs, cancelDelayMs } = options;
+  const byConid = new Map(instruments.map((i) => [i.conid, i]));
 
   function placeOrder(req: SimPlaceOrderRequest): SimPlaceResult {
     if (req.orderRef) {
@@ -101,20 +106,32 @@ export function createOrders(
     if (!accountIds.includes(req.account)) {
       return reject("UNKNOWN_ACCOUNT", `Account ${req.account} is not managed by this login.`);
     }
-    const instrument = matchInstrument(instruments, req.contract);
-    if (!instrument)
-      return reject("UNKNOWN_CONTRACT", "No security definition has been found for the request.");
-    // IB refuses orders on an expired option (TWS 392). Futures of the base universe are exempt: tests trade the
-    // fixed-date ESZ6 by conid whatever the day.
-    if (instrument.secType === "OPT" && expiryEpochMs(instrument.lastTradeDate ?? "") <= now())
-      return reject("UNKNOWN_CONTRACT", "Invalid order: contract expired.");
+    let instrument: SimInstrument | undefined;
+    let legs: SimComboLeg[] | undefined;
+    if (req.legs) {
+      const combo = resolveComboLegs(req, (conid) => byConid.get(conid), now());
+      if ("reject" in combo) return combo;
+      ({ instrument, legs } = combo);
+    } else {
+      instrument = matchInstrument(instruments, req.contract);
+      if (!instrument)
+        return reject("UNKNOWN_CONTRACT", "No security definition has been found for the request.");
+      // IB refuses orders on an expired option (TWS 392). Futures of the base universe are exempt: tests trade
+      // the fixed-date ESZ6 by conid whatever the day.
+      if (instrument.secType === "OPT" && expiryEpochMs(instrument.lastTradeDate ?? "") <= now())
+        return reject("UNKNOWN_CONTRACT", "Invalid order: contract expired.");
+    }
     const badQty = checkQuantity(instrument, req.quantity);
     if (badQty) return { reject: badQty };
     const limitPrice = req.limitPrice ?? null;
     const stopPrice = req.stopPrice ?? null;
-    const badPrice =
-      checkPrices(instrument, req.orderType, limitPrice, stopPrice) ??
-      checkOrderTerms(instrument, req, now());
+    const badPrice = legs
+      ? (checkComboPrice(req.orderType, limitPrice) ??
+        (req.parentPermId != null || req.ocaGroup
+          ? { code: "BAD_COMBO" as const, reason: "Smart-combo order does not support OCA group or parent." }
+          : undefined))
+      : (checkPrices(instrument, req.orderType, limitPrice, stopPrice) ??
+        checkOrderTerms(instrument, req, now()));
     if (badPrice) return { reject: badPrice };
     const parent = req.parentPermId != null ? state.orders.get(req.parentPermId) : undefined;
     if (req.parentPermId != null && (!parent || TERMINAL_SIM_STATUSES.has(parent.status))) {
@@ -142,6 +159,7 @@ export function createOrders(
       goodTillDate: req.tif === "GTD" ? (req.goodTillDate ?? null) : null,
       ocaGroup: req.ocaGroup || null,
       parentPermId: parent?.permId ?? null,
+      ...(legs ? { legs } : {}),
       orderRef: req.orderRef ?? null,
       api: req.api,
       twsClientId: req.twsClientId ?? null,
@@ -162,11 +180,13 @@ export function createOrders(
       timers: new Set(),
     };
     const available = accounts.computeAccount(o.account).availableFunds;
-    const reserved = accounts.reservedFunds(o.account, {
-      instrument,
-      signedQty: sign(o.side) * o.quantity,
-      price: accounts.referencePrice(o),
-    });
+    const reserved = legs
+      ? accounts.reservedFunds(o.account) + comboReserve(o)
+      : accounts.reservedFunds(o.account, {
+          instrument,
+          signedQty: sign(o.side) * o.quantity,
+          price: accounts.referencePrice(o),
+        });
     const bpReject =
       reserved > available + 1e-9
         ? {
@@ -302,7 +322,9 @@ export function createOrders(
           ? changes.stopPrice
           : o.stopPrice
         : null;
-    const badPrice = checkPrices(o.instrument, o.orderType, limitPrice, stopPrice);
+    const badPrice = o.legs
+      ? checkComboPrice(o.orderType, limitPrice)
+      : checkPrices(o.instrument, o.orderType, limitPrice, stopPrice);
     if (badPrice) return { reject: badPrice };
     o.quantity = quantity;
     o.remaining = quantity - o.filled;
@@ -385,6 +407,10 @@ export function createOrders(
             (includeTerminal || !TERMINAL_SIM_STATUSES.has(o.status)),
         )
         .map(snapshotOrder);
+    },
+    expireOrder(permId, why) {
+      const o = state.orders.get(permId);
+      if (o) expire(o, why);
     },
     orderRefStats: () => [...state.refStats.values()].map((s) => ({ ...s, permIds: [...s.permIds] })),
     executions(filter = {}) {

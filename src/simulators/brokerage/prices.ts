@@ -25,6 +25,8 @@ export interface Prices {
   tick(): void;
   startTicking(intervalMs: number): void;
   stopTicking(): void;
+  /** Re-marks every option after the clock moved (time value decays): watched ones at once, others when read. */
+  remarkOptions(): void;
   /** Every price back to its initial one (also the new close), the random walk back to its seed. */
   reset(): void;
 }
@@ -84,6 +86,8 @@ export function createPrices(ctx: BookContext, options: PricesOptions): Prices {
     const prev = state.quotes.get(o.conid);
     const q = makeQuote(o, modelPrice(o, u?.last ?? o.initialPrice, t), prev?.close ?? 0, t);
     state.quotes.set(o.conid, q);
+    // The market-data book (sizes, high/low) follows every re-mark, lazy ones included.
+    options.onQuote?.(q);
     pricedVersion.set(o.conid, underlyingVersion.get(o.underlyingConid!) ?? 0);
     return q;
   }
@@ -140,6 +144,9 @@ export function createPrices(ctx: BookContext, options: PricesOptions): Prices {
       tickTimer.unref();
     },
     stopTicking,
+    remarkOptions() {
+      for (const underlying of optionsOf.keys()) repriceOptions(underlying);
+    },
     reset() {
       random = createPrng(seed);
       const t = now();

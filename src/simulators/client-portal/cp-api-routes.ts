@@ -4,6 +4,7 @@ import { noteSearched } from "./cp-contract-routes";
 import {
   type CpQuestionOptions,
   type ReplyBook,
+  comboInstrumentOf,
   parseCpOrder,
   questionsFor,
   whatIfJson,
@@ -126,6 +127,7 @@ export function createApiRoutes(st: ApiState): Route[] {
       orderRef: f.cOID,
       api: "CP",
       rejectDuplicateOrderRef: true,
+      legs: f.legs ?? null,
     });
     if (r.reject) {
       const prefix = r.reject.code === "DUPLICATE_ORDER_REF" ? "Order couldn't be submitted: " : "";
@@ -406,7 +408,10 @@ export function createApiRoutes(st: ApiState): Route[] {
         if (parsed.error !== undefined)
           return parsed.status === 200 ? reject(parsed.error) : fail(parsed.status, parsed.error);
         const f = parsed.fields;
-        const instrument = b.findInstrument({ conid: f.conid });
+        // A combo (conidex with legs) is asked about as its BAG.
+        const combo = f.legs ? comboInstrumentOf(b, f) : undefined;
+        if (combo && "error" in combo) return reject(combo.error);
+        const instrument = combo?.instrument ?? b.findInstrument({ conid: f.conid });
         if (!instrument) return reject(`No security definition has been found for conid ${f.conid}.`);
         // Record the duplicate attempt in the book's counters before refusing it.
         if (f.cOID && b.findOrderByRef(f.cOID)) return place(account, f);

@@ -11,6 +11,21 @@ export interface ControlRoute {
 }
 
 const ok = (body: unknown): Reply => ({ status: 200, body });
+
+function clockView(r: ReturnType<Brokerage["advanceClock"]>): Record<string, unknown> {
+  return {
+    session: r.session,
+    now: new Date(r.now).toISOString(),
+    settled: r.settled.map((x) => ({
+      account: x.account,
+      conid: x.instrument.conid,
+      localSymbol: x.instrument.localSymbol,
+      quantity: x.quantity,
+      price: x.price,
+      realizedPnl: x.realizedPnl,
+    })),
+  };
+}
 const bad = (status: number, error: string): Reply => ({ status, body: { error } });
 
 function record(body: unknown): Record<string, unknown> {
@@ -84,15 +99,32 @@ export function createControlRoutes(deps: {
     },
     { methods: ["POST"], pattern: "/sim/prices", handler: ({ body }) => setPrices(body) },
     // The simulated trading day: `{ "advanceTo": "close" }` runs the closing auction (MOC/LOC) and ends
-    // regular hours; `{ "advanceTo": "open" }` starts them again.
-    { methods: ["GET"], pattern: "/sim/clock", handler: () => ok({ session: brokerage.session() }) },
+    // regular hours; `{ "advanceTo": "open" }` starts them again. Simulated time moves overnight with
+    // `{ "advanceTo": "nextOpen" }` (the close, then the clock to the next weekday's 14:30 UTC open) or
+    // `{ "advanceDays": n }` (the close, n × 24 h, the open); options whose expiry the clock passed settle at
+    // intrinsic value on the way (`settled`).
+    {
+      methods: ["GET"],
+      pattern: "/sim/clock",
+      handler: () => ok({ session: brokerage.session(), now: new Date(brokerage.now()).toISOString() }),
+    },
     {
       methods: ["POST"],
       pattern: "/sim/clock",
       handler: ({ body }) => {
-        const to = record(body).advanceTo;
-        if (to !== "close" && to !== "open") return bad(400, 'advanceTo must be "close" or "open"');
-        return ok({ session: brokerage.advanceSession(to) });
+        const b = record(body);
+        const to = b.advanceTo;
+        const days = b.advanceDays;
+        if (days !== undefined) {
+          if (to !== undefined) return bad(400, "give advanceTo or advanceDays, not both");
+          if (typeof days !== "number" || !Number.isInteger(days) || days < 1 || days > 366)
+            return bad(400, "advanceDays must be a whole number of days from 1 to 366");
+          return ok(clockView(brokerage.advanceClock({ days })));
+        }
+        if (to === "nextOpen") return ok(clockView(brokerage.advanceClock({})));
+        if (to !== "close" && to !== "open")
+          return bad(400, 'advanceTo must be "close", "open" or "nextOpen" (or give advanceDays)');
+        return ok({ session: brokerage.advanceSession(to), now: new Date(brokerage.now()).toISOString() });
       },
     },
     {

@@ -1,5 +1,13 @@
 import { randomUUID } from "node:crypto";
-import type { Brokerage, SimInstrument, SimOrderType, SimSide, SimTimeInForce } from "../brokerage";
+import {
+  SPREAD_CONIDS,
+  type Brokerage,
+  type SimComboLegRequest,
+  type SimInstrument,
+  type SimOrderType,
+  type SimSide,
+  type SimTimeInForce,
+} from "../brokerage";
 import { boolParam } from "./cp-params";
 import { listingExchange, priceString } from "./cp-responses";
 
@@ -25,6 +33,8 @@ export interface CpOrderFields {
   /** TRAIL / TRAILLMT: `trailingAmt` with `trailingType` "amt" or "%". */
   trailingAmount?: number | null;
   trailingPercent?: number | null;
+  /** A combo: the legs of its conidex (`{spread};;;{conid}/{signed ratio},…`); `conid` is then the spread conid. */
+  legs?: SimComboLegRequest[] | null;
 }
 
 export type ParseResult = { fields: CpOrderFields; error?: undefined } | { error: string; status: number };
@@ -69,7 +79,14 @@ export function parseCpOrder(raw: unknown): ParseResult {
   }
   const o = raw as Record<string, unknown>;
   let conid = num(o.conid);
-  if (conid === undefined && typeof o.conidex === "string") conid = num(o.conidex.split("@")[0]);
+  let legs: SimComboLegRequest[] | null = null;
+  if (typeof o.conidex === "string" && o.conidex.includes(";;;")) {
+    // IB's spread syntax: the spread conid, three semicolons, then `leg/ratio` pairs; a negative ratio sells.
+    const combo = parseConidex(o.conidex);
+    if ("error" in combo) return { error: combo.error, status: 200 };
+    conid = combo.spread;
+    legs = combo.legs;
+  } else if (conid === undefined && typeof o.conidex === "string") conid = num(o.conidex.split("@")[0]);
   if (conid === undefined) return { error: "Bad Request: conid or conidex is required", status: 500 };
   const typeText = typeof o.orderType === "string" ? o.orderType.trim().toUpperCase() : "";
   if (!typeText) return { error: "Bad Request: orderType is required", status: 500 };
@@ -121,6 +138,54 @@ export function parseCpOrder(raw: unknown): ParseResult {
       cOID,
       trailingAmount,
       trailingPercent,
+      legs,
+    },
+  };
+}
+
+/** `28812380;;;756733/1,756734/-1` → the spread conid and the legs (a negative ratio is a SELL leg). */
+export function parseConidex(
+  text: string,
+): { spread: number; legs: SimComboLegRequest[] } | { error: string } {
+  const [head, tail] = text.split(";;;");
+  const spread = num((head ?? "").split("@")[0]);
+  if (spread === undefined || !tail) return { error: `Invalid conidex ${text}.` };
+  const legs: SimComboLegRequest[] = [];
+  for (const part of tail.split(",")) {
+    const m = /^\s*(\d+)\/(-?\d+)\s*$/.exec(part);
+    if (!m || Number(m[2]) === 0)
+      return { error: `Invalid conidex ${text}: leg "${part}" is not conid/ratio.` };
+    const ratio = Number(m[2]);
+    legs.push({ conid: Number(m[1]), ratio: Math.abs(ratio), side: ratio > 0 ? "BUY" : "SELL" });
+  }
+  return { spread, legs };
+}
+
+/**
+ * The contract a combo order is asked questions about: the BAG of its legs, or IB's refusal when a leg is not listed
+ * or the spread conid is not the legs' currency's (the brokerage checks the rest when the order is placed).
+ */
+export function comboInstrumentOf(
+  brokerage: Brokerage,
+  f: CpOrderFields,
+): { instrument: SimInstrument } | { error: string } {
+  const first = brokerage.findInstrument({ conid: f.legs?.[0]?.conid ?? 0 });
+  if (!first) return { error: `No security definition has been found for conid ${f.legs?.[0]?.conid ?? 0}.` };
+  if (SPREAD_CONIDS[first.currency] !== f.conid) {
+    return { error: `Invalid conidex: ${f.conid} is not the ${first.currency} spread conid.` };
+  }
+  return {
+    instrument: {
+      ...first,
+      conid: f.conid,
+      secType: "BAG",
+      localSymbol: first.symbol,
+      tradingClass: "COMB",
+      multiplier: 1,
+      lastTradeDate: undefined,
+      strike: undefined,
+      right: undefined,
+      underlyingConid: undefined,
     },
   };
 }

@@ -432,13 +432,20 @@ function sizeAndFills(o: SimOrder): string {
 }
 
 /** One element of `GET /iserver/account/orders`. */
+/** A combo order's conidex as IB shows it in live orders: the spread conid, then each leg's conid/signed ratio. */
+function comboConidex(o: SimOrder): string {
+  if (!o.legs) return String(o.instrument.conid);
+  const legs = o.legs.map((l) => `${l.instrument.conid}/${l.side === "BUY" ? l.ratio : -l.ratio}`);
+  return `${o.instrument.conid};;;${legs.join(",")}`;
+}
+
 export function liveOrderJson(o: SimOrder): Record<string, unknown> {
   const i = o.instrument;
   const [bg, fg] = STATUS_COLORS[o.status] ?? ["#000000", "#FFFFFF"];
   const out: Record<string, unknown> = {
     acct: o.account,
     account: o.account,
-    conidex: String(i.conid),
+    conidex: comboConidex(o),
     conid: i.conid,
     orderId: o.permId,
     // A bracket child names its parent's order id.
@@ -487,7 +494,7 @@ export function orderStatusJson(o: SimOrder): Record<string, unknown> {
     request_id: String(o.permId % 100_000),
     server_id: "0",
     order_id: o.permId,
-    conidex: String(i.conid),
+    conidex: comboConidex(o),
     conid: i.conid,
     symbol: i.symbol,
     side: o.side === "BUY" ? "B" : "S",

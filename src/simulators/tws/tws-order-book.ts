@@ -108,6 +108,19 @@ export class TwsOrderBook {
     const contract = record
       ? { ...record.contract, ...pickReported(sim.instrument, record.contract.exchange) }
       : { ...defaultContractFields(), ...reportedContract(sim.instrument, defaultExchange(sim.instrument)) };
+    if (sim.legs && contract.comboLegs.length === 0) {
+      // A combo placed elsewhere (Client Portal): TWS shows the legs it was placed with.
+      contract.comboLegs = sim.legs.map((l) => ({
+        conId: l.instrument.conid,
+        ratio: l.ratio,
+        action: l.side,
+        exchange: "SMART",
+        openClose: 0,
+        shortSaleSlot: 0,
+        designatedLocation: "",
+        exemptCode: -1,
+      }));
+    }
     const order: TwsOrderFields = {
       ...(record?.order ?? defaultOrderFields()),
       action: record?.order.action === "SSHORT" ? "SSHORT" : sim.side,

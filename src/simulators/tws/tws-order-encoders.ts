@@ -49,6 +49,11 @@ export function orderStatus(view: TwsOrderView, v: number = MAX_SERVER_VERSION):
   ];
 }
 
+/** IB's comboLegsDescription: `conId|ratio` per leg, comma-separated, a SELL leg's ratio negative. */
+function comboLegsDescription(contract: TwsContractFields): string {
+  return contract.comboLegs.map((l) => `${l.conId}|${l.action === "BUY" ? l.ratio : -l.ratio}`).join(",");
+}
+
 function comboLegFields(contract: TwsContractFields, order: TwsOrderFields): Fields {
   const fields: Fields = [contract.comboLegs.length];
   for (const leg of contract.comboLegs) {
@@ -296,7 +301,7 @@ export function openOrder(view: TwsOrderView, v: number = MAX_SERVER_VERSION): F
     dbl(order.trailingPercent),
     "", // basisPoints
     "", // basisPointsType
-    "", // comboLegsDescription
+    comboLegsDescription(contract),
     ...comboLegFields(contract, order),
     ...scaleFields(order),
     ...hedgeFields(order),
@@ -390,7 +395,7 @@ export function completedOrder(view: TwsOrderView, v: number = MAX_SERVER_VERSIO
     ...volOrderFields(order, false),
     dbl(order.trailStopPrice),
     dbl(order.trailingPercent),
-    "", // comboLegsDescription
+    comboLegsDescription(contract),
     ...comboLegFields(contract, order),
     ...scaleFields(order),
     ...hedgeFields(order),

@@ -80,6 +80,7 @@ export class TwsOrderHandlers {
       return;
     }
     this.book.noteUsed(clientId, orderId);
+    if (parsed.contract.secType.toUpperCase() === "BAG") return this.placeCombo(session, parsed);
     const instrument = this.resolveOrderContract(session, parsed);
     if (!instrument) return;
     if (!this.checkSupported(session, parsed)) return;
@@ -139,12 +140,53 @@ export class TwsOrderHandlers {
       reason = `Time in force ${o.tif} is not supported by the simulated gateway.`;
     } else if (o.action !== "BUY" && o.action !== "SELL" && o.action !== "SSHORT") {
       reason = `Invalid action ${o.action || "(empty)"}.`;
-    } else if (parsed.contract.secType.toUpperCase() === "BAG") {
-      reason = "Combination orders are not supported by the simulated gateway.";
     }
     if (reason === undefined) return true;
     session.sendError(parsed.orderId, TwsError.ORDER_REJECTED, `Order rejected - reason:${reason}`);
     return false;
+  }
+
+  /**
+   * A combo (BAG): its legs go to the book, which fills them together at the net price. IB's answers: no what-if
+   * for smart combos (360), no legs (321), a leg it does not list (200), a leg routed elsewhere (313).
+   */
+  private placeCombo(session: TwsSession, parsed: ParsedPlaceOrder): void {
+    const clientId = session.clientId ?? 0;
+    const o = parsed.order;
+    if (!this.checkSupported(session, parsed)) return;
+    if (o.whatIf) {
+      session.sendError(parsed.orderId, 360, "No whatif check support for smart combo order.");
+      return;
+    }
+    const result = this.brokerage.placeOrder({
+      account: this.account(o.account),
+      contract: { exchange: parsed.contract.exchange },
+      legs: parsed.contract.comboLegs.map((l) => ({
+        conid: l.conId,
+        ratio: l.ratio,
+        side: l.action === "BUY" ? "BUY" : "SELL",
+        exchange: l.exchange,
+      })),
+      side: o.action === "BUY" ? "BUY" : "SELL",
+      orderType: SUPPORTED_ORDER_TYPES[o.orderType.toUpperCase()] ?? "MKT",
+      quantity: o.totalQuantity ?? 0,
+      limitPrice: o.lmtPrice ?? null,
+      tif: (o.tif.toUpperCase() || "DAY") as SimTimeInForce,
+      orderRef: o.orderRef === "" ? null : o.orderRef,
+      api: "TWS",
+      twsClientId: clientId,
+      twsOrderId: parsed.orderId,
+      outsideRth: o.outsideRth,
+    });
+    if (result.order) {
+      this.book.register(result.order.permId, {
+        clientId,
+        orderId: parsed.orderId,
+        contract: parsed.contract,
+        order: o,
+      });
+    }
+    if (result.reject) this.sendReject(session, parsed.orderId, result.reject);
   }
 
   private account(requested: string): string {
@@ -218,6 +260,12 @@ export class TwsOrderHandlers {
         break;
       case "DUPLICATE_ORDER_REF":
         return session.sendError(orderId, TwsError.DUPLICATE_ORDER_ID, "Duplicate order id");
+      case "BAD_COMBO":
+        if (/requires combo leg details/.test(reject.reason))
+          return session.sendError(orderId, TwsError.ERROR_VALIDATING_REQUEST, reject.reason);
+        if (/^Combo details for leg/.test(reject.reason))
+          return session.sendError(orderId, 313, reject.reason);
+        break;
       default:
         break;
     }
@@ -234,8 +282,15 @@ export class TwsOrderHandlers {
     const o = parsed.order;
     const side = o.action === "BUY" ? "BUY" : "SELL";
     const type = SUPPORTED_ORDER_TYPES[o.orderType.toUpperCase()];
-    const instrument = matchContracts(this.brokerage.instruments(), { ...parsed.contract });
-    const sameContract = instrument.length === 1 && instrument[0]?.conid === sim.instrument.conid;
+    const instrument = sim.legs ? [] : matchContracts(this.brokerage.instruments(), { ...parsed.contract });
+    // A combo is the same while its legs are (IB refuses changing them: 105).
+    const sameContract = sim.legs
+      ? parsed.contract.comboLegs.length === sim.legs.length &&
+        sim.legs.every((l, n) => {
+          const leg = parsed.contract.comboLegs[n];
+          return leg?.conId === l.instrument.conid && leg.ratio === l.ratio && leg.action === l.side;
+        })
+      : instrument.length === 1 && instrument[0]?.conid === sim.instrument.conid;
     const sameAccount = o.account.trim() === "" || o.account.trim() === sim.account;
     if (side !== sim.side || type !== sim.orderType || !sameContract || !sameAccount) {
       session.sendError(orderId, 105, "Order being modified does not match original order.");
@@ -552,9 +607,23 @@ export class TwsOrderHandlers {
     }
   }
 
-  onExecutionEvent({ execution }: SimBrokerageEvents["execution"]): void {
+  onExecutionEvent({ execution, order }: SimBrokerageEvents["execution"]): void {
     const owner = this.orderOwner(execution);
     owner?.send(enc.execDetails(this.executionView(execution, -1), owner.serverVersion));
+    const legs = order.legs;
+    if (owner && legs && legs[legs.length - 1]?.instrument.conid === execution.instrument.conid) {
+      // After a combo's leg executions, TWS reports one BAG-level execution at the net price (no commission).
+      const leg = legs[legs.length - 1]!;
+      const view: enc.TwsExecutionView = {
+        ...this.executionView(execution, -1),
+        contract: reportedContract(order.instrument, order.instrument.exchange),
+        execId: execution.execId.replace(/\.[0-9a-f]{2}$/, ".00"),
+        side: order.side === "BUY" ? "BOT" : "SLD",
+        shares: execution.quantity / leg.ratio,
+        price: order.lastFillPrice,
+      };
+      owner.send(enc.execDetails(view, owner.serverVersion));
+    }
   }
 
   onCommissionEvent({ report, execution }: SimBrokerageEvents["commission"]): void {
