@@ -77,10 +77,10 @@ describe("typed client across a server restart", () => {
   });
 
   /** Stops the server and starts another on `dataDir`, on the same port (the client's URL does not change). */
-  async function restart(dataDir: string): Promise<JournalApp> {
+  async function restart(dataDir: string, apis: "both" | "tws" = "both"): Promise<JournalApp> {
     await s?.stop();
     s = undefined;
-    s = await startJournalApp(gw, dataDir, { env: { PORT: port } });
+    s = await startJournalApp(gw, dataDir, { apis, env: { PORT: port } });
     return s;
   }
 
@@ -175,7 +175,10 @@ describe("typed client across a server restart", () => {
 
       const otherDir = await tempDataDir();
       dirs.push(otherDir);
-      await restart(otherDir);
+      // TWS only: a server on an empty DATA_DIR has no memory of the Client Portal request windows the
+      // previous one used, so its first burst may earn IB's 60 s penalty box (journal-ratelimit's subject,
+      // not this test's); the cursor check does not depend on either API.
+      await restart(otherDir, "tws");
 
       await eventually("the refusal", () => errors.length > 0, 15_000);
       const [error] = errors;
