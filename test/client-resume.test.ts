@@ -68,6 +68,24 @@ describe("typed client", () => {
     await eventually("cancelled", async () => (await client.order(id))?.status === "CANCELLED");
   });
 
+  it("has a typed method per contract and market-data query", async () => {
+    const aapl = await client.contract({ symbol: "AAPL" });
+    assert.equal(aapl.conid, AAPL);
+    assert.ok((await client.searchContracts("AAPL")).some((c) => c.conid === AAPL));
+    const chains = await client.optionChain({ conid: AAPL });
+    assert.ok(chains.length > 0 && chains[0]!.strikes.length > 0, "an option chain");
+    const quote = await client.quote({ conid: AAPL });
+    assert.equal(quote.contract.conid, AAPL);
+    assert.ok(quote.last! > 0);
+    assert.deepEqual(
+      (await client.quotes([{ conid: AAPL }, { symbol: "MSFT" }])).map((q) => q.contract.symbol),
+      ["AAPL", "MSFT"],
+    );
+    const bars = await client.bars({ contract: { conid: AAPL }, barSize: "DAY_1", duration: "P5D" });
+    assert.ok(bars.length > 0 && bars[0]!.close > 0, "daily bars");
+    assert.ok(Array.isArray(await client.executions({ accountId: ACCT })));
+  });
+
   it("throws the server's code", async () => {
     await assert.rejects(
       client.cancelOrder("no-such-order"),
@@ -121,6 +139,7 @@ describe("typed client", () => {
       assert.deepEqual(got, expected, "same events as the undropped reference, once each, in order");
       assert.ok(events.length > missed, "events from the gap were replayed");
       assert.equal(stream.lastSequence, expected.at(-1));
+      assert.equal(stream.lastCursor, events.at(-1)?.cursor);
       assert.equal(statuses.filter((x) => x === "live").length, 2, "one reconnect");
     } finally {
       reference.dispose();
@@ -151,18 +170,53 @@ describe("typed client", () => {
     assert.equal(seen.at(-1), "FILLED", "nothing after close()");
   });
 
-  it("surfaces a cursor the server cannot honour instead of guessing", async () => {
-    const errors: IbkrClientError[] = [];
-    const stream = client.orderUpdates({
-      afterSequence: 1_000_000,
-      onEvent: () => assert.fail("no event expected"),
-      onError: (e) => void errors.push(e),
+  for (const [form, start] of [
+    ["a cursor", { after: "bm90LWEtY3Vyc29y" }],
+    ["a sequence (the older form)", { afterSequence: 1_000_000 }],
+  ] as const) {
+    it(`surfaces ${form} the server cannot honour instead of guessing`, async () => {
+      const errors: IbkrClientError[] = [];
+      const stream = client.orderUpdates({
+        ...start,
+        onEvent: () => assert.fail("no event expected"),
+        onError: (e) => void errors.push(e),
+      });
+      try {
+        await eventually("the refusal", () => errors.length > 0);
+        assert.ok(isCursorError(errors[0]), `cursor error, got ${errors[0]?.code}: ${errors[0]?.message}`);
+      } finally {
+        await stream.close();
+      }
+    });
+  }
+
+  it("starts from a saved cursor: the events after it, then live", async () => {
+    const first: OrderEvent[] = [];
+    const one = client.orderUpdates({ accountId: ACCT, onEvent: (e) => void first.push(e) });
+    await one.ready;
+    const id = (
+      await client.placeOrder({ ...restingBuy("client-saved-1"), type: "MARKET", limitPrice: null })
+    ).order!.id;
+    await eventually("the fill", () => first.some((e) => e.order.id === id && e.type === "FILL"));
+    const saved = first.find((e) => e.order.id === id)!;
+    await one.close();
+
+    const resumed: OrderEvent[] = [];
+    const two = client.orderUpdates({
+      accountId: ACCT,
+      after: saved.cursor,
+      onEvent: (e) => void resumed.push(e),
     });
     try {
-      await eventually("the refusal", () => errors.length > 0);
-      assert.ok(isCursorError(errors[0]), `cursor error, got ${errors[0]?.code}: ${errors[0]?.message}`);
+      const rest = first.slice(first.indexOf(saved) + 1).map((e) => e.sequence);
+      await eventually("the replay", () => resumed.length >= rest.length);
+      assert.deepEqual(
+        resumed.slice(0, rest.length).map((e) => e.sequence),
+        rest,
+        "exactly the events after the saved cursor",
+      );
     } finally {
-      await stream.close();
+      await two.close();
     }
   });
 });

@@ -45,8 +45,11 @@ async function dashboard(page: Page, origin: string): Promise<void> {
   await page.getByTestId("cp-state").waitFor();
   await page.getByTestId("position-AAPL").waitFor();
   await page.getByTestId("order-shot-6").waitFor();
-  // Two polls, so the moved prices are on screen.
-  await page.waitForTimeout(4_500);
+  // The held contracts' quotes (the moved prices) on screen, and the positions marked to them.
+  for (const symbol of ["AAPL", "MSFT", "SPY"]) {
+    await page.getByTestId(`quote-${symbol}`).locator('[data-last]:not([data-last=""])').waitFor();
+  }
+  await page.waitForTimeout(500); // the last re-render after the quotes settle, for a steady picture
 }
 
 async function main(): Promise<void> {

@@ -27,9 +27,18 @@ export type Order = ops.OrderDetailFragment;
 export type PlaceOrderPayload = ops.PlaceOrderPayloadFieldsFragment;
 export type OrderEvent = ops.OrderUpdatesSubscription["orderUpdates"];
 export type SessionEvent = ops.SessionEventsSubscription["sessionEvents"];
+export type Contract = ops.ContractDetailFragment;
+export type OptionChain = ops.OptionChainQuery["optionChain"][number];
+export type Quote = ops.QuoteFieldsFragment;
+export type Bar = ops.BarsQuery["bars"][number];
+export type Execution = ops.ExecutionsQuery["executions"][number];
 /** An account's new values (`accountId` is set), from `accountUpdates`. */
 export type AccountSummaryEvent = ops.AccountUpdatesSubscription["accountUpdates"];
 export type {
+  BarSize,
+  BarSource,
+  BrokerApi,
+  ContractInput,
   ModifyOrderInput,
   OrderStatus,
   PlaceOrderInput,
@@ -65,12 +74,32 @@ export interface StreamOptions<E> {
 export interface OrderUpdatesOptions extends StreamOptions<OrderEvent> {
   /** Only this account's orders. */
   accountId?: string;
-  /** Resume after this sequence: the last one your program processed (from an earlier run). */
+  /**
+   * Resume after this cursor: the `cursor` of the last event your program processed (from an earlier run,
+   * e.g. `stream.lastCursor` saved to disk). A cursor names its journal, so one from a server with another
+   * DATA_DIR is refused (CURSOR_INVALID, see `isCursorError`) rather than read as a position in this one.
+   */
+  after?: string;
+  /**
+   * Older form of `after`: a bare sequence, honoured within the server's journal bounds only (it cannot
+   * tell another DATA_DIR's sequence from its own). Ignored when `after` is given.
+   * @deprecated pass `after` (an event's `cursor`).
+   */
   afterSequence?: number;
 }
 
+export interface QuoteUpdatesOptions extends StreamOptions<Quote> {
+  /** The contracts to follow; one event per change of any of their quotes. */
+  contracts: ops.ContractInput[];
+}
+
 export interface EventStream {
-  /** The sequence of the last event handed to `onEvent`; pass it as `afterSequence` to resume later. */
+  /**
+   * The `cursor` of the last event handed to `onEvent` (journaled streams only): save it and pass it as
+   * `after` to resume in a later run. The stream itself resumes from it after a drop or a server restart.
+   */
+  readonly lastCursor: string | undefined;
+  /** The sequence of the last event handed to `onEvent` (journaled streams only). */
   readonly lastSequence: number | undefined;
   /**
    * Settles when the first socket is acknowledged by the server (or the stream stops first): await it
@@ -79,6 +108,17 @@ export interface EventStream {
   readonly ready: Promise<void>;
   /** Stops the stream and closes its socket; events not yet handed over are dropped. Safe inside `onEvent`. */
   close(): Promise<void>;
+}
+
+/** Where an event of a journaled stream sits: a starting point may have only one of the two. */
+interface StreamPosition {
+  sequence?: number;
+  cursor?: string;
+}
+
+/** Omits absent optional variables, so the schema's defaults apply (an explicit null would override them). */
+function withoutUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
 /** Close codes after which reconnecting with the same credentials cannot succeed. */
@@ -105,9 +145,29 @@ export interface IbkrClient {
   modifyOrder(id: string, input: ops.ModifyOrderInput): Promise<Order>;
   cancelOrder(id: string): Promise<Order>;
   reauthenticate(): Promise<SessionStatus>;
+  /** Exactly one contract (NOT_FOUND, or AMBIGUOUS_CONTRACT with `extensions.candidates`). */
+  contract(input: ops.ContractInput, via?: ops.BrokerApi): Promise<Contract>;
+  searchContracts(
+    symbol: string,
+    options?: { secType?: ops.SecType; via?: ops.BrokerApi },
+  ): Promise<Contract[]>;
+  optionChain(
+    underlying: ops.ContractInput,
+    options?: { exchange?: string; via?: ops.BrokerApi },
+  ): Promise<OptionChain[]>;
+  /** A snapshot quote. */
+  quote(contract: ops.ContractInput): Promise<Quote>;
+  /** Snapshot quotes, in the order asked. */
+  quotes(contracts: ops.ContractInput[]): Promise<Quote[]>;
+  /** Historical bars, oldest first. Unset options take the server's defaults (TRADES, regular hours). */
+  bars(args: ops.BarsQueryVariables): Promise<Bar[]>;
+  /** Executions from the journal, oldest first, each once. */
+  executions(filter?: ops.ExecutionsQueryVariables): Promise<Execution[]>;
   /**
-   * Every order event once, in order, across socket drops: reconnects with backoff and resumes after
-   * the last sequence delivered. A cursor the server cannot honour stops the stream with `onError`.
+   * Every order event once, in order, across socket drops and server restarts: reconnects with backoff
+   * and resumes after the `cursor` of the last event delivered. A cursor the server cannot honour (a
+   * server on another DATA_DIR, events purged by retention) stops the stream with `onError`
+   * (`isCursorError`); it is never guessed around.
    */
   orderUpdates(options: OrderUpdatesOptions): EventStream;
   /** Session changes of both APIs (not replayable: events during a drop are lost; re-read `session`). */
@@ -119,6 +179,8 @@ export interface IbkrClient {
   accountUpdates(options: StreamOptions<AccountSummaryEvent> & { accountId?: string }): EventStream;
   /** An event per position change; a flat position comes with quantity 0 (not replayable, like the above). */
   positionUpdates(options: StreamOptions<Position> & { accountId?: string }): EventStream;
+  /** An event per change of any of the contracts' quotes (not replayable: a quote is only ever current). */
+  quoteUpdates(options: QuoteUpdatesOptions): EventStream;
   /** Any operation of the schema, typed by its document. */
   request<TData, TVars>(document: TypedDocumentNode<TData, TVars>, variables?: TVars): Promise<TData>;
 }
@@ -160,16 +222,18 @@ export function createIbkrClient(options: IbkrClientOptions): IbkrClient {
     return body.data;
   }
 
+  /**
+   * One subscription kept alive. `resume` (journaled streams) says where an event sits, and builds the
+   * variables that resume after the last one delivered; without it, a reconnect subscribes live again.
+   */
   function stream<TData, TVars, E>(
     document: TypedDocumentNode<TData, TVars>,
-    variables: (after: number | undefined) => TVars,
+    variables: (from: StreamPosition | undefined) => TVars,
     pick: (data: TData) => E,
-    sequenceOf: (event: E) => number,
-    resumable: boolean,
     o: StreamOptions<E>,
-    start?: number,
+    resume?: { positionOf(event: E): Required<StreamPosition>; start?: StreamPosition },
   ): EventStream {
-    let last = start;
+    let last = resume?.start;
     let live = false;
     let markReady!: () => void;
     const ready = new Promise<void>((r) => (markReady = r));
@@ -214,7 +278,7 @@ export function createIbkrClient(options: IbkrClientOptions): IbkrClient {
         c.subscribe<TData>(
           {
             query: print(document),
-            variables: variables(resumable ? last : undefined) as Record<string, unknown> | undefined,
+            variables: variables(resume ? last : undefined) as Record<string, unknown> | undefined,
           },
           {
             next: (result) => {
@@ -226,10 +290,13 @@ export function createIbkrClient(options: IbkrClientOptions): IbkrClient {
               }
               if (!result.data) return;
               const event = pick(result.data as TData);
-              const seq = sequenceOf(event);
-              // A replay may overlap what was already delivered; the cursor makes it exactly once.
-              if (resumable && last !== undefined && seq <= last) return;
-              last = seq;
+              if (resume) {
+                const at = resume.positionOf(event);
+                // Sequences only grow, across restarts too: anything at or before the last delivered one
+                // is a repeat (a replay overlapping what the previous socket already delivered).
+                if (last?.sequence !== undefined && at.sequence <= last.sequence) return;
+                last = at;
+              }
               delivery = delivery.then(async () => {
                 if (closed) return;
                 try {
@@ -281,8 +348,11 @@ export function createIbkrClient(options: IbkrClientOptions): IbkrClient {
     })();
 
     return {
+      get lastCursor() {
+        return last?.cursor;
+      },
       get lastSequence() {
-        return last;
+        return last?.sequence;
       },
       ready,
       async close() {
@@ -310,23 +380,54 @@ export function createIbkrClient(options: IbkrClientOptions): IbkrClient {
     modifyOrder: async (id, input) => (await request(ops.ModifyOrderDocument, { id, input })).modifyOrder,
     cancelOrder: async (id) => (await request(ops.CancelOrderDocument, { id })).cancelOrder,
     reauthenticate: async () => (await request(ops.ReauthenticateDocument)).reauthenticate,
+    contract: async (input, via) =>
+      (await request(ops.ContractDocument, { input, via: via ?? null })).contract,
+    searchContracts: async (symbol, o = {}) =>
+      (await request(ops.SearchContractsDocument, { symbol, secType: o.secType ?? null, via: o.via ?? null }))
+        .searchContracts,
+    optionChain: async (underlying, o = {}) =>
+      (
+        await request(ops.OptionChainDocument, {
+          underlying,
+          // The schema's default (SMART) applies only when the variable is absent, not null.
+          ...(o.exchange !== undefined ? { exchange: o.exchange } : {}),
+          via: o.via ?? null,
+        })
+      ).optionChain,
+    quote: async (contract) => (await request(ops.QuoteDocument, { contract })).quote,
+    quotes: async (contracts) => (await request(ops.QuotesDocument, { contracts })).quotes,
+    bars: async (args) => (await request(ops.BarsDocument, withoutUndefined(args))).bars,
+    executions: async (filter = {}) => (await request(ops.ExecutionsDocument, filter)).executions,
     orderUpdates: (o) =>
       stream(
         ops.OrderUpdatesDocument,
-        (after) => ({ accountId: o.accountId ?? null, afterSequence: after ?? null }),
+        (from) => ({
+          accountId: o.accountId ?? null,
+          // The server refuses both at once. Once an event was delivered its cursor wins; before that the
+          // caller's starting point, in the form given.
+          ...(from?.cursor !== undefined
+            ? { after: from.cursor }
+            : from?.sequence !== undefined
+              ? { afterSequence: from.sequence }
+              : {}),
+        }),
         (d) => d.orderUpdates,
-        (e) => e.sequence,
-        true,
         o,
-        o.afterSequence,
+        {
+          positionOf: (e) => ({ sequence: e.sequence, cursor: e.cursor }),
+          start:
+            o.after !== undefined
+              ? { cursor: o.after }
+              : o.afterSequence !== undefined
+                ? { sequence: o.afterSequence }
+                : undefined,
+        },
       ),
     sessionEvents: (o) =>
       stream(
         ops.SessionEventsDocument,
         () => ({}),
         (d) => d.sessionEvents,
-        (e) => e.sequence,
-        false,
         o,
       ),
     accountUpdates: (o) =>
@@ -334,8 +435,6 @@ export function createIbkrClient(options: IbkrClientOptions): IbkrClient {
         ops.AccountUpdatesDocument,
         () => ({ accountId: o.accountId ?? null }),
         (d) => d.accountUpdates,
-        () => 0,
-        false,
         o,
       ),
     positionUpdates: (o) =>
@@ -343,8 +442,13 @@ export function createIbkrClient(options: IbkrClientOptions): IbkrClient {
         ops.PositionUpdatesDocument,
         () => ({ accountId: o.accountId ?? null }),
         (d) => d.positionUpdates,
-        () => 0,
-        false,
+        o,
+      ),
+    quoteUpdates: (o) =>
+      stream(
+        ops.QuoteUpdatesDocument,
+        () => ({ contracts: o.contracts }),
+        (d) => d.quotes,
         o,
       ),
     request,

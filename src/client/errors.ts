@@ -26,8 +26,10 @@ export class IbkrClientError extends Error {
 }
 
 /**
- * The server cannot replay from the cursor given (it restarted without its journal, or the cursor is
- * older than its buffer). Re-read `orders`, then follow `orderUpdates` again without `afterSequence`.
+ * The server cannot replay from the cursor given: it belongs to another journal (the server runs on another
+ * DATA_DIR, or restored an older backup), its events were purged by JOURNAL_RETENTION_DAYS, or it is ahead
+ * of the journal. Re-read `orders`, then follow `orderUpdates` again without `after` (or from the
+ * `latestCursor` / `oldestCursor` in the error's extensions).
  */
 export function isCursorError(e: unknown): e is IbkrClientError {
   if (!(e instanceof IbkrClientError)) return false;

@@ -108,14 +108,20 @@ export async function startJournalApp(
     });
     return (await res.body.json()) as FormattedExecutionResult<Json>;
   };
-  await eventually(
-    "the server ready",
-    async () => {
-      const r = await op("{ session { ready } }");
-      return r.data?.session.ready === true;
-    },
-    15_000,
-  );
+  try {
+    await eventually(
+      "the server ready",
+      async () => {
+        const r = await op("{ session { ready } }");
+        return r.data?.session.ready === true;
+      },
+      15_000,
+    );
+  } catch (e) {
+    // The caller never gets the app to stop: stop it here, or its sockets keep the test process alive.
+    await app.stop();
+    throw e;
+  }
   return {
     app,
     httpUrl,

@@ -1,6 +1,8 @@
+import { useEffect, useMemo, useState } from "react";
 import type { Account, AccountSummaryEvent, Position } from "../../../src/client/core";
 import { formatMoney, formatNumber, formatSigned, signClass } from "./format";
-import { POLL_MS, useLive, type Polled } from "./hooks";
+import { POLL_MS, RESYNC_MS, useLive, type Polled } from "./hooks";
+import { markToMarket, QuotesPanel, useQuotes } from "./quotes";
 
 /** An account event: the new values over the account's summary. */
 function applyAccount(accounts: Account[] | undefined, e: AccountSummaryEvent): Account[] | undefined {
@@ -23,9 +25,10 @@ function applyPosition(positions: Position[] | undefined, p: Position): Position
 }
 
 /**
- * Accounts and positions: a snapshot, then `accountUpdates` and `positionUpdates` keep them live (accounts
- * re-read once a minute as a safety net, positions every 2 s for their market prices). If the server refuses
- * those subscriptions, both poll every 2 s instead and the panels stay as they are.
+ * Accounts, positions and their quotes: a snapshot, then `accountUpdates` and `positionUpdates` keep them
+ * live, and `quotes` for the held contracts marks the positions to market as prices tick (IB sends no
+ * position event per price move). Nothing is polled while those streams are live, beyond a re-read once a
+ * minute as a safety net. If the server refuses a subscription, that panel polls every 2 s instead.
  */
 export function Portfolio() {
   const accounts = useLive(
@@ -33,18 +36,35 @@ export function Portfolio() {
     (c, o) => c.accountUpdates(o),
     applyAccount,
   );
-  const positions = useLive(
+  // Without live quotes the positions' own marks are all there is: then they are re-read every 2 s.
+  const [quotesDown, setQuotesDown] = useState(false);
+  const held = useLive(
     (c) => c.positions(),
     (c, o) => c.positionUpdates(o),
     applyPosition,
-    // Fills and quantities arrive as events at once; a mark-to-market move need not (the simulators and
-    // Client Portal send no position event per price tick), so prices are still re-read every 2 s.
-    POLL_MS,
+    quotesDown ? POLL_MS : RESYNC_MS,
   );
+  // The quotes subscription follows the set of held contracts: a fill opening or closing a position
+  // re-subscribes; a change of quantity or value does not.
+  const symbols = useMemo(
+    () => new Map((held.data ?? []).map((p) => [p.contract.conid, p.contract.symbol])),
+    [held.data],
+  );
+  const conids = useMemo(() => [...symbols.keys()], [symbols]);
+  const quotes = useQuotes(conids);
+  useEffect(() => setQuotesDown(quotes.error !== undefined), [quotes.error]);
+  const marked: Polled<Position[]> = {
+    ...held,
+    data: useMemo(
+      () => held.data?.map((p) => markToMarket(p, quotes.byConid.get(p.contract.conid))),
+      [held.data, quotes.byConid],
+    ),
+  };
   return (
     <>
-      <Accounts accounts={accounts} positions={positions} />
-      <Positions positions={positions} />
+      <Accounts accounts={accounts} positions={marked} />
+      <QuotesPanel quotes={quotes} symbols={symbols} />
+      <Positions positions={marked} />
     </>
   );
 }
@@ -153,8 +173,10 @@ function Positions({ positions }: { positions: Polled<Position[]> }) {
                 <td className="num" data-testid="market-price">
                   {formatMoney(p.marketPrice, p.contract.currency)}
                 </td>
-                <td className="num">{formatMoney(p.marketValue, p.contract.currency)}</td>
-                <td className={`num ${signClass(p.unrealizedPnl)}`}>
+                <td className="num" data-testid="market-value">
+                  {formatMoney(p.marketValue, p.contract.currency)}
+                </td>
+                <td className={`num ${signClass(p.unrealizedPnl)}`} data-testid="unrealized-pnl">
                   {formatSigned(p.unrealizedPnl, p.contract.currency)}
                 </td>
               </tr>
