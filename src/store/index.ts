@@ -4,7 +4,13 @@ export { IDEMPOTENCY_JSONL_FILE } from "./jsonl-import";
 export { FENCED, isFenced } from "./pg-errors";
 export { openPgStore, PG_SCHEMA_VERSION, PgStore, type PgStoreOptions } from "./pg-store";
 export { DEFAULT_JOURNAL_RETENTION_DAYS } from "./store";
-export { openSqliteStore, SCHEMA_VERSION, SqliteStore, type SqliteStoreOptions } from "./sqlite-store";
+export {
+  openSqliteStore,
+  SCHEMA_VERSION,
+  SqliteStore,
+  wipeSqliteStore,
+  type SqliteStoreOptions,
+} from "./sqlite-store";
 export type {
   CursorCheck,
   CursorPosition,

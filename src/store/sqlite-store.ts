@@ -1,5 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { IdempotencyRecord } from "../brokers/idempotency";
@@ -152,6 +161,20 @@ export async function openSqliteStore(
     db?.close();
     lock.release();
     throw e;
+  }
+}
+
+/**
+ * Deletes the store in `dataDir` (the database and its WAL), under the DATA_DIR lock: a STORE_LOCKED error
+ * rather than pulling the database from under a running server. For SIMULATED mode's `--fresh`.
+ */
+export function wipeSqliteStore(dataDir: string, fileName = "store.sqlite"): void {
+  const lock = lockDataDir(dataDir);
+  try {
+    for (const suffix of ["", "-wal", "-shm"]) rmSync(join(dataDir, fileName + suffix), { force: true });
+    syncDir(dataDir);
+  } finally {
+    lock.release();
   }
 }
 
