@@ -123,7 +123,7 @@ export async function journal(): Promise<FigureResult> {
     ],
     notes: [
       "Each append resolves after its transaction COMMITted (WAL, synchronous=NORMAL) and an fdatasync of the WAL that started after the commit returned (run on libuv's thread pool, so the event loop is not blocked); a caller publishes the event only then. Durability is synchronous=FULL's: an acknowledged event survives kill -9 and power loss.",
-      `Group commit: writes requested in one task (or one event-loop turn when commits come faster than every 2 ms) share one transaction; each commit starts an fsync at once, two at most in flight, and commits made meanwhile share the next one.`,
+      `Group commit: writes requested in one task share one transaction; each commit starts an fsync at once, two at most in flight, and commits made meanwhile share the next one.`,
       `Event payload ≈ ${JSON.stringify(orderEvent(1)).length} bytes of JSON; database in ${tmpdir()}.`,
     ],
   };

@@ -124,9 +124,6 @@ interface InFlightSync {
   done: Promise<void>;
 }
 
-/** A commit this recent means writes are arriving in a burst: group them per event-loop turn. */
-const GROUP_WINDOW_MS = 2;
-
 interface QueuedWrite {
   run: () => unknown;
   resolve: (value: never) => void;
@@ -262,8 +259,7 @@ function migrate(db: Database.Database, path: string): void {
  * The SQLite store. All SQL of the store lives in this module.
  *
  * better-sqlite3 is synchronous, so a synchronous=FULL commit would block the event loop for its fsync.
- * Instead writes are queued and committed together (one transaction per task, or per event-loop turn in a
- * burst) under synchronous=NORMAL, which writes the WAL without fsync, and the store fdatasyncs the WAL on
+ * Instead writes are queued and committed together (one transaction per task) under synchronous=NORMAL, which writes the WAL without fsync, and the store fdatasyncs the WAL on
  * the thread pool (`syncSoon`). Each write runs in its own savepoint, so one failing write rejects only its
  * own promise. A promise resolves only once an fsync that started after its COMMIT returned, and journal
  * readers see only such events (`durableSequence`): an event is durable before anyone sees it.
@@ -275,8 +271,6 @@ export class SqliteStore implements Store {
   private readonly idempotencyMaxAgeMs: number;
   private queue: QueuedWrite[] = [];
   private flushScheduled = false;
-  /** performance.now() when the last batch committed (or failed to). */
-  private lastCommitAt = Number.NEGATIVE_INFINITY;
   private closed = false;
   /** The WAL file, opened at the first sync: what `fdatasync` makes durable. */
   private walFd: number | undefined;
@@ -675,12 +669,10 @@ export class SqliteStore implements Store {
       this.queue.push({ run, resolve: resolve as (v: never) => void, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        // Adaptive group commit. Idle (no commit in the last GROUP_WINDOW_MS): commit once the current
-        // task's writes are queued (a microtask), so a lone event does not wait a turn of the event loop
-        // behind other sockets' I/O; the order path's SUBMITTED event pays one fsync, nothing more. Busy:
-        // wait for the turn (setImmediate), so writes of many tasks share one fsync.
-        if (performance.now() - this.lastCommitAt < GROUP_WINDOW_MS) setImmediate(() => this.flush());
-        else queueMicrotask(() => this.flush());
+        // Committed once the current task's writes are queued (a microtask), not a turn of the event loop
+        // later behind other sockets' I/O: a commit without fsync costs little, and the fsyncs are what
+        // is grouped (syncSoon). The order path's SUBMITTED event so waits for one fsync, nothing more.
+        queueMicrotask(() => this.flush());
       }
     });
   }
@@ -711,11 +703,9 @@ export class SqliteStore implements Store {
         .immediate();
     } catch (e) {
       // COMMIT (or BEGIN) failed: nothing of the batch is durable.
-      this.lastCommitAt = performance.now();
       for (const w of batch) w.reject(e);
       return;
     }
-    this.lastCommitAt = performance.now();
     // Committed, not yet durable: resolved once the WAL's fsync returns (syncSoon).
     this.unsynced.push({
       lastSequence: this.sql.last.get()?.seq ?? 0,
