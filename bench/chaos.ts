@@ -2,7 +2,8 @@
  * `npm run chaos`: the reliability suite. For a few minutes (CHAOS_SECONDS, default 180) the simulators drop
  * TWS connections, go zombie, expire and steal the Client Portal session, while orders are placed through
  * GraphQL and prices move so that they fill. A graphql-ws subscriber of `orderUpdates` resumes with
- * its last cursor (`after`) whenever it is dropped. At the end the subscriber's view is checked against the book:
+ * its last cursor (`after`) whenever it is dropped, including across restarts of the server on the same DATA_DIR
+ * (CHAOS_RESTARTS, default 3). At the end the subscriber's view is checked against the book:
  * every fill seen exactly once, every order placed exactly once.
  *
  * Seeded (CHAOS_SEED, printed). Exit codes: 0 all promises kept, 2 a promise was broken (a fill or event lost
@@ -10,7 +11,15 @@
  * bench/lib/verdicts.ts), 1 the run crashed.
  */
 import "reflect-metadata";
+import { statSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Agent, request } from "undici";
+import { startApp, type App } from "../src/app";
+import { loadConfig } from "../src/config/config";
+import { silentLogger } from "../src/logger";
+import { startSimulators } from "../src/simulators";
 import type { SimExecution } from "../src/simulators/brokerage";
 import { GraphQLHttpClient, RawSubscriber } from "./lib/graphql-client";
 import {
@@ -23,7 +32,7 @@ import {
 import { machineLine, writeChaosSection } from "./lib/report";
 import { envNumber, mb, memorySample, seededRandom, sleep, waitUntil } from "./lib/stats";
 import { chaosVerdict } from "./lib/verdicts";
-import { AAPL, ACCOUNT, MSFT, startSimSystem, type SimSystem } from "./lib/system";
+import { AAPL, ACCOUNT, MSFT, seedPositions } from "./lib/system";
 import { runClusterChaosSync } from "./chaos-cluster";
 
 // `npm run chaos -- --instances N`: the shared deployment's kill series (bench/chaos-cluster.ts), run to
@@ -63,6 +72,7 @@ class ResumingSubscriber {
   readonly orders = new Map<string, { filled: number; status: string; clientOrderId: string | null }>();
   private current: RawSubscriber | undefined;
   private stopped = false;
+  private reconnecting = false;
 
   constructor(private readonly url: string) {}
 
@@ -70,7 +80,9 @@ class ResumingSubscriber {
     const sub = new RawSubscriber(this.url, {
       onNext: (payload) => this.onNext(payload),
       onClose: () => {
-        if (this.stopped || sub !== this.current) return;
+        // A failed attempt of the reconnect loop closes too: the loop itself goes on, one at a time (two
+        // loops would hold two subscriptions and count the second one's replay as duplicates).
+        if (this.stopped || sub !== this.current || this.reconnecting) return;
         this.drops++;
         void this.reconnect();
       },
@@ -94,15 +106,23 @@ class ResumingSubscriber {
   }
 
   private async reconnect(): Promise<void> {
-    for (let attempt = 0; !this.stopped; attempt++) {
-      await sleep(Math.min(2_000, 100 * 2 ** attempt));
-      try {
-        this.reconnects++;
-        await this.start();
-        return;
-      } catch (e) {
-        this.errors.push(`reconnect: ${e instanceof Error ? e.message : String(e)}`);
+    if (this.reconnecting) return;
+    this.reconnecting = true;
+    try {
+      for (let attempt = 0; !this.stopped; attempt++) {
+        await sleep(Math.min(2_000, 100 * 2 ** attempt));
+        try {
+          this.reconnects++;
+          await this.start();
+          return;
+        } catch (e) {
+          // The server being restarted refuses connections for a moment: expected, not worth a line each.
+          const message = e instanceof Error ? e.message : String(e);
+          if (!/ECONNREFUSED/.test(message)) this.errors.push(`reconnect: ${message}`);
+        }
       }
+    } finally {
+      this.reconnecting = false;
     }
   }
 
@@ -171,9 +191,65 @@ async function main(): Promise<void> {
   console.log(`seed ${seed} (CHAOS_SEED=${seed} repeats this run), ${seconds} s of faults`);
 
   // Fills in two steps with a little delay, as SIMULATED mode's demo book does; prices move by our hand only.
-  const system: SimSystem = await startSimSystem({
+  // The gateways outlive the server: it is restarted on the same DATA_DIR (and port) a few times during the
+  // run, as deploys and crashes do, while the book carries on.
+  const sims = await startSimulators({
     brokerage: { fillDelayMs: 50, partialFills: 2, partialFillIntervalMs: 250 },
+    cp: { dailyResetTime: null, requestLogSize: 200_000 },
   });
+  await seedPositions(sims.brokerage);
+  const dataDir = await mkdtemp(join(tmpdir(), "ibkr-graphql-chaos-"));
+  const caFile = join(dataDir, "gateway.pem");
+  await writeFile(caFile, sims.cp.caPem);
+  let port = 0;
+  const startServerOnce = async (): Promise<App> => {
+    const config = loadConfig(
+      {},
+      {
+        // Every client here connects from 127.0.0.1 and the killed connections linger: lift the WebSocket
+        // caps as every bench server does (startSimSystem).
+        wsMaxConnections: 10_000,
+        wsMaxConnectionsPerAddress: 10_000,
+        port,
+        landingPage: "none",
+        dataDir,
+        cpUrl: sims.cp.url,
+        cpCaFile: caFile,
+        twsHost: sims.tws.host,
+        twsPort: sims.tws.port,
+      },
+      null,
+    );
+    // The previous process's port may take a moment to be free again.
+    for (let tries = 0; ; tries++) {
+      try {
+        const started = await startApp(config, silentLogger());
+        port = Number(new URL(started.server.httpUrl).port);
+        return started;
+      } catch (e) {
+        if (tries >= 20 || (e as NodeJS.ErrnoException).code !== "EADDRINUSE") throw e;
+        await sleep(250);
+      }
+    }
+  };
+  let app = await startServerOnce();
+  await waitUntil("the server to be ready on the simulators", () => app.broker.readiness().ready, 30_000);
+  const system = {
+    brokerage: sims.brokerage,
+    cpSim: sims.cp,
+    get broker() {
+      return app.broker;
+    },
+    get server() {
+      return app.server;
+    },
+    async stop() {
+      await app.stop();
+      await sims.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  const restarts: number[] = [];
   const agent = new Agent({ connect: { ca: system.cpSim.caPem } });
   const control = async (path: string, body: unknown = {}) => {
     const res = await request(`${system.cpSim.url}${path}`, {
@@ -332,10 +408,29 @@ async function main(): Promise<void> {
       }
     })();
 
+    // ---- server restarts on the same DATA_DIR: the subscriber resumes with its cursor across them ----
+    const restartCount = envNumber("CHAOS_RESTARTS", 3);
+    const restarter = (async () => {
+      for (let k = 1; k <= restartCount; k++) {
+        const at = t0 + (seconds * 1000 * k) / (restartCount + 1);
+        while (running && Date.now() < at) await sleep(250);
+        if (!running) break;
+        const t = Date.now();
+        await app.stop();
+        app = await startServerOnce();
+        restarts.push(Date.now() - t);
+        const bounds = await app.store.bounds();
+        log(
+          `fault: server restarted on the same DATA_DIR in ${Date.now() - t} ms (journal last sequence ` +
+            `${bounds.last}, the subscriber's ${subscriber.lastSequence})`,
+        );
+      }
+    })();
+
     while (Date.now() < end) await sleep(250);
     running = false;
     log("faults stop; settling");
-    await Promise.all([placer, mover, injector]);
+    await Promise.all([placer, mover, injector, restarter]);
 
     // ---- settle: everything healthy again, every open intent answered, the subscriber caught up ----
     await control("/sim/tws/zombie", { enabled: false });
@@ -428,6 +523,16 @@ async function main(): Promise<void> {
       placedMissingFromBook: placedMissingFromBook.length,
     });
     const ok = judged.ok;
+    const fileSize = (f: string) => {
+      try {
+        return statSync(join(dataDir, f)).size;
+      } catch {
+        return 0;
+      }
+    };
+    const dbBytes = fileSize("store.sqlite");
+    const walBytes = fileSize("store.sqlite-wal");
+    const journalBounds = await app.store.bounds();
     const faultList =
       Object.entries(faults)
         .map(([k, v]) => `${k} ×${v}`)
@@ -453,6 +558,17 @@ async function main(): Promise<void> {
       [
         "fills seen by the subscriber",
         `${seenOurs} of them (plus ${subscriber.fills.size - seenOurs} of the seeded starting positions)`,
+      ],
+      [
+        "server restarts",
+        restarts.length
+          ? `${restarts.length} on the same DATA_DIR (stop + start ${restarts.map((ms) => `${ms} ms`).join(", ")})`
+          : "none",
+      ],
+      [
+        "database",
+        `${mb(dbBytes + walBytes)} (store.sqlite ${mb(dbBytes)} + WAL ${mb(walBytes)}) after ` +
+          `${journalBounds.last} journal sequences`,
       ],
       ["orders whose final fill differs from the subscriber's view (goal 0)", String(orderMismatch.length)],
       ["orders answered as placed but not in the book (goal 0)", String(placedMissingFromBook.length)],
@@ -505,7 +621,10 @@ async function main(): Promise<void> {
         "mutation 2–8 s later, as an operator would), the subscriber's connection killed. Meanwhile market and " +
         "limit orders (30 % forced through Client Portal) every 0.25–0.9 s through `placeOrder`, retried with " +
         "the same clientOrderId when the answer was SESSION_NOT_READY, BROKER_UNAVAILABLE, RATE_LIMITED or " +
-        "OUTCOME_UNKNOWN, and prices moved through `/sim/prices` every 0.7–2 s. Fills come in two executions. " +
+        "OUTCOME_UNKNOWN (or when the server could not be reached), and prices moved through `/sim/prices` " +
+        "every 0.7–2 s. Fills come in two executions. The server itself is stopped and started again on the " +
+        "same DATA_DIR and port CHAOS_RESTARTS times (default 3), evenly spread, while the subscriber resumes " +
+        "with its cursor. " +
         "At the end the faults stop, the run settles, and the subscriber's view is compared with the book.",
     ]);
     process.exitCode = ok ? 0 : 2;

@@ -1,5 +1,3 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createBrokerService, type BrokerService } from "./brokers";
 import { createClientPortalBroker, type ClientPortalAdapter } from "./brokers/client-portal";
@@ -13,6 +11,8 @@ import {
   isFenced,
   openPgStore,
   openSqliteStore,
+  StoreError,
+  wipeSqliteStore,
   type Store,
 } from "./store";
 import { createClusterApp, type ClusterApp } from "./cluster/cluster-app";
@@ -22,7 +22,7 @@ import type { Config } from "./config/config";
 import type { Logger } from "./logger";
 import { Metrics } from "./metrics";
 import { serverOptionsOf, startServer, type RunningServer } from "./server";
-import { startSimulators, type Simulators } from "./simulators";
+import { SnapshotError, startSimulators, type Simulators } from "./simulators";
 
 export interface App {
   server: RunningServer;
@@ -61,8 +61,23 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   let cp: { url: string; caPem?: string } | undefined = config.cpUrl ? { url: config.cpUrl } : undefined;
   let tws: { host: string; port: number } | undefined =
     config.twsPort !== undefined ? { host: config.twsHost, port: config.twsPort } : undefined;
+  // The journal, keys and rate-limit memory live in DATA_DIR (a StoreError here: see main.ts). A simulated
+  // brokerage's book is kept beside them in DATA_DIR/simulated, never mixed with a real gateway's journal:
+  // its order ids mean nothing to IB. The store is opened first, so its DATA_DIR lock guards the book too.
+  const storeDir = config.simulated ? join(config.dataDir, "simulated") : config.dataDir;
+  // A fresh simulated brokerage needs a fresh journal too: the new book's order ids start over.
+  if (config.simulated && config.simFresh) wipeSqliteStore(storeDir);
+  // DATABASE_URL: the shared store of a deployment of several instances, fenced until this one leads.
+  const store: Store = config.databaseUrl
+    ? await openPgStore(config.databaseUrl, {
+        retentionDays: config.journalRetentionDays,
+        logger,
+        epoch: null,
+      })
+    : await openSqliteStore(storeDir, { retentionDays: config.journalRetentionDays, logger });
   if (config.simulated) {
     simulators = await startSimulators({
+      persistence: { dir: storeDir, fresh: config.simFresh },
       host: "127.0.0.1",
       cpPort: config.simCpPort,
       twsPort: config.simTwsPort,
@@ -70,7 +85,18 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       brokerage: { tickIntervalMs: 1000, fillDelayMs: 50, partialFills: 2, partialFillIntervalMs: 250 },
       logger: logger.child({ component: "simulator" }),
       ...options.simulators,
+    }).catch(async (e: unknown) => {
+      await store.close();
+      // A saved book that cannot be used is refused like an unreadable store: a message, not a stack.
+      if (e instanceof SnapshotError) throw new StoreError("STORE_UNREADABLE", e.message, { path: e.path });
+      throw e;
     });
+    if (simulators.persistence?.restored) {
+      logger.info(
+        { path: simulators.persistence.path },
+        "SIMULATED mode: the simulated brokerage was restored",
+      );
+    }
     cp = { url: simulators.cp.url, caPem: simulators.cp.caPem };
     tws = { host: simulators.tws.host, port: simulators.tws.port };
     logger.warn(
@@ -83,27 +109,6 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     logger.warn("IB_CP_INSECURE_TLS=true: the Client Portal gateway's certificate is NOT verified");
   }
 
-  // A simulated brokerage starts empty each run, so its journal and keys must too: they live in a private
-  // directory removed on stop. Against gateways they live in DATA_DIR (a StoreError here: see main.ts).
-  const storeDir = config.simulated ? await mkdtemp(join(tmpdir(), "ibkr-graphql-sim-")) : config.dataDir;
-  const dropStoreDir = async () => {
-    if (config.simulated) await rm(storeDir, { recursive: true, force: true });
-  };
-  let store: Store;
-  try {
-    // DATABASE_URL: the shared store of a deployment of several instances, fenced until this one leads.
-    store = config.databaseUrl
-      ? await openPgStore(config.databaseUrl, {
-          retentionDays: config.journalRetentionDays,
-          logger,
-          epoch: null,
-        })
-      : await openSqliteStore(storeDir, { retentionDays: config.journalRetentionDays, logger });
-  } catch (e) {
-    await simulators?.stop();
-    await dropStoreDir();
-    throw e;
-  }
   const storeLog = logger.child({ component: "store" });
   const rateNotes = createRateLimitNotes(store, (what, err) =>
     storeLog.warn({ err }, `could not remember the Client Portal ${what}`),
@@ -147,7 +152,6 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   } catch (e) {
     await store.close();
     await simulators?.stop();
-    await dropStoreDir();
     throw e;
   }
 
@@ -252,15 +256,14 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     retention.stop();
     await rateNotes.flush();
     await store.close();
-    await dropStoreDir();
   };
   try {
     // A cluster instance starts once its server listens (its advertised URL may need the port).
     if (!cluster) await broker.start();
   } catch (e) {
     await broker.close();
-    await closeStore();
     await simulators?.stop();
+    await closeStore();
     throw e;
   }
   let server: RunningServer | undefined;
@@ -281,8 +284,8 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     await cluster?.stop().catch(() => undefined);
     await server?.stop().catch(() => undefined);
     await broker.close();
-    await closeStore();
     await simulators?.stop();
+    await closeStore();
     throw e;
   }
   const running = server;
@@ -297,9 +300,10 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       await cluster?.stop();
       // The server's stop closes the broker, which waits for the journal's last appends.
       await running.stop();
-      await closeStore();
+      // The simulated book is saved before the store lets go of DATA_DIR's lock, which guards both.
       await simulators?.stop();
       logger.debug("simulators stopped");
+      await closeStore();
     },
   };
 }

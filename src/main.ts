@@ -74,8 +74,13 @@ function exitOnStorageError(e: unknown, dataDir: string): never {
   throw e;
 }
 
-async function serve(flags: { host?: string; port?: string; landingPage?: string }) {
-  const config = configOrExit({ host: flags.host, port: flags.port, landingPage: flags.landingPage });
+async function serve(flags: { host?: string; port?: string; landingPage?: string; fresh?: boolean }) {
+  const config = configOrExit({
+    host: flags.host,
+    port: flags.port,
+    landingPage: flags.landingPage,
+    simFresh: flags.fresh,
+  });
   const logger = boundedAuditValues(createLogger({ level: config.logLevel, format: config.logFormat }));
   logger.debug({ config: redactedConfig(config) }, "configuration");
   const app = await startApp(config, logger).catch((e: unknown) => exitOnStorageError(e, config.dataDir));
@@ -252,6 +257,10 @@ export function buildCli(): Command {
         "playground",
         "none",
       ]),
+    )
+    .option(
+      "--fresh",
+      "SIMULATED mode: start from an empty simulated brokerage and a new journal (env SIM_FRESH=true)",
     )
     .action(serve);
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { startApp } from "../src/app";
@@ -9,8 +12,13 @@ import { eventually } from "./helpers/wait";
 
 describe("Client Portal must-call-first priming", () => {
   it("counts a plain /portfolio/accounts read as the priming, so portfolio reads never prime twice", async (t) => {
-    const app = await startApp(loadConfig({ PORT: "0" }, {}, null), silentLogger());
-    t.after(() => app.stop());
+    // SIMULATED mode keeps its book and journal in DATA_DIR: this test's own.
+    const dataDir = mkdtempSync(join(tmpdir(), "cp-priming-"));
+    const app = await startApp(loadConfig({ PORT: "0", DATA_DIR: dataDir }, {}, null), silentLogger());
+    t.after(async () => {
+      await app.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
     await gqlData(app.server.httpUrl, AccountsDocument);
     // Client Portal answers positions when TWS is down; take TWS away to make it do so.
     app.simulators!.tws.control.disconnectAll({ refuseMs: 60_000 });

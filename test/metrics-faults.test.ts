@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { request } from "undici";
@@ -23,6 +26,8 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 
 describe("/metrics and /readyz under faults", () => {
   let app: App;
+  // SIMULATED mode keeps its book and journal in DATA_DIR: this test's own.
+  const dataDir = mkdtempSync(join(tmpdir(), "metrics-faults-"));
   const url = (path: string) => app.server.httpUrl.replace("/graphql", path);
   const scrape = async () => (await request(url("/metrics"))).body.text();
   const readyz = async () => {
@@ -34,7 +39,7 @@ describe("/metrics and /readyz under faults", () => {
   };
 
   before(async () => {
-    app = await startApp(loadConfig({ PORT: "0" }, {}, null), silentLogger(), {
+    app = await startApp(loadConfig({ PORT: "0", DATA_DIR: dataDir }, {}, null), silentLogger(), {
       // The gateway allows less than the adapter assumes, so the adapter can meet a real 429.
       simulators: { cp: { rateLimits: { globalPerSecond: 3, penaltyMs: 1500 } } },
       clientPortal: { cacheTtlMs: 0, penaltyMs: 1500, tickleMs: 500 },
@@ -42,7 +47,10 @@ describe("/metrics and /readyz under faults", () => {
     });
     await eventually("both APIs ready", async () => (await readyz()).status === 200, 10_000);
   });
-  after(() => app.stop());
+  after(async () => {
+    await app.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
   it("counts upstream requests by endpoint and status", async () => {
     const before = await scrape();

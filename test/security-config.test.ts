@@ -120,9 +120,12 @@ describe("security: configuration fails closed", () => {
 });
 
 describe("security: audit lines", () => {
-  it("a refused 150 kB clientOrderId writes a short audit line (serve)", async () => {
+  it("a refused 150 kB clientOrderId writes a short audit line (serve)", async (t) => {
+    // SIMULATED mode keeps its book and journal in DATA_DIR: this test's own, not ./data.
+    const dataDir = mkdtempSync(join(tmpdir(), "sec-audit-"));
+    t.after(() => rmSync(dataDir, { recursive: true, force: true }));
     const child = spawn(process.execPath, [MAIN, "serve"], {
-      env: { PATH: process.env.PATH, LOG_FORMAT: "json", PORT: "0" },
+      env: { PATH: process.env.PATH, LOG_FORMAT: "json", PORT: "0", DATA_DIR: dataDir },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const lines: string[] = [];

@@ -1,67 +1,95 @@
-import {
-  ConnectionState,
-  EventName,
-  IBApi,
-  IBApiNext,
-  OrderAction,
-  OrderType,
-  SecType,
-  type Contract,
-  type Order,
-} from "@stoqey/ib";
-import { filter, firstValueFrom, timeout } from "rxjs";
+import { mkdtemp, open, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startApp } from "../../src/app";
+import { createBrokerService, type BrokerService } from "../../src/brokers";
+import { createFileIdempotencyStore } from "../../src/brokers/file-idempotency-store";
+import { createTwsBroker } from "../../src/brokers/tws";
+import { loadConfig, type Config } from "../../src/config/config";
+import { silentLogger } from "../../src/logger";
+import { serverOptionsOf, startServer, type RunningServer } from "../../src/server";
+import { startChild } from "../lib/child-rpc";
 import { GraphQLHttpClient, RawSubscriber } from "../lib/graphql-client";
 import { ORDER_UPDATES_SUBSCRIPTION, PLACE_ORDER_MUTATION, type OrderEventData } from "../lib/operations";
 import { verdict, type FigureResult } from "../lib/report";
-import {
-  distribution,
-  envNumber,
-  formatTail,
-  ms,
-  ratio,
-  sleep,
-  tail,
-  waitUntil,
-  wallNow,
-} from "../lib/stats";
-import { AAPL, ACCOUNT, startRemoteSimSystem, startSimSystem } from "../lib/system";
+import { distribution, envNumber, formatTail, ms, sleep, waitUntil, wallNow } from "../lib/stats";
+import { AAPL, ACCOUNT } from "../lib/system";
 
-const GOAL_RATIO = 1.2;
+/** The issue's budget: what the journal may add to the order path, at p50. */
+const BUDGET_MS = 2;
 const LIMIT_PRICE = 100;
-const quiet = {
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  debug: () => undefined,
-};
 
-/**
- * Figure 4: `placeOrder` mutation until its SUBMITTED event reaches a graphql-ws subscriber, against
- * @stoqey/ib's `placeNewOrder` on the same TWS simulator until its orderStatus says Submitted. Limit buys
- * far below the market, so every order rests at Submitted; samples alternate, paced under TWS's 50 messages/s.
- */
-interface Pass {
-  ours: number[];
-  base: number[];
-  /** Mutation sent → its HTTP answer (the order acknowledged by TWS). */
-  answered: number[];
+const signed = (v: number): string => `${v >= 0 ? "+" : "−"}${ms(Math.abs(v))}`;
+
+/** One server under measurement and its client side. */
+interface Side {
+  label: string;
+  server: RunningServer;
+  broker: BrokerService;
+  stop(): Promise<void>;
 }
 
-async function runPass(samples: number, warmup: number, mode: "remote" | "simulated"): Promise<Pass> {
-  // `remote`: the simulators in their own process, like a real gateway, and the server configured with
-  // IB_TWS_PORT / IB_CP_URL (durable idempotency store). `simulated`: everything in one process.
-  const system =
-    mode === "remote"
-      ? await startRemoteSimSystem()
-      : await startSimSystem({ mode }).then((s) => ({
-          ...s,
-          twsHost: s.twsSim.host,
-          twsPort: s.twsSim.port,
-        }));
-  const client = new GraphQLHttpClient(system.server.httpUrl, 1);
+/**
+ * The composition of the build before the journal: startApp's broker service over the TWS adapter, with the
+ * JSON-lines idempotency store (fsync per record, src/brokers/file-idempotency-store.ts) and the in-memory
+ * event log (no journal, no order history). Everything else as startApp builds it.
+ */
+async function startJsonlBuild(config: Config, dataDir: string): Promise<Side> {
+  const logger = silentLogger();
+  const broker = createBrokerService({
+    simulated: false,
+    logger,
+    orderEventBuffer: config.orderEventBuffer,
+    idempotency: await createFileIdempotencyStore(dataDir),
+    marketData: { maxLines: config.marketDataLines },
+    guards: {
+      readOnly: config.readOnly,
+      allowLiveTrading: config.allowLiveTrading,
+      accounts: config.accounts,
+      maxOrderQuantity: config.maxOrderQuantity ?? null,
+      maxOrderNotional: config.maxOrderNotional ?? null,
+      liveTwsPort: false,
+    },
+    tws: (sink) =>
+      createTwsBroker(
+        {
+          host: config.twsHost,
+          port: config.twsPort!,
+          clientId: config.twsClientId,
+          clientIdRange: config.twsClientIdRange,
+          marketDataType: config.marketDataType,
+          logger,
+          knownOrder: sink.knownOrder ? (id, key) => sink.knownOrder!(id, key) : undefined,
+        },
+        sink,
+      ),
+  });
+  await broker.start();
+  const server = await startServer({
+    broker,
+    logger,
+    host: config.host,
+    port: 0,
+    landingPage: "none",
+    auth: { apiToken: config.apiToken, apiReadToken: config.apiReadToken },
+    ...serverOptionsOf(config),
+  });
+  return { label: "JSON-lines store, in-memory events", server, broker, stop: () => server.stop() };
+}
+
+interface Probe {
+  side: Side;
+  client: GraphQLHttpClient;
+  subscriber: RawSubscriber;
+  submitted: Map<string, number>;
+  waiters: Map<string, () => void>;
+  samples: number[];
+}
+
+async function probe(side: Side): Promise<Probe> {
   const submitted = new Map<string, number>();
   const waiters = new Map<string, () => void>();
-  const subscriber = new RawSubscriber(system.server.wsUrl, {
+  const subscriber = new RawSubscriber(side.server.wsUrl, {
     onNext: (payload) => {
       const at = wallNow();
       const ev = (payload.data as { orderUpdates?: OrderEventData } | undefined)?.orderUpdates;
@@ -71,186 +99,164 @@ async function runPass(samples: number, warmup: number, mode: "remote" | "simula
       waiters.get(id)?.();
     },
   });
-  const ib = new IBApiNext({
-    host: system.twsHost,
-    port: system.twsPort,
-    logger: quiet,
-    reconnectInterval: 0,
-  });
-  try {
-    await subscriber.start(ORDER_UPDATES_SUBSCRIPTION);
-    await waitUntil(
-      "the orderUpdates subscription",
-      () => system.broker.subscriberCounts().orderUpdates >= 1,
-    );
-    ib.connect(99);
-    await firstValueFrom(
-      ib.connectionState.pipe(
-        filter((s) => s === ConnectionState.Connected),
-        timeout({ first: 10_000 }),
-      ),
-    );
-    await ib.getCurrentTime();
-    // IBApiNext 1.6.10 has no live order-status stream for a non-zero client id (getOpenOrders completes at
-    // openOrderEnd), so listen to orderStatus on the IBApi it wraps, as the product's TWS supervisor does.
-    const raw = (ib as unknown as { api?: unknown }).api;
-    if (!(raw instanceof IBApi))
-      throw new Error("@stoqey/ib changed: IBApiNext no longer wraps an IBApi in `api`");
-    const ibStatus = new Map<number, string>();
-    const ibWaiters = new Map<number, () => void>();
-    const onStatus = (orderId: number, status: string) => {
-      if (ibStatus.get(orderId) === status) return;
-      ibStatus.set(orderId, status);
-      if (status === "Submitted") ibWaiters.get(orderId)?.();
-    };
-    raw.on(EventName.orderStatus, onStatus);
-    const contract: Contract = {
-      conId: AAPL,
-      symbol: "AAPL",
-      secType: SecType.STK,
-      exchange: "SMART",
-      currency: "USD",
-    };
-
-    let lastAnswer = 0;
-    const viaGraphQL = async (n: number): Promise<number> => {
-      const clientOrderId = `path-${n}`;
-      const t0 = wallNow();
-      const arrived = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no SUBMITTED event for ${clientOrderId}`)), 10_000);
-        waiters.set(clientOrderId, () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        if (submitted.has(clientOrderId)) waiters.get(clientOrderId)!();
-      });
-      const r = await client.post(PLACE_ORDER_MUTATION, {
-        input: {
-          accountId: ACCOUNT,
-          contract: { conid: AAPL },
-          side: "BUY",
-          type: "LIMIT",
-          quantity: 1,
-          limitPrice: LIMIT_PRICE,
-          clientOrderId,
-        },
-      });
-      if (r.errors?.length) throw new Error(`placeOrder failed: ${JSON.stringify(r.errors)}`);
-      lastAnswer = wallNow() - t0;
-      await arrived;
-      waiters.delete(clientOrderId);
-      return submitted.get(clientOrderId)! - t0;
-    };
-
-    const viaIb = async (n: number): Promise<number> => {
-      const order: Order = {
-        action: OrderAction.BUY,
-        orderType: OrderType.LMT,
-        lmtPrice: LIMIT_PRICE,
-        totalQuantity: 1,
-        tif: "DAY",
-        transmit: true,
-        orderRef: `direct-${n}`,
-        account: ACCOUNT,
-      };
-      const t0 = wallNow();
-      let done: number | undefined;
-      let wake: () => void = () => undefined;
-      const arrived = new Promise<void>((resolve) => (wake = resolve));
-      const id = await ib.placeNewOrder(contract, order);
-      const mark = () => {
-        done ??= wallNow();
-        wake();
-      };
-      ibWaiters.set(id, mark);
-      if (ibStatus.get(id) === "Submitted") mark();
-      const timer = setTimeout(mark, 10_000);
-      await arrived;
-      clearTimeout(timer);
-      ibWaiters.delete(id);
-      if (ibStatus.get(id) !== "Submitted") throw new Error(`order ${id} never reached Submitted`);
-      return done! - t0;
-    };
-
-    const ours: number[] = [];
-    const base: number[] = [];
-    const answered: number[] = [];
-    for (let i = 0; i < samples + warmup; i++) {
-      const first = i % 2 === 0;
-      const a = first ? await viaGraphQL(i) : await viaIb(i);
-      await sleep(30);
-      const b = first ? await viaIb(i) : await viaGraphQL(i);
-      await sleep(30);
-      if (i < warmup) continue;
-      ours.push(first ? a : b);
-      base.push(first ? b : a);
-      answered.push(lastAnswer);
-    }
-    raw.off(EventName.orderStatus, onStatus);
-    return { ours, base, answered };
-  } finally {
-    ib.disconnect();
-    subscriber.close();
-    await client.close();
-    await system.stop();
-  }
+  await subscriber.start(ORDER_UPDATES_SUBSCRIPTION);
+  await waitUntil("the orderUpdates subscription", () => side.broker.subscriberCounts().orderUpdates >= 1);
+  return {
+    side,
+    client: new GraphQLHttpClient(side.server.httpUrl, 1),
+    subscriber,
+    submitted,
+    waiters,
+    samples: [],
+  };
 }
 
+/** placeOrder sent → its SUBMITTED event on the same client's subscription. */
+async function placeAndWait(p: Probe, clientOrderId: string): Promise<number> {
+  const t0 = wallNow();
+  const arrived = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no SUBMITTED event for ${clientOrderId}`)), 10_000);
+    p.waiters.set(clientOrderId, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    if (p.submitted.has(clientOrderId)) p.waiters.get(clientOrderId)!();
+  });
+  const r = await p.client.post(PLACE_ORDER_MUTATION, {
+    input: {
+      accountId: ACCOUNT,
+      contract: { conid: AAPL },
+      side: "BUY",
+      type: "LIMIT",
+      quantity: 1,
+      limitPrice: LIMIT_PRICE,
+      clientOrderId,
+      via: "TWS",
+    },
+  });
+  if (r.errors?.length) throw new Error(`placeOrder failed: ${JSON.stringify(r.errors)}`);
+  await arrived;
+  p.waiters.delete(clientOrderId);
+  return p.submitted.get(clientOrderId)! - t0;
+}
+
+/**
+ * Figure 4: the order path (placeOrder → SUBMITTED event) of this build, whose every event is journaled in
+ * SQLite before delivery, against the build before the journal (JSON-lines idempotency store, in-memory event
+ * log), both in this process over the same TWS simulator in a child process, samples interleaved.
+ */
 export async function orderPath(): Promise<FigureResult> {
-  const samples = envNumber("BENCH_ORDER_SAMPLES", 60);
+  const samples = envNumber("BENCH_ORDER_SAMPLES", 80);
   const warmup = 5;
-  const { ours, base, answered } = await runPass(samples, warmup, "remote");
-  // Diagnostic: SIMULATED mode, which keeps idempotency records in memory instead of fsync'ing them.
-  const memory = await runPass(Math.min(samples, 30), warmup, "simulated");
-  const a = distribution(answered);
-  const m = distribution(memory.ours);
-  const mb = distribution(memory.base);
-  const o = distribution(ours);
-  const b = distribution(base);
-  const r50 = o.p50 / b.p50;
-  return {
-    title: "4. Order path",
-    rows: [
-      {
-        figure: "4. Order path: placeOrder → SUBMITTED event",
-        measured: `p50 ${ms(o.p50)}, ${formatTail(o)}`,
-        goal: `≤ ${GOAL_RATIO}×`,
-        baseline: `@stoqey/ib placeNewOrder → orderStatus Submitted p50 ${ms(b.p50)}, ${formatTail(b)}`,
-        ratio: `${ratio(r50)} p50, ${ratio(tail(o).value / tail(b).value)} ${tail(o).label}`,
-        verdict: verdict(r50 <= GOAL_RATIO),
-      },
-    ],
-    notes: [
-      `${samples} samples per side after ${warmup} warm-up pairs, alternating which side goes first, 30 ms ` +
-        "apart (TWS allows 50 messages/s per client). Limit buys of 1 AAPL at 100 (market ≈ 190), so every " +
-        "order rests at Submitted. The ratio compares p50s.",
-      "Server side: the time from sending the HTTP mutation to the arrival of the order's SUBMITTED event on a " +
-        "graphql-ws subscription of the same client (mutation → validation, guards → durable idempotency " +
-        "record (fsync) → TWS adapter placeOrder → TWS simulator → openOrder acknowledgement → order tracker → " +
-        "graphql-ws). The simulators run in a child process of their own, as a real gateway would; the server " +
-        "is startApp in this process configured with IB_TWS_PORT and IB_CP_URL pointing at them (a paper " +
-        "deployment's composition: both adapters, TWS client id 0, durable idempotency store).",
-      "Baseline: IBApiNext (client id 99) on the same TWS simulator: `placeNewOrder` (which asks reqIds for " +
-        "the next id, then sends placeOrder) until an `orderStatus` with status Submitted arrives " +
-        "(orderStatus event of the IBApi that IBApiNext wraps).",
-      `Breakdown: the SUBMITTED event arrived ${ms(o.p50)} p50 after the mutation was sent, the mutation's own ` +
-        `HTTP answer ${ms(a.p50)} p50 (it waits for TWS's acknowledgement; the PENDING record is fsync'ed before ` +
-        `the order is sent). In SIMULATED mode, everything in one process and idempotency records in memory (a ` +
-        `second, diagnostic pass of ` +
-        `${memory.ours.length} samples, not the figure): p50 ${ms(m.p50)} against ${ms(mb.p50)} for the ` +
-        `baseline (${ratio(m.p50 / mb.p50)}).`,
-      ...(r50 <= GOAL_RATIO
-        ? []
-        : [
-            `Why missed: with a baseline of ${ms(b.p50)}, 1.2× leaves ${ms(b.p50 * (GOAL_RATIO - 1))} for ` +
-              "everything the server adds: an HTTP round trip to the server (about a millisecond on this machine, " +
-              "see figure 2's floor), GraphQL validation and the trading guards, the idempotency record that must be " +
-              "on disk (fsync) before the order is sent to TWS, and the event's trip through the order tracker " +
-              "and graphql-ws. The in-memory pass above shows what the fsync costs. What would close it: making " +
-              "the durable write cheaper (fdatasync, or an O_DSYNC append-only file) takes off part of it; the " +
-              "rest is the HTTP hop, so a fair goal for a network API in front of TWS is an absolute one (for " +
-              "example ≤ 2 ms added at p50 with the durable store) rather than a ratio to a socket client.",
-          ]),
-    ],
-  };
+  const child = startChild(join(__dirname, "..", "children", "sim-child.js"));
+  const dirs: string[] = [];
+  const sides: Side[] = [];
+  const probes: Probe[] = [];
+  try {
+    const sims = await child.call<{ twsHost: string; twsPort: number }>("start");
+    const configFor = async (clientId: number) => {
+      const dataDir = await mkdtemp(join(tmpdir(), "ibkr-graphql-bench-order-"));
+      dirs.push(dataDir);
+      // TWS only (the order path goes through TWS): two servers on one Client Portal simulator would share
+      // its per-endpoint windows and meet each other's 429s.
+      const config = loadConfig(
+        {},
+        {
+          port: 0,
+          landingPage: "none",
+          dataDir,
+          twsHost: sims.twsHost,
+          twsPort: sims.twsPort,
+          twsClientId: clientId,
+        },
+        null,
+      );
+      return { config, dataDir };
+    };
+    const ours = await configFor(0);
+    const app = await startApp(ours.config, silentLogger());
+    sides.push({ label: "SQLite journal", server: app.server, broker: app.broker, stop: () => app.stop() });
+    const before = await configFor(1);
+    sides.push(await startJsonlBuild(before.config, before.dataDir));
+    for (const s of sides) {
+      await waitUntil("the server to be ready on the simulators", () => s.broker.readiness().ready, 30_000);
+    }
+    for (const s of sides) probes.push(await probe(s));
+    const [journal, jsonl] = probes as [Probe, Probe];
+
+    // What one fsync costs on this disk, now: the journal's inherent price is one WAL fdatasync on the
+    // event's path (an event is durable before anyone sees it), which the in-memory log never pays.
+    const probeFile = await open(join(ours.dataDir, "fsync-probe"), "a");
+    const fsyncs: number[] = [];
+    for (let i = 0; i < samples + warmup; i++) {
+      const t0 = wallNow();
+      await probeFile.appendFile("x".repeat(300));
+      await probeFile.datasync();
+      if (i >= warmup) fsyncs.push(wallNow() - t0);
+      // Alternate which build goes first, so neither always meets a simulator fresh from the other's order.
+      const order = i % 2 === 0 ? [journal, jsonl] : [jsonl, journal];
+      for (const p of order) {
+        const t = await placeAndWait(p, `path-${p === journal ? "j" : "f"}-${i}`);
+        if (i >= warmup) p.samples.push(t);
+        // TWS allows 50 messages/s per client.
+        await sleep(30);
+      }
+    }
+
+    await probeFile.close();
+    const fs = distribution(fsyncs);
+    const j = distribution(journal.samples);
+    const f = distribution(jsonl.samples);
+    const delta = j.p50 - f.p50;
+    return {
+      title: "4. Order path",
+      rows: [
+        {
+          figure: "4. Order path: placeOrder → SUBMITTED event, journal vs JSON-lines build",
+          measured: `SQLite journal p50 ${ms(j.p50)}, ${formatTail(j)}`,
+          goal: `≤ +${BUDGET_MS} ms p50`,
+          baseline: `JSON-lines store + in-memory events p50 ${ms(f.p50)}, ${formatTail(f)}`,
+          ratio: `${signed(delta)} p50, ${signed(j.p99 - f.p99)} ${j.count >= 1000 ? "p99" : "p99 (few samples)"}`,
+          verdict: verdict(delta <= BUDGET_MS),
+        },
+      ],
+      notes: [
+        `${samples} samples per build after ${warmup} warm-up pairs, interleaved (which build goes first ` +
+          "alternates), 30 ms apart (TWS allows 50 messages/s per client). Limit buys of 1 AAPL at 100 (market " +
+          "≈ 190) through TWS, so every order rests at Submitted. The goal is the issue's: the journal adds at " +
+          `most ${BUDGET_MS} ms at p50 over the build with the JSON-lines store, measured side by side.`,
+        "Both servers run in this process over one TWS simulator in a child process (as a real gateway would " +
+          "be), TWS only (client ids 0 and 1). Measured: the HTTP mutation sent → the order's SUBMITTED event " +
+          "on a graphql-ws subscription of the same client (validation, guards, the PENDING idempotency record " +
+          "made durable before the order is sent, TWS placeOrder and acknowledgement, order tracker, event " +
+          "delivery).",
+        "This build: startApp with the SQLite store: the PENDING key committed (WAL, synchronous=FULL, fsync) " +
+          "before the order is sent; every event committed to the journal before any subscriber sees it. " +
+          "Baseline: the same broker service with the JSON-lines idempotency store (one fsync'ed append per " +
+          "record) and the in-memory event log, which delivers an event at once and forgets it on restart.",
+        `Raw: journal p50 ${ms(j.p50)}, p99 ${ms(j.p99)}, max ${ms(j.max)}; JSON-lines p50 ${ms(f.p50)}, ` +
+          `p99 ${ms(f.p99)}, max ${ms(f.max)} (n = ${j.count} each).`,
+        `One append + fdatasync of 300 bytes on the same disk, interleaved with the samples: p50 ` +
+          `${ms(fs.p50)}, p99 ${ms(fs.p99)}. The SQLite build waits for one WAL fdatasync between the ` +
+          "SUBMITTED event and its delivery; everything else is the same work, so the delta tracks this " +
+          "number: within budget while the disk answers an fsync in a millisecond or two, over it when the " +
+          "disk is shared with heavier work.",
+        "How the journal keeps that to one fsync without blocking: WAL with synchronous=NORMAL, and the store " +
+          "fdatasyncs the WAL itself on libuv's thread pool, resolving a write (and letting readers see its " +
+          "event) only after an fsync started after its commit returned. Each commit starts its fsync at once " +
+          "(two at most in flight, later commits share the next), so an event never queues behind an fsync " +
+          "that began before it was written (that queueing cost +5 to +7 ms here). So a " +
+          "committed event still survives kill -9 and power loss, and the event loop keeps serving during " +
+          "the fsync (a synchronous=FULL commit blocked it for the whole fsync).",
+      ],
+    };
+  } finally {
+    for (const p of probes) {
+      p.subscriber.close();
+      await p.client.close();
+    }
+    for (const s of sides) await s.stop();
+    await child.stop();
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  }
 }

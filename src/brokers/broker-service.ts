@@ -140,7 +140,10 @@ export interface BrokerService {
   orderUpdates(
     filter: { accountId?: string | null } & ResumeFrom,
   ): Promise<AsyncIterableIterator<OrderEvent>> | AsyncIterableIterator<OrderEvent>;
-  sessionEvents(): Promise<AsyncIterableIterator<SessionEvent>> | AsyncIterableIterator<SessionEvent>;
+  /** Live, or from a cursor: the journal's session events after it first (CURSOR_INVALID as for orders). */
+  sessionEvents(
+    from?: Pick<ResumeFrom, "after">,
+  ): Promise<AsyncIterableIterator<SessionEvent>> | AsyncIterableIterator<SessionEvent>;
   /** Live subscriber counts, for metrics. */
   subscriberCounts(): { orderUpdates: number; sessionEvents: number };
   start(): Promise<void>;
@@ -611,8 +614,8 @@ class UnifiedBrokerService implements BrokerService {
     });
   }
 
-  sessionEvents() {
-    return this.sessionLog.subscribe();
+  sessionEvents(from: Pick<ResumeFrom, "after"> = {}) {
+    return this.sessionLog.subscribe(() => true, { after: from.after });
   }
 
   subscriberCounts() {

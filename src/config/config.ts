@@ -217,6 +217,8 @@ const SETTINGS = {
     default: "4194304",
   },
   simCpPort: { env: "SIM_CP_PORT", example: "5001", schema: port, default: "0" },
+  /** SIMULATED mode: forget the simulated brokerage and its journal kept in DATA_DIR/simulated. */
+  simFresh: { env: "SIM_FRESH", example: "false", schema: bool, default: "false" },
   simTwsPort: { env: "SIM_TWS_PORT", example: "7497", schema: port, default: "0" },
   marketDataLines: {
     env: "MARKET_DATA_LINES",
@@ -317,7 +319,7 @@ function readSecretFile(path: string): string | { problem: string } {
   }
 }
 
-/** Why DATA_DIR cannot hold the server's files, or undefined. Only used against real gateways. */
+/** Why DATA_DIR cannot hold the server's files, or undefined (SIMULATED mode keeps its book there too). */
 export function dataDirProblem(dir: string): string | undefined {
   let probe = resolve(dir);
   try {
@@ -336,11 +338,8 @@ export function dataDirProblem(dir: string): string | undefined {
 }
 
 function crossCheck(c: Config, problems: string[]): void {
-  const simulated = c.cpUrl === undefined && c.twsPort === undefined;
-  if (!simulated) {
-    const why = dataDirProblem(c.dataDir);
-    if (why) problems.push(`DATA_DIR: ${why} (got ${JSON.stringify(c.dataDir)}); example: DATA_DIR=./data`);
-  }
+  const why = dataDirProblem(c.dataDir);
+  if (why) problems.push(`DATA_DIR: ${why} (got ${JSON.stringify(c.dataDir)}); example: DATA_DIR=./data`);
   if (c.cpCaFile && !existsSync(c.cpCaFile)) {
     problems.push(
       `IB_CP_CA_FILE: file not found (got ${JSON.stringify(c.cpCaFile)}); example: IB_CP_CA_FILE=/etc/ibkr/gateway.pem`,

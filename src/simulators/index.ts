@@ -1,5 +1,6 @@
 import type { Logger } from "../logger";
 import { createBrokerage, type Brokerage, type BrokerageOptions } from "./brokerage";
+import { persistBrokerage, type BrokeragePersistence, type SnapshotOptions } from "./brokerage/snapshot";
 import {
   startClientPortalSimulator,
   type ClientPortalSimulatorOptions,
@@ -29,6 +30,12 @@ export interface SimulatorsOptions {
   tws?: Omit<TwsSimulatorOptions, "host" | "port" | "brokerage">;
   /** Passed to both simulators unless their own options name one. @default silent */
   logger?: Logger;
+  /**
+   * Keep the book in a file in this directory across restarts (snapshot.ts): loaded before the gateways
+   * listen, saved on every order change and on stop. A file that cannot be used is a `SnapshotError`.
+   * @default not kept (an empty book each start)
+   */
+  persistence?: Omit<SnapshotOptions, "logger">;
 }
 
 /** Both gateways over one simulated book: an order placed through one API is seen through the other. */
@@ -36,7 +43,9 @@ export interface Simulators {
   brokerage: Brokerage;
   cp: CpSimulator;
   tws: TwsSimulator;
-  /** Stops both simulators and the book's timers. */
+  /** Present when the book is kept in a file (`persistence`). */
+  persistence?: BrokeragePersistence;
+  /** Stops both simulators and the book's timers (after saving the book, when it is kept). */
   stop(): Promise<void>;
 }
 
@@ -47,11 +56,23 @@ export interface Simulators {
 export async function startSimulators(options: SimulatorsOptions = {}): Promise<Simulators> {
   const host = options.host ?? "127.0.0.1";
   const brokerage = createBrokerage({ ...options.brokerage, accounts: options.accounts ?? ["DU1234567"] });
+  let persistence: BrokeragePersistence | undefined;
   let tws: TwsSimulator | undefined;
   try {
+    if (options.persistence) {
+      persistence = persistBrokerage(brokerage, {
+        ...options.persistence,
+        logger: options.logger?.child({ component: "sim-snapshot" }),
+      });
+    }
+    // TWS never hands out an order id a client used before, across its restarts too: ids above every
+    // restored order's, so a new order cannot be taken for an old one.
+    const usedTwsIds = brokerage.listOrders().map((o) => o.twsOrderId ?? 0);
+    const firstOrderId = Math.max(options.tws?.firstOrderId ?? 1000, ...usedTwsIds.map((id) => id + 1));
     tws = await startTwsSimulator({
       logger: options.logger,
       ...options.tws,
+      firstOrderId,
       brokerage,
       host,
       port: options.twsPort ?? 0,
@@ -71,16 +92,23 @@ export async function startSimulators(options: SimulatorsOptions = {}): Promise<
       brokerage,
       cp,
       tws: running,
+      persistence,
       stop() {
         stopped ??= (async () => {
           await Promise.allSettled([running.stop(), cp.stop()]);
-          brokerage.close();
+          try {
+            await persistence?.close();
+          } finally {
+            brokerage.close();
+          }
         })();
         return stopped;
       },
     };
   } catch (err) {
     await tws?.stop();
+    // A start that failed saves nothing: the file keeps the book it had.
+    persistence?.abandon();
     brokerage.close();
     throw err;
   }
@@ -102,6 +130,7 @@ export {
   type CpSimulator,
   type CpSimulatorControl,
 } from "./client-portal";
+export { SnapshotError, type BrokeragePersistence } from "./brokerage/snapshot";
 export { TWS_NOTICE_CODES, type TwsFaultControl } from "./control";
 export {
   startTwsSimulator,

@@ -5,7 +5,13 @@ export { FENCED, isFenced } from "./pg-errors";
 export { openPgStore, PG_SCHEMA_VERSION, PgStore, type PgStoreOptions, type StoreImport } from "./pg-store";
 export { migrateSqliteToPg, type MigrationReport } from "./migrate-store";
 export { DEFAULT_JOURNAL_RETENTION_DAYS } from "./store";
-export { openSqliteStore, SCHEMA_VERSION, SqliteStore, type SqliteStoreOptions } from "./sqlite-store";
+export {
+  openSqliteStore,
+  SCHEMA_VERSION,
+  SqliteStore,
+  wipeSqliteStore,
+  type SqliteStoreOptions,
+} from "./sqlite-store";
 export type {
   CursorCheck,
   CursorPosition,

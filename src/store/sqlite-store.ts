@@ -1,6 +1,17 @@
 import { randomUUID } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync } from "node:fs";
-import { join } from "node:path";
+import {
+  closeSync,
+  existsSync,
+  fdatasync,
+  fdatasyncSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import type { IdempotencyRecord } from "../brokers/idempotency";
 import { checkCursor, encodeCursor } from "./cursor";
@@ -99,6 +110,20 @@ const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+/** fsyncs of the WAL running at once; commits beyond wait and share the next one. */
+const MAX_SYNCS_IN_FLIGHT = 2;
+
+interface Unsynced {
+  settle: () => void;
+  fail: (e: unknown) => void;
+  lastSequence: number;
+}
+
+interface InFlightSync {
+  covered: Unsynced[];
+  done: Promise<void>;
+}
+
 interface QueuedWrite {
   run: () => unknown;
   resolve: (value: never) => void;
@@ -155,6 +180,20 @@ export async function openSqliteStore(
   }
 }
 
+/**
+ * Deletes the store in `dataDir` (the database and its WAL), under the DATA_DIR lock: a STORE_LOCKED error
+ * rather than pulling the database from under a running server. For SIMULATED mode's `--fresh`.
+ */
+export function wipeSqliteStore(dataDir: string, fileName = "store.sqlite"): void {
+  const lock = lockDataDir(dataDir);
+  try {
+    for (const suffix of ["", "-wal", "-shm"]) rmSync(join(dataDir, fileName + suffix), { force: true });
+    syncDir(dataDir);
+  } finally {
+    lock.release();
+  }
+}
+
 function lockDataDir(dataDir: string): OwnerLock {
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -188,10 +227,12 @@ function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
       { cause: e },
     );
   }
-  // WAL + NORMAL survives kill -9 (the OS still has the WAL pages) but NOT power loss: it only fsyncs at
-  // checkpoints, so the last commits can vanish. FULL fsyncs the WAL at every commit, so an acknowledged
-  // event is on disk. Group commit (one transaction per tick) keeps the cost at one fsync per batch.
-  db.pragma("synchronous = FULL");
+  // WAL + NORMAL: a COMMIT writes the WAL to the OS (survives kill -9) without fsync; SqliteStore then
+  // fdatasyncs the WAL itself, off the event loop, and resolves a write only once that returned. So an
+  // acknowledged write survives power loss (what FULL gives) while the loop keeps serving during the
+  // fsync, and writes committed meanwhile share the next one (group commit). Checkpoints still fsync
+  // the WAL before copying it into the database (NORMAL does that).
+  db.pragma("synchronous = NORMAL");
   db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
   return db;
 }
@@ -217,10 +258,11 @@ function migrate(db: Database.Database, path: string): void {
 /**
  * The SQLite store. All SQL of the store lives in this module.
  *
- * better-sqlite3 is synchronous, so a commit blocks the event loop for its fsync. Writes are therefore
- * queued and committed together once per tick (setImmediate): everything requested while the previous batch
- * was being fsynced shares the next fsync. Each write runs in its own savepoint, so one failing write rejects
- * only its own promise. A promise resolves after COMMIT returned: an event is journaled before anyone sees it.
+ * better-sqlite3 is synchronous, so a synchronous=FULL commit would block the event loop for its fsync.
+ * Instead writes are queued and committed together (one transaction per task) under synchronous=NORMAL, which writes the WAL without fsync, and the store fdatasyncs the WAL on
+ * the thread pool (`syncSoon`). Each write runs in its own savepoint, so one failing write rejects only its
+ * own promise. A promise resolves only once an fsync that started after its COMMIT returned, and journal
+ * readers see only such events (`durableSequence`): an event is durable before anyone sees it.
  */
 export class SqliteStore implements Store {
   readonly journalId: string;
@@ -230,6 +272,16 @@ export class SqliteStore implements Store {
   private queue: QueuedWrite[] = [];
   private flushScheduled = false;
   private closed = false;
+  /** The WAL file, opened at the first sync: what `fdatasync` makes durable. */
+  private walFd: number | undefined;
+  /** Commits not yet fsync'ed: their writes resolve (and their events become readable) after the fsync. */
+  private unsynced: Unsynced[] = [];
+  private inFlight: InFlightSync[] = [];
+  /**
+   * The highest journal sequence known to be on disk. Readers of the journal never see past it: an event
+   * committed but not yet fsync'ed could vanish with a power loss, and its sequence be reused.
+   */
+  private durableSequence = 0;
   private readonly savepoint: (fn: () => unknown) => unknown;
   private readonly sql;
   /** Prepared once per distinct query text (which filters are set, how many statuses). */
@@ -254,8 +306,9 @@ export class SqliteStore implements Store {
       append: db.prepare<[JournalStream, number, string]>(
         "INSERT INTO journal (stream, at, payload) VALUES (?, ?, ?)",
       ),
-      readAfter: db.prepare<[JournalStream, number, number], JournalRow>(
-        "SELECT sequence, stream, at, payload FROM journal WHERE stream = ? AND sequence > ? ORDER BY sequence LIMIT ?",
+      readAfter: db.prepare<[JournalStream, number, number, number], JournalRow>(
+        `SELECT sequence, stream, at, payload FROM journal WHERE stream = ? AND sequence > ? AND sequence <= ?
+         ORDER BY sequence LIMIT ?`,
       ),
       first: db.prepare<[], { sequence: number }>("SELECT sequence FROM journal ORDER BY sequence LIMIT 1"),
       last: db.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'journal'"),
@@ -317,6 +370,9 @@ export class SqliteStore implements Store {
       ),
     };
     this.journalId = (this.sql.meta.get("journal_id") as { value: string }).value;
+    // Migrations ran under synchronous=NORMAL: on disk before anything is served.
+    this.syncNow();
+    this.durableSequence = this.sql.last.get()?.seq ?? 0;
   }
 
   // --- journal ---
@@ -328,7 +384,7 @@ export class SqliteStore implements Store {
 
   async readAfter(stream: JournalStream, afterSequence: number, limit: number): Promise<JournalEvent[]> {
     this.readable();
-    return this.sql.readAfter.all(stream, afterSequence, limit).map((r) => ({
+    return this.sql.readAfter.all(stream, afterSequence, this.durableSequence, limit).map((r) => ({
       sequence: r.sequence,
       stream: r.stream,
       at: r.at,
@@ -519,6 +575,15 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.flush();
     this.closed = true;
+    while (this.inFlight.length > 0) await this.inFlight[this.inFlight.length - 1]!.done;
+    try {
+      this.syncNow();
+      this.settle(this.unsynced.splice(0));
+    } catch (e) {
+      for (const c of this.unsynced.splice(0)) c.fail(e);
+    }
+    if (this.walFd !== undefined) closeSync(this.walFd);
+    this.walFd = undefined;
     this.db.close();
     this.lock.release();
   }
@@ -542,6 +607,8 @@ export class SqliteStore implements Store {
           this.sql.setMeta.run("jsonl_imported_at", new Date(at).toISOString());
         })
         .immediate();
+      // On disk before the file is renamed away.
+      this.syncNow();
       this.options.logger?.[parsed.corrupt.length + parsed.unrecoverable.length ? "warn" : "info"]?.(
         {
           records: parsed.records.length,
@@ -570,9 +637,10 @@ export class SqliteStore implements Store {
   }
 
   private boundsNow(): JournalBounds {
+    const first = this.sql.first.get()?.sequence ?? null;
     return {
-      first: this.sql.first.get()?.sequence ?? null,
-      last: this.sql.last.get()?.seq ?? 0,
+      first: first !== null && first <= this.durableSequence ? first : null,
+      last: this.durableSequence,
       purgedThrough: Number(this.sql.meta.get("purged_through")?.value ?? 0),
     };
   }
@@ -601,7 +669,10 @@ export class SqliteStore implements Store {
       this.queue.push({ run, resolve: resolve as (v: never) => void, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        setImmediate(() => this.flush());
+        // Committed once the current task's writes are queued (a microtask), not a turn of the event loop
+        // later behind other sockets' I/O: a commit without fsync costs little, and the fsyncs are what
+        // is grouped (syncSoon). The order path's SUBMITTED event so waits for one fsync, nothing more.
+        queueMicrotask(() => this.flush());
       }
     });
   }
@@ -635,11 +706,74 @@ export class SqliteStore implements Store {
       for (const w of batch) w.reject(e);
       return;
     }
-    batch.forEach((w, i) => {
-      const o = outcomes[i] as { ok: boolean; value: unknown };
-      if (o.ok) w.resolve(o.value as never);
-      else w.reject(o.value);
+    // Committed, not yet durable: resolved once the WAL's fsync returns (syncSoon).
+    this.unsynced.push({
+      lastSequence: this.sql.last.get()?.seq ?? 0,
+      settle: () =>
+        batch.forEach((w, i) => {
+          const o = outcomes[i] as { ok: boolean; value: unknown };
+          if (o.ok) w.resolve(o.value as never);
+          else w.reject(o.value);
+        }),
+      fail: (e) => {
+        for (const w of batch) w.reject(e);
+      },
     });
+    this.syncSoon();
+  }
+
+  /**
+   * fdatasync of the WAL on libuv's thread pool: the event loop keeps serving while the disk works. Each
+   * new commit starts its own fsync at once (up to MAX_SYNCS_IN_FLIGHT; beyond, commits wait and share the
+   * next one: group commit), so an event never queues behind an fsync that started before it was written.
+   * An fsync that returns makes durable every commit made before it started, earlier fsyncs' included.
+   */
+  private syncSoon(): void {
+    if (this.unsynced.length === 0 || this.inFlight.length >= MAX_SYNCS_IN_FLIGHT) return;
+    let fd: number;
+    try {
+      fd = this.wal();
+    } catch (e) {
+      for (const c of this.unsynced.splice(0)) c.fail(e);
+      return;
+    }
+    const sync: InFlightSync = { covered: this.unsynced.splice(0), done: Promise.resolve() };
+    this.inFlight.push(sync);
+    sync.done = new Promise<void>((resolve) => {
+      fdatasync(fd, (err) => {
+        const i = this.inFlight.indexOf(sync);
+        if (err) {
+          // Only this fsync's own commits are in doubt; earlier ones wait for their own fsync.
+          if (i >= 0) this.inFlight.splice(i, 1);
+          for (const c of sync.covered) c.fail(err);
+        } else if (i >= 0) {
+          for (const earlier of this.inFlight.splice(0, i + 1)) this.settle(earlier.covered);
+        }
+        resolve();
+        if (!this.closed) this.syncSoon();
+      });
+    });
+  }
+
+  private settle(covered: { settle: () => void; lastSequence: number }[]): void {
+    for (const c of covered) this.durableSequence = Math.max(this.durableSequence, c.lastSequence);
+    for (const c of covered) c.settle();
+  }
+
+  /** A synchronous fsync of the WAL (start-up, import, close). */
+  private syncNow(): void {
+    fdatasyncSync(this.wal());
+  }
+
+  private wal(): number {
+    if (this.walFd === undefined) {
+      const path = `${this.db.name}-wal`;
+      const created = !existsSync(path);
+      this.walFd = openSync(path, created ? "a" : "r");
+      // A WAL file SQLite has not created yet (nothing written) is created here, and its name made durable.
+      if (created) syncDir(dirname(path));
+    }
+    return this.walFd;
   }
 }
 

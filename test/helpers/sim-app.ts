@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { FAST_TWS_TIMINGS } from "./tws-harness";
 import { parse, print, type FormattedExecutionResult } from "graphql";
 import { createClient, type Client } from "graphql-ws";
@@ -84,7 +87,15 @@ const ORDER_WRITE = /^\/v1\/api\/iserver\/(account\/(?!orders\b)[^/]+\/orders?\b
  * on their own and orders fill at once, so what a test sees depends only on what it does.
  */
 export async function startSimApp(options: SimAppOptions = {}): Promise<SimApp> {
-  const config = loadConfig({ PORT: "0", LOG_LEVEL: "silent", ...options.env }, {}, null);
+  // SIMULATED mode keeps its book and journal in DATA_DIR: each app gets its own, removed on stop, unless
+  // the test names one (a restart test).
+  const ownDataDir = options.env?.DATA_DIR ? undefined : await mkdtemp(join(tmpdir(), "sim-app-"));
+  const dropDataDir = () => (ownDataDir ? rm(ownDataDir, { recursive: true, force: true }) : undefined);
+  const config = loadConfig(
+    { PORT: "0", LOG_LEVEL: "silent", ...(ownDataDir ? { DATA_DIR: ownDataDir } : {}), ...options.env },
+    {},
+    null,
+  );
   const app = await startApp(config, options.logger ?? silentLogger(), {
     simulators: fastSimulators(options.simulators),
     clientPortal: {
@@ -93,10 +104,14 @@ export async function startSimApp(options: SimAppOptions = {}): Promise<SimApp> 
     },
     tws: { ...FAST_TWS_TIMINGS, ...options.tws },
     marketData: { lingerMs: 200, routeCheckMs: 100, accountPollMs: 500, ...options.marketData },
+  }).catch(async (e: unknown) => {
+    await dropDataDir();
+    throw e;
   });
   const simulators = app.simulators;
   if (!simulators) {
     await app.stop();
+    await dropDataDir();
     throw new Error("startSimApp: the config was not SIMULATED (a gateway is configured)");
   }
   const cp = cpClient(simulators.cp);
@@ -138,6 +153,7 @@ export async function startSimApp(options: SimAppOptions = {}): Promise<SimApp> 
     async stop() {
       await cp.close();
       await app.stop();
+      await dropDataDir();
     },
   };
 }

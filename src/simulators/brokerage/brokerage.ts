@@ -1,7 +1,7 @@
 import { createAccounts } from "./accounts";
 import { createBookEvents } from "./book-events";
 import type { BookContext, BookState } from "./book";
-import { posKey } from "./book";
+import { isWorking, posKey, setOrderStatus } from "./book";
 import type {
   SimAccountValues,
   SimBrokerageEvents,
@@ -41,6 +41,7 @@ import { expandUniverse } from "./options-universe";
 import { createPrices } from "./prices";
 import { createSimClock, nextOpenAfter, settleExpired } from "./expiry";
 
+export type { BookState } from "./book";
 export type { SimCommissionSchedule } from "./commissions";
 export type { SimOrderFilter } from "./orders";
 
@@ -156,6 +157,17 @@ export interface Brokerage {
   whenIdle(): Promise<void>;
   /** Back to the initial state: cash, prices, seed, no orders, executions or positions. */
   reset(): void;
+  /**
+   * The book's live state, for snapshot.ts to serialize at once (never to keep or change): a simulated
+   * brokerage that survives restarts.
+   */
+  exportState(): Readonly<BookState>;
+  /**
+   * Replaces the book's state with a saved one (snapshot.ts) and re-arms what its timers carried, which a
+   * saved state cannot: acknowledgements, cancels and fills in flight, good-till-date expiries. Resting
+   * orders then meet the restored prices. Fields the saved state lacks keep their initial values.
+   */
+  restoreState(saved: Partial<BookState>): void;
   /** Stops timers (auto-tick, pending fills). The book stays readable. */
   close(): void;
 }
@@ -253,6 +265,57 @@ export function createBrokerage(options: BrokerageOptions = {}): Brokerage {
     state.orderSeq = 0;
     state.session = "REGULAR";
     clock.reset();
+  }
+
+  /** Types IB holds as PreSubmitted once acknowledged (orders.ts decides the same for a live order). */
+  const WAITING_TYPES = new Set(["STP", "STP LMT", "TRAIL", "TRAIL LIMIT", "MIT", "LIT", "MOC", "LOC"]);
+
+  function restoreState(saved: Partial<BookState>): void {
+    events.clearTimers();
+    events.dropQueued();
+    const { quotes, cash, ...rest } = saved;
+    Object.assign(state, rest);
+    for (const [a, c] of cash ?? []) state.cash.set(a, c);
+    for (const o of state.orders.values()) {
+      // Timers do not survive a restart: whatever was in flight is re-armed below.
+      o.timers = new Set();
+      o.filling = false;
+    }
+    for (const o of [...state.orders.values()]) {
+      if (o.status === "PendingSubmit") {
+        const parentWaits = o.parentPermId != null && state.orders.get(o.parentPermId)?.status !== "Filled";
+        const waits = WAITING_TYPES.has(o.orderType) || parentWaits;
+        setOrderStatus(ctx, o, waits ? "PreSubmitted" : "Submitted", "acknowledged");
+      } else if (o.status === "PendingCancel") {
+        // The cancel was accepted before the restart: finish it (and what it does to a bracket or group).
+        o.status = "Submitted";
+        orders.cancelOrder(o.permId);
+      } else if (isWorking(o) && o.goodTillDate != null) {
+        const gtd = o.goodTillDate;
+        events.schedule(
+          Math.max(0, gtd - now()),
+          () => {
+            if (!isWorking(o)) return;
+            o.statusMessage = "Good-till-date order expired.";
+            orders.cancelOrder(o.permId);
+          },
+          o,
+        );
+      }
+    }
+    // Restored prices are set through the price process, so options re-mark from their underlying and
+    // resting orders meet the price (a marketable one fills, a fill in flight continues).
+    for (const [conid, q] of quotes ?? []) {
+      if (!instrumentById.has(conid)) continue;
+      state.quotes.set(conid, { ...q });
+      prices.setPrice(conid, q.last);
+    }
+    marketData.reset(state.quotes.values());
+    for (const o of state.orders.values()) matching.evaluate(o);
+    for (const a of accountIds) {
+      if (!state.cash.has(a)) state.cash.set(a, initialCash);
+      accounts.emitAccount(a);
+    }
   }
 
   function knownAccount(account: string): void {
@@ -364,6 +427,8 @@ export function createBrokerage(options: BrokerageOptions = {}): Brokerage {
       events.emit("reset", {});
       for (const a of accountIds) accounts.emitAccount(a);
     },
+    exportState: () => state,
+    restoreState,
     close() {
       prices.stopTicking();
       events.clearTimers();
