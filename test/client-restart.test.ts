@@ -4,9 +4,11 @@ import { after, before, describe, it } from "node:test";
 import {
   createIbkrClient,
   isCursorError,
+  type EventStream,
   type IbkrClient,
   type IbkrClientError,
   type OrderEvent,
+  type SessionEvent,
   type StreamStatus,
 } from "../src/client";
 import type { Json } from "./helpers/cp-sim-client";
@@ -94,6 +96,8 @@ describe("typed client across a server restart", () => {
       onStatus: (st) => void statuses.push(st.state),
       retryWait,
     });
+    const sessionEvents: SessionEvent[] = [];
+    let sessionStream: EventStream | undefined;
     try {
       await stream.ready;
       const price = (
@@ -111,6 +115,15 @@ describe("typed client across a server restart", () => {
         10_000,
       );
       const firstCursor = events[0]!.cursor;
+      // Session events share the journal: followed from the same point, the client resumes them by cursor
+      // too (nothing delivered yet, so from this starting cursor).
+      sessionStream = client.sessionEvents({
+        after: firstCursor,
+        onEvent: (e) => void sessionEvents.push(e),
+        onError: (e) => void errors.push(e),
+        retryWait,
+      });
+      await sessionStream.ready;
       const deliveredBeforeStop = events.length;
 
       await s!.stop();
@@ -149,11 +162,22 @@ describe("typed client across a server restart", () => {
         assert.ok(events.length > deliveredBeforeStop, "events after the restart delivered");
         assert.equal(stream.lastCursor, events.at(-1)!.cursor);
         assert.equal(statuses.filter((x) => x === "live").length, 2, "one reconnect, made by the client");
+
+        // The restarted process journals its own session events (its adapters connecting): the client gets
+        // them after the old process's, each once, in journal order.
+        await eventually("a session event of the restarted process", () =>
+          sessionEvents.some((e) => e.sequence > events[deliveredBeforeStop - 1]!.sequence),
+        );
+        const seqs = sessionEvents.map((e) => e.sequence);
+        for (let i = 1; i < seqs.length; i++)
+          assert.ok(seqs[i]! > seqs[i - 1]!, `ascending: ${seqs.join(",")}`);
+        assert.equal(sessionStream!.lastCursor, sessionEvents.at(-1)!.cursor);
       } finally {
         reference.stop();
       }
     } finally {
       await stream.close();
+      await sessionStream?.close();
     }
   });
 

@@ -171,7 +171,11 @@ export interface IbkrClient {
    */
   orderUpdates(options: OrderUpdatesOptions): EventStream;
   /** Session changes of both APIs (not replayable: events during a drop are lost; re-read `session`). */
-  sessionEvents(options: StreamOptions<SessionEvent>): EventStream;
+  /**
+   * Every session event once, in order, across socket drops and server restarts (journaled like orders);
+   * `after` resumes after a saved `cursor`.
+   */
+  sessionEvents(options: StreamOptions<SessionEvent> & { after?: string }): EventStream;
   /**
    * An event per change of an account's values (not replayable: events during a drop are lost; re-read
    * `accounts` once the stream is live again).
@@ -426,9 +430,14 @@ export function createIbkrClient(options: IbkrClientOptions): IbkrClient {
     sessionEvents: (o) =>
       stream(
         ops.SessionEventsDocument,
-        () => ({}),
+        // Session events have no sequence-only form: the cursor is the one way to resume.
+        (from) => (from?.cursor !== undefined ? { after: from.cursor } : {}),
         (d) => d.sessionEvents,
         o,
+        {
+          positionOf: (e) => ({ sequence: e.sequence, cursor: e.cursor }),
+          start: o.after !== undefined ? { cursor: o.after } : undefined,
+        },
       ),
     accountUpdates: (o) =>
       stream(
