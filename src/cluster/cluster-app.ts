@@ -89,7 +89,7 @@ export function createClusterApp(options: ClusterAppOptions): ClusterApp {
     // Three missed refreshes.
     storeStaleMs: 3 * (options.snapshotEveryMs ?? 5000),
   });
-  const broker = new ClusterBroker(standby, status);
+  const broker = new ClusterBroker(standby, status, { logger });
 
   const roleGauge = options.registry
     ? new Gauge({
@@ -250,6 +250,7 @@ export function createClusterApp(options: ClusterAppOptions): ClusterApp {
       fenceStoreWithElector(store, e);
       e.onChange((s, previous) => {
         showRole(s);
+        if (s.leaderUrl !== previous.leaderUrl || s.leaderId !== previous.leaderId) broker.leaderChanged();
         if (s.role === previous.role) return;
         generation++;
         if (s.role === "LEADER") void promote(generation, s.epoch, performance.now());
