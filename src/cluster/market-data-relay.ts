@@ -42,6 +42,17 @@ const FINAL = new Set<string>([
   "GRAPHQL_VALIDATION_FAILED",
 ]);
 
+/** Relayed streams per WebSocket to the leader: below its default limit of operations per connection. */
+const OPS_PER_SOCKET = 64;
+
+interface Pooled {
+  client: Client;
+  url: string;
+  credential: string;
+  /** Relayed streams on it now. */
+  ops: number;
+}
+
 /** graphql-ws close codes of a refused connection: the leader did not accept the subscriber's credential. */
 const REFUSED_CLOSE = new Set([4401, 4403]);
 
@@ -83,8 +94,12 @@ type Target = "local" | string;
  */
 export class MarketDataRelay implements MarketDataService {
   private readonly streams = new Map<string, RelayedStream>();
-  /** One WebSocket per leader URL and credential, shared by that credential's relayed streams. */
-  private readonly clients = new Map<string, Client>();
+  /**
+   * WebSockets to the leader by URL and credential, shared by that credential's relayed streams, each
+   * carrying at most OPS_PER_SOCKET of them (the leader limits operations per connection, 100 by default).
+   */
+  private readonly clients = new Map<string, Pooled>();
+  private nextClientId = 0;
   private readonly buffer: number;
 
   constructor(readonly options: MarketDataRelayOptions) {
@@ -139,10 +154,10 @@ export class MarketDataRelay implements MarketDataService {
   reroute(): void {
     const target = this.target();
     for (const s of this.streams.values()) if (s.target !== target) s.open();
-    for (const [key, client] of this.clients) {
-      if (!key.startsWith(`${target ?? ""}\u0000`)) {
+    for (const [key, pooled] of this.clients) {
+      if (pooled.url !== target) {
         this.clients.delete(key);
-        void client.dispose();
+        void pooled.client.dispose();
       }
     }
   }
@@ -150,7 +165,7 @@ export class MarketDataRelay implements MarketDataService {
   close(): void {
     for (const s of [...this.streams.values()]) s.fail(closedError());
     this.streams.clear();
-    for (const c of this.clients.values()) void c.dispose();
+    for (const c of this.clients.values()) void c.client.dispose();
     this.clients.clear();
   }
 
@@ -207,34 +222,68 @@ export class MarketDataRelay implements MarketDataService {
     if (this.streams.get(stream.key) === stream) this.streams.delete(stream.key);
   }
 
-  clientFor(url: string, credential: string): Client {
-    const key = `${url}\u0000${credential}`;
-    let client = this.clients.get(key);
-    if (!client) {
-      const wsUrl = new URL("/graphql", url);
-      wsUrl.protocol = wsUrl.protocol === "https:" ? "wss:" : "ws:";
-      const c = this.options.cluster();
-      client = createClient({
-        url: wsUrl.toString(),
-        webSocketImpl: WebSocket,
-        connectionParams: {
-          ...(credential ? { authorization: credential } : {}),
-          relayedBy: c.instanceId,
+  /** A subscription on a socket to the leader with room for it; the returned function ends it. */
+  subscribeRemote(
+    url: string,
+    credential: string,
+    payload: { query: string; variables: Record<string, unknown> },
+    sink: Parameters<Client["subscribe"]>[1],
+  ): () => void {
+    let pooled = [...this.clients.values()].find(
+      (p) => p.url === url && p.credential === credential && p.ops < OPS_PER_SOCKET,
+    );
+    if (!pooled) pooled = this.connect(url, credential);
+    const p = pooled;
+    p.ops++;
+    let done = false;
+    const end = () => {
+      if (done) return;
+      done = true;
+      p.ops--;
+    };
+    const stop = p.client.subscribe(payload, {
+      next: (r) => sink.next(r),
+      error: (e) => {
+        end();
+        sink.error(e);
+      },
+      complete: () => {
+        end();
+        sink.complete();
+      },
+    });
+    return () => {
+      end();
+      stop();
+    };
+  }
+
+  private connect(url: string, credential: string): Pooled {
+    const key = `${url}\u0000${credential}\u0000${this.nextClientId++}`;
+    const wsUrl = new URL("/graphql", url);
+    wsUrl.protocol = wsUrl.protocol === "https:" ? "wss:" : "ws:";
+    const c = this.options.cluster();
+    const client = createClient({
+      url: wsUrl.toString(),
+      webSocketImpl: WebSocket,
+      connectionParams: {
+        ...(credential ? { authorization: credential } : {}),
+        relayedBy: c.instanceId,
+      },
+      // The relay retries on its own terms (the leader may have changed meanwhile).
+      retryAttempts: 0,
+      lazy: true,
+      // A leader that stopped answering (paused, partitioned) is noticed without waiting for TCP.
+      keepAlive: 5_000,
+      on: {
+        closed: () => {
+          if (this.clients.get(key)?.client === client) this.clients.delete(key);
         },
-        // The relay retries on its own terms (the leader may have changed meanwhile).
-        retryAttempts: 0,
-        lazy: true,
-        // A leader that stopped answering (paused, partitioned) is noticed without waiting for TCP.
-        keepAlive: 5_000,
-        on: {
-          closed: () => {
-            if (this.clients.get(key) === client) this.clients.delete(key);
-          },
-        },
-      });
-      this.clients.set(key, client);
-    }
-    return client;
+      },
+    });
+    const pooled: Pooled = { client, url, credential, ops: 0 };
+    this.clients.set(key, pooled);
+    return pooled;
   }
 }
 
@@ -371,14 +420,16 @@ class RelayedStream {
   }
 
   private openRemote(url: string, deliver: (v: unknown) => void, ended: (e: unknown) => void): () => void {
-    const client = this.relay.clientFor(url, this.credential);
     const variables = this.field === "quotes" ? { c: [this.arg] } : { a: this.arg };
-    return client.subscribe<Record<string, unknown>>(
+    return this.relay.subscribeRemote(
+      url,
+      this.credential,
       { query: RELAYED[this.field], variables },
       {
         next: (r) => {
+          const data = r.data as Record<string, unknown> | null | undefined;
           if (r.errors?.length) ended(r.errors);
-          else if (r.data?.[this.field]) deliver(revive(r.data[this.field] as Record<string, unknown>));
+          else if (data?.[this.field]) deliver(revive(data[this.field] as Record<string, unknown>));
         },
         error: (e) => ended(e),
         // The leader ended the stream (it is stopping): the next leader takes it on.
