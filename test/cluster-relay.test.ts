@@ -128,6 +128,12 @@ describe("market data on a standby is relayed from the leader's lines", () => {
       assert.equal(acct.errors, undefined, JSON.stringify(acct.errors));
       assert.equal(acct.data?.accountUpdates.accountId, ACCOUNT);
 
+      // Five quote subscribers on the standby share one relayed stream, and the account stream is another.
+      const metrics = await (
+        await fetch(`${standby.url}/metrics`, { headers: { authorization: `Bearer ${CLUSTER_TOKEN}` } })
+      ).text();
+      assert.match(metrics, /^ibkr_graphql_cluster_relayed_streams 2$/m);
+
       // The leader dies: the standby takes over and its subscribers' streams go on, not re-subscribed.
       const killedAt = Date.now();
       await killHard(leader);

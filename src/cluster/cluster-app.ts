@@ -114,6 +114,18 @@ export function createClusterApp(options: ClusterAppOptions): ClusterApp {
         registers: [options.registry],
       })
     : undefined;
+  if (options.registry) {
+    new Gauge({
+      name: "ibkr_graphql_cluster_relayed_streams",
+      help:
+        "Market-data and account streams this instance relays (one per contract or account filter and " +
+        "credential, however many local subscribers share it).",
+      registers: [options.registry],
+      collect() {
+        this.set(broker.marketData.relayedCount());
+      },
+    });
+  }
   const showRole = (s: ClusterState) => {
     roleGauge?.set({ role: "LEADER" }, s.role === "LEADER" ? 1 : 0);
     roleGauge?.set({ role: "STANDBY" }, s.role === "LEADER" ? 0 : 1);
