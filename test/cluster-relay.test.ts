@@ -134,6 +134,18 @@ describe("market data on a standby is relayed from the leader's lines", () => {
       ).text();
       assert.match(metrics, /^ibkr_graphql_cluster_relayed_streams 2$/m);
 
+      // A subscription the leader refuses (no such contract) fails with the leader's code, once: the relay
+      // does not retry what no leader could answer.
+      const unknown = new Subscription<QuoteEvent>(ws, QUOTES, { c: [{ symbol: "NOSUCHSYMBOL" }] });
+      try {
+        await assert.rejects(unknown.next(15_000), (e: Error) => {
+          assert.match(e.message, /"code":"NOT_FOUND"/);
+          return true;
+        });
+      } finally {
+        unknown.dispose();
+      }
+
       // The leader dies: the standby takes over and its subscribers' streams go on, not re-subscribed.
       const killedAt = Date.now();
       await killHard(leader);
