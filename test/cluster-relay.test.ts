@@ -14,9 +14,15 @@ import {
   type Instance,
   type SimProcess,
 } from "./helpers/cluster";
+import type { MarketDataService } from "../src/brokers/market-data/market-data-service";
+import { MarketDataRelay } from "../src/cluster/market-data-relay";
+import { AsyncQueue } from "../src/events";
+import type { ContractInput } from "../src/schema/contract.type";
+import { InstanceRole } from "../src/schema/enums";
+import type { Quote } from "../src/schema/quote.type";
 import { Subscription, wsClient } from "./helpers/graphql";
 import { startPostgres, type TestPostgres } from "./helpers/postgres";
-import { eventually } from "./helpers/wait";
+import { eventually, within } from "./helpers/wait";
 
 const LEASE_SECONDS = 2;
 
@@ -170,6 +176,70 @@ describe("market data on a standby is relayed from the leader's lines", () => {
       for (const s of subs) s.dispose();
       account.dispose();
       await ws.dispose();
+    }
+  });
+});
+
+describe("the relay in one process (its sharing and its re-routing)", () => {
+  /** A leader's market data that counts the streams asked of it; `push` sends a quote to all of them. */
+  function fakeLeader() {
+    const queues: AsyncQueue<Quote>[] = [];
+    let returned = 0;
+    const service = {
+      quoteStream: () => {
+        const q = new AsyncQueue<Quote>(100, () => returned++);
+        queues.push(q);
+        return Promise.resolve(q);
+      },
+    } as unknown as MarketDataService;
+    return {
+      service,
+      opened: () => queues.length,
+      returned: () => returned,
+      push: (last: number) => {
+        for (const q of queues) q.push({ last } as Quote);
+      },
+    };
+  }
+
+  it("shares one source among subscribers, and moves it to the new leader without a re-subscribe", async () => {
+    const a = fakeLeader();
+    const b = fakeLeader();
+    let current: MarketDataService | undefined = a.service;
+    const relay = new MarketDataRelay({
+      cluster: () => ({
+        instanceId: "x",
+        role: InstanceRole.LEADER,
+        leaderId: "x",
+        leaderUrl: null,
+        epoch: 1,
+      }),
+      local: () => current,
+      standby: a.service,
+      retryMs: 10,
+    });
+    try {
+      const caller = { client: "test", canTrade: false, credential: "Bearer t" };
+      const subs = await Promise.all(
+        [1, 2, 3].map(() => relay.quoteStream([{ symbol: "AAPL" } as ContractInput], caller)),
+      );
+      await eventually("the source to open", () => a.opened() === 1);
+      assert.equal(relay.relayedCount(), 1);
+      a.push(1);
+      for (const s of subs) assert.equal((await within("a quote", s.next())).value.last, 1);
+
+      current = b.service;
+      relay.reroute();
+      await eventually("the source to move", () => b.opened() === 1 && a.returned() === 1);
+      b.push(2);
+      for (const s of subs) assert.equal((await within("a quote", s.next())).value.last, 2);
+      assert.equal(a.opened(), 1, "the old leader was not asked again");
+
+      for (const s of subs) await s.return?.();
+      assert.equal(relay.relayedCount(), 0, "the last subscriber's leaving closes the relayed stream");
+      await eventually("the source to be released", () => b.returned() === 1);
+    } finally {
+      relay.close();
     }
   });
 });

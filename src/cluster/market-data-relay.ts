@@ -42,6 +42,9 @@ const FINAL = new Set<string>([
   "GRAPHQL_VALIDATION_FAILED",
 ]);
 
+/** A source open this long before it ended is a working one that failed, not one more failed attempt. */
+const SOURCE_STOOD_MS = 5_000;
+
 /** Relayed streams per WebSocket to the leader: below its default limit of operations per connection. */
 const OPS_PER_SOCKET = 64;
 
@@ -76,8 +79,11 @@ interface Subscriber {
   fail(error: unknown): void;
 }
 
-/** Where a relayed stream's events come from now: this process's leader service, or a leader's URL. */
-type Target = "local" | string;
+/**
+ * Where a relayed stream's events come from now: this process's leader service (the object itself, so a
+ * new service after a demotion and a promotion is a new target), or a leader's URL.
+ */
+type Target = MarketDataService | string;
 
 /**
  * Market data and live account streams on every instance of a shared deployment. The leader's IB lines
@@ -173,7 +179,8 @@ export class MarketDataRelay implements MarketDataService {
 
   /** Where relayed streams should read now; undefined while no leader is known (or it is not started). */
   target(): Target | undefined {
-    if (this.options.local()) return "local";
+    const local = this.options.local();
+    if (local) return local;
     const c = this.options.cluster();
     if (!c.leaderUrl || !c.leaderId || c.leaderId === c.instanceId) return undefined;
     return c.leaderUrl;
@@ -348,15 +355,21 @@ class RelayedStream {
       this.leaderlessSince = undefined;
       for (const s of this.subscribers) s.push(value);
     };
+    const openedAt = performance.now();
     const ended = (error: unknown) => {
       if (gen !== this.generation) return;
       this.stopSource = undefined;
+      // A source that stood for a while served its stream (a quiet one delivers nothing): the time without
+      // a leader counts from now, not from an earlier failover.
+      if (performance.now() - openedAt > SOURCE_STOOD_MS) this.leaderlessSince = undefined;
       const final = finalError(error);
       if (final) this.fail(final);
       else this.later(gen);
     };
     this.stopSource =
-      target === "local" ? this.openLocal(deliver, ended) : this.openRemote(target, deliver, ended);
+      typeof target === "string"
+        ? this.openRemote(target, deliver, ended)
+        : this.openLocal(target, deliver, ended);
   }
 
   /** Tries again shortly, unless no leader was found for too long. */
@@ -382,12 +395,11 @@ class RelayedStream {
     this.retry.unref();
   }
 
-  private openLocal(deliver: (v: unknown) => void, ended: (e: unknown) => void): () => void {
-    const service = this.relay.options.local();
-    if (!service) {
-      queueMicrotask(() => ended(undefined));
-      return () => undefined;
-    }
+  private openLocal(
+    service: MarketDataService,
+    deliver: (v: unknown) => void,
+    ended: (e: unknown) => void,
+  ): () => void {
     let stopped = false;
     let it: AsyncIterator<unknown> | undefined;
     void (async () => {
