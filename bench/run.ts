@@ -7,6 +7,7 @@
 import "reflect-metadata";
 import { writeFileSync } from "node:fs";
 import { cachedReads } from "./figures/cached-reads";
+import { clusterFanOut } from "./figures/cluster-fan-out";
 import { failover } from "./figures/failover";
 import { fanOut } from "./figures/fan-out";
 import { journal } from "./figures/journal";
@@ -27,6 +28,7 @@ const FIGURES: [number, () => Promise<FigureResult>][] = [
   [7, quotesFanOut],
   [8, quoteRead],
   [9, failover],
+  [10, clusterFanOut],
 ];
 
 async function main(): Promise<void> {

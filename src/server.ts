@@ -292,10 +292,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     setTimeout(() => socket.terminate(), 1000).unref();
   };
   const wsContext = (ctx: { extra: { request: IncomingMessage } }): AppContext => {
-    const grant = (ctx.extra as { grant?: { canTrade: boolean; principal: string } }).grant;
+    const extra = ctx.extra as {
+      grant?: { canTrade: boolean; principal: string };
+      credential?: string;
+      relayedBy?: string;
+    };
     return {
       broker,
-      caller: { client: `ws ${clientOf(ctx.extra.request)}`, canTrade: grant?.canTrade ?? false },
+      caller: {
+        client: `ws ${clientOf(ctx.extra.request)}`,
+        canTrade: extra.grant?.canTrade ?? false,
+        credential: extra.credential,
+        relayedBy: extra.relayedBy,
+      },
     };
   };
   const wsCleanup = useServer<
@@ -306,7 +315,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       schema: schema(),
       onConnect: (ctx) => {
         const params = ctx.connectionParams ?? {};
-        const grant = checkToken(auth, params.authorization ?? params.Authorization ?? params.token);
+        const presented = params.authorization ?? params.Authorization ?? params.token;
+        const grant = checkToken(auth, presented);
         if (!grant.ok) {
           ctx.extra.socket.close(
             CloseCode.Unauthorized,
@@ -314,7 +324,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           );
           return false;
         }
-        (ctx.extra as { grant?: unknown }).grant = grant;
+        // Kept for a standby that relays this connection's market data to the leader as the caller's own.
+        Object.assign(ctx.extra, {
+          grant,
+          credential: typeof presented === "string" ? presented : undefined,
+          relayedBy: typeof params.relayedBy === "string" ? params.relayedBy : undefined,
+        });
         return true;
       },
       onSubscribe: async (ctx, id, payload) => {

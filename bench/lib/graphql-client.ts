@@ -76,7 +76,13 @@ export class RawSubscriber {
   ) {}
 
   /** Connects, initialises and subscribes; resolves once the server acknowledged the connection. */
-  start(query: string, variables?: Record<string, unknown>, timeoutMs = 20_000): Promise<void> {
+  start(
+    query: string,
+    variables?: Record<string, unknown>,
+    timeoutMs = 20_000,
+    /** `connection_init` payload: the API token of a server that requires one. */
+    init: Record<string, unknown> = {},
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
       const socket = new WebSocket(this.url, "graphql-transport-ws", { perMessageDeflate: false });
       this.socket = socket;
@@ -84,7 +90,7 @@ export class RawSubscriber {
         reject(new Error("graphql-ws connection not acknowledged in time"));
         socket.terminate();
       }, timeoutMs);
-      socket.on("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: {} })));
+      socket.on("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: init })));
       socket.on("message", (data: WebSocket.RawData) => {
         const text = data.toString();
         const msg = JSON.parse(text) as WsMessage;

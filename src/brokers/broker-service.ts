@@ -57,6 +57,13 @@ export interface Caller {
   client: string;
   /** False for read-only API tokens: every mutation answers FORBIDDEN. */
   canTrade: boolean;
+  /**
+   * The Authorization the caller presented, for a standby to relay its market-data subscriptions to the
+   * leader as the caller's own (the leader checks it). Never logged: audit lines take `client` only.
+   */
+  credential?: string;
+  /** The instance that relayed this subscription here (graphql-ws `relayedBy`): it is not relayed again. */
+  relayedBy?: string;
 }
 
 /** What the journal keeps of orders and fills beyond this process (implemented over the store). */

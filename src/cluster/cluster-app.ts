@@ -89,7 +89,7 @@ export function createClusterApp(options: ClusterAppOptions): ClusterApp {
     // Three missed refreshes.
     storeStaleMs: 3 * (options.snapshotEveryMs ?? 5000),
   });
-  const broker = new ClusterBroker(standby, status);
+  const broker = new ClusterBroker(standby, status, { logger });
 
   const roleGauge = options.registry
     ? new Gauge({
@@ -114,6 +114,18 @@ export function createClusterApp(options: ClusterAppOptions): ClusterApp {
         registers: [options.registry],
       })
     : undefined;
+  if (options.registry) {
+    new Gauge({
+      name: "ibkr_graphql_cluster_relayed_streams",
+      help:
+        "Market-data and account streams this instance relays (one per contract or account filter and " +
+        "credential, however many local subscribers share it).",
+      registers: [options.registry],
+      collect() {
+        this.set(broker.marketData.relayedCount());
+      },
+    });
+  }
   const showRole = (s: ClusterState) => {
     roleGauge?.set({ role: "LEADER" }, s.role === "LEADER" ? 1 : 0);
     roleGauge?.set({ role: "STANDBY" }, s.role === "LEADER" ? 0 : 1);
@@ -250,6 +262,7 @@ export function createClusterApp(options: ClusterAppOptions): ClusterApp {
       fenceStoreWithElector(store, e);
       e.onChange((s, previous) => {
         showRole(s);
+        if (s.leaderUrl !== previous.leaderUrl || s.leaderId !== previous.leaderId) broker.leaderChanged();
         if (s.role === previous.role) return;
         generation++;
         if (s.role === "LEADER") void promote(generation, s.epoch, performance.now());

@@ -4,6 +4,7 @@ import type { ModifyOrderInput, PlaceOrderInput } from "../schema/order.input";
 import type { Order } from "../schema/order.type";
 import type { ClusterStatus } from "../schema/cluster.type";
 import type { SessionStatus } from "../schema/session.type";
+import { MarketDataRelay, type MarketDataRelayOptions } from "./market-data-relay";
 import type { StandbyBroker } from "./standby-broker";
 
 /**
@@ -13,19 +14,36 @@ import type { StandbyBroker } from "./standby-broker";
  *
  * Subscriptions are always the standby's (they follow the journal): they do not depend on the role, so
  * they go on across a promotion or a demotion of this instance, and every instance serves the same
- * events, LEADER_CHANGED included, once each and in order.
+ * events, LEADER_CHANGED included, once each and in order. Market-data and live account subscriptions go
+ * through the relay on every instance: from this process's leader lines while it leads, from the leader's
+ * over graphql-ws otherwise, and re-opened on the new leader when it changes.
  */
 export class ClusterBroker implements BrokerService {
   private leader: BrokerService | undefined;
+  readonly marketData: MarketDataRelay;
 
   constructor(
     private readonly standby: StandbyBroker,
     private readonly cluster: () => ClusterStatus,
-  ) {}
+    relay: Partial<MarketDataRelayOptions> = {},
+  ) {
+    this.marketData = new MarketDataRelay({
+      ...relay,
+      cluster,
+      local: () => this.leader?.marketData,
+      standby: standby.marketData,
+    });
+  }
 
   /** The leader's service once it is started; undefined to fall back to the standby's. */
   setLeader(leader: BrokerService | undefined): void {
     this.leader = leader;
+    this.marketData.reroute();
+  }
+
+  /** Another instance leads now (or none): relayed streams follow it. */
+  leaderChanged(): void {
+    this.marketData.reroute();
   }
 
   get leading(): BrokerService | undefined {
@@ -34,10 +52,6 @@ export class ClusterBroker implements BrokerService {
 
   private get current(): BrokerService {
     return this.leader ?? this.standby;
-  }
-
-  get marketData() {
-    return this.current.marketData;
   }
 
   status(): SessionStatus {
@@ -122,6 +136,7 @@ export class ClusterBroker implements BrokerService {
   async close(): Promise<void> {
     const leader = this.leader;
     this.leader = undefined;
+    this.marketData.close();
     await leader?.close();
     await this.standby.close();
   }

@@ -56,7 +56,10 @@ export class MarketDataResolver {
     name: "quotes",
     description: "An event per change of any of the contracts' quotes. Survives TWS drops and CP expiries.",
     subscribe: ({ args, context }) =>
-      (context as AppContext).broker.marketData.quoteStream((args as QuotesArgs).contracts),
+      (context as AppContext).broker.marketData.quoteStream(
+        (args as QuotesArgs).contracts,
+        (context as AppContext).caller,
+      ),
   })
   quoteUpdates(@Root() quote: Quote, @Args(() => QuotesArgs) _args: QuotesArgs): Quote {
     return quote;
@@ -65,7 +68,10 @@ export class MarketDataResolver {
   @Subscription(() => Position, {
     description: "An event per position change (a flat position comes with quantity 0).",
     subscribe: ({ args, context }) =>
-      (context as AppContext).broker.marketData.positionStream((args as AccountStreamArgs).accountId ?? null),
+      (context as AppContext).broker.marketData.positionStream(
+        (args as AccountStreamArgs).accountId ?? null,
+        (context as AppContext).caller,
+      ),
   })
   positionUpdates(@Root() p: Position, @Args(() => AccountStreamArgs) _args: AccountStreamArgs): Position {
     return p;
@@ -74,7 +80,10 @@ export class MarketDataResolver {
   @Subscription(() => AccountSummary, {
     description: "An event per change of an account's values: net liquidation, cash, margins, PnL.",
     subscribe: ({ args, context }) =>
-      (context as AppContext).broker.marketData.accountStream((args as AccountStreamArgs).accountId ?? null),
+      (context as AppContext).broker.marketData.accountStream(
+        (args as AccountStreamArgs).accountId ?? null,
+        (context as AppContext).caller,
+      ),
   })
   accountUpdates(
     @Root() s: AccountSummary,

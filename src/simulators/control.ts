@@ -1,3 +1,5 @@
+import type { TwsMarketDataRequest } from "./tws/tws-market-data";
+
 /**
  * Fault controls of the TWS simulator, reachable through the Client Portal simulator's `/sim/tws/*` control
  * API so that one HTTP endpoint drives both simulators.
@@ -9,6 +11,8 @@ export interface TwsFaultControl {
   setZombie(enabled: boolean): void;
   /** Sends a system notice (1100, 1101, 1102 or 2110) to every connected client. */
   sendNotice(code: number): void;
+  /** What TWS clients asked of market data: every reqMktData (oldest first) and the lines open now. */
+  marketData?(): { requests: TwsMarketDataRequest[]; openLines: number };
 }
 
 /** The notice codes `sendNotice` accepts. */

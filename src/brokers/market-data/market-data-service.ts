@@ -6,6 +6,7 @@
 import { AppError, ErrorCode, badInput } from "../../errors";
 import { AsyncQueue } from "../../events";
 import type { Logger } from "../../logger";
+import type { Caller } from "../broker-service";
 import type { AccountSummary } from "../../schema/account.type";
 import type { Bar } from "../../schema/bar.type";
 import type { Contract, ContractInput } from "../../schema/contract.type";
@@ -53,10 +54,13 @@ export interface MarketDataService {
   quote(contract: ContractInput): Promise<Quote>;
   quotes(contracts: ContractInput[]): Promise<Quote[]>;
   bars(contract: ContractInput, args: BarsArgs): Promise<Bar[]>;
-  /** An event per change of any of the contracts' quotes; one upstream line per contract for all callers. */
-  quoteStream(contracts: ContractInput[]): Promise<AsyncIterableIterator<Quote>>;
-  positionStream(accountId: string | null): AsyncIterableIterator<Position>;
-  accountStream(accountId: string | null): AsyncIterableIterator<AccountSummary>;
+  /**
+   * An event per change of any of the contracts' quotes; one upstream line per contract for all callers.
+   * `caller` matters only where the stream is relayed from another instance (its credential goes along).
+   */
+  quoteStream(contracts: ContractInput[], caller?: Caller): Promise<AsyncIterableIterator<Quote>>;
+  positionStream(accountId: string | null, caller?: Caller): AsyncIterableIterator<Position>;
+  accountStream(accountId: string | null, caller?: Caller): AsyncIterableIterator<AccountSummary>;
   /** Upstream lines in use, for metrics and tests. */
   lineCount(): number;
   close(): void;

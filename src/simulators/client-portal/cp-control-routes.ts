@@ -249,6 +249,12 @@ export function createControlRoutes(deps: {
         return ok({ sent: code });
       },
     },
+    {
+      // For a process that runs the simulators apart (a shared deployment's tests): who opened which lines.
+      methods: ["GET"],
+      pattern: "/sim/tws/market-data",
+      handler: () => (twsControl?.marketData ? ok(twsControl.marketData()) : noTws()),
+    },
   ];
   return routes;
 }

@@ -119,6 +119,10 @@ export async function startTwsSimulator(options: TwsSimulatorOptions): Promise<T
     sendNotice(code) {
       gateway.broadcastNotice(code);
     },
+    marketData: () => ({
+      requests: gateway.marketData.requests(),
+      openLines: gateway.marketData.openLines(),
+    }),
   };
 
   let stopped: Promise<void> | undefined;
