@@ -5,7 +5,7 @@
  * conid or an unlisted leg is refused; `/sim/clock` advances simulated time and settles expired options.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import { netMid, type SimInstrument } from "../src/simulators/brokerage";
 import { startClientPortalSimulator, type CpSimulator } from "../src/simulators/client-portal";
 import { cpClient, type CpTestClient } from "./helpers/cp-sim-client";
@@ -19,7 +19,8 @@ describe("Client Portal simulator: combo orders in IB's conidex syntax", () => {
   let front: SimInstrument;
   let back: SimInstrument;
 
-  before(async () => {
+  // A simulator per test: the clock test moves time past the options' expiry, and each test books its own.
+  beforeEach(async () => {
     sim = await startClientPortalSimulator({
       brokerageOptions: { accounts: [ACCT] },
       rateLimits: { enabled: false },
@@ -35,12 +36,13 @@ describe("Client Portal simulator: combo orders in IB's conidex syntax", () => {
     await cp.get("/iserver/accounts");
     await cp.get("/iserver/account/orders");
   });
-  after(async () => {
+  afterEach(async () => {
     await cp.close();
     await sim.stop();
   });
 
-  it("places a calendar by conidex: live orders show the combo, trades one row per leg", async () => {
+  /** Buys 3 calendars (sell the front call, buy the back) by conidex at the mid; the order once filled. */
+  const placeCalendar = async () => {
     const mid = netMid(
       [
         { instrument: front, ratio: 1, side: "SELL" },
@@ -71,6 +73,11 @@ describe("Client Portal simulator: combo orders in IB's conidex syntax", () => {
       const o = r.body.orders?.find((x: { orderId: number }) => String(x.orderId) === orderId);
       return o?.status === "Filled" ? o : undefined;
     });
+    return { conidex, orderId, live };
+  };
+
+  it("places a calendar by conidex: live orders show the combo, trades one row per leg", async () => {
+    const { conidex, orderId, live } = await placeCalendar();
     assert.equal(live.conidex, conidex);
     assert.equal(live.conid, 28812380);
     assert.equal(live.secType, "BAG");
@@ -109,6 +116,7 @@ describe("Client Portal simulator: combo orders in IB's conidex syntax", () => {
   });
 
   it("/sim/clock: nextOpen moves simulated time to the next morning; advanceDays crosses an expiry and settles it", async () => {
+    await placeCalendar();
     const morning = await cp.post("/sim/clock", { advanceTo: "nextOpen" });
     assert.equal(morning.status, 200);
     assert.equal(morning.body.session, "REGULAR");

@@ -20,6 +20,16 @@ const CONFIRM = `mutation R($r: ID!) { confirmOrder(replyId: $r, confirmed: true
 const POSITIONS = `{ positions { quantity contract { conid secType strike right multiplier } } }`;
 const ORDER = `query Q($id: ID!) { order(id: $id) { id status averageFillPrice filledQuantity contract { conid } } }`;
 
+/** `f` run once, by whichever caller comes first; a failure is not kept, so the next caller tries again. */
+function once<T>(f: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () =>
+    (p ??= f().catch((e: unknown) => {
+      p = undefined;
+      throw e;
+    }));
+}
+
 /**
  * Contract resolution through GraphQL over real sockets, once through TWS (reqContractDetails, reqSecDefOptParams)
  * and once through Client Portal (secdef search/strikes/info, trsrv/futures), over one simulated brokerage: both
@@ -27,7 +37,41 @@ const ORDER = `query Q($id: ID!) { order(id: $id) { id status averageFillPrice f
  */
 describe("contracts: options, futures and chains through both APIs", () => {
   let s: SimApp;
-  const conids: Record<string, Record<string, number>> = { TWS: {}, CLIENT_PORTAL: {} };
+
+  /**
+   * What several tests need (the chain, the option's and the front month's conids), looked up by the first test
+   * that asks rather than left behind by an earlier test, so each test passes alone and in any order.
+   */
+  const lookups = (via: "TWS" | "CLIENT_PORTAL") => {
+    const contract = (i: Json) => s.op(CONTRACT, { i, via });
+    return {
+      chain: once(async (): Promise<Json> => {
+        const r = await s.op(CHAIN, { u: { symbol: "AAPL" }, via });
+        assert.deepEqual(r.errors, undefined);
+        const smart = (r.data.optionChain as Json[]).find((c) => c.exchange === "SMART");
+        assert.ok(smart, "a SMART chain");
+        return smart;
+      }),
+      option: once(async (): Promise<number> => {
+        const expiry = (await looked[via].chain()).expirations[1];
+        const r = await contract({
+          symbol: "AAPL",
+          secType: "OPT",
+          lastTradeDate: expiry,
+          strike: 190,
+          right: "CALL",
+        });
+        assert.deepEqual(r.errors, undefined);
+        return r.data.contract.conid as number;
+      }),
+      front: once(async (): Promise<number> => {
+        const r = await contract({ symbol: "ES", secType: "FUT" });
+        assert.deepEqual(r.errors, undefined);
+        return r.data.contract.conid as number;
+      }),
+    };
+  };
+  const looked = { TWS: lookups("TWS"), CLIENT_PORTAL: lookups("CLIENT_PORTAL") };
 
   before(async () => {
     s = await startSimApp();
@@ -40,7 +84,6 @@ describe("contracts: options, futures and chains through both APIs", () => {
 
   for (const via of ["TWS", "CLIENT_PORTAL"] as const) {
     describe(`via ${via}`, () => {
-      let chain: Json;
       const contract = (i: Json) => s.op(CONTRACT, { i, via });
 
       it("searchContracts lists the stock and the futures months", async () => {
@@ -68,7 +111,7 @@ describe("contracts: options, futures and chains through both APIs", () => {
       it("optionChain for AAPL: several expirations, strikes around the price", async () => {
         const r = await s.op(CHAIN, { u: { symbol: "AAPL" }, via });
         assert.deepEqual(r.errors, undefined);
-        chain = (r.data.optionChain as Json[]).find((c) => c.exchange === "SMART");
+        const chain = (r.data.optionChain as Json[]).find((c) => c.exchange === "SMART");
         assert.ok(chain, "a SMART chain");
         assert.equal(chain.underlying.conid, AAPL);
         assert.equal(chain.tradingClass, "AAPL");
@@ -82,7 +125,7 @@ describe("contracts: options, futures and chains through both APIs", () => {
       });
 
       it("contract resolves an option by symbol, expiry, strike and right", async () => {
-        const expiry = chain.expirations[1];
+        const expiry = (await looked[via].chain()).expirations[1];
         const r = await contract({
           symbol: "AAPL",
           secType: "OPT",
@@ -101,7 +144,6 @@ describe("contracts: options, futures and chains through both APIs", () => {
         assert.equal(c.tradingClass, "AAPL");
         assert.equal(c.localSymbol, `AAPL  ${expiry.slice(2)}C00190000`);
         assert.equal(c.underlyingConid, AAPL);
-        conids[via]!.option = c.conid;
         // The OCC symbol alone (padded or not) names the same option.
         for (const localSymbol of [c.localSymbol, c.localSymbol.replace(/ /g, "")]) {
           const byOcc = await contract({ secType: "OPT", localSymbol });
@@ -125,10 +167,10 @@ describe("contracts: options, futures and chains through both APIs", () => {
         const front = await contract({ symbol: "ES", secType: "FUT" });
         assert.deepEqual(front.errors, undefined);
         assert.equal(front.data.contract.conid, sorted[0]!.conid, "the nearest month");
-        conids[via]!.front = front.data.contract.conid;
       });
 
       it("an option month with several expiries is AMBIGUOUS_CONTRACT with the candidates", async () => {
+        const chain = await looked[via].chain();
         // The month with the most listed expiries (every month in the horizon has weeklies).
         const byMonth = new Map<string, number>();
         for (const e of chain.expirations as string[])
@@ -152,6 +194,7 @@ describe("contracts: options, futures and chains through both APIs", () => {
       });
 
       it("a strike not in the chain is NOT_FOUND", async () => {
+        const chain = await looked[via].chain();
         const r = await contract({
           symbol: "AAPL",
           secType: "OPT",
@@ -163,6 +206,8 @@ describe("contracts: options, futures and chains through both APIs", () => {
       });
 
       it("bad input is refused before anything is sent", async () => {
+        // The chain first (and with it, through TWS, contract requests to count), then the counts.
+        const chain = await looked[via].chain();
         const before = (await s.requests()).length;
         /** reqContractDetails (9) and reqSecDefOptParams (78) the TWS simulator received from every client. */
         const twsContractRequests = (): number =>
@@ -192,8 +237,8 @@ describe("contracts: options, futures and chains through both APIs", () => {
       });
 
       it("a LIMIT order on an option given by symbol/expiry/strike/right fills at its price", async () => {
-        const expiry = chain.expirations[1];
-        const option = conids[via]!.option!;
+        const expiry = (await looked[via].chain()).expirations[1];
+        const option = await looked[via].option();
         const b = s.app.simulators!.brokerage;
         const quote = b.quote(option)!;
         assert.ok(quote.ask > 0.5, `option ask ${quote.ask}`);
@@ -241,7 +286,7 @@ describe("contracts: options, futures and chains through both APIs", () => {
       });
 
       it("an order on a future given by symbol alone goes to the front month", async () => {
-        const front = conids[via]!.front!;
+        const front = await looked[via].front();
         const last = s.app.simulators!.brokerage.quote(front)!.last;
         let r = await s.op(PLACE, {
           i: {
@@ -276,8 +321,8 @@ describe("contracts: options, futures and chains through both APIs", () => {
     });
   }
 
-  it("both APIs name the same option and front-month future", () => {
-    assert.equal(conids.TWS!.option, conids.CLIENT_PORTAL!.option);
-    assert.equal(conids.TWS!.front, conids.CLIENT_PORTAL!.front);
+  it("both APIs name the same option and front-month future", async () => {
+    assert.equal(await looked.TWS.option(), await looked.CLIENT_PORTAL.option());
+    assert.equal(await looked.TWS.front(), await looked.CLIENT_PORTAL.front());
   });
 });

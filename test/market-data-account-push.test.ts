@@ -35,10 +35,18 @@ describe("account streams through Client Portal", () => {
   });
   after(() => s.stop());
 
+  /** MSFT shares the account holds now at the simulator (the only stock these tests buy). */
+  const heldMsft = () =>
+    s.app.simulators!.brokerage.positions(ACCOUNT).find((p) => p.instrument.conid === MSFT)?.quantity ?? 0;
+  const wsFrames = async (query: string) =>
+    (await s.requests()).filter((e) => e.method === "WS" && e.query === query).length;
   const summaryReads = async () =>
     (await s.requests()).filter((e) => e.path.endsWith(`/portfolio/${ACCOUNT}/summary`)).length;
 
   it("emits positionUpdates and accountUpdates after a fill, the account values from ssd frames", async () => {
+    // What another test may have bought already, and ssd's unsubscriptions so far.
+    const held = heldMsft();
+    const unsubscribed = await wsFrames(`usd+${ACCOUNT}+{}`);
     const client = s.ws();
     const positions = follow(
       client,
@@ -75,12 +83,16 @@ describe("account streams through Client Portal", () => {
       );
       assert.deepEqual(r.errors, undefined);
       const p = await eventually("a position event", () =>
-        positions.events.find((e) => e.positionUpdates.contract.conid === MSFT),
+        positions.events.find(
+          (e) => e.positionUpdates.contract.conid === MSFT && e.positionUpdates.quantity !== held,
+        ),
       );
-      assert.equal(p.positionUpdates.quantity, 10);
+      assert.equal(p.positionUpdates.quantity, held + 10);
       assert.equal(p.positionUpdates.source, "CLIENT_PORTAL");
       const a = await eventually("an account event with the position", () =>
-        accounts.events.find((e) => e.accountUpdates.grossPositionValue > 0),
+        accounts.events.find(
+          (e) => e.accountUpdates.grossPositionValue > first.accountUpdates.grossPositionValue,
+        ),
       );
       assert.equal(a.accountUpdates.accountId, ACCOUNT);
       assert.equal(a.accountUpdates.source, "CLIENT_PORTAL");
@@ -92,7 +104,7 @@ describe("account streams through Client Portal", () => {
       // A price move changes the values again: one more ssd frame, one more event, still no REST read.
       await s.control("/sim/prices", { conid: MSFT, price: 430 });
       await eventually("the values after the move", () =>
-        accounts.events.some((e) => e.accountUpdates.grossPositionValue === 4300),
+        accounts.events.some((e) => e.accountUpdates.grossPositionValue === (held + 10) * 430),
       );
       assert.equal(await summaryReads(), reads);
       assert.deepEqual(positions.errors, []);
@@ -102,14 +114,31 @@ describe("account streams through Client Portal", () => {
       accounts.dispose();
       await client.dispose();
     }
-    await eventually("the ssd subscription ended with the last stream", async () =>
-      (await s.requests()).some((e) => e.method === "WS" && e.query === `usd+${ACCOUNT}+{}`),
+    await eventually(
+      "the ssd subscription ended with the last stream",
+      async () => (await wsFrames(`usd+${ACCOUNT}+{}`)) > unsubscribed,
     );
   });
 
   it("follows ssd again on the new socket after a session expiry, without a re-subscribe", async () => {
-    const ssdSubscriptions = async () =>
-      (await s.requests()).filter((e) => e.method === "WS" && e.query === `ssd+${ACCOUNT}+{}`).length;
+    const ssdSubscriptions = () => wsFrames(`ssd+${ACCOUNT}+{}`);
+    // A position whose value the move below changes, bought here unless another test did.
+    if (heldMsft() === 0) {
+      const r = await s.op(`mutation P($i: PlaceOrderInput!) { placeOrder(input: $i) { order { id } } }`, {
+        i: {
+          accountId: ACCOUNT,
+          contract: { conid: MSFT },
+          side: "BUY",
+          type: "MARKET",
+          quantity: 10,
+          clientOrderId: "md-ssd-2",
+        },
+      });
+      assert.deepEqual(r.errors, undefined);
+      await eventually("the MSFT position", () => heldMsft() > 0);
+    }
+    const held = heldMsft();
+    const subscribed = await ssdSubscriptions();
     const client = s.ws();
     const accounts = follow(
       client,
@@ -117,7 +146,7 @@ describe("account streams through Client Portal", () => {
     );
     try {
       await eventually("the current values", () => accounts.events[0]);
-      await eventually("the ssd subscription", async () => (await ssdSubscriptions()) > 1);
+      await eventually("the ssd subscription", async () => (await ssdSubscriptions()) > subscribed);
       const before = await ssdSubscriptions();
       await s.control("/sim/session/expire");
       await eventually(
@@ -127,7 +156,7 @@ describe("account streams through Client Portal", () => {
       );
       await s.control("/sim/prices", { conid: MSFT, price: 440 });
       const moved = await eventually("the values after the move", () =>
-        accounts.events.find((e) => e.accountUpdates.grossPositionValue === 4400),
+        accounts.events.find((e) => e.accountUpdates.grossPositionValue === held * 440),
       );
       assert.equal(moved.accountUpdates.source, "CLIENT_PORTAL");
       assert.deepEqual(accounts.errors, []);

@@ -67,6 +67,7 @@ describe("market data through Client Portal", () => {
   });
 
   it("serves bars of three sizes ending at the current price", async () => {
+    const price = s.app.simulators!.brokerage.quote(MSFT)!.last;
     for (const [size, duration, count] of [
       ["MINUTE_1", "PT1H", 60],
       ["HOUR_1", "P5D", 120],
@@ -76,7 +77,7 @@ describe("market data through Client Portal", () => {
       assert.deepEqual(r.errors, undefined, size);
       const bars = r.data.bars as Json[];
       assert.equal(bars.length, count, size);
-      assert.equal(bars.at(-1).close, 420, size);
+      assert.equal(bars.at(-1).close, price, size);
       for (const b of bars)
         assert.ok(b.low <= Math.min(b.open, b.close) && b.high >= Math.max(b.open, b.close));
       const times = bars.map((b) => Date.parse(b.time));
@@ -94,6 +95,9 @@ describe("market data through Client Portal", () => {
   });
 
   it("streams quote changes, shares one line between 100 subscribers, and releases it", async () => {
+    // Another test's line may still linger: the count below is of this test's line alone.
+    await eventually("no line open", () => s.app.broker.marketData.lineCount() === 0);
+    const logStart = (await s.requests()).length;
     const client = s.ws();
     const subs = Array.from({ length: 100 }, () => follow(client, SUB, { cs: [{ conid: AAPL }] }));
     try {
@@ -105,17 +109,19 @@ describe("market data through Client Portal", () => {
       );
       // One line: one `smd` subscription on the gateway's WebSocket, and every snapshot poll (the fallback
       // before the socket confirms) asks for the conid once, whatever the number of subscribers.
-      const log = await s.requests();
+      const log = (await s.requests()).slice(logStart);
       const smd = log.filter((e) => e.method === "WS" && e.query.startsWith(`smd+${AAPL}+`));
       assert.equal(smd.length, 1);
       const polls = log.filter((e) => e.path.endsWith("/iserver/marketdata/snapshot"));
       for (const p of polls) assert.equal(p.query.split(String(AAPL)).length - 1, 1);
     } finally {
       for (const x of subs) x.dispose();
+      // The price other tests expect.
+      await s.control("/sim/prices", { conid: AAPL, price: 190 });
     }
     await eventually("the line released after the linger", () => s.app.broker.marketData.lineCount() === 0);
     await eventually("the WebSocket unsubscribed", async () =>
-      (await s.requests()).some((e) => e.method === "WS" && e.query === `umd+${AAPL}+{}`),
+      (await s.requests()).slice(logStart).some((e) => e.method === "WS" && e.query === `umd+${AAPL}+{}`),
     );
     await client.dispose();
   });
@@ -136,7 +142,10 @@ describe("market data through Client Portal", () => {
     } finally {
       sub.dispose();
       await client.dispose();
+      await s.control("/sim/prices", { conid: MSFT, price: 420 });
     }
+    // Leaves no line behind for the next test's count.
+    await eventually("the line released after the linger", () => s.app.broker.marketData.lineCount() === 0);
   });
 
   it("refuses more contracts in one quotes than there are lines", async () => {

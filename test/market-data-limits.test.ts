@@ -27,17 +27,23 @@ function follow(client: Client, query: string, variables: Record<string, unknown
   return { events, errors, dispose };
 }
 
+/** The server with two market-data lines and three historical-data requests per 10 minutes, on Client Portal. */
+async function startLimitedApp(): Promise<SimApp> {
+  const s = await startSimApp({
+    clientPortal: { quotePollMs: 100, snapshotRetryMs: 50 },
+    marketData: { maxLines: 2, historyPacing: { maxRequests: 3 } },
+  });
+  // The limits are the core's, whichever API serves: these run on Client Portal, TWS kept away.
+  await s.control("/sim/tws/disconnect", { refuseMs: 600_000 });
+  await eventually("TWS down", () => !s.app.broker.readiness().components.tws!.ready);
+  return s;
+}
+
 /** IB's limits kept on our side: concurrent lines and historical-data pacing answer with codes. */
 describe("market data limits", () => {
   let s: SimApp;
   before(async () => {
-    s = await startSimApp({
-      clientPortal: { quotePollMs: 100, snapshotRetryMs: 50 },
-      marketData: { maxLines: 2, historyPacing: { maxRequests: 3 } },
-    });
-    // The limits are the core's, whichever API serves: these run on Client Portal, TWS kept away.
-    await s.control("/sim/tws/disconnect", { refuseMs: 600_000 });
-    await eventually("TWS down", () => !s.app.broker.readiness().components.tws!.ready);
+    s = await startLimitedApp();
   });
   after(() => s.stop());
 
@@ -84,25 +90,35 @@ describe("market data limits", () => {
   });
 
   it("answers RATE_LIMITED with retryAt past IB's requests per 10 minutes", async () => {
-    // Three requests in the window are allowed (the test's limit); the previous test used one.
-    for (const d of ["P2D", "P3D"]) {
-      const r = await s.op(BARS, { c: { conid: MSFT }, s: "MINUTE_5", d });
-      assert.deepEqual(r.errors, undefined, d);
+    // A server of its own: the window it fills would refuse the other tests' history requests.
+    const own = await startLimitedApp();
+    try {
+      // Three requests in the window are allowed (the test's limit), the fourth is refused.
+      for (const d of ["P1D", "P2D", "P3D"]) {
+        const r = await own.op(BARS, { c: { conid: MSFT }, s: "MINUTE_5", d });
+        assert.deepEqual(r.errors, undefined, d);
+      }
+      const r = await own.op(BARS, { c: { conid: MSFT }, s: "MINUTE_5", d: "P4D" });
+      assert.deepEqual(codesOf(r), ["RATE_LIMITED"]);
+      const retryAt = Date.parse(String(r.errors![0]!.extensions!.retryAt));
+      assert.ok(retryAt > Date.now());
+    } finally {
+      await own.stop();
     }
-    const r = await s.op(BARS, { c: { conid: MSFT }, s: "MINUTE_5", d: "P4D" });
-    assert.deepEqual(codesOf(r), ["RATE_LIMITED"]);
-    const retryAt = Date.parse(String(r.errors![0]!.extensions!.retryAt));
-    assert.ok(retryAt > Date.now());
   });
 
   it("falls back to delayed data where IB does: a contract without a market-data permission", async () => {
     await s.control("/sim/market-data/permissions", { conid: SPY, allowed: false });
-    await eventually("a delayed quote", async () => {
-      const r = await s.op(`{ quote(contract: { conid: ${SPY} }) { last delayed source } }`);
-      assert.deepEqual(r.errors, undefined);
-      return r.data.quote.delayed === true;
-    });
-    await s.control("/sim/market-data/permissions", { conid: SPY, allowed: true });
+    try {
+      await eventually("a delayed quote", async () => {
+        const r = await s.op(`{ quote(contract: { conid: ${SPY} }) { last delayed source } }`);
+        assert.deepEqual(r.errors, undefined);
+        return r.data.quote.delayed === true;
+      });
+    } finally {
+      // The other tests stream SPY in real time.
+      await s.control("/sim/market-data/permissions", { conid: SPY, allowed: true });
+    }
   });
 });
 

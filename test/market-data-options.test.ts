@@ -52,6 +52,19 @@ describe("option quotes", () => {
   });
   after(() => s.stop());
 
+  /** Runs `f` with TWS kept away (so Client Portal serves), and brings TWS back for the other tests. */
+  async function withoutTws(f: () => Promise<void>): Promise<void> {
+    await s.control("/sim/tws/disconnect", { refuseMs: 600_000 });
+    try {
+      await eventually("TWS down", () => !s.app.broker.readiness().components.tws!.ready);
+      await f();
+    } finally {
+      // A disconnect with no refusal lifts the one above.
+      await s.control("/sim/tws/disconnect", { refuseMs: 0 });
+      await eventually("TWS connected again", () => s.app.broker.readiness().components.tws!.ready);
+    }
+  }
+
   /** The brokerage's own model for the option now (the simulator's `optionQuote` hook). */
   const model = () => s.app.simulators!.brokerage.optionQuote(option)!;
 
@@ -105,42 +118,48 @@ describe("option quotes", () => {
     }
   });
 
-  it("Client Portal: the same values from fields 7633 and 7308–7311, the underlying's last alongside", async () => {
-    await s.control("/sim/tws/disconnect", { refuseMs: 600_000 });
-    await eventually("TWS down", () => !s.app.broker.readiness().components.tws!.ready);
-    const r = await s.op(QUOTE, { c: { conid: option } });
-    assert.deepEqual(r.errors, undefined);
-    const q = r.data.quote;
-    assert.equal(q.source, "CLIENT_PORTAL");
-    // IB writes IV as a percent with one decimal and the greeks with four.
-    assertGreeks(q, { iv: 0.0006, greek: 0.00006 });
-    assert.equal(q.underlyingPrice, 190);
+  it("Client Portal: the same values from fields 7633 and 7308–7311, the underlying's last alongside", () =>
+    withoutTws(async () => {
+      const r = await s.op(QUOTE, { c: { conid: option } });
+      assert.deepEqual(r.errors, undefined);
+      const q = r.data.quote;
+      assert.equal(q.source, "CLIENT_PORTAL");
+      // IB writes IV as a percent with one decimal and the greeks with four.
+      assertGreeks(q, { iv: 0.0006, greek: 0.00006 });
+      assert.equal(q.underlyingPrice, 190);
 
-    const stock = await s.op(QUOTE, { c: { conid: AAPL } });
-    assert.deepEqual(stock.errors, undefined);
-    assert.equal(stock.data.quote.source, "CLIENT_PORTAL");
-    for (const k of GREEKS) assert.equal(stock.data.quote[k], null, k);
-  });
+      const stock = await s.op(QUOTE, { c: { conid: AAPL } });
+      assert.deepEqual(stock.errors, undefined);
+      assert.equal(stock.data.quote.source, "CLIENT_PORTAL");
+      for (const k of GREEKS) assert.equal(stock.data.quote[k], null, k);
+    }));
 
-  it("Client Portal: a streamed option quote follows its underlying's moves", async () => {
-    const client = s.ws();
-    const sub = follow(client, SUB, { cs: [{ conid: option }] });
-    try {
-      await eventually("the option's quote with its underlying's price", () =>
-        sub.events.find((e) => e.quotes.underlyingPrice === 190 && e.quotes.delta !== null),
-      );
-      const before = sub.events.at(-1)!.quotes.delta as number;
-      await s.control("/sim/prices", { conid: AAPL, price: 196 });
-      const moved = await eventually(
-        "the option after AAPL moved",
-        () => sub.events.find((e) => e.quotes.underlyingPrice === 196 && e.quotes.delta > before),
-        5_000,
-      );
-      assert.equal(moved.quotes.source, "CLIENT_PORTAL");
-      assert.deepEqual(sub.errors, []);
-    } finally {
-      sub.dispose();
-      await client.dispose();
-    }
-  });
+  it("Client Portal: a streamed option quote follows its underlying's moves", () =>
+    withoutTws(async () => {
+      const client = s.ws();
+      const sub = follow(client, SUB, { cs: [{ conid: option }] });
+      try {
+        await eventually("the option's quote with its underlying's price", () =>
+          sub.events.find((e) => e.quotes.underlyingPrice === 190 && e.quotes.delta !== null),
+        );
+        const before = sub.events.at(-1)!.quotes.delta as number;
+        await s.control("/sim/prices", { conid: AAPL, price: 196 });
+        const moved = await eventually(
+          "the option after AAPL moved",
+          () => sub.events.find((e) => e.quotes.underlyingPrice === 196 && e.quotes.delta > before),
+          5_000,
+        );
+        assert.equal(moved.quotes.source, "CLIENT_PORTAL");
+        assert.deepEqual(sub.errors, []);
+      } finally {
+        sub.dispose();
+        await client.dispose();
+        await s.control("/sim/prices", { conid: AAPL, price: 190 });
+        // Client Portal's snapshots are cached for a moment: wait out the one at 196 the next test would read.
+        await eventually(
+          "Client Portal quoting the restored underlying",
+          async () => (await s.op(QUOTE, { c: { conid: option } })).data?.quote?.underlyingPrice === 190,
+        );
+      }
+    }));
 });

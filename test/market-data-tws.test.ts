@@ -86,6 +86,7 @@ describe("market data through TWS", () => {
       assert.equal(lines[0]!.snapshot, false);
     } finally {
       for (const x of subs) x.dispose();
+      await s.control("/sim/prices", { conid: SPY, price: 560 });
     }
     await eventually("the line released", () => s.app.simulators!.tws.openMarketDataLines() === 0);
     await client.dispose();
@@ -111,6 +112,9 @@ describe("market data through TWS", () => {
     } finally {
       sub.dispose();
       await client.dispose();
+      // The price the bars test ends at, and TWS back for the tests that read through it.
+      await s.control("/sim/prices", { conid: AAPL, price: 190 });
+      await eventually("TWS connected again", () => s.app.broker.readiness().components.tws!.ready);
     }
   });
 
@@ -139,11 +143,15 @@ describe("delayed market data through TWS", () => {
 
   it("marks quotes delayed when IB shows delayed data (10167)", async () => {
     await s.control("/sim/market-data/permissions", { conid: SPY, allowed: false });
-    const r = await s.op(QUOTE, { c: { conid: SPY } });
-    assert.deepEqual(r.errors, undefined);
-    assert.equal(r.data.quote.delayed, true);
-    assert.equal(r.data.quote.source, "TWS");
-    assert.equal(r.data.quote.last, 560);
+    try {
+      const r = await s.op(QUOTE, { c: { conid: SPY } });
+      assert.deepEqual(r.errors, undefined);
+      assert.equal(r.data.quote.delayed, true);
+      assert.equal(r.data.quote.source, "TWS");
+      assert.equal(r.data.quote.last, 560);
+    } finally {
+      await s.control("/sim/market-data/permissions", { conid: SPY, allowed: true });
+    }
   });
 
   it("keeps live quotes live where the subscription covers them", async () => {

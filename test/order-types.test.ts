@@ -55,6 +55,8 @@ describe("order types end to end", () => {
 
   before(async () => {
     s = await startSimApp();
+    // Whichever test runs first places through TWS, or names the API it expects.
+    await eventually("both APIs ready", () => s.app.broker.readiness().ready);
   });
   after(async () => {
     await s.stop();
@@ -258,6 +260,8 @@ describe("order types end to end", () => {
       o.clientOrderId?.startsWith(key),
     );
     assert.deepEqual(all.map((o) => o.clientOrderId).sort(), [key, `${key}.sl`, `${key}.tp`]);
+    // Once TWS is back (the other tests place through it), still no exit sent twice.
+    await eventually("TWS connected again", () => s.app.broker.readiness().components.tws!.ready);
     assert.ok(
       brokerage()
         .orderRefStats()
