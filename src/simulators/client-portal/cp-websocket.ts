@@ -319,6 +319,16 @@ export function createCpWebSocketServer(o: CpWebSocketOptions): CpWebSocketServe
     for (const c of clients)
       if (c.authenticated && c.orders) send(c, { topic: "sor", args: [orderDelta(order)] });
   });
+  // A new brokerage session means the one every authenticated socket belongs to has ended, however quickly
+  // the client logged in again: such a socket is told and closed at once, as IB does, not at the next push
+  // (a re-login inside one push interval would otherwise leave it open on a dead session).
+  o.session.onBrokerageSession(() => {
+    for (const c of clients) {
+      if (!c.authenticated) continue;
+      send(c, { topic: "sts", args: { authenticated: false } });
+      c.ws.close(1000, "session ended");
+    }
+  });
   const pushTimer = setInterval(() => {
     for (const c of clients) push(c);
   }, o.pushMs ?? 500);
