@@ -113,7 +113,11 @@ describe("ibkr-graphql CLI", () => {
     const client = wsClient(url.replace("http", "ws"));
     try {
       const sub = new Subscription(client, SessionEventsDocument);
-      await new Promise((r) => setImmediate(r));
+      // The subscription must be open on the server before the signal, or there is nothing to close with 1001.
+      const metricsUrl = url.replace(/\/graphql$/, "/metrics");
+      await eventually("the subscription to be open on the server", async () =>
+        /^ibkr_subscriptions_open(?:\{[^}]*\})? [1-9]/m.test(await (await fetch(metricsUrl)).text()),
+      );
       const { code, ms } = await terminate(child);
       console.log(`# exited ${ms} ms after SIGTERM`);
       assert.equal(code, 0);
