@@ -1,25 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Client } from "graphql-ws";
-import type { Json } from "./helpers/cp-sim-client";
 import { eventually, startSimApp, type SimApp } from "./helpers/sim-app";
+import { follow } from "./helpers/follow";
 
 const MSFT = 272093;
 const ACCOUNT = "DU1234567";
-
-function follow(client: Client, query: string) {
-  const events: Json[] = [];
-  const errors: unknown[] = [];
-  const dispose = client.subscribe<Json>(
-    { query },
-    {
-      next: (r) => (r.errors ? errors.push(r.errors) : events.push(r.data as Json)),
-      error: (e) => errors.push(e),
-      complete: () => undefined,
-    },
-  );
-  return { events, errors, dispose };
-}
 
 /**
  * Through Client Portal, `accountUpdates` follows the WebSocket's `ssd` topic (the account summary IB pushes)

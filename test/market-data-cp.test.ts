@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Client } from "graphql-ws";
 import type { Json } from "./helpers/cp-sim-client";
 import { codesOf, eventually, startSimApp, type SimApp } from "./helpers/sim-app";
+import { follow } from "./helpers/follow";
 
 const AAPL = 265598;
 const MSFT = 272093;
@@ -15,21 +15,6 @@ const BARS = `query B($c: ContractInput!, $s: BarSize!, $d: String!) {
   bars(contract: $c, barSize: $s, duration: $d) { time open high low close volume }
 }`;
 const SUB = `subscription S($cs: [ContractInput!]!) { quotes(contracts: $cs) { contract { conid } last bid source } }`;
-
-/** Collects a subscription's events until disposed. */
-function follow(client: Client, query: string, variables: Record<string, unknown>) {
-  const events: Json[] = [];
-  const errors: unknown[] = [];
-  const dispose = client.subscribe<Json>(
-    { query, variables },
-    {
-      next: (r) => (r.errors ? errors.push(r.errors) : events.push(r.data as Json)),
-      error: (e) => errors.push(e),
-      complete: () => undefined,
-    },
-  );
-  return { events, errors, dispose };
-}
 
 /** Market data through Client Portal: TWS is dropped and kept away, so every quote comes from CP. */
 describe("market data through Client Portal", () => {

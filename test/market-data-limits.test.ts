@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Client } from "graphql-ws";
 import type { Json } from "./helpers/cp-sim-client";
 import { codesOf, eventually, startSimApp, type SimApp } from "./helpers/sim-app";
+import { follow } from "./helpers/follow";
 
 const AAPL = 265598;
 const MSFT = 272093;
@@ -12,20 +12,6 @@ const BARS = `query B($c: ContractInput!, $s: BarSize!, $d: String!) {
   bars(contract: $c, barSize: $s, duration: $d) { time close }
 }`;
 const SUB = `subscription S($cs: [ContractInput!]!) { quotes(contracts: $cs) { contract { conid } last } }`;
-
-function follow(client: Client, query: string, variables: Record<string, unknown>) {
-  const events: Json[] = [];
-  const errors: Json[] = [];
-  const dispose = client.subscribe<Json>(
-    { query, variables },
-    {
-      next: (r) => (r.errors ? errors.push(...(r.errors as Json[])) : events.push(r.data as Json)),
-      error: (e) => errors.push(...(Array.isArray(e) ? (e as Json[]) : [e as Json])),
-      complete: () => undefined,
-    },
-  );
-  return { events, errors, dispose };
-}
 
 /** The server with two market-data lines and three historical-data requests per 10 minutes, on Client Portal. */
 async function startLimitedApp(): Promise<SimApp> {
