@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import type { Json } from "./helpers/cp-sim-client";
 import { codesOf, eventually, startSimApp, type SimApp } from "./helpers/sim-app";
 import { follow } from "./helpers/follow";
+import { buyAtMarket } from "./helpers/market-order";
 
 const AAPL = 265598;
 const MSFT = 272093;
@@ -159,19 +160,12 @@ describe("Client Portal orders over the WebSocket", () => {
   after(() => s.stop());
 
   it("sees a fill through sor within 1 s", async () => {
-    const r = await s.op(
-      `mutation P($i: PlaceOrderInput!) { placeOrder(input: $i) { order { id status } } }`,
-      {
-        i: {
-          accountId: "DU1234567",
-          contract: { conid: AAPL },
-          side: "BUY",
-          type: "MARKET",
-          quantity: 3,
-          clientOrderId: "md-sor-1",
-        },
-      },
-    );
+    const r = await buyAtMarket(s, {
+      accountId: "DU1234567",
+      conid: AAPL,
+      quantity: 3,
+      clientOrderId: "md-sor-1",
+    });
     assert.deepEqual(r.errors, undefined);
     const id = String(r.data.placeOrder.order.id);
     await eventually("the fill at the simulator", async () =>

@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import type { Json } from "./helpers/cp-sim-client";
 import { codesOf, eventually, startSimApp, type SimApp } from "./helpers/sim-app";
 import { follow } from "./helpers/follow";
+import { buyAtMarket } from "./helpers/market-order";
 
 const AAPL = 265598;
 const MSFT = 272093;
@@ -132,19 +133,12 @@ describe("position and account streams", () => {
     try {
       // Each stream starts with the current state: an account summary, no positions yet.
       await eventually("the account's current values", () => accounts.events.length > 0);
-      const r = await s.op(
-        `mutation P($i: PlaceOrderInput!) { placeOrder(input: $i) { order { id status } } }`,
-        {
-          i: {
-            accountId: "DU1234567",
-            contract: { conid: MSFT },
-            side: "BUY",
-            type: "MARKET",
-            quantity: 10,
-            clientOrderId: "md-stream-1",
-          },
-        },
-      );
+      const r = await buyAtMarket(s, {
+        accountId: "DU1234567",
+        conid: MSFT,
+        quantity: 10,
+        clientOrderId: "md-stream-1",
+      });
       assert.deepEqual(r.errors, undefined);
       const p = await eventually("a position event", () =>
         positions.events.find((e) => e.positionUpdates.contract.conid === MSFT),
@@ -179,15 +173,11 @@ describe("account stream pushes", () => {
         } else {
           await eventually("TWS up", () => s.app.broker.readiness().components.tws!.ready);
         }
-        const r = await s.op(`mutation P($i: PlaceOrderInput!) { placeOrder(input: $i) { order { id } } }`, {
-          i: {
-            accountId: "DU1234567",
-            contract: { conid: MSFT },
-            side: "BUY",
-            type: "MARKET",
-            quantity: 100,
-            clientOrderId: `md-push-${api}`,
-          },
+        const r = await buyAtMarket(s, {
+          accountId: "DU1234567",
+          conid: MSFT,
+          quantity: 100,
+          clientOrderId: `md-push-${api}`,
         });
         assert.deepEqual(r.errors, undefined);
         const client = s.ws();
