@@ -11,14 +11,13 @@
  * Exit codes: 0 all kept, 2 a promise broken, 1 the run crashed.
  */
 import { spawnSync } from "node:child_process";
-import { performance } from "node:perf_hooks";
 import pg from "pg";
 import {
-  ACCOUNT,
   CLUSTER_TOKEN,
-  killHard,
+  killLeaderAndTime,
   post,
   readyLeader,
+  restingOrderInput,
   simOrders,
   startClusterHarness,
   type ClusterHarness,
@@ -74,15 +73,8 @@ async function main(instanceCount: number): Promise<number> {
     for (let n = 0; n < kills; n++) {
       // Some orders under a steady leader between kills.
       await waitFor(() => accepted.size >= (n + 1) * 20, 120_000);
-      const leader = await readyLeader(h.instances, 60_000);
-      const index = h.instances.indexOf(leader);
-      const t0 = performance.now();
-      await killHard(leader);
-      await readyLeader(
-        h.instances.filter((i) => i !== leader),
-        60_000,
-      );
-      failovers.push(performance.now() - t0);
+      const { killed: leader, index, failoverMs } = await killLeaderAndTime(h.instances, 60_000);
+      failovers.push(failoverMs);
       console.log(`kill ${n + 1}: ${leader.id} → next leader ready in ${ms(failovers.at(-1) ?? NaN, 0)}`);
       await h.restart(index);
     }
@@ -147,15 +139,7 @@ async function placeWithRetries(
         target.graphqlUrl,
         PLACE,
         {
-          input: {
-            accountId: ACCOUNT,
-            contract: { symbol: "AAPL" },
-            side: "BUY",
-            type: "LIMIT",
-            quantity: 1,
-            limitPrice: 1,
-            clientOrderId: key,
-          },
+          input: restingOrderInput(key),
         },
         30_000,
       );

@@ -78,15 +78,8 @@ describe("typed client across a server restart", () => {
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
-  /** Stops the server and starts another on `dataDir`, on the same port (the client's URL does not change). */
-  async function restart(dataDir: string, apis: "both" | "tws" = "both"): Promise<JournalApp> {
-    await s?.stop();
-    s = undefined;
-    s = await startJournalApp(gw, dataDir, { apis, env: { PORT: port } });
-    return s;
-  }
-
-  it("orderUpdates resumes across a restart on the same DATA_DIR: every event once, in order, by itself", async () => {
+  /** Follows orderUpdates through the typed client, keeping its events, errors and stream states. */
+  function followOrders() {
     const events: OrderEvent[] = [];
     const errors: IbkrClientError[] = [];
     const statuses: StreamStatus["state"][] = [];
@@ -96,6 +89,19 @@ describe("typed client across a server restart", () => {
       onStatus: (st) => void statuses.push(st.state),
       retryWait,
     });
+    return { events, errors, statuses, stream };
+  }
+
+  /** Stops the server and starts another on `dataDir`, on the same port (the client's URL does not change). */
+  async function restart(dataDir: string, apis: "both" | "tws" = "both"): Promise<JournalApp> {
+    await s?.stop();
+    s = undefined;
+    s = await startJournalApp(gw, dataDir, { apis, env: { PORT: port } });
+    return s;
+  }
+
+  it("orderUpdates resumes across a restart on the same DATA_DIR: every event once, in order, by itself", async () => {
+    const { events, errors, statuses, stream } = followOrders();
     const sessionEvents: SessionEvent[] = [];
     let sessionStream: EventStream | undefined;
     try {
@@ -182,15 +188,7 @@ describe("typed client across a server restart", () => {
   });
 
   it("surfaces a server on another DATA_DIR as a cursor error through onError and onStatus", async () => {
-    const events: OrderEvent[] = [];
-    const errors: IbkrClientError[] = [];
-    const statuses: StreamStatus["state"][] = [];
-    const stream = client.orderUpdates({
-      onEvent: (e) => void events.push(e),
-      onError: (e) => void errors.push(e),
-      onStatus: (st) => void statuses.push(st.state),
-      retryWait,
-    });
+    const { events, errors, statuses, stream } = followOrders();
     try {
       await stream.ready;
       const id = (await client.placeOrder(market("restart-client-4", "TWS"))).order!.id;

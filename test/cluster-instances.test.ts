@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import pg from "pg";
 import {
   ACCOUNT,
@@ -9,13 +9,12 @@ import {
   killHard,
   post,
   readyLeader,
+  restingOrderInput,
   simOrders,
-  startClusterHarness,
-  type ClusterHarness,
   type Instance,
 } from "./helpers/cluster";
 import { wsClient } from "./helpers/graphql";
-import { startPostgres, type TestPostgres } from "./helpers/postgres";
+import { clusterForFile } from "./helpers/cluster-suite";
 import { eventually, within } from "./helpers/wait";
 
 const LEASE_SECONDS = 2;
@@ -23,22 +22,7 @@ const ORDERS = 200;
 
 const PLACE = `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id clientOrderId } } }`;
 
-let server: TestPostgres | undefined;
-let harness: ClusterHarness | undefined;
-before(async () => {
-  server = await startPostgres();
-  const databaseUrl = await server.createDatabase("cluster");
-  harness = await startClusterHarness({ databaseUrl, count: 3, leaseSeconds: LEASE_SECONDS });
-});
-after(async () => {
-  await harness?.stop();
-  await server?.stop();
-});
-
-function cluster(): ClusterHarness {
-  if (!harness) throw new Error("the cluster did not start (see the before hook's error)");
-  return harness;
-}
+const cluster = clusterForFile("cluster", 3, LEASE_SECONDS);
 
 async function sql<T extends pg.QueryResultRow>(text: string, params: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: cluster().databaseUrl });
@@ -48,19 +32,6 @@ async function sql<T extends pg.QueryResultRow>(text: string, params: unknown[] 
   } finally {
     await client.end();
   }
-}
-
-function orderInput(clientOrderId: string) {
-  // Far below the market: the order stays working, so every order is one NEW and one SUBMITTED event.
-  return {
-    accountId: ACCOUNT,
-    contract: { symbol: "AAPL" },
-    side: "BUY",
-    type: "LIMIT",
-    quantity: 1,
-    limitPrice: 1,
-    clientOrderId,
-  };
 }
 
 /**
@@ -79,7 +50,7 @@ async function placeRoundRobin(
     const all = instances();
     const target = all[(start + attempt) % all.length] as Instance;
     try {
-      const r = await post(target.graphqlUrl, PLACE, { input: orderInput(key) }, 20_000);
+      const r = await post(target.graphqlUrl, PLACE, { input: restingOrderInput(key) }, 20_000);
       const order = (r.body.data?.placeOrder as { order?: { id: string } } | undefined)?.order;
       if (order) return { orderId: order.id, attempts: attempt + 1, codes };
       codes.push(r.body.errors?.[0]?.extensions?.code ?? `HTTP ${r.status}`);
@@ -303,7 +274,7 @@ describe("three instances on one database, against one simulator", () => {
           authorization: `Bearer ${CLUSTER_TOKEN}`,
           "x-ibkr-graphql-forwarded-by": "test",
         },
-        body: JSON.stringify({ query: PLACE, variables: { input: orderInput("fenced-probe") } }),
+        body: JSON.stringify({ query: PLACE, variables: { input: restingOrderInput("fenced-probe") } }),
       });
       const lastBefore = Number((await sql<{ last: string }>("SELECT last FROM journal_head"))[0]?.last ?? 0);
       paused.process.kill("SIGCONT");

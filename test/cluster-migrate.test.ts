@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { IdempotencyRecord } from "../src/brokers/idempotency";
-import { BrokerApi } from "../src/schema/enums";
 import { openPgStore, openSqliteStore } from "../src/store";
 import { startPostgres, type TestPostgres } from "./helpers/postgres";
 import { within } from "./helpers/wait";
+import { idempotencyRecord } from "./helpers/idempotency-record";
 
 const MAIN = join(__dirname, "..", "src", "main.js");
 
@@ -38,17 +38,9 @@ async function cli(...args: string[]): Promise<{ code: number | null; out: strin
   return { code, out, err };
 }
 
-function key(id: string, over: Partial<IdempotencyRecord> = {}): IdempotencyRecord {
-  return {
-    clientOrderId: id,
-    fingerprint: `fp-${id}`,
-    state: "PLACED",
-    api: BrokerApi.TWS,
-    accountId: "DU1234567",
-    orderId: "42",
-    updatedAt: new Date().toISOString(),
-    ...over,
-  } as IdempotencyRecord;
+/** The order id the migrated journal below names. */
+function key(id: string, over: Record<string, unknown> = {}): IdempotencyRecord {
+  return idempotencyRecord(id, { orderId: "42", ...over });
 }
 
 describe("ibkr-graphql migrate-store", () => {

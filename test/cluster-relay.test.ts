@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { parse } from "graphql";
 import { Agent, request } from "undici";
 import {
@@ -9,8 +9,6 @@ import {
   isReady,
   killHard,
   readyLeader,
-  startClusterHarness,
-  type ClusterHarness,
   type Instance,
   type SimProcess,
 } from "./helpers/cluster";
@@ -21,7 +19,7 @@ import type { ContractInput } from "../src/schema/contract.type";
 import { InstanceRole } from "../src/schema/enums";
 import type { Quote } from "../src/schema/quote.type";
 import { Subscription, wsClient } from "./helpers/graphql";
-import { startPostgres, type TestPostgres } from "./helpers/postgres";
+import { clusterForFile } from "./helpers/cluster-suite";
 import { eventually, within } from "./helpers/wait";
 
 const LEASE_SECONDS = 2;
@@ -40,22 +38,7 @@ interface QuoteEvent {
   quotes: { contract: { conid: number; symbol: string }; last: number | null; asOf: string };
 }
 
-let server: TestPostgres | undefined;
-let harness: ClusterHarness | undefined;
-before(async () => {
-  server = await startPostgres();
-  const databaseUrl = await server.createDatabase("relay");
-  harness = await startClusterHarness({ databaseUrl, count: 2, leaseSeconds: LEASE_SECONDS });
-});
-after(async () => {
-  await harness?.stop();
-  await server?.stop();
-});
-
-function cluster(): ClusterHarness {
-  if (!harness) throw new Error("the cluster did not start (see the before hook's error)");
-  return harness;
-}
+const cluster = clusterForFile("relay", 2, LEASE_SECONDS);
 
 /** The simulator's control API, pinned to its own certificate as the instances pin it. */
 async function control<T>(sim: SimProcess, method: "GET" | "POST", path: string, body?: unknown): Promise<T> {

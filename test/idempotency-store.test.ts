@@ -6,12 +6,12 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { createBrokerService } from "../src/brokers";
 import { createFileIdempotencyStore } from "../src/brokers/file-idempotency-store";
-import type { IdempotencyRecord } from "../src/brokers/idempotency";
-import { BrokerApi, OrderSide, OrderType, TimeInForce } from "../src/schema/enums";
+import { OrderSide, OrderType, TimeInForce } from "../src/schema/enums";
 import type { PlaceOrderInput } from "../src/schema/order.input";
 import { DEFAULT_GUARDS } from "./helpers/memory-app";
 import { MemoryTwsBroker } from "./helpers/memory-broker";
 import { capturingLogger } from "./helpers/sim-app";
+import { idempotencyRecord as record } from "./helpers/idempotency-record";
 
 const dirs: string[] = [];
 after(async () => {
@@ -22,20 +22,6 @@ async function tempDir(): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), "idem-"));
   dirs.push(d);
   return d;
-}
-
-/** A PLACED record, or whatever state and fields `over` gives. */
-function record(id: string, over: Record<string, unknown> = {}): IdempotencyRecord {
-  return {
-    clientOrderId: id,
-    fingerprint: `fp-${id}`,
-    state: "PLACED",
-    api: BrokerApi.TWS,
-    accountId: "DU1234567",
-    orderId: `9${id.length}`,
-    updatedAt: new Date().toISOString(),
-    ...over,
-  } as IdempotencyRecord;
 }
 
 describe("file idempotency store", () => {

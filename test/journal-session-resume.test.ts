@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import type { Client } from "graphql-ws";
 import { openSqliteStore } from "../src/store";
 import type { Json } from "./helpers/cp-sim-client";
+import { recordSubscription, type Recorder } from "./helpers/journal-app";
 import { startSimApp, type SimApp } from "./helpers/sim-app";
 import { eventually } from "./helpers/wait";
 
@@ -13,32 +14,8 @@ const SESSION_EVENTS = `subscription Session($after: String) {
   sessionEvents(after: $after) { sequence cursor api type }
 }`;
 
-interface Recorder {
-  events: Json[];
-  error?: unknown;
-  done: boolean;
-  stop(): void;
-}
-
 function record(client: Client, variables: Record<string, unknown> = {}): Recorder {
-  const rec: Recorder = { events: [], done: false, stop: () => {} };
-  rec.stop = client.subscribe<Json>(
-    { query: SESSION_EVENTS, variables },
-    {
-      next: (r) => {
-        if (r.errors) rec.error = r.errors;
-        else if (r.data) rec.events.push(r.data.sessionEvents as Json);
-      },
-      error: (e) => {
-        rec.error = e;
-        rec.done = true;
-      },
-      complete: () => {
-        rec.done = true;
-      },
-    },
-  );
-  return rec;
+  return recordSubscription(client, SESSION_EVENTS, "sessionEvents", variables);
 }
 
 /** TWS dropped by its simulator: the server announces DISCONNECTED, then CONNECTED once it reconnects. */

@@ -3,8 +3,7 @@ import { writeFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { Client } from "graphql-ws";
-import { ACCT, AAPL, ORDER_UPDATES } from "./helpers/journal-app";
+import { ACCT, AAPL, record, type Recorder } from "./helpers/journal-app";
 import type { Json } from "./helpers/cp-sim-client";
 import { startSimApp, type SimApp } from "./helpers/sim-app";
 import { eventually } from "./helpers/wait";
@@ -13,34 +12,6 @@ const PLACE = `mutation Place($i: PlaceOrderInput!) { placeOrder(input: $i) { or
 const EXECUTIONS = `{ executions(accountId: "${ACCT}") { executionId orderId source quantity } }`;
 const POSITIONS = `{ positions(accountId: "${ACCT}") { contract { conid } quantity } }`;
 const ORDERS = `{ orders { id clientOrderId status filledQuantity } }`;
-
-interface Recorder {
-  events: Json[];
-  error?: unknown;
-  done: boolean;
-  stop(): void;
-}
-
-function record(client: Client, variables: Record<string, unknown> = {}): Recorder {
-  const rec: Recorder = { events: [], done: false, stop: () => {} };
-  rec.stop = client.subscribe<Json>(
-    { query: ORDER_UPDATES, variables },
-    {
-      next: (r) => {
-        if (r.errors) rec.error = r.errors;
-        else if (r.data) rec.events.push(r.data.orderUpdates as Json);
-      },
-      error: (e) => {
-        rec.error = e;
-        rec.done = true;
-      },
-      complete: () => {
-        rec.done = true;
-      },
-    },
-  );
-  return rec;
-}
 
 async function place(
   s: SimApp,

@@ -1,25 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Client } from "graphql-ws";
-import type { Json } from "./helpers/cp-sim-client";
 import { eventually, startSimApp, type SimApp } from "./helpers/sim-app";
+import { follow } from "./helpers/follow";
+import { buyAtMarket } from "./helpers/market-order";
 
 const MSFT = 272093;
 const ACCOUNT = "DU1234567";
-
-function follow(client: Client, query: string) {
-  const events: Json[] = [];
-  const errors: unknown[] = [];
-  const dispose = client.subscribe<Json>(
-    { query },
-    {
-      next: (r) => (r.errors ? errors.push(r.errors) : events.push(r.data as Json)),
-      error: (e) => errors.push(e),
-      complete: () => undefined,
-    },
-  );
-  return { events, errors, dispose };
-}
 
 /**
  * Through Client Portal, `accountUpdates` follows the WebSocket's `ssd` topic (the account summary IB pushes)
@@ -68,19 +54,12 @@ describe("account streams through Client Portal", () => {
       const reads = await summaryReads();
       assert.ok(reads >= 1);
 
-      const r = await s.op(
-        `mutation P($i: PlaceOrderInput!) { placeOrder(input: $i) { order { id status } } }`,
-        {
-          i: {
-            accountId: ACCOUNT,
-            contract: { conid: MSFT },
-            side: "BUY",
-            type: "MARKET",
-            quantity: 10,
-            clientOrderId: "md-ssd-1",
-          },
-        },
-      );
+      const r = await buyAtMarket(s, {
+        accountId: ACCOUNT,
+        conid: MSFT,
+        quantity: 10,
+        clientOrderId: "md-ssd-1",
+      });
       assert.deepEqual(r.errors, undefined);
       const p = await eventually("a position event", () =>
         positions.events.find(
@@ -124,15 +103,11 @@ describe("account streams through Client Portal", () => {
     const ssdSubscriptions = () => wsFrames(`ssd+${ACCOUNT}+{}`);
     // A position whose value the move below changes, bought here unless another test did.
     if (heldMsft() === 0) {
-      const r = await s.op(`mutation P($i: PlaceOrderInput!) { placeOrder(input: $i) { order { id } } }`, {
-        i: {
-          accountId: ACCOUNT,
-          contract: { conid: MSFT },
-          side: "BUY",
-          type: "MARKET",
-          quantity: 10,
-          clientOrderId: "md-ssd-2",
-        },
+      const r = await buyAtMarket(s, {
+        accountId: ACCOUNT,
+        conid: MSFT,
+        quantity: 10,
+        clientOrderId: "md-ssd-2",
       });
       assert.deepEqual(r.errors, undefined);
       await eventually("the MSFT position", () => heldMsft() > 0);

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Client } from "graphql-ws";
 import type { Json } from "./helpers/cp-sim-client";
 import { codesOf, eventually, startSimApp, type SimApp } from "./helpers/sim-app";
+import { follow } from "./helpers/follow";
+import { buyAtMarket } from "./helpers/market-order";
 
 const AAPL = 265598;
 const MSFT = 272093;
@@ -15,21 +16,6 @@ const BARS = `query B($c: ContractInput!, $s: BarSize!, $d: String!) {
   bars(contract: $c, barSize: $s, duration: $d) { time open high low close volume }
 }`;
 const SUB = `subscription S($cs: [ContractInput!]!) { quotes(contracts: $cs) { contract { conid } last bid source } }`;
-
-/** Collects a subscription's events until disposed. */
-function follow(client: Client, query: string, variables: Record<string, unknown>) {
-  const events: Json[] = [];
-  const errors: unknown[] = [];
-  const dispose = client.subscribe<Json>(
-    { query, variables },
-    {
-      next: (r) => (r.errors ? errors.push(r.errors) : events.push(r.data as Json)),
-      error: (e) => errors.push(e),
-      complete: () => undefined,
-    },
-  );
-  return { events, errors, dispose };
-}
 
 /** Market data through Client Portal: TWS is dropped and kept away, so every quote comes from CP. */
 describe("market data through Client Portal", () => {
@@ -174,19 +160,12 @@ describe("Client Portal orders over the WebSocket", () => {
   after(() => s.stop());
 
   it("sees a fill through sor within 1 s", async () => {
-    const r = await s.op(
-      `mutation P($i: PlaceOrderInput!) { placeOrder(input: $i) { order { id status } } }`,
-      {
-        i: {
-          accountId: "DU1234567",
-          contract: { conid: AAPL },
-          side: "BUY",
-          type: "MARKET",
-          quantity: 3,
-          clientOrderId: "md-sor-1",
-        },
-      },
-    );
+    const r = await buyAtMarket(s, {
+      accountId: "DU1234567",
+      conid: AAPL,
+      quantity: 3,
+      clientOrderId: "md-sor-1",
+    });
     assert.deepEqual(r.errors, undefined);
     const id = String(r.data.placeOrder.order.id);
     await eventually("the fill at the simulator", async () =>

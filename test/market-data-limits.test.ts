@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Client } from "graphql-ws";
 import type { Json } from "./helpers/cp-sim-client";
 import { codesOf, eventually, startSimApp, type SimApp } from "./helpers/sim-app";
+import { follow } from "./helpers/follow";
+import { buyAtMarket } from "./helpers/market-order";
 
 const AAPL = 265598;
 const MSFT = 272093;
@@ -12,20 +13,6 @@ const BARS = `query B($c: ContractInput!, $s: BarSize!, $d: String!) {
   bars(contract: $c, barSize: $s, duration: $d) { time close }
 }`;
 const SUB = `subscription S($cs: [ContractInput!]!) { quotes(contracts: $cs) { contract { conid } last } }`;
-
-function follow(client: Client, query: string, variables: Record<string, unknown>) {
-  const events: Json[] = [];
-  const errors: Json[] = [];
-  const dispose = client.subscribe<Json>(
-    { query, variables },
-    {
-      next: (r) => (r.errors ? errors.push(...(r.errors as Json[])) : events.push(r.data as Json)),
-      error: (e) => errors.push(...(Array.isArray(e) ? (e as Json[]) : [e as Json])),
-      complete: () => undefined,
-    },
-  );
-  return { events, errors, dispose };
-}
 
 /** The server with two market-data lines and three historical-data requests per 10 minutes, on Client Portal. */
 async function startLimitedApp(): Promise<SimApp> {
@@ -146,19 +133,12 @@ describe("position and account streams", () => {
     try {
       // Each stream starts with the current state: an account summary, no positions yet.
       await eventually("the account's current values", () => accounts.events.length > 0);
-      const r = await s.op(
-        `mutation P($i: PlaceOrderInput!) { placeOrder(input: $i) { order { id status } } }`,
-        {
-          i: {
-            accountId: "DU1234567",
-            contract: { conid: MSFT },
-            side: "BUY",
-            type: "MARKET",
-            quantity: 10,
-            clientOrderId: "md-stream-1",
-          },
-        },
-      );
+      const r = await buyAtMarket(s, {
+        accountId: "DU1234567",
+        conid: MSFT,
+        quantity: 10,
+        clientOrderId: "md-stream-1",
+      });
       assert.deepEqual(r.errors, undefined);
       const p = await eventually("a position event", () =>
         positions.events.find((e) => e.positionUpdates.contract.conid === MSFT),
@@ -193,15 +173,11 @@ describe("account stream pushes", () => {
         } else {
           await eventually("TWS up", () => s.app.broker.readiness().components.tws!.ready);
         }
-        const r = await s.op(`mutation P($i: PlaceOrderInput!) { placeOrder(input: $i) { order { id } } }`, {
-          i: {
-            accountId: "DU1234567",
-            contract: { conid: MSFT },
-            side: "BUY",
-            type: "MARKET",
-            quantity: 100,
-            clientOrderId: `md-push-${api}`,
-          },
+        const r = await buyAtMarket(s, {
+          accountId: "DU1234567",
+          conid: MSFT,
+          quantity: 100,
+          clientOrderId: `md-push-${api}`,
         });
         assert.deepEqual(r.errors, undefined);
         const client = s.ws();

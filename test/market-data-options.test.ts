@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Client } from "graphql-ws";
 import type { Json } from "./helpers/cp-sim-client";
 import { eventually, startSimApp, type SimApp } from "./helpers/sim-app";
+import { follow } from "./helpers/follow";
 
 const AAPL = 265598;
 
@@ -13,20 +13,6 @@ const QUOTE = `query Q($c: ContractInput!) {
 const SUB = `subscription S($cs: [ContractInput!]!) {
   quotes(contracts: $cs) { contract { conid } last delta underlyingPrice source }
 }`;
-
-function follow(client: Client, query: string, variables: Record<string, unknown>) {
-  const events: Json[] = [];
-  const errors: unknown[] = [];
-  const dispose = client.subscribe<Json>(
-    { query, variables },
-    {
-      next: (r) => (r.errors ? errors.push(r.errors) : events.push(r.data as Json)),
-      error: (e) => errors.push(e),
-      complete: () => undefined,
-    },
-  );
-  return { events, errors, dispose };
-}
 
 const GREEKS = ["impliedVolatility", "delta", "gamma", "vega", "theta", "underlyingPrice"] as const;
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Client } from "graphql-ws";
 import type { Json } from "./helpers/cp-sim-client";
 import { codesOf, eventually, startSimApp, type SimApp } from "./helpers/sim-app";
+import { follow } from "./helpers/follow";
 
 const AAPL = 265598;
 const MSFT = 272093;
@@ -16,20 +16,6 @@ const BARS = `query B($c: ContractInput!, $s: BarSize!, $d: String!) {
   bars(contract: $c, barSize: $s, duration: $d) { time open high low close volume }
 }`;
 const SUB = `subscription S($cs: [ContractInput!]!) { quotes(contracts: $cs) { contract { conid } last source } }`;
-
-function follow(client: Client, query: string, variables: Record<string, unknown>) {
-  const events: Json[] = [];
-  const errors: Json[] = [];
-  const dispose = client.subscribe<Json>(
-    { query, variables },
-    {
-      next: (r) => (r.errors ? errors.push(...(r.errors as Json[])) : events.push(r.data as Json)),
-      error: (e) => errors.push(...(Array.isArray(e) ? (e as Json[]) : [e as Json])),
-      complete: () => undefined,
-    },
-  );
-  return { events, errors, dispose };
-}
 
 /** Market data through TWS, the preferred API while it is connected. */
 describe("market data through TWS", () => {

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Client } from "graphql-ws";
-import type { Json } from "./helpers/cp-sim-client";
 import { eventually, startSimApp, type SimApp } from "./helpers/sim-app";
+import { follow } from "./helpers/follow";
 
 const AAPL = 265598;
 const MSFT = 272093;
@@ -10,20 +9,6 @@ const SPY = 756733;
 
 const QUOTE = `query Q($c: ContractInput!) { quote(contract: $c) { last bid ask delayed source } }`;
 const SUB = `subscription S($cs: [ContractInput!]!) { quotes(contracts: $cs) { contract { conid } last delayed source } }`;
-
-function follow(client: Client, query: string, variables: Record<string, unknown>) {
-  const events: Json[] = [];
-  const errors: unknown[] = [];
-  const dispose = client.subscribe<Json>(
-    { query, variables },
-    {
-      next: (r) => (r.errors ? errors.push(r.errors) : events.push(r.data as Json)),
-      error: (e) => errors.push(e),
-      complete: () => undefined,
-    },
-  );
-  return { events, errors, dispose };
-}
 
 /** The reqMktData requests the TWS simulator logged for a contract, with the market data type in force. */
 function twsRequests(s: SimApp, conid: number) {

@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import type { IdempotencyRecord } from "../src/brokers/idempotency";
-import { BrokerApi } from "../src/schema/enums";
 import {
   createStoreIdempotencyStore,
   encodeCursor,
@@ -11,6 +9,7 @@ import {
   type JsonValue,
   type Store,
 } from "../src/store";
+import { idempotencyRecord as record } from "./helpers/idempotency-record";
 
 function keyOf(l: IdempotencyLookup): string {
   return l.status === "present" ? l.record.clientOrderId : l.status === "corrupt" ? l.clientOrderId : "";
@@ -31,19 +30,6 @@ export interface StoreFixture {
 }
 
 const DAY = 24 * 60 * 60 * 1000;
-
-function record(id: string, over: Partial<IdempotencyRecord> = {}): IdempotencyRecord {
-  return {
-    clientOrderId: id,
-    fingerprint: `fp-${id}`,
-    state: "PLACED",
-    api: BrokerApi.TWS,
-    accountId: "DU1234567",
-    orderId: `9${id.length}`,
-    updatedAt: new Date().toISOString(),
-    ...over,
-  } as IdempotencyRecord;
-}
 
 function storeError(code: string, pattern: RegExp) {
   return (e: unknown) => e instanceof StoreError && e.code === code && pattern.test(e.message);

@@ -5,9 +5,8 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { createFileIdempotencyStore } from "../src/brokers/file-idempotency-store";
-import type { IdempotencyRecord } from "../src/brokers/idempotency";
-import { BrokerApi } from "../src/schema/enums";
 import { IDEMPOTENCY_JSONL_FILE, openSqliteStore } from "../src/store";
+import { idempotencyRecord as record } from "./helpers/idempotency-record";
 
 const dirs: string[] = [];
 after(async () => {
@@ -18,19 +17,6 @@ async function tempDir(): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), "store-idem-"));
   dirs.push(d);
   return d;
-}
-
-function record(id: string, over: Partial<IdempotencyRecord> = {}): IdempotencyRecord {
-  return {
-    clientOrderId: id,
-    fingerprint: `fp-${id}`,
-    state: "PLACED",
-    api: BrokerApi.TWS,
-    accountId: "DU1234567",
-    orderId: `9${id.length}`,
-    updatedAt: new Date().toISOString(),
-    ...over,
-  } as IdempotencyRecord;
 }
 
 // The key behaviour every store shares (put, get, delete, PENDING with its event, damaged rows) is in

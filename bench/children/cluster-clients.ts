@@ -6,74 +6,49 @@
  * parent is told when every subscriber has seen all `eventsPerOrder` events of an order.
  */
 import { emitEvent, serveRpc } from "../lib/child-rpc";
-import { RawSubscriber } from "../lib/graphql-client";
-import { distribution, wallNow } from "../lib/stats";
+import { distribution } from "../lib/stats";
+import { OrderUpdatesPool } from "../lib/subscriber-pool";
 
 const QUERY = "subscription { orderUpdates { sequence at type order { id status } } }";
 
-const subscribers: RawSubscriber[] = [];
-const perSubscriber: number[] = [];
 let latencies: number[] = [];
 const deliveries = new Map<string, number>();
 let eventsPerOrder = 2;
-let errors = 0;
-let closes = 0;
+const pool = new OrderUpdatesPool<{ at: string; order: { id: string } }>((ev, arrived) => {
+  latencies.push(arrived - Date.parse(ev.at));
+  const n = (deliveries.get(ev.order.id) ?? 0) + 1;
+  deliveries.set(ev.order.id, n);
+  if (n === eventsPerOrder * pool.subscribers.length) emitEvent("delivered", ev.order.id);
+});
 
 serveRpc({
   /** Adds `count` subscribers to `url`; answers the total. */
   async connect(args: { url: string; count: number; token: string; eventsPerOrder: number }) {
     eventsPerOrder = args.eventsPerOrder;
-    const batch = 100;
-    for (let i = 0; i < args.count; i += batch) {
-      const started: Promise<void>[] = [];
-      for (let k = i; k < Math.min(args.count, i + batch); k++) {
-        const j = perSubscriber.push(0) - 1;
-        const s = new RawSubscriber(args.url, {
-          onNext: (payload) => {
-            const arrived = wallNow();
-            const ev = (payload.data as { orderUpdates?: { at: string; order: { id: string } } } | undefined)
-              ?.orderUpdates;
-            if (!ev) {
-              errors++;
-              return;
-            }
-            perSubscriber[j]!++;
-            latencies.push(arrived - Date.parse(ev.at));
-            const n = (deliveries.get(ev.order.id) ?? 0) + 1;
-            deliveries.set(ev.order.id, n);
-            if (n === eventsPerOrder * subscribers.length) emitEvent("delivered", ev.order.id);
-          },
-          onClose: () => closes++,
-        });
-        subscribers.push(s);
-        started.push(s.start(QUERY, undefined, 30_000, { authorization: `Bearer ${args.token}` }));
-      }
-      await Promise.all(started);
-    }
-    return subscribers.length;
+    return pool.add(args.url, args.count, QUERY, 30_000, { authorization: `Bearer ${args.token}` });
   },
   /** The fewest events any subscriber received so far (0 until every subscription is live). */
   minEvents() {
-    return perSubscriber.reduce((m, n) => Math.min(m, n), Infinity);
+    return pool.perSubscriber.reduce((m, n) => Math.min(m, n), Infinity);
   },
   /** Forgets what was measured (after warm-up). */
   reset() {
     latencies = [];
-    perSubscriber.fill(0);
+    pool.perSubscriber.fill(0);
     return true;
   },
   report() {
-    const counts = [...perSubscriber].sort((a, b) => a - b);
+    const counts = [...pool.perSubscriber].sort((a, b) => a - b);
     return {
       latency: distribution(latencies),
       // The parent's percentiles over every group are exact: ~100,000 numbers per group is a small message.
       samples: latencies.map((v) => Math.round(v * 100) / 100),
-      errors,
-      closes,
+      errors: pool.errors,
+      closes: pool.closes,
       eventsPerSubscriber: { min: counts[0] ?? 0, max: counts.at(-1) ?? 0 },
     };
   },
   exit() {
-    for (const s of subscribers) s.close();
+    for (const s of pool.subscribers) s.close();
   },
 });

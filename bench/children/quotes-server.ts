@@ -12,6 +12,7 @@ import { buildSchema } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import { serveRpc } from "../lib/child-rpc";
+import { simStock } from "../lib/sim-stock";
 import { sleep, wallNow } from "../lib/stats";
 import { ACCOUNT, startSimSystem, type SimSystem } from "../lib/system";
 import {
@@ -23,28 +24,14 @@ import {
 
 export type QuotesServerKind = "server" | "bare";
 
-const stock = (conid: number, symbol: string, description: string, initialPrice: number): SimInstrument => ({
-  conid,
-  symbol,
-  secType: "STK",
-  exchange: "NASDAQ",
-  currency: "USD",
-  localSymbol: symbol,
-  tradingClass: "NMS",
-  multiplier: 1,
-  minTick: 0.01,
-  description,
-  initialPrice,
-});
-
 /** The default five plus five stocks: ten contracts to quote. */
 export const QUOTE_INSTRUMENTS: readonly SimInstrument[] = [
   ...DEFAULT_INSTRUMENTS,
-  stock(4815747, "NVDA", "NVIDIA CORP", 120),
-  stock(3691937, "AMZN", "AMAZON.COM INC", 180),
-  stock(76792991, "TSLA", "TESLA INC", 250),
-  stock(208813719, "GOOGL", "ALPHABET INC-CL A", 160),
-  stock(107113386, "META", "META PLATFORMS INC-CLASS A", 500),
+  simStock(4815747, "NVDA", "NVIDIA CORP", 120),
+  simStock(3691937, "AMZN", "AMAZON.COM INC", 180),
+  simStock(76792991, "TSLA", "TESLA INC", 250),
+  simStock(208813719, "GOOGL", "ALPHABET INC-CL A", 160),
+  simStock(107113386, "META", "META PLATFORMS INC-CLASS A", 500),
 ];
 
 /** The key a tick is matched by on both sides: the contract and its new last price. */

@@ -1,11 +1,11 @@
 import { join } from "node:path";
 import { cpus } from "node:os";
 import {
-  ACCOUNT,
   CLUSTER_TOKEN,
   isReady,
   post,
   readyLeader,
+  restingOrderInput,
   startClusterHarness,
   type Instance,
 } from "../../test/helpers/cluster";
@@ -105,15 +105,7 @@ export async function clusterFanOut(): Promise<FigureResult> {
     let serial = 0;
     const placeOne = async (): Promise<string> => {
       const r = await post(leader.graphqlUrl, PLACE, {
-        input: {
-          accountId: ACCOUNT,
-          contract: { symbol: "AAPL" },
-          side: "BUY",
-          type: "LIMIT",
-          quantity: 1,
-          limitPrice: 1,
-          clientOrderId: `fanout-${serial++}`,
-        },
+        input: restingOrderInput(`fanout-${serial++}`),
       });
       const id = (r.body.data?.placeOrder as { order?: { id: string } } | undefined)?.order?.id;
       if (!id) throw new Error(`order failed: ${JSON.stringify(r.body.errors)}`);

@@ -1,11 +1,11 @@
 import { performance } from "node:perf_hooks";
 import {
-  ACCOUNT,
   CLUSTER_TOKEN,
   clusterOf,
-  killHard,
+  killLeaderAndTime,
   post,
   readyLeader,
+  restingOrderInput,
   startClusterHarness,
   type ClusterHarness,
   type Instance,
@@ -54,15 +54,8 @@ export async function failover(): Promise<FigureResult> {
 
     const times: number[] = [];
     for (let k = 0; k < kills; k++) {
-      const current = await readyLeader(h.instances, 60_000);
-      const index = h.instances.indexOf(current);
-      const t0 = performance.now();
-      await killHard(current);
-      await readyLeader(
-        h.instances.filter((i) => i !== current),
-        60_000,
-      );
-      times.push(performance.now() - t0);
+      const { index, failoverMs } = await killLeaderAndTime(h.instances, 60_000);
+      times.push(failoverMs);
       await h.restart(index);
       // The restarted instance is a standby that knows the leader before the next kill.
       await readyLeaderKnown(h.instances[index] as Instance);
@@ -133,7 +126,7 @@ async function subscriberLag(leader: Instance, standby: Instance, orders: number
   );
   try {
     // Both subscriptions are live once each has seen an event: a warm-up order.
-    const warm = await post(leader.graphqlUrl, PLACE, { input: input("lag-warm") });
+    const warm = await post(leader.graphqlUrl, PLACE, { input: restingOrderInput("lag-warm") });
     if (!warm.body.data) throw new Error(`warm-up order failed: ${JSON.stringify(warm.body.errors)}`);
     await until(() => arrivals.every((a) => a.size > 0), 10_000);
     for (const a of arrivals) a.clear();
@@ -147,7 +140,7 @@ async function subscriberLag(leader: Instance, standby: Instance, orders: number
       const wait = due - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       placed.push(
-        post(leader.graphqlUrl, PLACE, { input: input(`lag-${k}`) }).then((r) => {
+        post(leader.graphqlUrl, PLACE, { input: restingOrderInput(`lag-${k}`) }).then((r) => {
           if (!r.body.data) throw new Error(`order lag-${k} failed: ${JSON.stringify(r.body.errors)}`);
         }),
       );
@@ -169,18 +162,6 @@ async function subscriberLag(leader: Instance, standby: Instance, orders: number
     stops.forEach((s) => s());
     await Promise.all(clients.map((c) => c.dispose()));
   }
-}
-
-function input(clientOrderId: string) {
-  return {
-    accountId: ACCOUNT,
-    contract: { symbol: "AAPL" },
-    side: "BUY",
-    type: "LIMIT",
-    quantity: 1,
-    limitPrice: 1,
-    clientOrderId,
-  };
 }
 
 async function until(check: () => boolean, timeoutMs: number): Promise<void> {

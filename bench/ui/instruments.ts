@@ -1,18 +1,5 @@
 import { DEFAULT_INSTRUMENTS, type SimInstrument } from "../../src/simulators/brokerage";
-
-const stock = (conid: number, symbol: string, initialPrice: number): SimInstrument => ({
-  conid,
-  symbol,
-  secType: "STK",
-  exchange: "NASDAQ",
-  currency: "USD",
-  localSymbol: symbol,
-  tradingClass: "NMS",
-  multiplier: 1,
-  minTick: 0.01,
-  description: `${symbol} (bench)`,
-  initialPrice,
-});
+import { simStock } from "../lib/sim-stock";
 
 /** Made-up conids, far from the real ones of the default universe. */
 const EXTRA = [
@@ -33,7 +20,7 @@ const EXTRA = [
   "AVGO",
   "PEP",
   "COST",
-].map((symbol, i) => stock(900_000 + i, symbol, 50 + 20 * i));
+].map((symbol, i) => simStock(900_000 + i, symbol, `${symbol} (bench)`, 50 + 20 * i));
 
 /** The default universe plus 17 stocks. */
 export const UI_BENCH_INSTRUMENTS: readonly SimInstrument[] = [...DEFAULT_INSTRUMENTS, ...EXTRA];

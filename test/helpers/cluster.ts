@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:f
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { Agent, request } from "undici";
 import { reservedClosedPort } from "./ports";
 import { eventually, within } from "./wait";
@@ -331,4 +332,36 @@ export async function killHard(inst: Instance): Promise<void> {
   const exited = once(inst.process, "exit");
   inst.process.kill("SIGKILL");
   await within(`instance ${inst.id} to die`, exited, 10_000);
+}
+
+/** A buy of 1 AAPL at 1, far below the market: it stays working, so it is one NEW and one SUBMITTED event. */
+export function restingOrderInput(clientOrderId: string) {
+  return {
+    accountId: ACCOUNT,
+    contract: { symbol: "AAPL" },
+    side: "BUY",
+    type: "LIMIT",
+    quantity: 1,
+    limitPrice: 1,
+    clientOrderId,
+  };
+}
+
+/**
+ * Kills the ready leader with SIGKILL and waits (up to `timeoutMs`) for another instance to lead and be
+ * ready: the failover time is from the kill to that. `index` is where the killed one stands, to restart it.
+ */
+export async function killLeaderAndTime(
+  instances: Instance[],
+  timeoutMs = 60_000,
+): Promise<{ killed: Instance; index: number; failoverMs: number }> {
+  const killed = await readyLeader(instances, timeoutMs);
+  const index = instances.indexOf(killed);
+  const t0 = performance.now();
+  await killHard(killed);
+  await readyLeader(
+    instances.filter((i) => i !== killed),
+    timeoutMs,
+  );
+  return { killed, index, failoverMs: performance.now() - t0 };
 }

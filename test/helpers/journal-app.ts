@@ -161,14 +161,20 @@ export interface Recorder {
   stop(): void;
 }
 
-export function record(client: Client, variables: Record<string, unknown> = {}): Recorder {
+/** Records every `data[field]` of a subscription to `query` (the journal tests each watch one stream). */
+export function recordSubscription(
+  client: Client,
+  query: string,
+  field: string,
+  variables: Record<string, unknown> = {},
+): Recorder {
   const rec: Recorder = { events: [], done: false, stop: () => {} };
   rec.stop = client.subscribe<Json>(
-    { query: ORDER_UPDATES, variables },
+    { query, variables },
     {
       next: (r) => {
         if (r.errors) rec.error = r.errors;
-        else if (r.data) rec.events.push(r.data.orderUpdates as Json);
+        else if (r.data) rec.events.push(r.data[field] as Json);
       },
       error: (e) => {
         rec.error = e;
@@ -180,6 +186,10 @@ export function record(client: Client, variables: Record<string, unknown> = {}):
     },
   );
   return rec;
+}
+
+export function record(client: Client, variables: Record<string, unknown> = {}): Recorder {
+  return recordSubscription(client, ORDER_UPDATES, "orderUpdates", variables);
 }
 
 export async function tempDataDir(): Promise<string> {

@@ -1,38 +1,5 @@
 // Preload: registers each describe's tests in a seeded shuffled order (SEED, default 1), to check that tests do not depend on earlier ones.
-/* global require, process, console */
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS preload (node --require)
-const t = require("node:test");
-const origDescribe = t.describe,
-  origIt = t.it;
-let buffer = null;
-function it(...args) {
-  if (buffer) buffer.push(args);
-  else origIt(...args);
-}
-function describe(name, ...rest) {
-  const fn = rest.pop();
-  return origDescribe(name, ...rest, function (...a) {
-    const saved = buffer;
-    buffer = [];
-    const r = fn.apply(this, a);
-    const mine = buffer;
-    buffer = saved;
-    for (const args of shuffle(mine)) origIt(...args);
-    return r;
-  });
-}
-for (const [k, v] of [
-  ["describe", describe],
-  ["it", it],
-  ["test", it],
-  ["suite", describe],
-]) {
-  try {
-    Object.defineProperty(t, k, { value: v, writable: true, configurable: true });
-  } catch (e) {
-    console.error("cannot patch", k, e.message);
-  }
-}
+/* global require, process */
 // Seeded shuffle (SEED env), so a failing order can be replayed.
 let seed = Number(process.env.SEED ?? 1) >>> 0;
 function rnd() {
@@ -46,3 +13,5 @@ function shuffle(a) {
   }
   return a;
 }
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS preload (node --require)
+require("./reorder.cjs")(shuffle);
