@@ -140,8 +140,16 @@ describe("security: subscription floods", () => {
     });
   });
 
-  it("closes a connection that does not read its messages once its send buffer is full", async () => {
-    const c = await rawClient(app.server.wsUrl);
+  it("closes a connection that does not read its messages once its send buffer is full", async (t) => {
+    // A server of its own with a small cap (the setting's floor is 1 KiB; 64 KiB here): the promise is the
+    // cap being enforced, and filling the default 4 MiB through the replay pacing only costs time.
+    const small = await startMemoryApp(
+      {},
+      { auth: { apiToken: TRADE, apiReadToken: READ }, wsLimits: { maxBufferedBytes: 64 * 1024 } },
+    );
+    t.after(() => small.server.stop());
+    await makeEvents(small, 33);
+    const c = await rawClient(small.server.wsUrl);
     // Stop reading: the kernel buffers fill, then ws queues; past WS_MAX_BUFFERED_BYTES the server gives up.
     (c.ws as unknown as { _socket: { pause(): void } })._socket.pause();
     const wide = `subscription { orderUpdates(afterSequence: 0) { ${Array.from(
@@ -152,10 +160,10 @@ describe("security: subscription floods", () => {
       c.ws.send(JSON.stringify({ id: String(i), type: "subscribe", payload: { query: wide } }));
     }
     try {
-      await eventually("the server drops the connection", () => app.server.wsConnections === 0, 30_000);
+      await eventually("the server drops the connection", () => small.server.wsConnections === 0, 30_000);
     } finally {
       c.ws.terminate();
     }
-    await eventually("subscriptions released", () => app.broker.subscriberCounts().orderUpdates === 0);
+    await eventually("subscriptions released", () => small.broker.subscriberCounts().orderUpdates === 0);
   });
 });
