@@ -135,8 +135,13 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         registry: metrics.registry,
         snapshotEveryMs: options.clusterSnapshotEveryMs,
         // Loaded at each promotion: the keys and rate-limit windows the previous leader left.
-        buildLeader: async (clusterStatus) =>
-          buildBroker(await createStoreIdempotencyStore(store), await rateLimitMemoryOf(), clusterStatus),
+        buildLeader: async (clusterStatus, mayTalk) =>
+          buildBroker(
+            await createStoreIdempotencyStore(store),
+            await rateLimitMemoryOf(),
+            clusterStatus,
+            mayTalk,
+          ),
       });
       broker = cluster.broker;
     } else {
@@ -175,6 +180,8 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     idempotency: Awaited<ReturnType<typeof createStoreIdempotencyStore>>,
     rateLimitMemory: SchedulerMemory,
     clusterStatus: () => ClusterStatus,
+    /** A shared deployment's leader: whether it still holds a fresh lease (nothing goes to IB otherwise). */
+    mayTalk?: () => boolean,
   ): BrokerService {
     return createBrokerService({
       simulated: config.simulated,
@@ -218,6 +225,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
                 onLoginAttempt: (outcome, seconds) => metrics.recordCpLogin(outcome, seconds),
                 logger,
                 rateLimitMemory,
+                mayTalk,
                 onSchedulerEvent: (e) => {
                   if (e.type === "request") {
                     metrics.recordUpstream("CLIENT_PORTAL", e.endpoint, e.status);

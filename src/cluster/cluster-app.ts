@@ -34,7 +34,7 @@ export interface ClusterAppOptions {
    * Builds the leader's full broker service: adapters, and an idempotency cache loaded from the store NOW
    * (the previous leader's keys included). Called on each promotion; nothing connects before `start()`.
    */
-  buildLeader: (cluster: () => ClusterStatus) => Promise<BrokerService>;
+  buildLeader: (cluster: () => ClusterStatus, mayTalk: () => boolean) => Promise<BrokerService>;
   /** How often the leader writes its reads (status, accounts, positions, account values) for standbys. @default 5000 */
   snapshotEveryMs?: number;
   /** The server's metrics registry: the role gauge and forward counter go there. */
@@ -142,7 +142,7 @@ export function createClusterApp(options: ClusterAppOptions): ClusterApp {
   const promote = async (gen: number, epoch: number, since: number) => {
     let leader: BrokerService | undefined;
     try {
-      leader = await options.buildLeader(status);
+      leader = await options.buildLeader(status, () => elector?.holdsFreshLease() ?? false);
       if (gen !== generation) return;
       // Restores the tracker from the journal and connects; the adapters' first reports are reconciled
       // against what the previous leader journaled (catch-up events for what happened meanwhile).

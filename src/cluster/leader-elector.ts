@@ -30,6 +30,11 @@ export interface LeaderElector {
   /** Leaves the election: ends the lock session, so a standby takes over at its next check. */
   stop(): Promise<void>;
   state(): ClusterState;
+  /**
+   * LEADER with a renewal recent enough that no standby can have taken over: what may talk to IB. Read
+   * from the clock, not from the last round, so it turns false during a pause before any round runs.
+   */
+  holdsFreshLease(): boolean;
   /** Called on every change of role, leader or epoch. Returns the unsubscribe function. */
   onChange(listener: (state: ClusterState, previous: ClusterState) => void): () => void;
 }
@@ -76,6 +81,10 @@ class PgLeaderElector implements LeaderElector {
       leaderUrl: null,
       epoch: 0,
     };
+  }
+
+  holdsFreshLease(): boolean {
+    return this.current.role === "LEADER" && performance.now() - this.renewedAt <= this.leaseMs * 0.8;
   }
 
   state(): ClusterState {

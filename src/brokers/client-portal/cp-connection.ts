@@ -44,6 +44,7 @@ export interface CpConnectionOptions
       | "endpointRules"
       | "onSchedulerEvent"
       | "rateLimitMemory"
+      | "mayTalk"
     >,
     Pick<
       ClientPortalSupervisorOptions,
@@ -134,6 +135,7 @@ export class CpConnection implements CpSessionView {
       clock: this.clock,
       onSchedulerEvent: options.onSchedulerEvent,
       rateLimitMemory: options.rateLimitMemory,
+      mayTalk: options.mayTalk,
     });
     this.loginUrl = `${this.client.rootUrl}/`;
     this.supervisor = new ClientPortalSupervisor({

@@ -3,6 +3,13 @@ import { CookieJar } from "./cookie-jar";
 import type { HttpMethod } from "./endpoint-limits";
 
 export interface CpHttpOptions {
+  /**
+   * Asked before every request: false refuses it unsent (a transport error with `sent: false`). A shared
+   * deployment's leader passes "I still hold a fresh lease", so a leader resumed from a pause (SIGSTOP, a
+   * frozen VM) sends nothing before its elector notices it was replaced: its overdue timers would otherwise
+   * spend the gateway's rate windows under the new leader and draw IB's 429 penalty on it.
+   */
+  mayTalk?: () => boolean;
   /** The gateway's root URL (IB_CP_URL), e.g. `https://localhost:5001`. A trailing `/v1/api` is tolerated. */
   url: string;
   /**
@@ -124,6 +131,13 @@ export function createCpHttpClient(options: CpHttpOptions): CpHttpClient {
   });
 
   async function send(req: CpRequest): Promise<CpResponse> {
+    if (options.mayTalk && !options.mayTalk()) {
+      throw new CpTransportError(
+        "not sent: this instance no longer holds the leadership lease",
+        "NOT_LEADER",
+        false,
+      );
+    }
     const headers: Record<string, string> = { "user-agent": userAgent, accept: "*/*" };
     const cookie = jar.header();
     if (cookie) headers.cookie = cookie;
