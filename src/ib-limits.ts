@@ -149,3 +149,29 @@ export const IB_TWS = {
   /** tws-protocol.md §7.9: code of "Max rate of messages per second has been exceeded". */
   pacingViolationCode: 100,
 } as const;
+
+/**
+ * IB's combo facts, shared by the adapters and the simulators. client-portal-derivatives.md §3 (IB's spread-conid
+ * table): the conid of a BAG at TWS and the head of a Client Portal `conidex`, per currency.
+ */
+export const IB_SPREAD_CONIDS: Readonly<Record<string, number>> = {
+  AUD: 61227077,
+  CAD: 61227082,
+  CHF: 61227087,
+  CNH: 136000441,
+  GBP: 58666491,
+  HKD: 61227072,
+  INR: 136000444,
+  JPY: 61227069,
+  KRW: 136000424,
+  MXN: 136000449,
+  SEK: 136000429,
+  SGD: 426116555,
+  USD: 28812380,
+};
+
+/**
+ * Legs per smart-routed combo. client-portal-derivatives.md §3: IB documents no maximum; 6 is what third parties
+ * report, and what both the server's validation and the simulators enforce.
+ */
+export const IB_MAX_COMBO_LEGS = 6;

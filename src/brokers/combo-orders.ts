@@ -6,6 +6,7 @@
  * from IB (TWS comboLegs, Client Portal conidex: conids only) shows its legs' whole contracts.
  */
 import { badInput } from "../errors";
+import { IB_SPREAD_CONIDS } from "../ib-limits";
 import type { Contract } from "../schema/contract.type";
 import { OrderSide, SecType } from "../schema/enums";
 import type { ComboLeg } from "../schema/combo-leg.type";
@@ -13,24 +14,7 @@ import type { ApiBroker } from "./api-broker";
 import { todayYyyymmdd } from "./contract-input";
 import type { OrderRequest, ResolvedComboLeg } from "./order-terms";
 
-/** IB's spread ("combo") conids per currency: the conid of a BAG at TWS and the head of a Client Portal conidex. */
-export const SPREAD_CONIDS: Readonly<Record<string, number>> = {
-  AUD: 61227077,
-  CAD: 61227082,
-  CHF: 61227087,
-  CNH: 136000441,
-  GBP: 58666491,
-  HKD: 61227072,
-  INR: 136000444,
-  JPY: 61227069,
-  KRW: 136000424,
-  MXN: 136000449,
-  SEK: 136000429,
-  SGD: 426116555,
-  USD: 28812380,
-};
-
-const SPREAD_CONID_SET = new Set(Object.values(SPREAD_CONIDS));
+const SPREAD_CONID_SET = new Set(Object.values(IB_SPREAD_CONIDS));
 export const isSpreadConid = (conid: number): boolean => SPREAD_CONID_SET.has(conid);
 
 /** The underlying a leg trades: its underlying conid for a derivative that names one, else its symbol. */
@@ -39,7 +23,7 @@ const underlyingOf = (c: Contract): string => (c.underlyingConid ? `#${c.underly
 /** The BAG contract of a combo on these legs, as IB reports one (class COMB, the spread conid). */
 export function bagContract(legs: readonly ResolvedComboLeg[]): Contract {
   const first = legs[0]!.contract;
-  const spread = SPREAD_CONIDS[first.currency];
+  const spread = IB_SPREAD_CONIDS[first.currency];
   if (spread === undefined) {
     throw badInput(`IB lists no combo (spread) contract for ${first.currency}.`, { field: "legs" });
   }

@@ -1,4 +1,5 @@
 import { badInput, isAppError } from "../errors";
+import { IB_MAX_COMBO_LEGS } from "../ib-limits";
 import type { ContractInput } from "../schema/contract.type";
 import { checkContractInput } from "./contract-input";
 import { OrderSide, OrderType, SecType, TimeInForce } from "../schema/enums";
@@ -97,9 +98,8 @@ const RTH_ONLY = new Set([
   OrderType.MIDPRICE,
 ]);
 const MAX_TRAILING_PERCENT = 99.99;
-/** IB's smart combos take up to 6 legs; a combo of one leg is that leg's own order. */
+/** A combo of one leg is that leg's own order; the most is IB_MAX_COMBO_LEGS. */
 export const MIN_COMBO_LEGS = 2;
-export const MAX_COMBO_LEGS = 6;
 /** The order types IB takes for smart combos here; the rest need per-leg prices or are not offered. */
 const COMBO_TYPES: readonly OrderType[] = [OrderType.LIMIT, OrderType.MARKET];
 /** What bracket children append to the parent's key; the parent's key leaves room for it within 64. */
@@ -173,9 +173,9 @@ export function validatePlaceOrder(input: PlaceOrderInput, now: Date = new Date(
  */
 function validateCombo(input: PlaceOrderInput, clientOrderId: string, accountId: string): OrderRequest {
   const legsIn = input.legs!;
-  if (legsIn.length < MIN_COMBO_LEGS || legsIn.length > MAX_COMBO_LEGS) {
+  if (legsIn.length < MIN_COMBO_LEGS || legsIn.length > IB_MAX_COMBO_LEGS) {
     throw badInput(
-      `A combo needs ${MIN_COMBO_LEGS} to ${MAX_COMBO_LEGS} legs (got ${legsIn.length}); a single contract is an order without legs.`,
+      `A combo needs ${MIN_COMBO_LEGS} to ${IB_MAX_COMBO_LEGS} legs (got ${legsIn.length}); a single contract is an order without legs.`,
       { field: "legs" },
     );
   }

@@ -3,6 +3,7 @@
  * every leg fills together at the legs' current mids, and a limit combo rests until the net mid crosses its limit
  * (a BUY fills when the net mid is at or below the limit, a SELL when it is at or above; a negative net is a credit).
  */
+import { IB_MAX_COMBO_LEGS, IB_SPREAD_CONIDS } from "../../ib-limits";
 import type { Accounts } from "./accounts";
 import { isWorking, money, posKey, sign, snapshotOrder, type BookContext, type OrderState } from "./book";
 import type {
@@ -18,25 +19,6 @@ import type { SimInstrument } from "./instruments";
 import { expiryEpochMs } from "./option-pricing";
 import { isOnTick } from "./price-process";
 
-/** IB's spread conids per currency: the conid of every BAG contract (TWS openOrder, Client Portal conidex). */
-export const SPREAD_CONIDS: Readonly<Record<string, number>> = {
-  AUD: 61227077,
-  CAD: 61227082,
-  CHF: 61227087,
-  CNH: 136000441,
-  GBP: 58666491,
-  HKD: 61227072,
-  INR: 136000444,
-  JPY: 61227069,
-  KRW: 136000424,
-  MXN: 136000449,
-  SEK: 136000429,
-  SGD: 426116555,
-  USD: 28812380,
-};
-
-/** IB accepts at most this many legs in a smart-routed combo. */
-export const MAX_COMBO_LEGS = 6;
 /** Combo net prices trade in cents. */
 const COMBO_TICK = 0.01;
 /** Per option contract, IB Pro fixed; $1 minimum per leg execution. */
@@ -47,7 +29,7 @@ const bad = (reason: string): { reject: SimReject } => ({ reject: { code: "BAD_C
 /** The synthetic contract a combo order is booked under: IB reports a BAG as the spread conid, class COMB. */
 export function bagInstrument(symbol: string, currency: string, exchange: string): SimInstrument {
   return Object.freeze({
-    conid: SPREAD_CONIDS[currency] ?? SPREAD_CONIDS.USD!,
+    conid: IB_SPREAD_CONIDS[currency] ?? IB_SPREAD_CONIDS.USD!,
     symbol,
     secType: "BAG",
     exchange,
@@ -78,7 +60,7 @@ export function resolveComboLegs(
   if (wanted.length === 0) {
     return bad("Error validating request.-'bN' : cause - Security type 'BAG' requires combo leg details.");
   }
-  if (wanted.length > MAX_COMBO_LEGS) return bad(`A combo may have at most ${MAX_COMBO_LEGS} legs.`);
+  if (wanted.length > IB_MAX_COMBO_LEGS) return bad(`A combo may have at most ${IB_MAX_COMBO_LEGS} legs.`);
   const comboExchange = (req.contract.exchange ?? "").trim().toUpperCase() || "SMART";
   const legs: SimComboLeg[] = [];
   for (const w of wanted) {

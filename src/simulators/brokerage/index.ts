@@ -41,7 +41,7 @@ export {
   valueOption,
   type OptionValuation,
 } from "./option-pricing";
-export { MAX_COMBO_LEGS, SPREAD_CONIDS, netMid } from "./combos";
+export { netMid } from "./combos";
 export { nextOpenAfter } from "./expiry";
 export { occSymbol, optionExpiries, strikesAround } from "./options-universe";
 export {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { IB_SPREAD_CONIDS } from "../../ib-limits";
 import {
-  SPREAD_CONIDS,
   type Brokerage,
   type SimComboLegRequest,
   type SimInstrument,
@@ -171,7 +171,7 @@ export function comboInstrumentOf(
 ): { instrument: SimInstrument } | { error: string } {
   const first = brokerage.findInstrument({ conid: f.legs?.[0]?.conid ?? 0 });
   if (!first) return { error: `No security definition has been found for conid ${f.legs?.[0]?.conid ?? 0}.` };
-  if (SPREAD_CONIDS[first.currency] !== f.conid) {
+  if (IB_SPREAD_CONIDS[first.currency] !== f.conid) {
     return { error: `Invalid conidex: ${f.conid} is not the ${first.currency} spread conid.` };
   }
   return {
