@@ -178,15 +178,7 @@ export class TwsOrderHandlers {
       twsOrderId: parsed.orderId,
       outsideRth: o.outsideRth,
     });
-    if (result.order) {
-      this.book.register(result.order.permId, {
-        clientId,
-        orderId: parsed.orderId,
-        contract: parsed.contract,
-        order: o,
-      });
-    }
-    if (result.reject) this.sendReject(session, parsed.orderId, result.reject);
+    this.booked(session, parsed, clientId, result);
   }
 
   private account(requested: string): string {
@@ -230,12 +222,22 @@ export class TwsOrderHandlers {
       ocaGroup: o.ocaGroup || null,
       parentPermId: parent?.permId ?? null,
     });
+    this.booked(session, parsed, clientId, result);
+  }
+
+  /** A placement's outcome: the order's TWS identity kept for later echoes, or IB's rejection sent. */
+  private booked(
+    session: TwsSession,
+    parsed: ParsedPlaceOrder,
+    clientId: number,
+    result: ReturnType<Brokerage["placeOrder"]>,
+  ): void {
     if (result.order) {
       this.book.register(result.order.permId, {
         clientId,
         orderId: parsed.orderId,
         contract: parsed.contract,
-        order: o,
+        order: parsed.order,
       });
     }
     if (result.reject) this.sendReject(session, parsed.orderId, result.reject);
