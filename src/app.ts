@@ -110,6 +110,8 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   }
 
   const storeLog = logger.child({ component: "store" });
+  // Orders and fills in the store: one reader and writer for the single, leader and standby brokers alike.
+  const history = createOrderHistory(store, { logger: storeLog });
   const rateNotes = createRateLimitNotes(store, (what, err) =>
     storeLog.warn({ err }, `could not remember the Client Portal ${what}`),
   );
@@ -130,7 +132,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         advertiseUrl: () => config.advertiseUrl ?? advertisedDefault(config.host, server),
         leaseSeconds: config.leaderLeaseSeconds,
         guards: guardsOf(config),
-        history: createOrderHistory(store, { logger: storeLog }),
+        history,
         logger: logger.child({ component: "cluster" }),
         registry: metrics.registry,
         snapshotEveryMs: options.clusterSnapshotEveryMs,
@@ -190,7 +192,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       idempotency,
       marketData: { maxLines: config.marketDataLines, ...options.marketData },
       journal: store,
-      history: createOrderHistory(store, { logger: storeLog }),
+      history,
       hooks: {
         onOrderEvent: (e) => metrics.recordOrderEvent(e),
         onSessionEvent: (e) => metrics.recordSessionEvent(e),
